@@ -1,0 +1,27 @@
+/* Errors and exit statuses shared by every signet library.
+ *
+ * A library function that can fail returns one of the sg_status values and,
+ * when it fails, fills a caller-owned struct sg_err with one line naming the
+ * object and the reason. The CLI prints that line once, at the edge, and
+ * exits with the status. Secrets never go into messages. */
+#ifndef SIGNET_ERR_H
+#define SIGNET_ERR_H
+
+enum sg_status {
+	SG_OK = 0,
+	SG_FAIL = 1,   /* verification or policy failure: the answer is "no" */
+	SG_EINPUT = 2, /* usage error or malformed input */
+	SG_EENV = 3,   /* HSM, device, I/O or environment failure */
+};
+
+struct sg_err {
+	int status;
+	char msg[512];
+};
+
+/* Sets err (if not NULL) and returns status, so callers can write
+ * `return sg_errf(err, SG_EINPUT, "%s: truncated", path);` */
+int sg_errf(struct sg_err *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,114 @@
+/* PKCS#11 access: keys named by RFC 7512 URIs, generated and used inside the
+ * token. Raw PKCS#11 (module dlopen'ed, p11-kit's pkcs11.h and URI parser):
+ * libp11 0.4.12 cannot make EC/Ed25519 keys and breaks on tokens that hold an
+ * Ed25519 key, so it is not used here.
+ *
+ * Module: `module-path=` in the URI, else the override given to
+ * sg_hsm_ctx_new (--module), else $SIGNET_PKCS11_MODULE.
+ * PIN: `pin-source=file:PATH` (or a bare path) in the URI, else $SIGNET_PIN,
+ * else a no-echo prompt when stdin is a TTY. `pin-value=` is refused: a PIN
+ * never appears on a command line. PINs are zeroed after C_Login.
+ *
+ * A context keeps one loaded module per path and one logged-in session per
+ * token for its whole life, so a run that signs many things logs in once. */
+#ifndef SIGNET_HSM_H
+#define SIGNET_HSM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+enum sg_key_type {
+	SG_KEY_NONE = 0,
+	SG_KEY_ECDSA_P256,
+	SG_KEY_ECDSA_P384,
+	SG_KEY_ED25519,
+	SG_KEY_RSA_3072,
+	SG_KEY_RSA_4096,
+};
+
+/* "ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-3072", "rsa-4096". */
+const char *sg_key_type_name(enum sg_key_type t);
+enum sg_key_type sg_key_type_parse(const char *name); /* SG_KEY_NONE if unknown */
+
+/* Largest signature any supported key makes (RSA-4096 = 512 bytes). */
+#define SG_SIG_MAX 512
+/* Largest DER SubjectPublicKeyInfo of a supported key. */
+#define SG_SPKI_MAX 600
+
+struct sg_hsm_ctx;
+struct sg_hsm_key;
+
+/* module_override may be NULL. Never fails except out of memory (NULL). */
+struct sg_hsm_ctx *sg_hsm_ctx_new(const char *module_override);
+/* Logs out, closes sessions, finalizes and unloads modules, frees keys. */
+void sg_hsm_ctx_free(struct sg_hsm_ctx *ctx);
+
+/* Finds the private key the URI names (token by label/serial/model/manuf,
+ * object by `object=` label and/or `id=`; `type=private` implied) and its
+ * public half (the public key object with the same id/label, for the SPKI).
+ * Errors: no module/token/key, several keys match, wrong PIN, unsupported
+ * key type — SG_EENV for module/token/PIN/HSM failures, SG_EINPUT for a
+ * malformed URI, a key that matches nothing or more than one object, or an
+ * unsupported key type. The key belongs to ctx (freed with it). */
+int sg_hsm_key_open(struct sg_hsm_ctx *ctx, const char *uri, struct sg_hsm_key **key,
+		    struct sg_err *err);
+
+enum sg_key_type sg_hsm_key_type(const struct sg_hsm_key *key);
+/* DER SubjectPublicKeyInfo of the key (owned by the key). */
+const uint8_t *sg_hsm_key_spki(const struct sg_hsm_key *key, size_t *len);
+/* The URI the key was opened with, for messages. */
+const char *sg_hsm_key_uri(const struct sg_hsm_key *key);
+
+/* Signs msg with the one algorithm the key type implies:
+ *   ecdsa-p256: ECDSA over SHA-256(msg), hashed here, CKM_ECDSA in the token
+ *   ecdsa-p384: ECDSA over SHA-384(msg), likewise
+ *   ed25519:    pure Ed25519 over msg, CKM_EDDSA (msg is passed whole)
+ *   rsa-*:      RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32, CKM_RSA_PKCS_PSS
+ *               over SHA-256(msg)
+ * ECDSA signatures are returned DER-encoded (Ecdsa-Sig-Value), the others
+ * raw. sig must hold SG_SIG_MAX bytes; *sig_len gets the length. */
+int sg_hsm_sign(struct sg_hsm_key *key, const uint8_t *msg, size_t msg_len, uint8_t *sig,
+		size_t *sig_len, struct sg_err *err);
+
+/* Same, but the caller already hashed (ECDSA/RSA: digest of the right
+ * length for the key type). Ed25519 has no prehash form here: SG_EINPUT. */
+int sg_hsm_sign_digest(struct sg_hsm_key *key, const uint8_t *digest, size_t digest_len,
+		       uint8_t *sig, size_t *sig_len, struct sg_err *err);
+
+/* Generates a key pair inside the token the URI names, labelled with
+ * `object=` and with `id=` (a random 16-byte id when absent): private key
+ * CKA_SENSITIVE, not CKA_EXTRACTABLE, CKA_SIGN only (no decrypt/derive/
+ * unwrap); public key CKA_VERIFY, not private. Refuses (SG_EINPUT) when any
+ * object with that label or id exists. */
+int sg_hsm_keygen(struct sg_hsm_ctx *ctx, const char *uri, enum sg_key_type type,
+		  struct sg_err *err);
+
+/* One listed item: a token, or a key on the token listed before it. */
+struct sg_hsm_item {
+	bool is_token;
+	char uri[1024];       /* RFC 7512 URI that names it */
+	char token_label[33];
+	char manufacturer[33];
+	char model[17];
+	char serial[17];
+	bool initialized;     /* token */
+	enum sg_key_type key_type; /* key; SG_KEY_NONE if not a supported type */
+	char key_desc[64];    /* e.g. "EC P-256", "RSA 3072", "Ed25519" */
+	char label[256];
+	char id_hex[129];
+	bool has_private;     /* a private key with this label/id was seen (needs login) */
+};
+
+/* Lists every token of the module (uri may be NULL, or a URI naming the
+ * module/token to restrict to) and the keys on each: public keys without
+ * login; private keys too when a PIN is available without prompting
+ * (pin-source or $SIGNET_PIN). Calls fn for each item in order; a non-zero
+ * return from fn stops the listing and is returned. */
+int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *uri,
+		int (*fn)(const struct sg_hsm_item *item, void *arg), void *arg,
+		struct sg_err *err);
+
+#endif
