@@ -1,8 +1,43 @@
-/* Command entry points: argv[0] is the command name. Each returns the
- * process exit status (enum sg_status). */
+/* Command entry points and the few helpers they share. Each command gets
+ * argv with argv[0] = its name and returns the process exit status
+ * (enum sg_status: 0 ok, 1 "no", 2 usage/malformed input, 3 environment). */
 #ifndef SIGNET_CLI_H
 #define SIGNET_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
 int cmd_help(int argc, char **argv);
+int cmd_hsm(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* Prints "signet: <message>" on stderr and returns err->status. */
+int cli_report(const struct sg_err *err);
+/* Prints "signet <cmd>: <message>" plus a hint and returns SG_EINPUT. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Decimal or 0x-hex unsigned numbers, whole string, within max. */
+int cli_parse_u64(const char *cmd, const char *what, const char *s, uint64_t max, uint64_t *out);
+
+/* JSON string literal with escapes. */
+void json_str(FILE *fp, const char *s);
+/* Lower-case hex string literal. */
+void json_hex(FILE *fp, const uint8_t *p, size_t n);
+
+/* True if argv holds --help or -h (commands print their usage on stdout). */
+bool cli_wants_help(int argc, char **argv);
+
+/* JSON members shared by inspect and verify (no surrounding braces). */
+struct sgv_envelope;
+struct sgv_signature;
+void cli_envelope_json(FILE *fp, const struct sgv_envelope *e);
+/* Opens a signature object and leaves it open for the caller's members. */
+void cli_signature_json(FILE *fp, const struct sgv_signature *s, unsigned index);
 
 #endif

@@ -10,6 +10,10 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "hsm", cmd_hsm, "list tokens and keys, generate keys, export public keys" },
+	{ "sign", cmd_sign, "sign a build output (bin, Intel HEX, S-record, ELF) into an envelope" },
+	{ "verify", cmd_verify, "verify an envelope against trusted keys and a policy" },
+	{ "inspect", cmd_inspect, "show every field of an envelope" },
 	{ "help", cmd_help, "show this help" },
 };
 
@@ -20,7 +24,8 @@ static void usage(FILE *fp)
 		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(fp, "\n'signet <command> --help' describes a command.\n"
 		    "exit codes: 0 ok; 1 verification or policy failure; 2 usage error or\n"
-		    "malformed input; 3 HSM, device, I/O or environment failure.\n");
+		    "malformed input; 3 HSM, device, I/O or environment failure.\n"
+		    "'signet --version' prints the version.\n");
 }
 
 int cmd_help(int argc, char **argv)

@@ -1,0 +1,145 @@
+/* signet sign: build output in, signed envelope out. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "sign.h"
+
+static const char usage_text[] =
+	"usage: signet sign --key URI [--key URI ...] --version X.Y.Z[+N]\n"
+	"                   [--security-counter N] [--hw-id ID] [--load-addr ADDR]\n"
+	"                   [--input-format auto|bin|ihex|srec|elf] [--pad-byte B]\n"
+	"                   [--digest sha256|sha384] [--module PATH] IN OUT\n"
+	"\n"
+	"Signs IN into a signet envelope OUT (docs/envelope.md) with each key, inside\n"
+	"its PKCS#11 token. OUT is written atomically: on any failure it is not created.\n"
+	"\n"
+	"  --key URI            RFC 7512 URI of a private key, e.g.\n"
+	"                       'pkcs11:token=release;object=fw-p256'; up to 16 keys\n"
+	"  --version X.Y.Z[+N]  semantic version and optional build number\n"
+	"  --security-counter N monotonic anti-rollback counter (0..4294967295)\n"
+	"  --hw-id ID           hardware / device-class id (1-64 printable characters)\n"
+	"  --load-addr ADDR     load address (default: from HEX/SREC/ELF input)\n"
+	"  --input-format F     input format, default auto (ELF magic, ':' HEX, 'S' SREC)\n"
+	"  --pad-byte B         fill byte for gaps in the input (default 0xff)\n"
+	"  --digest ALG         payload digest (default sha384 with a P-384 key, else sha256)\n"
+	"  --module PATH        PKCS#11 module (else module-path= in the URI, or\n"
+	"                       $SIGNET_PKCS11_MODULE)\n"
+	"\n"
+	"PIN: pin-source=file:PATH in the URI, $SIGNET_PIN, or a prompt on a terminal.\n"
+	"Build time: $SOURCE_DATE_EPOCH when set, else now.\n";
+
+enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE };
+
+static const struct option options[] = {
+	{ "key", required_argument, NULL, O_KEY },
+	{ "version", required_argument, NULL, O_VERSION },
+	{ "security-counter", required_argument, NULL, O_COUNTER },
+	{ "hw-id", required_argument, NULL, O_HWID },
+	{ "load-addr", required_argument, NULL, O_LOAD },
+	{ "input-format", required_argument, NULL, O_FORMAT },
+	{ "pad-byte", required_argument, NULL, O_PAD },
+	{ "digest", required_argument, NULL, O_DIGEST },
+	{ "module", required_argument, NULL, O_MODULE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_option(int c, struct sg_sign_opts *o, const char **version, const char **module)
+{
+	uint64_t v;
+	int rc = SG_OK;
+	switch (c) {
+	case O_KEY:
+		if (o->nkeys == SG_SIGN_MAX_KEYS)
+			return cli_usage_error("sign", "at most %d --key options", SG_SIGN_MAX_KEYS);
+		o->key_uris[o->nkeys++] = optarg;
+		break;
+	case O_VERSION:
+		*version = optarg;
+		break;
+	case O_COUNTER:
+		rc = cli_parse_u64("sign", "--security-counter", optarg, UINT32_MAX, &v);
+		o->has_counter = true;
+		o->security_counter = (uint32_t)v;
+		break;
+	case O_HWID:
+		o->hw_id = optarg;
+		break;
+	case O_LOAD:
+		rc = cli_parse_u64("sign", "--load-addr", optarg, UINT64_MAX, &o->load_addr);
+		o->has_load_addr = true;
+		break;
+	case O_FORMAT: {
+		int f = sg_input_format_parse(optarg);
+		if (f < 0)
+			return cli_usage_error("sign", "--input-format '%s': unknown", optarg);
+		o->in_format = (enum sg_input_format)f;
+		break;
+	}
+	case O_PAD:
+		rc = cli_parse_u64("sign", "--pad-byte", optarg, 255, &v);
+		o->pad = (uint8_t)v;
+		break;
+	case O_DIGEST:
+		if (!strcmp(optarg, "sha256"))
+			o->digest_alg = SGE_DIGEST_SHA256;
+		else if (!strcmp(optarg, "sha384"))
+			o->digest_alg = SGE_DIGEST_SHA384;
+		else
+			return cli_usage_error("sign", "--digest '%s': use sha256 or sha384", optarg);
+		break;
+	case O_MODULE:
+		*module = optarg;
+		break;
+	default:
+		return cli_usage_error("sign", "bad option");
+	}
+	return rc;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage_text, stdout);
+		return SG_OK;
+	}
+	struct sg_sign_opts o;
+	memset(&o, 0, sizeof(o));
+	o.pad = 0xff;
+	const char *version = NULL, *module = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == '?')
+			return cli_usage_error("sign", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		int rc = parse_option(c, &o, &version, &module);
+		if (rc)
+			return rc;
+	}
+	if (argc - optind != 2)
+		return cli_usage_error("sign", "expected IN and OUT");
+	if (!o.nkeys)
+		return cli_usage_error("sign", "--key is required");
+	if (!version)
+		return cli_usage_error("sign", "--version is required");
+	struct sg_err err = { 0 };
+	if (sg_version_parse(version, &o.version, &err))
+		return cli_report(&err);
+	o.in_path = argv[optind];
+	o.out_path = argv[optind + 1];
+
+	struct sg_hsm_ctx *hsm = sg_hsm_ctx_new(module);
+	if (!hsm)
+		return sg_errf(&err, SG_EENV, "out of memory"), cli_report(&err);
+	struct sg_sign_result r;
+	int rc = sg_sign_file(&o, hsm, &r, &err);
+	sg_hsm_ctx_free(hsm);
+	if (rc)
+		return cli_report(&err);
+	fprintf(stderr, "signet: signed %s -> %s (%llu-byte payload, %zu signature%s)\n",
+		o.in_path, o.out_path, (unsigned long long)r.payload_size, r.nsigs,
+		r.nsigs == 1 ? "" : "s");
+	return SG_OK;
+}

@@ -1,0 +1,161 @@
+/* signet verify: exit 0 only if the envelope is valid under the policy. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "verify.h"
+
+static const char usage_text[] =
+	"usage: signet verify --trust PUB.pem [--trust PUB.pem ...] [--threshold M]\n"
+	"                     [--hw-id ID] [--min-security-counter N] [--json] FILE\n"
+	"\n"
+	"Verifies a signet envelope: structure, payload digest, signatures by trusted\n"
+	"keys, and the policy. Valid only if at least M distinct trusted keys signed\n"
+	"(default 1); signatures by untrusted keys are ignored; two signatures by one\n"
+	"key count once.\n"
+	"\n"
+	"  --trust PUB.pem            trusted public key (PEM or DER SubjectPublicKeyInfo)\n"
+	"  --threshold M              distinct trusted signers required (default 1)\n"
+	"  --hw-id ID                 require this hardware / device-class id\n"
+	"  --min-security-counter N   require a security counter >= N\n"
+	"  --json                     machine-readable result on stdout, naming each\n"
+	"                             signature and whether it counted\n"
+	"\n"
+	"Exit: 0 valid; 1 invalid (digest, signatures, policy); 2 malformed envelope or\n"
+	"usage; 3 I/O failure.\n";
+
+enum { O_TRUST = 256, O_THRESHOLD, O_HWID, O_MINCOUNTER, O_JSON };
+
+static const struct option options[] = {
+	{ "trust", required_argument, NULL, O_TRUST },
+	{ "threshold", required_argument, NULL, O_THRESHOLD },
+	{ "hw-id", required_argument, NULL, O_HWID },
+	{ "min-security-counter", required_argument, NULL, O_MINCOUNTER },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *sig_status_name(int st)
+{
+	switch (st) {
+	case SGV_SIG_VALID:
+		return "valid";
+	case SGV_SIG_INVALID:
+		return "invalid";
+	case SGV_SIG_UNTRUSTED:
+		return "untrusted-key";
+	case SGV_SIG_DUPLICATE:
+		return "duplicate-signer";
+	default:
+		return "unchecked";
+	}
+}
+
+static const char *trusted_path(const struct sg_trust *t, const struct sgv_signature *s)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!memcmp(t->keys[i].key_id, s->key_id, SGE_KEY_ID_SIZE))
+			return t->keys[i].path;
+	return NULL;
+}
+
+static void print_json(const char *path, int rc, const struct sg_err *err,
+		       const struct sgv_envelope *e, const struct sg_trust *t,
+		       const struct sg_verify_policy *p)
+{
+	fputs("{\"file\":", stdout);
+	json_str(stdout, path);
+	fprintf(stdout, ",\"valid\":%s,\"exit_code\":%d,\"reason\":", rc ? "false" : "true", rc);
+	if (rc)
+		json_str(stdout, err->msg);
+	else
+		fputs("null", stdout);
+	fprintf(stdout, ",\"threshold\":%u,\"valid_signers\":%u,",
+		p->threshold ? p->threshold : 1, e->valid_signers);
+	if (e->digest_len) /* the envelope parsed far enough to have fields */
+		cli_envelope_json(stdout, e);
+	else
+		fputs("\"format\":null", stdout);
+	fputs(",\"signatures\":[", stdout);
+	for (unsigned i = 0; i < e->nsigs; i++) {
+		const struct sgv_signature *s = &e->sigs[i];
+		if (i)
+			fputc(',', stdout);
+		cli_signature_json(stdout, s, i + 1);
+		fprintf(stdout, ",\"status\":\"%s\",\"counted\":%s,\"trusted_key\":",
+			sig_status_name(s->status), s->status == SGV_SIG_VALID ? "true" : "false");
+		const char *tp = trusted_path(t, s);
+		if (tp)
+			json_str(stdout, tp);
+		else
+			fputs("null", stdout);
+		fputc('}', stdout);
+	}
+	fputs("]}\n", stdout);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage_text, stdout);
+		return SG_OK;
+	}
+	static struct sg_trust trust;
+	static struct sgv_envelope e;
+	struct sg_verify_policy p = { 0 };
+	struct sg_err err = { 0 };
+	bool json = false;
+	uint64_t v;
+	int c, rc = SG_OK;
+	opterr = 0;
+	while (!rc && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case O_TRUST:
+			if (sg_trust_add(&trust, optarg, &err))
+				rc = cli_report(&err);
+			break;
+		case O_THRESHOLD:
+			rc = cli_parse_u64("verify", "--threshold", optarg, SG_MAX_TRUST, &v);
+			if (!rc && v == 0)
+				rc = cli_usage_error("verify", "--threshold must be at least 1");
+			p.threshold = (unsigned)v;
+			break;
+		case O_HWID:
+			p.hw_id = optarg;
+			break;
+		case O_MINCOUNTER:
+			rc = cli_parse_u64("verify", "--min-security-counter", optarg, UINT32_MAX, &v);
+			p.min_counter = (uint32_t)v;
+			break;
+		case O_JSON:
+			json = true;
+			break;
+		default:
+			rc = cli_usage_error("verify", "unknown or incomplete option '%s'",
+					     argv[optind - 1]);
+		}
+	}
+	if (!rc && argc - optind != 1)
+		rc = cli_usage_error("verify", "expected one FILE");
+	if (!rc && trust.n == 0)
+		rc = cli_usage_error("verify", "at least one --trust key is required");
+	if (!rc && p.threshold > trust.n)
+		rc = cli_usage_error("verify", "--threshold %u is more than the %zu trusted keys",
+				     p.threshold, trust.n);
+	if (rc) {
+		sg_trust_free(&trust);
+		return rc;
+	}
+	const char *path = argv[optind];
+	rc = sg_verify_file(path, &trust, &p, &e, &err);
+	if (json)
+		print_json(path, rc, &err, &e, &trust, &p);
+	if (rc)
+		cli_report(&err);
+	else if (!json)
+		fprintf(stderr, "signet: %s: valid (%u trusted signer%s)\n", path, e.valid_signers,
+			e.valid_signers == 1 ? "" : "s");
+	sg_trust_free(&trust);
+	return rc;
+}

@@ -1,0 +1,234 @@
+#include "sign.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "atomic_file.h"
+#include "verifier.h"
+#include "verify.h"
+
+#define CHUNK (1024 * 1024)
+
+int sg_sig_alg_for_key(enum sg_key_type t)
+{
+	switch (t) {
+	case SG_KEY_ECDSA_P256:
+		return SGE_SIG_ECDSA_P256_SHA256;
+	case SG_KEY_ECDSA_P384:
+		return SGE_SIG_ECDSA_P384_SHA384;
+	case SG_KEY_ED25519:
+		return SGE_SIG_ED25519;
+	case SG_KEY_RSA_3072:
+	case SG_KEY_RSA_4096:
+		return SGE_SIG_RSA_PSS_SHA256;
+	default:
+		return 0;
+	}
+}
+
+int sg_key_id(const uint8_t *spki, size_t spki_len, uint8_t key_id[SGE_KEY_ID_SIZE])
+{
+	return EVP_Digest(spki, spki_len, key_id, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+int sg_build_time(uint64_t *t, struct sg_err *err)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	if (!sde || !*sde) {
+		*t = (uint64_t)time(NULL);
+		return SG_OK;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(sde, &end, 10);
+	if (errno || *end || sde[0] < '0' || sde[0] > '9')
+		return sg_errf(err, SG_EINPUT, "SOURCE_DATE_EPOCH '%s': not a decimal number", sde);
+	*t = v;
+	return SG_OK;
+}
+
+struct signer {
+	struct sg_hsm_key *key;
+	int alg;
+	EVP_PKEY *pub;
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+};
+
+static int open_signers(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct signer *s,
+			struct sg_err *err)
+{
+	for (size_t i = 0; i < o->nkeys; i++) {
+		int rc = sg_hsm_key_open(hsm, o->key_uris[i], &s[i].key, err);
+		if (rc)
+			return rc;
+		s[i].alg = sg_sig_alg_for_key(sg_hsm_key_type(s[i].key));
+		size_t spki_len;
+		const uint8_t *spki = sg_hsm_key_spki(s[i].key, &spki_len);
+		const unsigned char *p = spki;
+		s[i].pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
+		if (!s[i].alg || !s[i].pub || sg_key_id(spki, spki_len, s[i].key_id))
+			return sg_errf(err, SG_EINPUT, "key %s: unusable public key",
+				       o->key_uris[i]);
+		for (size_t j = 0; j < i; j++)
+			if (!memcmp(s[j].key_id, s[i].key_id, SGE_KEY_ID_SIZE))
+				return sg_errf(err, SG_EINPUT, "key %s: same key as %s",
+					       o->key_uris[i], o->key_uris[j]);
+	}
+	return SG_OK;
+}
+
+static void close_signers(struct signer *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(s[i].pub);
+}
+
+/* Copies the payload into the output after msg_len bytes, hashing it. */
+static int copy_payload(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_off,
+			const EVP_MD *md_type, uint8_t *digest, struct sg_err *err)
+{
+	uint8_t *buf = malloc(CHUNK);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = SG_OK;
+	if (!buf || !md || !EVP_DigestInit_ex(md, md_type, NULL)) {
+		rc = sg_errf(err, SG_EENV, "out of memory");
+		goto done;
+	}
+	for (uint64_t off = 0; off < in->size && !rc;) {
+		size_t n = in->size - off < CHUNK ? (size_t)(in->size - off) : CHUNK;
+		rc = sg_input_read(in, off, buf, n, err);
+		if (!rc && !EVP_DigestUpdate(md, buf, n))
+			rc = sg_errf(err, SG_EENV, "hashing failed");
+		if (!rc)
+			rc = sg_atomic_pwrite(out, buf, n, (long long)(out_off + off), err);
+		off += n;
+	}
+	if (!rc && !EVP_DigestFinal_ex(md, digest, NULL))
+		rc = sg_errf(err, SG_EENV, "hashing failed");
+done:
+	free(buf);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* Signs msg with every signer and checks each fresh signature with the
+ * key's public half, so a faulty token cannot produce a bad envelope. */
+static int sign_msg(const struct sg_sign_opts *o, struct signer *s, const uint8_t *msg,
+		    size_t msg_len, struct sg_signature *sigs, struct sg_err *err)
+{
+	for (size_t i = 0; i < o->nkeys; i++) {
+		sigs[i].alg = (uint8_t)s[i].alg;
+		memcpy(sigs[i].key_id, s[i].key_id, SGE_KEY_ID_SIZE);
+		int rc = sg_hsm_sign(s[i].key, msg, msg_len, sigs[i].sig, &sigs[i].sig_len, err);
+		if (rc)
+			return rc;
+		if (sg_verify_sig(s[i].pub, s[i].alg, msg, msg_len, sigs[i].sig,
+				  sigs[i].sig_len) != 1)
+			return sg_errf(err, SG_EENV,
+				       "key %s: the token's signature does not verify with its "
+				       "public key",
+				       o->key_uris[i]);
+	}
+	return SG_OK;
+}
+
+static int pick_digest(const struct sg_sign_opts *o, const struct signer *s)
+{
+	if (o->digest_alg)
+		return o->digest_alg;
+	for (size_t i = 0; i < o->nkeys; i++)
+		if (s[i].alg == SGE_SIG_ECDSA_P384_SHA384)
+			return SGE_DIGEST_SHA384;
+	return SGE_DIGEST_SHA256;
+}
+
+static int write_envelope(const struct sg_sign_opts *o, struct sg_input *in, struct signer *s,
+			  struct sg_envelope_meta *m, struct sg_err *err)
+{
+	uint8_t msg[SGE_MSG_MAX];
+	size_t msg_len;
+	/* Encode once with an empty digest: M's length fixes the payload offset. */
+	int rc = sg_envelope_encode_msg(m, msg, &msg_len, err);
+	if (rc)
+		return rc;
+	struct sg_atomic_file out;
+	rc = sg_atomic_open(&out, o->out_path, err);
+	if (rc)
+		return rc;
+	const EVP_MD *md = m->digest_alg == SGE_DIGEST_SHA384 ? EVP_sha384() : EVP_sha256();
+	rc = copy_payload(in, &out, msg_len, md, m->digest, err);
+	size_t check_len = msg_len;
+	if (!rc)
+		rc = sg_envelope_encode_msg(m, msg, &msg_len, err);
+	if (!rc && msg_len != check_len)
+		rc = sg_errf(err, SG_EENV, "internal error: signed message changed size");
+	if (!rc)
+		rc = sg_atomic_pwrite(&out, msg, msg_len, 0, err);
+	struct sg_signature *sigs = calloc(o->nkeys, sizeof(*sigs));
+	uint8_t *area = malloc(SGE_AREA_MAX);
+	size_t area_len = 0;
+	if (!rc && (!sigs || !area))
+		rc = sg_errf(err, SG_EENV, "out of memory");
+	if (!rc)
+		rc = sign_msg(o, s, msg, msg_len, sigs, err);
+	if (!rc)
+		rc = sg_envelope_encode_area(sigs, o->nkeys, area, &area_len, err);
+	if (!rc)
+		rc = sg_atomic_pwrite(&out, area, area_len, (long long)(msg_len + m->payload_size),
+				      err);
+	free(sigs);
+	free(area);
+	if (rc) {
+		sg_atomic_abort(&out);
+		return rc;
+	}
+	return sg_atomic_commit(&out, err);
+}
+
+int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
+		 struct sg_sign_result *result, struct sg_err *err)
+{
+	if (o->nkeys == 0 || o->nkeys > SG_SIGN_MAX_KEYS)
+		return sg_errf(err, SG_EINPUT, "need 1 to %d --key options", SG_SIGN_MAX_KEYS);
+	struct sg_envelope_meta m;
+	memset(&m, 0, sizeof(m));
+	m.version = o->version;
+	m.has_counter = o->has_counter;
+	m.security_counter = o->security_counter;
+	m.hw_id = o->hw_id;
+	m.has_build_time = true;
+	int rc = sg_build_time(&m.build_time, err);
+	if (rc)
+		return rc;
+
+	struct sg_input in;
+	rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, err);
+	if (rc)
+		return rc;
+	struct signer s[SG_SIGN_MAX_KEYS];
+	memset(s, 0, sizeof(s));
+	rc = open_signers(o, hsm, s, err);
+	if (!rc) {
+		m.payload_size = in.size;
+		m.has_load_addr = o->has_load_addr || in.has_addr;
+		m.load_addr = o->has_load_addr ? o->load_addr : in.base;
+		m.digest_alg = (uint8_t)pick_digest(o, s);
+		rc = write_envelope(o, &in, s, &m, err);
+	}
+	if (!rc && result) {
+		result->payload_size = m.payload_size;
+		result->has_load_addr = m.has_load_addr;
+		result->load_addr = m.load_addr;
+		result->nsigs = o->nkeys;
+		result->digest_alg = m.digest_alg;
+		memcpy(result->digest, m.digest, sizeof(m.digest));
+	}
+	close_signers(s, o->nkeys);
+	sg_input_close(&in);
+	return rc;
+}

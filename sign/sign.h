@@ -1,0 +1,60 @@
+/* The signing pipeline: build output in, signed envelope out.
+ *
+ * One streaming pass: the payload is copied from the input to the output's
+ * temp file while it is hashed; then the signed message is written in front
+ * of it, signed by every key in the token (one login per token), each
+ * signature checked against the key's public half, and the output renamed
+ * into place. Nothing is written before the input was validated and every
+ * key was found and logged in to; on any failure no output remains. */
+#ifndef SIGNET_SIGN_H
+#define SIGNET_SIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.h"
+#include "err.h"
+#include "hsm.h"
+#include "input.h"
+
+#define SG_SIGN_MAX_KEYS SGE_MAX_SIGNATURES
+
+struct sg_sign_opts {
+	const char *in_path, *out_path;
+	enum sg_input_format in_format;
+	uint8_t pad;
+	const char *key_uris[SG_SIGN_MAX_KEYS];
+	size_t nkeys;
+	struct sg_version version;
+	bool has_counter;
+	uint32_t security_counter;
+	const char *hw_id;
+	bool has_load_addr; /* explicit --load-addr; else taken from the input */
+	uint64_t load_addr;
+	int digest_alg; /* SGE_DIGEST_*, 0 = SHA-384 if any key is P-384, else SHA-256 */
+};
+
+/* What was made, for the CLI to report. */
+struct sg_sign_result {
+	uint64_t payload_size;
+	uint64_t load_addr;
+	bool has_load_addr;
+	size_t nsigs;
+	uint8_t digest_alg;
+	uint8_t digest[SGE_DIGEST_MAX];
+};
+
+int sg_sign_file(const struct sg_sign_opts *opts, struct sg_hsm_ctx *hsm,
+		 struct sg_sign_result *result, struct sg_err *err);
+
+/* The envelope signature algorithm for a key type (0 if none), and the key
+ * id: SHA-256 of the DER SubjectPublicKeyInfo. */
+int sg_sig_alg_for_key(enum sg_key_type t);
+int sg_key_id(const uint8_t *spki, size_t spki_len, uint8_t key_id[SGE_KEY_ID_SIZE]);
+
+/* Build time for the envelope: $SOURCE_DATE_EPOCH when set (must be a
+ * decimal number), else now. */
+int sg_build_time(uint64_t *t, struct sg_err *err);
+
+#endif

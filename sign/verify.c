@@ -1,0 +1,274 @@
+/* OpenSSL callbacks for the verifier core, trusted keys, file reading. */
+#include "verify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "fileio.h"
+#include "sign.h"
+
+static int key_alg(EVP_PKEY *pkey)
+{
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_ED25519:
+		return SGE_SIG_ED25519;
+	case EVP_PKEY_RSA: {
+		int bits = EVP_PKEY_get_bits(pkey);
+		return bits == 3072 || bits == 4096 ? SGE_SIG_RSA_PSS_SHA256 : 0;
+	}
+	case EVP_PKEY_EC: {
+		char curve[64];
+		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, curve,
+						    sizeof(curve), NULL))
+			return 0;
+		if (!strcmp(curve, "prime256v1"))
+			return SGE_SIG_ECDSA_P256_SHA256;
+		if (!strcmp(curve, "secp384r1"))
+			return SGE_SIG_ECDSA_P384_SHA384;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static EVP_PKEY *load_pubkey(const uint8_t *buf, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	if (!bio)
+		return NULL;
+	EVP_PKEY *pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!pkey) {
+		const unsigned char *p = buf;
+		pkey = d2i_PUBKEY(NULL, &p, (long)len);
+	}
+	return pkey;
+}
+
+int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
+{
+	if (t->n == SG_MAX_TRUST)
+		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", path, SG_MAX_TRUST);
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, 64 * 1024, &buf, &len, err);
+	if (rc)
+		return rc;
+	EVP_PKEY *pkey = load_pubkey(buf, len);
+	free(buf);
+	if (!pkey)
+		return sg_errf(err, SG_EINPUT, "%s: not a PEM or DER public key", path);
+	int alg = key_alg(pkey);
+	if (!alg) {
+		EVP_PKEY_free(pkey);
+		return sg_errf(err, SG_EINPUT,
+			       "%s: unsupported key type (need P-256, P-384, Ed25519, RSA 3072/4096)",
+			       path);
+	}
+	unsigned char *der = NULL;
+	int der_len = i2d_PUBKEY(pkey, &der);
+	struct sg_trust_key *k = &t->keys[t->n];
+	if (der_len <= 0 || sg_key_id(der, (size_t)der_len, k->key_id)) {
+		OPENSSL_free(der);
+		EVP_PKEY_free(pkey);
+		return sg_errf(err, SG_EENV, "%s: cannot encode the public key", path);
+	}
+	OPENSSL_free(der);
+	for (size_t i = 0; i < t->n; i++)
+		if (!memcmp(t->keys[i].key_id, k->key_id, SGE_KEY_ID_SIZE)) {
+			EVP_PKEY_free(pkey);
+			return sg_errf(err, SG_EINPUT, "%s: same key as %s", path, t->keys[i].path);
+		}
+	k->path = strdup(path);
+	k->pkey = pkey;
+	k->alg = alg;
+	t->n++;
+	return SG_OK;
+}
+
+void sg_trust_free(struct sg_trust *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		EVP_PKEY_free(t->keys[i].pkey);
+		free(t->keys[i].path);
+	}
+	t->n = 0;
+}
+
+/* ---- callbacks for the core ---- */
+
+static int hash_init(void *ctx, int alg)
+{
+	const EVP_MD *md = alg == SGE_DIGEST_SHA256 ? EVP_sha256()
+			   : alg == SGE_DIGEST_SHA384 ? EVP_sha384()
+						      : NULL;
+	return !md || !EVP_DigestInit_ex(ctx, md, NULL);
+}
+
+static int hash_update(void *ctx, const uint8_t *p, size_t n)
+{
+	return !EVP_DigestUpdate(ctx, p, n);
+}
+
+static int hash_final(void *ctx, uint8_t *out)
+{
+	return !EVP_DigestFinal_ex(ctx, out, NULL);
+}
+
+/* Verifies one signature over msg with pkey per docs/envelope.md §5:
+ * 1 valid, 0 invalid, -1 internal failure. */
+int sg_verify_sig(void *pkey, int alg, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+		  size_t sig_len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	if (!md)
+		return -1;
+	const EVP_MD *type = alg == SGE_SIG_ECDSA_P384_SHA384 ? EVP_sha384()
+			     : alg == SGE_SIG_ED25519	      ? NULL
+							      : EVP_sha256();
+	int ok = EVP_DigestVerifyInit(md, &pctx, type, NULL, pkey) == 1;
+	if (ok && alg == SGE_SIG_RSA_PSS_SHA256)
+		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1;
+	if (!ok) {
+		EVP_MD_CTX_free(md);
+		return -1;
+	}
+	int r = EVP_DigestVerify(md, sig, sig_len, msg, msg_len);
+	EVP_MD_CTX_free(md);
+	return r == 1;
+}
+
+static int sig_verify(void *arg, int alg, const uint8_t *key_id, const uint8_t *msg,
+		      size_t msg_len, const uint8_t *sig, size_t sig_len, unsigned *key_index)
+{
+	const struct sg_trust *t = arg;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sg_trust_key *k = &t->keys[i];
+		if (memcmp(k->key_id, key_id, SGE_KEY_ID_SIZE) || k->alg != alg)
+			continue;
+		int r = sg_verify_sig(k->pkey, alg, msg, msg_len, sig, sig_len);
+		if (r < 0)
+			return -1;
+		*key_index = (unsigned)i;
+		return r ? SGV_SIG_VALID : SGV_SIG_INVALID;
+	}
+	return SGV_SIG_UNTRUSTED;
+}
+
+/* ---- files ---- */
+
+static int read_fd(void *arg, uint64_t off, uint8_t *buf, size_t len)
+{
+	int fd = *(int *)arg;
+	while (len) {
+		ssize_t r = pread(fd, buf, len, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		buf += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+static int open_envelope(const char *path, int *fd, uint64_t *size, struct sg_err *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		return sg_errf(err, SG_EINPUT, "%s: not a regular file", path);
+	}
+	*size = (uint64_t)st.st_size;
+	return SG_OK;
+}
+
+static int core_status(int r)
+{
+	switch (r) {
+	case SGV_OK:
+		return SG_OK;
+	case SGV_EFORMAT:
+		return SG_EINPUT;
+	case SGV_EIO:
+	case SGV_ECRYPTO:
+		return SG_EENV;
+	default:
+		return SG_FAIL;
+	}
+}
+
+int sg_envelope_load(const char *path, struct sgv_envelope *e, struct sg_err *err)
+{
+	int fd;
+	uint64_t size;
+	int rc = open_envelope(path, &fd, &size, err);
+	if (rc)
+		return rc;
+	int r = sgv_parse(e, read_fd, &fd, size);
+	close(fd);
+	if (r)
+		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
+	return SG_OK;
+}
+
+#define WORK_SIZE (256 * 1024)
+
+int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_verify_policy *p,
+		   struct sgv_envelope *e, struct sg_err *err)
+{
+	int fd;
+	uint64_t size;
+	int rc = open_envelope(path, &fd, &size, err);
+	if (rc)
+		return rc;
+	uint8_t *work = malloc(WORK_SIZE);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!work || !md) {
+		free(work);
+		EVP_MD_CTX_free(md);
+		close(fd);
+		return sg_errf(err, SG_EENV, "out of memory");
+	}
+	struct sgv_crypto c = {
+		.hash_ctx = md,
+		.hash_init = hash_init,
+		.hash_update = hash_update,
+		.hash_final = hash_final,
+		.sig_verify = sig_verify,
+		.sig_arg = (void *)t,
+	};
+	size_t hw_len = p->hw_id ? strlen(p->hw_id) : 0;
+	int r = sgv_verify(e, &c, read_fd, &fd, size, work, WORK_SIZE, p->threshold,
+			   (const uint8_t *)p->hw_id, hw_len, p->min_counter);
+	free(work);
+	EVP_MD_CTX_free(md);
+	close(fd);
+	if (r == SGV_ETHRESHOLD)
+		return sg_errf(err, SG_FAIL, "%s: %s (%u of %u required)", path, e->detail,
+			       e->valid_signers, p->threshold ? p->threshold : 1);
+	if (r == SGV_ECOUNTER)
+		return sg_errf(err, SG_FAIL, "%s: %s (%u < %u)", path, e->detail,
+			       e->security_counter, p->min_counter);
+	if (r)
+		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
+	return SG_OK;
+}

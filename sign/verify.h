@@ -1,0 +1,54 @@
+/* Host-side verification: the device verifier core (verifier.h) driven with
+ * OpenSSL hash and signature callbacks and a set of trusted public keys.
+ * One logic for devices and hosts. */
+#ifndef SIGNET_VERIFY_H
+#define SIGNET_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "verifier.h"
+
+#define SG_MAX_TRUST 32
+
+struct sg_trust_key {
+	char *path;
+	void *pkey; /* EVP_PKEY */
+	int alg;    /* SGE_SIG_* the key makes */
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+};
+
+struct sg_trust {
+	struct sg_trust_key keys[SG_MAX_TRUST];
+	size_t n;
+};
+
+/* Adds a PEM (or DER) public key file. Refuses unsupported key types
+ * (only P-256, P-384, Ed25519, RSA 3072/4096) and duplicates. */
+int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err);
+void sg_trust_free(struct sg_trust *t);
+
+struct sg_verify_policy {
+	unsigned threshold;   /* 0 or 1: one trusted signature */
+	const char *hw_id;    /* NULL: not checked */
+	uint32_t min_counter; /* 0: not checked */
+};
+
+/* Opens path and parses it (SG_EINPUT on a malformed envelope, message
+ * names the file and the rule). e is caller-owned. */
+int sg_envelope_load(const char *path, struct sgv_envelope *e, struct sg_err *err);
+
+/* Full verification. Returns SG_OK, SG_FAIL (digest, signatures, policy:
+ * message says which), SG_EINPUT (malformed), SG_EENV (I/O). e is filled as
+ * far as verification got, so callers can report each signature. */
+int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_verify_policy *p,
+		   struct sgv_envelope *e, struct sg_err *err);
+
+/* Verifies one signature over msg with an EVP_PKEY per docs/envelope.md §5:
+ * 1 valid, 0 invalid, -1 internal failure. Also used to check fresh
+ * signatures from the HSM before they are written. */
+int sg_verify_sig(void *pkey, int alg, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+		  size_t sig_len);
+
+#endif
