@@ -1,0 +1,69 @@
+# Shared helpers for the CLI tests: a throw-away SoftHSM2 token and checks on
+# exit codes, messages and leftover files. Source it; it sets:
+#   S (the signet binary), T (temp dir, removed on exit), PINFILE,
+#   SOFTHSM2_CONF, SIGNET_PKCS11_MODULE, MODULE
+set -euo pipefail
+S=${SIGNET:?set SIGNET to the signet binary}
+T=$(mktemp -d /tmp/signet-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+mkdir -p "$T/tokens"
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
+  >"$T/softhsm2.conf"
+export SOFTHSM2_CONF="$T/softhsm2.conf" SIGNET_PKCS11_MODULE="$MODULE"
+unset SIGNET_PIN SOURCE_DATE_EPOCH
+PINFILE="$T/pin"
+printf '1234\n' >"$PINFILE"
+chmod 600 "$PINFILE"
+FAILS=0
+CHECKS=0
+
+new_token() { # label
+  softhsm2-util --init-token --free --label "$1" --so-pin 000000 --pin 1234 >/dev/null
+}
+
+ok() { CHECKS=$((CHECKS + 1)); }
+bad() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+
+# expect RC SUBSTRING cmd...: exit status RC, and (if SUBSTRING is not empty)
+# stderr is one line containing SUBSTRING.
+expect() {
+  local want=$1 msg=$2 rc=0
+  shift 2
+  "$@" >"$T/out.txt" 2>"$T/err.txt" </dev/null || rc=$?
+  if [ "$rc" != "$want" ]; then
+    bad "exit $rc, wanted $want: $* :: $(head -c 400 "$T/err.txt")"
+    return 0
+  fi
+  if [ -n "$msg" ]; then
+    if ! grep -qF -- "$msg" "$T/err.txt"; then
+      bad "stderr lacks '$msg': $* :: $(head -c 400 "$T/err.txt")"
+      return 0
+    fi
+    if [ "$(wc -l <"$T/err.txt")" != 1 ]; then
+      bad "stderr is not one line: $* :: $(cat "$T/err.txt")"
+      return 0
+    fi
+  fi
+  ok
+}
+
+# no_output FILE: FILE and any FILE.tmp-* must not exist.
+no_output() {
+  if [ -e "$1" ] || compgen -G "$1.tmp-*" >/dev/null; then
+    bad "output left behind: $(ls "$1"*)"
+  else
+    ok
+  fi
+}
+
+# field JSON_FILE JQ_FILTER
+field() { jq -r "$2" "$1"; }
+
+finish() {
+  if [ "$FAILS" -ne 0 ]; then
+    echo "$FAILS of $((FAILS + CHECKS)) checks failed" >&2
+    exit 1
+  fi
+  echo "all $CHECKS checks passed"
+}

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# End to end through the signet binary with a real SoftHSM2 token: keygen of
+# every type, sign, verify, inspect, cross-checks with openssl, pkcs11-tool
+# and softhsm2-util, and every bad input with its exit code, message and no
+# output file.
+. "$(dirname "$0")/lib.sh"
+
+new_token release
+U="pkcs11:token=release;pin-source=file:$PINFILE"
+TYPES="ecdsa-p256 ecdsa-p384 ed25519 rsa-3072 rsa-4096"
+
+# ---- keygen, pubkey, list
+for t in $TYPES; do
+  expect 0 "generated $t" "$S" hsm keygen --type "$t" --key "$U;object=fw-$t"
+  expect 0 "" "$S" hsm pubkey --key "$U;object=fw-$t" -o "$T/$t.pub.pem"
+  openssl pkey -pubin -in "$T/$t.pub.pem" -noout 2>/dev/null && ok || bad "openssl rejects $t pubkey"
+done
+openssl pkey -pubin -in "$T/ecdsa-p384.pub.pem" -text -noout | grep -q 'NIST CURVE: P-384' && ok \
+  || bad "p384 pubkey curve"
+openssl pkey -pubin -in "$T/rsa-4096.pub.pem" -text -noout | grep -q '4096 bit' && ok \
+  || bad "rsa-4096 pubkey size"
+expect 2 "exists" "$S" hsm keygen --type ecdsa-p256 --key "$U;object=fw-ecdsa-p256"
+expect 2 "--type 'rsa-2048'" "$S" hsm keygen --type rsa-2048 --key "$U;object=x"
+SIGNET_PIN=1234 "$S" hsm list --json pkcs11:token=release >"$T/list.json"
+[ "$(jq '[.[] | select(.kind == "key")] | length' "$T/list.json")" = 5 ] && ok \
+  || bad "hsm list shows $(jq -c . "$T/list.json")"
+uri=$(jq -r '.[] | select(.kind == "key" and .label == "fw-ed25519") | .uri' "$T/list.json")
+expect 0 "" "$S" hsm pubkey --key "$uri;pin-source=file:$PINFILE" -o "$T/from-list.pub.pem"
+cmp -s "$T/from-list.pub.pem" "$T/ed25519.pub.pem" && ok || bad "list URI names another key"
+expect 0 "" "$S" hsm list
+
+# private key attributes, read by a tool we did not write
+pkcs11-tool --module "$MODULE" --token-label release --pin 1234 --list-objects --type privkey \
+  >"$T/objs.txt" 2>/dev/null
+grep -q 'Access:.*never extractable' "$T/objs.txt" && ok || bad "keys not never-extractable"
+grep -q 'Usage:.*decrypt' "$T/objs.txt" && bad "a private key may decrypt" || ok
+
+# ---- a firmware image, signed by each key alone
+head -c 200000 /dev/urandom >"$T/fw.bin"
+for t in $TYPES; do
+  out="$T/fw-$t.sgn"
+  expect 0 "1 signature" "$S" sign --key "$U;object=fw-$t" --version 1.2.3+45 \
+    --security-counter 7 --hw-id acme-gw-rev2 "$T/fw.bin" "$out"
+  expect 0 "valid" "$S" verify --trust "$T/$t.pub.pem" --hw-id acme-gw-rev2 \
+    --min-security-counter 7 "$out"
+  "$S" inspect --json "$out" >"$T/i.json"
+  P=$(field "$T/i.json" .protected_size)
+  N=$(field "$T/i.json" .payload_size)
+  L=$(field "$T/i.json" '.signatures[0].signature_size')
+  [ "$N" = 200000 ] && ok || bad "payload size $N"
+  [ "$(field "$T/i.json" .version)" = "1.2.3+45" ] && ok || bad "version"
+  # The payload is stored as is, and its digest is what openssl computes.
+  tail -c +$((32 + P + 1)) "$out" | head -c "$N" | cmp -s - "$T/fw.bin" && ok || bad "payload bytes"
+  alg=$(field "$T/i.json" .payload_digest.algorithm)
+  [ "$(openssl dgst -"$alg" -r "$T/fw.bin" | cut -d' ' -f1)" = "$(field "$T/i.json" .payload_digest.value)" ] \
+    && ok || bad "$t payload digest differs from openssl's"
+  # openssl verifies the signature over M = the first 32+P bytes (docs/envelope.md §6).
+  head -c $((32 + P)) "$out" >"$T/M"
+  tail -c +$((32 + P + N + 8 + 4 + 34 + 1)) "$out" | head -c "$L" >"$T/sig"
+  case $t in
+    ecdsa-p256) v=(openssl dgst -sha256 -verify "$T/$t.pub.pem" -signature "$T/sig" "$T/M") ;;
+    ecdsa-p384) v=(openssl dgst -sha384 -verify "$T/$t.pub.pem" -signature "$T/sig" "$T/M") ;;
+    ed25519) v=(openssl pkeyutl -verify -pubin -inkey "$T/$t.pub.pem" -rawin -in "$T/M" -sigfile "$T/sig") ;;
+    rsa-*) v=(openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32
+              -verify "$T/$t.pub.pem" -signature "$T/sig" "$T/M") ;;
+  esac
+  "${v[@]}" >/dev/null 2>&1 && ok || bad "openssl does not verify the $t signature"
+done
+[ "$(field "$T/i.json" .payload_digest.algorithm)" = sha256 ] && ok || bad "default digest"
+"$S" inspect --json "$T/fw-ecdsa-p384.sgn" | jq -e '.payload_digest.algorithm == "sha384"' >/dev/null \
+  && ok || bad "P-384 signs a SHA-384 digest"
+
+# ---- several keys, threshold, JSON naming each signature
+keys=()
+for t in $TYPES; do keys+=(--key "$U;object=fw-$t"); done
+expect 0 "5 signatures" "$S" sign "${keys[@]}" --version 2.0.0 "$T/fw.bin" "$T/all.sgn"
+trust=()
+for t in $TYPES; do trust+=(--trust "$T/$t.pub.pem"); done
+expect 0 "5 trusted signers" "$S" verify "${trust[@]}" --threshold 5 "$T/all.sgn"
+expect 0 "" "$S" sign --key "$U;object=fw-ecdsa-p256" --key "$U;object=fw-ed25519" \
+  --version 2.0.0 "$T/fw.bin" "$T/two.sgn"
+"$S" verify --json --trust "$T/ecdsa-p256.pub.pem" --trust "$T/rsa-3072.pub.pem" "$T/two.sgn" \
+  >"$T/v.json" 2>/dev/null && ok || bad "one trusted of two signers is valid at threshold 1"
+jq -e '.valid and .valid_signers == 1 and .signatures[0].counted and
+       (.signatures[1].status == "untrusted-key") and (.signatures[1].counted | not)' "$T/v.json" \
+  >/dev/null && ok || bad "verify --json: $(cat "$T/v.json")"
+expect 1 "not enough distinct trusted signers (1 of 2 required)" "$S" verify --threshold 2 \
+  --trust "$T/ecdsa-p256.pub.pem" --trust "$T/rsa-3072.pub.pem" "$T/two.sgn"
+rc=0; "$S" verify --json --threshold 2 --trust "$T/ecdsa-p256.pub.pem" \
+  --trust "$T/rsa-3072.pub.pem" "$T/two.sgn" >"$T/v.json" 2>/dev/null || rc=$?
+[ $rc = 1 ] && jq -e '(.valid | not) and .exit_code == 1' "$T/v.json" >/dev/null && ok \
+  || bad "verify --json on failure"
+expect 2 "more than the 1 trusted keys" "$S" verify --threshold 2 --trust "$T/ed25519.pub.pem" "$T/two.sgn"
+
+# ---- policy failures (exit 1)
+E="$T/fw-ecdsa-p256.sgn"
+P256="$T/ecdsa-p256.pub.pem"
+expect 1 "no valid signature by a trusted key" "$S" verify --trust "$T/ed25519.pub.pem" "$E"
+expect 1 "hardware id does not match" "$S" verify --trust "$P256" --hw-id acme-gw-rev3 "$E"
+expect 1 "security counter below the minimum (7 < 8)" "$S" verify --trust "$P256" \
+  --min-security-counter 8 "$E"
+expect 1 "hardware id required but absent" "$S" verify --trust "$P256" --hw-id x "$T/all.sgn"
+
+# ---- damaged envelopes
+size=$(stat -c %s "$E")
+head -c $((size - 1)) "$E" >"$T/trunc.sgn"
+expect 2 "truncated" "$S" verify --trust "$P256" "$T/trunc.sgn"
+expect 2 "truncated" "$S" inspect "$T/trunc.sgn"
+head -c 20 "$E" >"$T/short.sgn"
+expect 2 "$T/short.sgn: truncated" "$S" verify --trust "$P256" "$T/short.sgn"
+{ cat "$E"; printf 'X'; } >"$T/long.sgn"
+expect 2 "trailing bytes after the signature area" "$S" verify --trust "$P256" "$T/long.sgn"
+head -c 4096 /dev/urandom >"$T/garbage.sgn"
+expect 2 "not a signet envelope" "$S" verify --trust "$P256" "$T/garbage.sgn"
+expect 2 "not a signet envelope" "$S" inspect "$T/fw.bin"
+flip() { # file offset -> file.flipped
+  cp "$1" "$1.flipped"
+  local b
+  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1.flipped" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+P=$("$S" inspect --json "$E" | jq .protected_size)
+flip "$E" $((32 + P + 1000))   # payload
+expect 1 "payload does not match its digest" "$S" verify --trust "$P256" "$E.flipped"
+flip "$E" 40                   # a protected field value
+expect_any() { # exit 1 or 2, never 0
+  local rc=0; "$@" >/dev/null 2>&1 || rc=$?
+  [ $rc = 1 ] || [ $rc = 2 ] && ok || bad "exit $rc for $*"
+}
+expect_any "$S" verify --trust "$P256" "$E.flipped"
+flip "$E" $((size - 3))        # the signature
+expect 1 "no valid signature" "$S" verify --trust "$P256" "$E.flipped"
+flip "$E" 0
+expect 2 "bad magic" "$S" verify --trust "$P256" "$E.flipped"
+
+# ---- usage errors and missing files
+expect 2 "--version is required" "$S" sign --key "$U;object=fw-ed25519" "$T/fw.bin" "$T/x.sgn"
+expect 2 "expected X.Y.Z" "$S" sign --key "$U;object=fw-ed25519" --version 1.2 "$T/fw.bin" "$T/x.sgn"
+expect 2 "--key is required" "$S" sign --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+expect 2 "expected IN and OUT" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/fw.bin"
+expect 2 "unknown or incomplete option '--pin'" "$S" sign --pin 1234 --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+expect 2 "$T/nope.bin" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/nope.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+expect 2 "$T/nope.pem" "$S" verify --trust "$T/nope.pem" "$E"
+expect 2 "$T/fw.bin: not a PEM or DER public key" "$S" verify --trust "$T/fw.bin" "$E"
+expect 2 "unknown command" "$S" frobnicate
+expect 2 "hardware id 'a b'" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 --hw-id "a b" \
+  "$T/fw.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+for c in sign verify inspect hsm help; do expect 0 "" "$S" "$c" --help; done
+"$S" --version | grep -q '^signet [0-9]' && ok || bad "--version"
+
+# ---- HSM failures: exit 3 (environment) or 2 (a key that is not there), never an output file
+printf '9999\n' >"$T/wrongpin"
+expect 3 "wrong PIN" "$S" sign --key "pkcs11:token=release;object=fw-ed25519;pin-source=file:$T/wrongpin" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+expect 3 "token" "$S" sign --key "pkcs11:token=nosuch;object=k;pin-source=file:$PINFILE" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+expect 3 "$T/nomodule.so" "$S" sign --module "$T/nomodule.so" --key "$U;object=fw-ed25519" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+expect 2 "not found" "$S" sign --key "$U;object=no-such-key" --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+expect 2 "pin-value" "$S" sign --key "pkcs11:token=release;object=fw-ed25519;pin-value=1234" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+expect 3 "PIN" "$S" sign --key "pkcs11:token=release;object=fw-ed25519" --version 1.0.0 \
+  "$T/fw.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+SIGNET_PIN=1234 expect 0 "" "$S" sign --key "pkcs11:token=release;object=fw-ed25519" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+(unset SIGNET_PKCS11_MODULE; expect 3 "no PKCS#11 module" "$S" sign --key "$U;object=fw-ed25519" \
+  --version 1.0.0 "$T/fw.bin" "$T/y.sgn"; [ $FAILS = 0 ])  || bad "module missing"
+no_output "$T/y.sgn"
+
+# ---- keys made by tools we did not write
+pkcs11-tool --module "$MODULE" --token-label release --login --pin 1234 --keypairgen \
+  --key-type EC:prime256v1 --label p11tool-p256 --id 7001 >/dev/null 2>&1
+expect 0 "" "$S" sign --key "$U;object=p11tool-p256" --version 1.0.0 "$T/fw.bin" "$T/p11.sgn"
+expect 0 "" "$S" hsm pubkey --key "$U;object=p11tool-p256" -o "$T/p11.pub.pem"
+expect 0 "valid" "$S" verify --trust "$T/p11.pub.pem" "$T/p11.sgn"
+for kt in ed25519 "EC -pkeyopt ec_paramgen_curve:P-384"; do
+  # shellcheck disable=SC2086
+  openssl genpkey -algorithm $kt -out "$T/imp.key" 2>/dev/null
+  label="imported-${kt%% *}"
+  softhsm2-util --import "$T/imp.key" --token release --label "$label" --id "$(printf '%x' $RANDOM)" \
+    --pin 1234 >/dev/null
+  openssl pkey -in "$T/imp.key" -pubout -out "$T/imp.pub.pem"
+  expect 0 "" "$S" sign --key "$U;object=$label" --version 1.0.0 "$T/fw.bin" "$T/imp.sgn"
+  expect 0 "valid" "$S" verify --trust "$T/imp.pub.pem" "$T/imp.sgn"
+done
+pkcs11-tool --module "$MODULE" --token-label release --login --pin 1234 --keypairgen \
+  --key-type rsa:2048 --label rsa-2048 --id 7002 >/dev/null 2>&1
+expect 2 "unsupported key type" "$S" sign --key "$U;object=rsa-2048" --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+
+# ---- inputs: Intel HEX, S-record and ELF made by objcopy, load address from the input
+if command -v arm-none-eabi-gcc >/dev/null; then
+  printf 'void _start(void){for(;;);}\nconst int table[64] = {1,2,3};\n' >"$T/app.c"
+  arm-none-eabi-gcc -mcpu=cortex-m0 -mthumb -nostdlib -Os -Wl,-Ttext=0x08004000 \
+    "$T/app.c" -o "$T/app.elf"
+  arm-none-eabi-objcopy -O ihex "$T/app.elf" "$T/app.hex"
+  arm-none-eabi-objcopy -O srec "$T/app.elf" "$T/app.srec"
+  arm-none-eabi-objcopy -O binary "$T/app.elf" "$T/app.bin"
+  for f in app.elf app.hex app.srec; do
+    expect 0 "" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/$f" "$T/$f.sgn"
+    "$S" inspect --json "$T/$f.sgn" >"$T/i.json"
+    [ "$(field "$T/i.json" .load_addr)" = 0x08004000 ] && ok || bad "$f load address $(field "$T/i.json" .load_addr)"
+    P=$(field "$T/i.json" .protected_size)
+    tail -c +$((32 + P + 1)) "$T/$f.sgn" | head -c "$(stat -c %s "$T/app.bin")" | cmp -s - "$T/app.bin" \
+      && ok || bad "$f payload differs from objcopy -O binary"
+  done
+  expect 0 "" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 --load-addr 0x10000 \
+    "$T/app.hex" "$T/hex2.sgn"
+  [ "$("$S" inspect --json "$T/hex2.sgn" | jq -r .load_addr)" = 0x00010000 ] && ok || bad "--load-addr"
+  # a bad checksum on line 2
+  sed '2s/..$/00/' "$T/app.hex" >"$T/badsum.hex"
+  grep -q "$(sed -n 2p "$T/app.hex")" "$T/badsum.hex" && cp "$T/app.hex" "$T/badsum.hex" && sed -i '2s/..$/FF/' "$T/badsum.hex"
+  expect 2 "line 2" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/badsum.hex" "$T/x.sgn"
+  sed '2s/..$/00/' "$T/app.srec" >"$T/badsum.srec"
+  cmp -s "$T/badsum.srec" "$T/app.srec" && sed -i '2s/..$/FF/' "$T/badsum.srec"
+  expect 2 "line 2" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/badsum.srec" "$T/x.sgn"
+  no_output "$T/x.sgn"
+fi
+# an ELF32 with two PT_LOAD segments that overlap (0x1000+0x20 and 0x1010+0x20)
+le32() { printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"; }
+le16() { printf "$(printf '\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 255)))"; }
+phdr() { le32 1; le32 "$1"; le32 "$2"; le32 "$2"; le32 32; le32 32; le32 5; le32 4; }
+{
+  printf '\177ELF\001\001\001\000\000\000\000\000\000\000\000\000'
+  le16 2; le16 40; le32 1; le32 0x1000; le32 52; le32 0; le32 0
+  le16 52; le16 32; le16 2; le16 40; le16 0; le16 0
+  phdr 116 0x1000; phdr 148 0x1010
+  head -c 64 /dev/zero | tr '\0' 'A'
+} >"$T/overlap.elf"
+expect 2 "overlap" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/overlap.elf" "$T/x.sgn"
+no_output "$T/x.sgn"
+
+# ---- reproducible: same input, options, SOURCE_DATE_EPOCH and Ed25519 key
+for n in 1 2; do
+  SOURCE_DATE_EPOCH=1700000000 "$S" sign --key "$U;object=fw-ed25519" --version 3.1.4 \
+    --security-counter 9 --hw-id board-a "$T/fw.bin" "$T/repro$n.sgn" 2>/dev/null
+done
+cmp -s "$T/repro1.sgn" "$T/repro2.sgn" && ok || bad "not reproducible"
+"$S" inspect --json "$T/repro1.sgn" | jq -e '.build_time == 1700000000' >/dev/null && ok \
+  || bad "SOURCE_DATE_EPOCH not honoured"
+SOURCE_DATE_EPOCH=yesterday expect 2 "SOURCE_DATE_EPOCH" "$S" sign --key "$U;object=fw-ed25519" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+
+# ---- an interrupted run leaves no output and no temp file
+truncate -s 1G "$T/big.bin"
+"$S" sign --key "$U;object=fw-ecdsa-p256" --version 1.0.0 "$T/big.bin" "$T/big.sgn" 2>/dev/null &
+pid=$!
+sleep 0.2
+kill -INT $pid 2>/dev/null || true
+rc=0; wait $pid 2>/dev/null || rc=$?
+if [ $rc = 0 ]; then
+  bad "signing 1 GiB finished within 0.2 s: the interrupt test did not interrupt"
+else
+  no_output "$T/big.sgn"
+fi
+rm -f "$T/big.bin"
+
+# ---- inspect shows every field in words
+"$S" inspect "$T/fw-ecdsa-p256.sgn" >"$T/inspect.txt"
+for w in "version:          1.2.3+45" "security counter: 7" "hardware id:      acme-gw-rev2" \
+  "payload digest:   sha256" "build time:" "signatures:       1" "ecdsa-p256-sha256"; do
+  grep -qF "$w" "$T/inspect.txt" && ok || bad "inspect lacks '$w'"
+done
+
+finish
