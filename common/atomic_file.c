@@ -111,6 +111,11 @@ int sg_atomic_write(struct sg_atomic_file *f, const void *buf, size_t len, struc
 	return SG_OK;
 }
 
+void sg_atomic_start_writeback(struct sg_atomic_file *f, long long off, size_t len)
+{
+	sync_file_range(f->fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+}
+
 static void fsync_parent_dir(const char *path)
 {
 	char *copy = strdup(path);

@@ -21,6 +21,9 @@ int sg_atomic_open(struct sg_atomic_file *f, const char *path, struct sg_err *er
 int sg_atomic_write(struct sg_atomic_file *f, const void *buf, size_t len, struct sg_err *err);
 int sg_atomic_pwrite(struct sg_atomic_file *f, const void *buf, size_t len, long long off,
 		     struct sg_err *err);
+/* Starts writing a just-written range to disk without waiting, so that
+ * the fsync in commit has little left to do (large outputs). A hint only. */
+void sg_atomic_start_writeback(struct sg_atomic_file *f, long long off, size_t len);
 int sg_atomic_commit(struct sg_atomic_file *f, struct sg_err *err);
 void sg_atomic_abort(struct sg_atomic_file *f);
 

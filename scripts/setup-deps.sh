@@ -12,7 +12,7 @@ PACKAGES=(
   libcmocka-dev
   clang-14 libclang-rt-14-dev
   gcc-arm-none-eabi
-  jq
+  jq time
 )
 
 missing=()

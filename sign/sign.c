@@ -9,10 +9,9 @@
 #include <openssl/x509.h>
 
 #include "atomic_file.h"
+#include "copy.h"
 #include "verifier.h"
 #include "verify.h"
-
-#define CHUNK (1024 * 1024)
 
 int sg_sig_alg_for_key(enum sg_key_type t)
 {
@@ -88,34 +87,6 @@ static void close_signers(struct signer *s, size_t n)
 		EVP_PKEY_free(s[i].pub);
 }
 
-/* Copies the payload into the output after msg_len bytes, hashing it. */
-static int copy_payload(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_off,
-			const EVP_MD *md_type, uint8_t *digest, struct sg_err *err)
-{
-	uint8_t *buf = malloc(CHUNK);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int rc = SG_OK;
-	if (!buf || !md || !EVP_DigestInit_ex(md, md_type, NULL)) {
-		rc = sg_errf(err, SG_EENV, "out of memory");
-		goto done;
-	}
-	for (uint64_t off = 0; off < in->size && !rc;) {
-		size_t n = in->size - off < CHUNK ? (size_t)(in->size - off) : CHUNK;
-		rc = sg_input_read(in, off, buf, n, err);
-		if (!rc && !EVP_DigestUpdate(md, buf, n))
-			rc = sg_errf(err, SG_EENV, "hashing failed");
-		if (!rc)
-			rc = sg_atomic_pwrite(out, buf, n, (long long)(out_off + off), err);
-		off += n;
-	}
-	if (!rc && !EVP_DigestFinal_ex(md, digest, NULL))
-		rc = sg_errf(err, SG_EENV, "hashing failed");
-done:
-	free(buf);
-	EVP_MD_CTX_free(md);
-	return rc;
-}
-
 /* Signs msg with every signer and checks each fresh signature with the
  * key's public half, so a faulty token cannot produce a bad envelope. */
 static int sign_msg(const struct sg_sign_opts *o, struct signer *s, const uint8_t *msg,
@@ -161,7 +132,7 @@ static int write_envelope(const struct sg_sign_opts *o, struct sg_input *in, str
 	if (rc)
 		return rc;
 	const EVP_MD *md = m->digest_alg == SGE_DIGEST_SHA384 ? EVP_sha384() : EVP_sha256();
-	rc = copy_payload(in, &out, msg_len, md, m->digest, err);
+	rc = sg_copy_hash(in, &out, msg_len, md, m->digest, err);
 	size_t check_len = msg_len;
 	if (!rc)
 		rc = sg_envelope_encode_msg(m, msg, &msg_len, err);

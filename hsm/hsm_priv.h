@@ -1,0 +1,146 @@
+/* Internals of the PKCS#11 layer, shared by the files of hsm/ only.
+ *
+ * Ownership: a context holds sessions (one per token) and keys; modules are
+ * process-wide and reference-counted, because PKCS#11 initialisation and
+ * login state belong to the process, not to our context: two contexts on
+ * one module must not finalize it under each other. */
+#ifndef SIGNET_HSM_PRIV_H
+#define SIGNET_HSM_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+
+#include "hsm.h"
+
+#ifndef CKK_EC_EDWARDS
+#define CKK_EC_EDWARDS 0x40UL
+#endif
+#ifndef CKK_EC_MONTGOMERY
+#define CKK_EC_MONTGOMERY 0x41UL
+#endif
+#ifndef CKM_EC_EDWARDS_KEY_PAIR_GEN
+#define CKM_EC_EDWARDS_KEY_PAIR_GEN 0x1055UL
+#endif
+#ifndef CKM_EDDSA
+#define CKM_EDDSA 0x1057UL
+#endif
+
+/* A loaded PKCS#11 module, shared by every context in the process. */
+struct hsm_module {
+	struct hsm_module *next;
+	char *path;     /* as resolved by realpath, the identity of the module */
+	void *dl;
+	CK_FUNCTION_LIST *f;
+	bool finalize;  /* we initialised it, so we finalize it */
+	unsigned refs;
+};
+
+/* One session on one token, logged in at most once, for the context's life. */
+struct hsm_token {
+	struct hsm_token *next;
+	struct hsm_module *mod;
+	CK_SLOT_ID slot;
+	CK_TOKEN_INFO info;
+	char label[33]; /* info.label without the padding, for messages */
+	CK_SESSION_HANDLE session;
+	bool logged_in;
+};
+
+struct sg_hsm_key {
+	struct sg_hsm_key *next;
+	struct hsm_token *tok;
+	CK_OBJECT_HANDLE priv;
+	enum sg_key_type type;
+	char *uri;
+	uint8_t spki[SG_SPKI_MAX];
+	size_t spki_len;
+};
+
+struct hsm_module_ref {
+	struct hsm_module_ref *next;
+	struct hsm_module *mod;
+};
+
+struct sg_hsm_ctx {
+	char *module_override;
+	struct hsm_module_ref *modules;
+	struct hsm_token *tokens;
+	struct sg_hsm_key *keys;
+};
+
+/* A heap copy of an attribute value; p == NULL when the object lacks it. */
+struct hsm_bytes {
+	uint8_t *p;
+	size_t len;
+};
+
+/* What a key is, learnt from its attributes. */
+struct hsm_keyinfo {
+	enum sg_key_type type; /* SG_KEY_NONE when unsupported */
+	char desc[64];         /* "EC P-256", "RSA 2048", ... */
+	int nid;               /* OpenSSL curve NID for EC and EdDSA keys */
+	struct hsm_bytes point; /* EC / Ed25519 public point, unwrapped */
+	struct hsm_bytes n, e;  /* RSA */
+};
+
+/* module.c */
+const char *hsm_rv_name(CK_RV rv);
+int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module **mod,
+		       struct sg_err *err);
+
+/* uri.c */
+int hsm_uri_parse(const char *text, P11KitUri **uri, struct sg_err *err);
+/* How messages name the token a URI asks for: its label, else its token
+ * attributes as a URI, else "any token". */
+void hsm_uri_token_desc(P11KitUri *uri, char *buf, size_t n);
+/* The URI's value of an object attribute (CKA_LABEL, CKA_ID), or NULL. */
+const CK_ATTRIBUTE *hsm_uri_attr(P11KitUri *uri, CK_ATTRIBUTE_TYPE type);
+/* Class from `type=`, or dflt when absent. */
+CK_OBJECT_CLASS hsm_uri_class(P11KitUri *uri, CK_OBJECT_CLASS dflt);
+/* A copy of s with trailing spaces of a fixed-width PKCS#11 field removed. */
+void hsm_trim(char *dst, const unsigned char *src, size_t width);
+
+/* token.c */
+/* The one initialised token the URI names, with an open session. */
+int hsm_token_find(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_token **tok,
+		   struct sg_err *err);
+/* The slots that hold a token, in the module's order (free *slots). */
+int hsm_token_slots(struct hsm_module *mod, CK_SLOT_ID **slots, CK_ULONG *n,
+		    struct sg_err *err);
+/* The session for a slot the caller already chose (for listing). */
+int hsm_token_session(struct sg_hsm_ctx *ctx, struct hsm_module *mod, CK_SLOT_ID slot,
+		      const CK_TOKEN_INFO *info, struct hsm_token **tok, struct sg_err *err);
+void hsm_token_close(struct hsm_token *tok);
+/* Every object matching tmpl, in a malloc'ed array. */
+CK_RV hsm_find(struct hsm_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE **out,
+	       CK_ULONG *count);
+/* Reads one attribute into a heap copy; an attribute the object lacks or
+ * keeps secret leaves out empty and returns CKR_OK. */
+CK_RV hsm_attr(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+	       struct hsm_bytes *out);
+CK_RV hsm_attr_ulong(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+		     CK_ULONG *v);
+void hsm_bytes_free(struct hsm_bytes *b);
+
+/* pin.c */
+/* Logs in as user unless the session already is. may_prompt: ask on the
+ * TTY when neither the URI nor $SIGNET_PIN gives a PIN. When a PIN is
+ * needed, none is available and may_prompt is false, returns SG_FAIL
+ * without setting err, so listing can go on without login. */
+int hsm_login(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, struct sg_err *err);
+
+/* key.c */
+int hsm_key_inspect(struct hsm_token *tok, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,
+		    struct hsm_keyinfo *ki, struct sg_err *err);
+int hsm_key_spki(const struct hsm_keyinfo *ki, uint8_t *out, size_t *len, struct sg_err *err);
+void hsm_keyinfo_free(struct hsm_keyinfo *ki);
+/* Whether a public and a private object are halves of one pair: same
+ * CKA_ID when both have one, else same CKA_LABEL. */
+bool hsm_same_pair(const struct hsm_bytes *id_a, const struct hsm_bytes *label_a,
+		   const struct hsm_bytes *id_b, const struct hsm_bytes *label_b);
+
+#endif

@@ -1,0 +1,218 @@
+/* Module loading and the context. A module is loaded and C_Initialize'd once
+ * per process and path, and shared by reference count: PKCS#11 state is
+ * process-wide, so a second context finalizing it would pull the module out
+ * from under the first. */
+#include "hsm_priv.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hsm_module *modules;
+
+const char *hsm_rv_name(CK_RV rv)
+{
+	static const struct {
+		CK_RV rv;
+		const char *name;
+	} names[] = {
+#define N(x) { x, #x }
+		N(CKR_OK), N(CKR_CANCEL), N(CKR_HOST_MEMORY), N(CKR_SLOT_ID_INVALID),
+		N(CKR_GENERAL_ERROR), N(CKR_FUNCTION_FAILED), N(CKR_ARGUMENTS_BAD),
+		N(CKR_ATTRIBUTE_READ_ONLY), N(CKR_ATTRIBUTE_SENSITIVE),
+		N(CKR_ATTRIBUTE_TYPE_INVALID), N(CKR_ATTRIBUTE_VALUE_INVALID),
+		N(CKR_ACTION_PROHIBITED), N(CKR_DATA_INVALID), N(CKR_DATA_LEN_RANGE),
+		N(CKR_DEVICE_ERROR), N(CKR_DEVICE_MEMORY), N(CKR_DEVICE_REMOVED),
+		N(CKR_FUNCTION_NOT_SUPPORTED), N(CKR_KEY_HANDLE_INVALID),
+		N(CKR_KEY_SIZE_RANGE), N(CKR_KEY_TYPE_INCONSISTENT),
+		N(CKR_KEY_FUNCTION_NOT_PERMITTED), N(CKR_MECHANISM_INVALID),
+		N(CKR_MECHANISM_PARAM_INVALID), N(CKR_OBJECT_HANDLE_INVALID),
+		N(CKR_OPERATION_ACTIVE), N(CKR_OPERATION_NOT_INITIALIZED),
+		N(CKR_PIN_INCORRECT), N(CKR_PIN_INVALID), N(CKR_PIN_LEN_RANGE),
+		N(CKR_PIN_EXPIRED), N(CKR_PIN_LOCKED), N(CKR_SESSION_CLOSED),
+		N(CKR_SESSION_COUNT), N(CKR_SESSION_HANDLE_INVALID),
+		N(CKR_SESSION_READ_ONLY), N(CKR_TEMPLATE_INCOMPLETE),
+		N(CKR_TEMPLATE_INCONSISTENT), N(CKR_TOKEN_NOT_PRESENT),
+		N(CKR_TOKEN_NOT_RECOGNIZED), N(CKR_TOKEN_WRITE_PROTECTED),
+		N(CKR_USER_ALREADY_LOGGED_IN), N(CKR_USER_NOT_LOGGED_IN),
+		N(CKR_USER_PIN_NOT_INITIALIZED), N(CKR_USER_TYPE_INVALID),
+		N(CKR_DOMAIN_PARAMS_INVALID), N(CKR_CURVE_NOT_SUPPORTED),
+		N(CKR_BUFFER_TOO_SMALL), N(CKR_CRYPTOKI_NOT_INITIALIZED),
+		N(CKR_CRYPTOKI_ALREADY_INITIALIZED),
+#undef N
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].rv == rv)
+			return names[i].name;
+	static _Thread_local char other[32];
+	snprintf(other, sizeof(other), "CKR 0x%lx", (unsigned long)rv);
+	return other;
+}
+
+static int module_open(const char *path, struct hsm_module *m, struct sg_err *err)
+{
+	m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!m->dl)
+		return sg_errf(err, SG_EENV, "module %s: cannot load: %s", path, dlerror());
+	CK_C_GetFunctionList get = (CK_C_GetFunctionList)dlsym(m->dl, "C_GetFunctionList");
+	if (!get) {
+		dlclose(m->dl);
+		return sg_errf(err, SG_EENV, "module %s: not a PKCS#11 module (no C_GetFunctionList)",
+			       path);
+	}
+	CK_RV rv = get(&m->f);
+	if (rv != CKR_OK || !m->f) {
+		dlclose(m->dl);
+		return sg_errf(err, SG_EENV, "module %s: C_GetFunctionList failed: %s", path,
+			       hsm_rv_name(rv));
+	}
+	/* We call the module from one thread at a time, but other code in the
+	 * process may not: let the module use OS locking. */
+	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
+	rv = m->f->C_Initialize(&args);
+	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		m->finalize = false; /* someone else (libp11?) owns it */
+	} else if (rv == CKR_OK) {
+		m->finalize = true;
+	} else {
+		dlclose(m->dl);
+		return sg_errf(err, SG_EENV, "module %s: C_Initialize failed: %s", path,
+			       hsm_rv_name(rv));
+	}
+	return SG_OK;
+}
+
+static void module_put(struct hsm_module *m)
+{
+	pthread_mutex_lock(&modules_lock);
+	if (--m->refs == 0) {
+		struct hsm_module **pp = &modules;
+		while (*pp != m)
+			pp = &(*pp)->next;
+		*pp = m->next;
+		if (m->finalize)
+			m->f->C_Finalize(NULL);
+		dlclose(m->dl);
+		free(m->path);
+		free(m);
+	}
+	pthread_mutex_unlock(&modules_lock);
+}
+
+static int module_get(const char *path, struct hsm_module **out, struct sg_err *err)
+{
+	/* One module per file, however it is spelt (symlinks, relative). */
+	char real[PATH_MAX];
+	if (strchr(path, '/')) {
+		if (!realpath(path, real))
+			return sg_errf(err, SG_EENV, "module %s: cannot load: %s", path,
+				       strerror(errno));
+		path = real;
+	}
+	int rc = SG_OK;
+	pthread_mutex_lock(&modules_lock);
+	struct hsm_module *m;
+	for (m = modules; m; m = m->next)
+		if (strcmp(m->path, path) == 0)
+			break;
+	if (m) {
+		m->refs++;
+	} else if (!(m = calloc(1, sizeof(*m))) || !(m->path = strdup(path))) {
+		free(m);
+		rc = sg_errf(err, SG_EENV, "out of memory");
+	} else if ((rc = module_open(path, m, err)) != SG_OK) {
+		free(m->path);
+		free(m);
+	} else {
+		m->refs = 1;
+		m->next = modules;
+		modules = m;
+	}
+	pthread_mutex_unlock(&modules_lock);
+	if (rc == SG_OK)
+		*out = m;
+	return rc;
+}
+
+int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module **mod,
+		       struct sg_err *err)
+{
+	const char *path = uri ? p11_kit_uri_get_module_path(uri) : NULL;
+	if (!path && uri && p11_kit_uri_get_module_name(uri))
+		return sg_errf(err, SG_EINPUT,
+			       "module-name= is not supported (no p11-kit registry): use "
+			       "module-path=");
+	if (!path || !*path)
+		path = ctx->module_override;
+	if (!path || !*path)
+		path = getenv("SIGNET_PKCS11_MODULE");
+	if (!path || !*path)
+		return sg_errf(err, SG_EENV,
+			       "no PKCS#11 module: use module-path= in the URI, --module, or "
+			       "SIGNET_PKCS11_MODULE");
+
+	struct hsm_module *m;
+	int rc = module_get(path, &m, err);
+	if (rc != SG_OK)
+		return rc;
+	for (struct hsm_module_ref *r = ctx->modules; r; r = r->next) {
+		if (r->mod == m) { /* this context holds it already */
+			module_put(m);
+			*mod = m;
+			return SG_OK;
+		}
+	}
+	struct hsm_module_ref *r = malloc(sizeof(*r));
+	if (!r) {
+		module_put(m);
+		return sg_errf(err, SG_EENV, "out of memory");
+	}
+	r->mod = m;
+	r->next = ctx->modules;
+	ctx->modules = r;
+	*mod = m;
+	return SG_OK;
+}
+
+struct sg_hsm_ctx *sg_hsm_ctx_new(const char *module_override)
+{
+	struct sg_hsm_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	if (module_override && !(ctx->module_override = strdup(module_override))) {
+		free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+void sg_hsm_ctx_free(struct sg_hsm_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	while (ctx->keys) {
+		struct sg_hsm_key *k = ctx->keys;
+		ctx->keys = k->next;
+		free(k->uri);
+		free(k);
+	}
+	/* Sessions before modules: closing a module's last session logs out. */
+	while (ctx->tokens) {
+		struct hsm_token *t = ctx->tokens;
+		ctx->tokens = t->next;
+		hsm_token_close(t);
+	}
+	while (ctx->modules) {
+		struct hsm_module_ref *r = ctx->modules;
+		ctx->modules = r->next;
+		module_put(r->mod);
+		free(r);
+	}
+	free(ctx->module_override);
+	free(ctx);
+}

@@ -1,0 +1,166 @@
+/* PINs and login. A PIN comes from a file named by the URI's pin-source, from
+ * $SIGNET_PIN, or from a no-echo prompt on the terminal; never from a command
+ * line. Every buffer that held a PIN is cleansed once C_Login has it, and no
+ * message ever contains one. */
+#include "hsm_priv.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+#define PIN_MAX 256
+#define PIN_FILE_MAX 4096
+
+/* "file:PATH", "file://PATH" or a bare path; other schemes are refused
+ * rather than read as odd file names. */
+static int pin_source_path(const char *src, const char **path, struct sg_err *err)
+{
+	if (strncmp(src, "file://", 7) == 0) {
+		*path = src + 7;
+		return SG_OK;
+	}
+	if (strncmp(src, "file:", 5) == 0) {
+		*path = src + 5;
+		return SG_OK;
+	}
+	size_t scheme = strspn(src, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+	if (scheme > 0 && src[scheme] == ':')
+		return sg_errf(err, SG_EINPUT, "pin-source '%s': only file: is supported", src);
+	*path = src;
+	return SG_OK;
+}
+
+/* The first line of the file, without its line ending. */
+static int pin_from_file(const char *src, char *pin, struct sg_err *err)
+{
+	const char *path = NULL;
+	int rc = pin_source_path(src, &path, err);
+	if (rc != SG_OK)
+		return rc;
+	uint8_t *buf;
+	size_t len;
+	if ((rc = sg_read_file(path, PIN_FILE_MAX, &buf, &len, err)) != SG_OK)
+		return rc;
+	size_t n = strcspn((const char *)buf, "\r\n");
+	if (n == 0) {
+		rc = sg_errf(err, SG_EINPUT, "PIN file %s: first line is empty", path);
+	} else if (n >= PIN_MAX) {
+		rc = sg_errf(err, SG_EINPUT, "PIN file %s: first line too long", path);
+	} else {
+		memcpy(pin, buf, n);
+		pin[n] = 0;
+	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Prompts on the terminal itself, so a redirected stdout never gets the
+ * prompt and the PIN is read with echo off. */
+static int pin_from_tty(const char *label, char *pin, struct sg_err *err)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return sg_errf(err, SG_EENV, "token '%s': cannot open /dev/tty to ask for the PIN",
+			       label);
+	struct termios old, quiet;
+	bool restore = tcgetattr(fd, &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	dprintf(fd, "PIN for token '%s': ", label);
+	size_t n = 0;
+	char c;
+	bool ok = false;
+	while (read(fd, &c, 1) == 1) {
+		if (c == '\n' || c == '\r') {
+			ok = true;
+			break;
+		}
+		if (n < PIN_MAX - 1)
+			pin[n++] = c;
+	}
+	OPENSSL_cleanse(&c, 1); /* may hold a PIN character */
+	pin[n] = 0;
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	close(fd);
+	if (!ok || n == 0) {
+		OPENSSL_cleanse(pin, PIN_MAX);
+		return sg_errf(err, SG_EENV, "token '%s': no PIN entered", label);
+	}
+	return SG_OK;
+}
+
+/* SG_FAIL without a message: no PIN available and prompting not allowed. */
+static int pin_get(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, char *pin,
+		   struct sg_err *err)
+{
+	const char *src = uri ? p11_kit_uri_get_pin_source(uri) : NULL;
+	if (src && *src)
+		return pin_from_file(src, pin, err);
+	const char *env = getenv("SIGNET_PIN");
+	if (env && *env) {
+		if (strlen(env) >= PIN_MAX)
+			return sg_errf(err, SG_EINPUT, "SIGNET_PIN: too long");
+		strcpy(pin, env);
+		return SG_OK;
+	}
+	if (!may_prompt)
+		return SG_FAIL;
+	if (!isatty(STDIN_FILENO))
+		return sg_errf(err, SG_EENV,
+			       "token '%s': needs a PIN: use pin-source=file:PATH in the URI or "
+			       "SIGNET_PIN, or run on a terminal",
+			       tok->label);
+	return pin_from_tty(tok->label, pin, err);
+}
+
+static int login_result(struct hsm_token *tok, CK_RV rv, struct sg_err *err)
+{
+	const char *l = tok->label;
+	switch (rv) {
+	case CKR_OK:
+	case CKR_USER_ALREADY_LOGGED_IN: /* another context of ours did */
+		tok->logged_in = true;
+		return SG_OK;
+	case CKR_PIN_INCORRECT:
+		return sg_errf(err, SG_EENV, "token '%s': wrong PIN", l);
+	case CKR_PIN_LEN_RANGE:
+		return sg_errf(err, SG_EENV, "token '%s': wrong PIN (length out of range)", l);
+	case CKR_PIN_LOCKED:
+		return sg_errf(err, SG_EENV, "token '%s': PIN locked", l);
+	case CKR_PIN_EXPIRED:
+		return sg_errf(err, SG_EENV, "token '%s': PIN expired", l);
+	case CKR_USER_PIN_NOT_INITIALIZED:
+		return sg_errf(err, SG_EENV, "token '%s': user PIN not initialized", l);
+	default:
+		return sg_errf(err, SG_EENV, "token '%s': C_Login failed: %s", l, hsm_rv_name(rv));
+	}
+}
+
+int hsm_login(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, struct sg_err *err)
+{
+	if (tok->logged_in || !(tok->info.flags & CKF_LOGIN_REQUIRED))
+		return SG_OK;
+	CK_FUNCTION_LIST *f = tok->mod->f;
+	if (tok->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) /* PIN pad */
+		return login_result(tok, f->C_Login(tok->session, CKU_USER, NULL, 0), err);
+	char pin[PIN_MAX];
+	int rc = pin_get(tok, uri, may_prompt, pin, err);
+	if (rc == SG_OK) {
+		CK_RV rv = f->C_Login(tok->session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
+		rc = login_result(tok, rv, err);
+	}
+	OPENSSL_cleanse(pin, sizeof(pin));
+	return rc;
+}

@@ -1,0 +1,135 @@
+/* The payload pass of signing: read the input, hash it, write it to the
+ * output, with hashing and writing on two threads so that one hash pass is
+ * the whole cost on a two-core machine (bench/sign.sh measures it). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "copy.h"
+
+#define SLOTS 4
+#define CHUNK (1024 * 1024)
+
+struct slot {
+	uint8_t *buf;
+	size_t len;
+	uint64_t off; /* output offset */
+};
+
+struct ring {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct slot slots[SLOTS];
+	unsigned head, tail; /* filled slots are [tail, head) */
+	int done;            /* producer finished (or gave up) */
+	int write_rc;        /* first writer failure */
+	struct sg_err write_err;
+	struct sg_atomic_file *out;
+};
+
+static void *writer(void *arg)
+{
+	struct ring *r = arg;
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (r->tail == r->head && !r->done)
+			pthread_cond_wait(&r->changed, &r->lock);
+		if (r->tail == r->head)
+			break;
+		struct slot *s = &r->slots[r->tail % SLOTS];
+		pthread_mutex_unlock(&r->lock);
+		int rc = r->write_rc ? r->write_rc
+				     : sg_atomic_pwrite(r->out, s->buf, s->len, (long long)s->off,
+							&r->write_err);
+		if (!rc)
+			sg_atomic_start_writeback(r->out, (long long)s->off, s->len);
+		pthread_mutex_lock(&r->lock);
+		if (rc && !r->write_rc)
+			r->write_rc = rc;
+		r->tail++;
+		pthread_cond_broadcast(&r->changed);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/* Waits for a free slot; returns it, or NULL once the writer failed. */
+static struct slot *next_free(struct ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	while (r->head - r->tail == SLOTS && !r->write_rc)
+		pthread_cond_wait(&r->changed, &r->lock);
+	struct slot *s = r->write_rc ? NULL : &r->slots[r->head % SLOTS];
+	pthread_mutex_unlock(&r->lock);
+	return s;
+}
+
+static void publish(struct ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->head++;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int produce(struct ring *r, struct sg_input *in, uint64_t out_off, EVP_MD_CTX *md,
+		   struct sg_err *err)
+{
+	for (uint64_t off = 0; off < in->size;) {
+		struct slot *s = next_free(r);
+		if (!s)
+			return SG_OK; /* the writer's error is reported */
+		s->len = in->size - off < CHUNK ? (size_t)(in->size - off) : CHUNK;
+		s->off = out_off + off;
+		int rc = sg_input_read(in, off, s->buf, s->len, err);
+		if (rc)
+			return rc;
+		if (!EVP_DigestUpdate(md, s->buf, s->len))
+			return sg_errf(err, SG_EENV, "hashing failed");
+		publish(r);
+		off += s->len;
+	}
+	return SG_OK;
+}
+
+int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_off,
+		 const EVP_MD *md_type, uint8_t *digest, struct sg_err *err)
+{
+	struct ring r;
+	memset(&r, 0, sizeof(r));
+	r.out = out;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t *mem = malloc((size_t)SLOTS * CHUNK);
+	if (!md || !mem || !EVP_DigestInit_ex(md, md_type, NULL)) {
+		EVP_MD_CTX_free(md);
+		free(mem);
+		return sg_errf(err, SG_EENV, "out of memory");
+	}
+	for (int i = 0; i < SLOTS; i++)
+		r.slots[i].buf = mem + (size_t)i * CHUNK;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.changed, NULL);
+	pthread_t th;
+	int rc = SG_OK;
+	if (pthread_create(&th, NULL, writer, &r) != 0) {
+		rc = sg_errf(err, SG_EENV, "cannot start the writer thread");
+	} else {
+		rc = produce(&r, in, out_off, md, err);
+		pthread_mutex_lock(&r.lock);
+		r.done = 1;
+		pthread_cond_broadcast(&r.changed);
+		pthread_mutex_unlock(&r.lock);
+		pthread_join(th, NULL);
+	}
+	if (!rc && r.write_rc) {
+		*err = r.write_err;
+		rc = r.write_rc;
+	}
+	if (!rc && !EVP_DigestFinal_ex(md, digest, NULL))
+		rc = sg_errf(err, SG_EENV, "hashing failed");
+	pthread_cond_destroy(&r.changed);
+	pthread_mutex_destroy(&r.lock);
+	EVP_MD_CTX_free(md);
+	free(mem);
+	return rc;
+}

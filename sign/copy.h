@@ -1,0 +1,17 @@
+/* Copies the whole payload of in to out at out_off while hashing it with
+ * md_type into digest. Memory: four 1 MiB buffers, whatever the size. */
+#ifndef SIGNET_COPY_H
+#define SIGNET_COPY_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "atomic_file.h"
+#include "err.h"
+#include "input.h"
+
+int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_off,
+		 const EVP_MD *md_type, uint8_t *digest, struct sg_err *err);
+
+#endif

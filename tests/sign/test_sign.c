@@ -1,0 +1,183 @@
+/* The signing pipeline against a real SoftHSM2 token holding every key
+ * type at once: sign, then verify with the host verifier and the key's
+ * public half; and failures that must leave no output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sign.h"
+#include "softhsm_fixture.h"
+#include "verify.h"
+
+static struct sg_test_softhsm hsm;
+static const enum sg_key_type types[] = { SG_KEY_ECDSA_P256, SG_KEY_ECDSA_P384, SG_KEY_ED25519,
+					  SG_KEY_RSA_3072, SG_KEY_RSA_4096 };
+#define NTYPES (sizeof(types) / sizeof(types[0]))
+static char uris[NTYPES][1024];
+static char pubs[NTYPES][600];
+static char in_path[600], out_path[600];
+
+static void write_pub_pem(struct sg_hsm_ctx *ctx, const char *uri, const char *path)
+{
+	struct sg_hsm_key *key;
+	assert_int_equal(sg_hsm_key_open(ctx, uri, &key, NULL), SG_OK);
+	size_t len;
+	const uint8_t *der = sg_hsm_key_spki(key, &len);
+	FILE *fp = fopen(path, "wb"); /* DER is accepted by sg_trust_add too */
+	assert_non_null(fp);
+	assert_int_equal(fwrite(der, 1, len, fp), len);
+	fclose(fp);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (sg_test_softhsm_setup(&hsm, "signing"))
+		return -1;
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	for (size_t i = 0; i < NTYPES; i++) {
+		sg_test_softhsm_uri(&hsm, sg_key_type_name(types[i]), uris[i], sizeof(uris[i]));
+		struct sg_err err;
+		if (sg_hsm_keygen(ctx, uris[i], types[i], &err)) {
+			fprintf(stderr, "keygen: %s\n", err.msg);
+			return -1;
+		}
+		snprintf(pubs[i], sizeof(pubs[i]), "%s/%s.der", hsm.dir, sg_key_type_name(types[i]));
+		write_pub_pem(ctx, uris[i], pubs[i]);
+	}
+	sg_hsm_ctx_free(ctx);
+	snprintf(in_path, sizeof(in_path), "%s/fw.bin", hsm.dir);
+	snprintf(out_path, sizeof(out_path), "%s/fw.sgn", hsm.dir);
+	FILE *fp = fopen(in_path, "wb");
+	for (int i = 0; i < 300000; i++)
+		fputc((int)(((unsigned)i * 7919u) >> 3), fp);
+	fclose(fp);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sg_test_softhsm_teardown(&hsm);
+	return 0;
+}
+
+static struct sg_sign_opts base_opts(void)
+{
+	struct sg_sign_opts o;
+	memset(&o, 0, sizeof(o));
+	o.in_path = in_path;
+	o.out_path = out_path;
+	o.pad = 0xff;
+	o.version = (struct sg_version){ 4, 5, 6, 7 };
+	o.has_counter = true;
+	o.security_counter = 12;
+	o.hw_id = "board-x";
+	return o;
+}
+
+static int output_exists(void)
+{
+	struct stat st;
+	return stat(out_path, &st) == 0;
+}
+
+static void test_all_keys_one_session(void **state)
+{
+	(void)state;
+	struct sg_sign_opts o = base_opts();
+	for (size_t i = 0; i < NTYPES; i++)
+		o.key_uris[o.nkeys++] = uris[i];
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_sign_result r;
+	struct sg_err err = { 0 };
+	assert_int_equal(sg_sign_file(&o, ctx, &r, &err), SG_OK);
+	sg_hsm_ctx_free(ctx);
+	assert_int_equal(r.payload_size, 300000);
+	assert_int_equal(r.nsigs, NTYPES);
+	assert_int_equal(r.digest_alg, SGE_DIGEST_SHA384); /* a P-384 key signs */
+
+	struct sg_trust t = { 0 };
+	for (size_t i = 0; i < NTYPES; i++)
+		assert_int_equal(sg_trust_add(&t, pubs[i], &err), SG_OK);
+	struct sg_verify_policy p = { .threshold = NTYPES, .hw_id = "board-x", .min_counter = 12 };
+	static struct sgv_envelope e;
+	assert_int_equal(sg_verify_file(out_path, &t, &p, &e, &err), SG_OK);
+	assert_int_equal(e.valid_signers, NTYPES);
+	assert_int_equal(e.sigs[0].alg, SGE_SIG_ECDSA_P256_SHA256);
+	assert_int_equal(e.sigs[1].alg, SGE_SIG_ECDSA_P384_SHA384);
+	assert_int_equal(e.sigs[2].alg, SGE_SIG_ED25519);
+	assert_int_equal(e.sigs[3].alg, SGE_SIG_RSA_PSS_SHA256);
+	assert_int_equal(e.sigs[3].sig_len, 384);
+	assert_int_equal(e.sigs[4].sig_len, 512);
+	assert_false(e.has_load_addr); /* raw binary carries none */
+	sg_trust_free(&t);
+	unlink(out_path);
+}
+
+static void test_failures_leave_no_output(void **state)
+{
+	(void)state;
+	struct sg_err err;
+	struct sg_sign_opts o = base_opts();
+	char missing[1100];
+	snprintf(missing, sizeof(missing), "%s", uris[0]);
+	char *obj = strstr(missing, "object=");
+	assert_non_null(obj);
+	memcpy(obj, "object=nope", 11); /* same length as "object=ecds" */
+	o.key_uris[0] = uris[2];
+	o.key_uris[1] = missing;
+	o.nkeys = 2;
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	assert_int_not_equal(sg_sign_file(&o, ctx, NULL, &err), SG_OK);
+	assert_false(output_exists());
+	/* The same key twice is refused: it could only count once. */
+	o.key_uris[1] = uris[2];
+	assert_int_equal(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT);
+	assert_non_null(strstr(err.msg, "same key as"));
+	assert_false(output_exists());
+	o.nkeys = 1;
+	o.hw_id = "bad id";
+	assert_int_equal(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT);
+	assert_false(output_exists());
+	sg_hsm_ctx_free(ctx);
+}
+
+static void test_load_address_option(void **state)
+{
+	(void)state;
+	struct sg_sign_opts o = base_opts();
+	o.key_uris[0] = uris[2];
+	o.nkeys = 1;
+	o.has_load_addr = true;
+	o.load_addr = 0x20000000;
+	o.digest_alg = SGE_DIGEST_SHA256;
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_err err;
+	assert_int_equal(sg_sign_file(&o, ctx, NULL, &err), SG_OK);
+	sg_hsm_ctx_free(ctx);
+	static struct sgv_envelope e;
+	assert_int_equal(sg_envelope_load(out_path, &e, &err), SG_OK);
+	assert_true(e.has_load_addr);
+	assert_int_equal(e.load_addr, 0x20000000);
+	assert_int_equal(e.digest_alg, SGE_DIGEST_SHA256);
+	unlink(out_path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_keys_one_session),
+		cmocka_unit_test(test_failures_leave_no_output),
+		cmocka_unit_test(test_load_address_option),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
