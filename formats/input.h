@@ -31,6 +31,11 @@ enum sg_input_format {
 
 #define SG_INPUT_TEXT_MAX (256u * 1024 * 1024) /* decoded HEX/SREC payload limit */
 #define SG_INPUT_MAX_SEGMENTS 4096
+/* HEX/SREC payload span limit (lowest to highest address, gaps included).
+ * Their addresses reach 4 GiB, so one stray record far from the rest (an
+ * option byte, a config word) could turn a small image into a gigabyte of
+ * padding. ELF and raw binary stream and have no such limit. */
+#define SG_INPUT_SPAN_MAX (1ull << 30)
 
 /* One contiguous run of defined bytes, at payload offset (addr - base). */
 struct sg_segment {
@@ -49,7 +54,7 @@ struct sg_input {
 	uint64_t base;             /* lowest address (0 for bin) */
 	uint64_t size;             /* payload size: highest end - base */
 	bool has_addr;             /* the input carried addresses (HEX, SREC, ELF) */
-	bool has_entry;            /* HEX start address / SREC S7-9 / ELF e_entry */
+	bool has_entry;            /* HEX start record / SREC S7-9 or ELF e_entry, if not 0 */
 	uint64_t entry;
 	uint8_t pad;
 	void *priv;                /* reader-owned memory */
@@ -66,7 +71,9 @@ int sg_input_open(struct sg_input *in, const char *path, enum sg_input_format fm
 
 /* Copies len payload bytes starting at payload offset off into buf (pad
  * bytes in gaps). off + len must be <= in->size. Sequential calls are the
- * fast path. Read failures are SG_EENV naming the file. */
+ * fast path (a cursor remembers where the last read ended); one sg_input
+ * must not be read from two threads at once. Read failures are SG_EENV
+ * naming the file. */
 int sg_input_read(struct sg_input *in, uint64_t off, void *buf, size_t len, struct sg_err *err);
 
 void sg_input_close(struct sg_input *in);
