@@ -14,6 +14,7 @@
 int cmd_help(int argc, char **argv);
 int cmd_hsm(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
+int cmd_cosign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 

@@ -12,6 +12,7 @@ static const struct command {
 } commands[] = {
 	{ "hsm", cmd_hsm, "list tokens and keys, generate keys, export public keys" },
 	{ "sign", cmd_sign, "sign a build output (bin, Intel HEX, S-record, ELF) into an envelope" },
+	{ "cosign", cmd_cosign, "add a signature to an envelope (M-of-N approval)" },
 	{ "verify", cmd_verify, "verify an envelope against trusted keys and a policy" },
 	{ "inspect", cmd_inspect, "show every field of an envelope" },
 	{ "help", cmd_help, "show this help" },

@@ -48,6 +48,13 @@ struct sg_sign_result {
 int sg_sign_file(const struct sg_sign_opts *opts, struct sg_hsm_ctx *hsm,
 		 struct sg_sign_result *result, struct sg_err *err);
 
+/* Adds a signature by key_uri to the envelope at path, in place and
+ * atomically. Only M is signed, so the payload is not hashed again. Refuses
+ * a key that already signed and a full signature area. The existing
+ * signatures are not checked (signet verify does that). */
+int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm,
+		   struct sg_err *err);
+
 /* The envelope signature algorithm for a key type (0 if none), and the key
  * id: SHA-256 of the DER SubjectPublicKeyInfo. */
 int sg_sig_alg_for_key(enum sg_key_type t);

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 new_token release
+printf '9999\n' >"$T/wrongpin"
 U="pkcs11:token=release;pin-source=file:$PINFILE"
 TYPES="ecdsa-p256 ecdsa-p384 ed25519 rsa-3072 rsa-4096"
 
@@ -92,6 +93,30 @@ rc=0; "$S" verify --json --threshold 2 --trust "$T/ecdsa-p256.pub.pem" \
   || bad "verify --json on failure"
 expect 2 "more than the 1 trusted keys" "$S" verify --threshold 2 --trust "$T/ed25519.pub.pem" "$T/two.sgn"
 
+# ---- M-of-N: co-signing in place, 2 of 3
+A="$U;object=fw-ecdsa-p256"; B="$U;object=fw-ed25519"; C="$U;object=fw-rsa-3072"
+T3=(--trust "$T/ecdsa-p256.pub.pem" --trust "$T/ed25519.pub.pem" --trust "$T/rsa-3072.pub.pem")
+expect 0 "" "$S" sign --key "$A" --version 5.0.0 "$T/fw.bin" "$T/rel.sgn"
+expect 1 "not enough distinct trusted signers (1 of 2 required)" "$S" verify "${T3[@]}" --threshold 2 "$T/rel.sgn"
+cp "$T/rel.sgn" "$T/rel1.sgn"
+expect 0 "signature added" "$S" cosign --key "$B" "$T/rel.sgn"
+expect 0 "2 trusted signers" "$S" verify "${T3[@]}" --threshold 2 "$T/rel.sgn"
+expect 2 "already signed" "$S" cosign --key "$B" "$T/rel.sgn"
+# M and the payload are untouched: only the signature area grew.
+P=$("$S" inspect --json "$T/rel1.sgn" | jq '32 + .protected_size + .payload_size')
+cmp -s <(head -c "$P" "$T/rel.sgn") <(head -c "$P" "$T/rel1.sgn") && ok || bad "cosign changed M or payload"
+# an untrusted extra signature neither helps nor breaks
+expect 0 "" "$S" cosign --key "$U;object=fw-ecdsa-p384" "$T/rel.sgn"
+expect 0 "2 trusted signers" "$S" verify "${T3[@]}" --threshold 2 "$T/rel.sgn"
+expect 1 "(2 of 3 required)" "$S" verify "${T3[@]}" --threshold 3 "$T/rel.sgn"
+expect 0 "" "$S" cosign --key "$C" "$T/rel.sgn"
+expect 0 "3 trusted signers" "$S" verify "${T3[@]}" --threshold 3 "$T/rel.sgn"
+expect 2 "not a signet envelope" "$S" cosign --key "$A" "$T/fw.bin"
+cp "$T/rel1.sgn" "$T/rel2.sgn"
+expect 3 "wrong PIN" "$S" cosign --key "pkcs11:token=release;object=fw-ed25519;pin-source=file:$T/wrongpin" "$T/rel2.sgn"
+cmp -s "$T/rel1.sgn" "$T/rel2.sgn" && ok || bad "failed cosign changed the file"
+compgen -G "$T/rel2.sgn.tmp-*" >/dev/null && bad "cosign left a temp file" || ok
+
 # ---- policy failures (exit 1)
 E="$T/fw-ecdsa-p256.sgn"
 P256="$T/ecdsa-p256.pub.pem"
@@ -148,11 +173,10 @@ expect 2 "unknown command" "$S" frobnicate
 expect 2 "hardware id 'a b'" "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 --hw-id "a b" \
   "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"
-for c in sign verify inspect hsm help; do expect 0 "" "$S" "$c" --help; done
+for c in sign cosign verify inspect hsm help; do expect 0 "" "$S" "$c" --help; done
 "$S" --version | grep -q '^signet [0-9]' && ok || bad "--version"
 
 # ---- HSM failures: exit 3 (environment) or 2 (a key that is not there), never an output file
-printf '9999\n' >"$T/wrongpin"
 expect 3 "wrong PIN" "$S" sign --key "pkcs11:token=release;object=fw-ed25519;pin-source=file:$T/wrongpin" \
   --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"
@@ -182,7 +206,7 @@ for kt in ed25519 "EC -pkeyopt ec_paramgen_curve:P-384"; do
   # shellcheck disable=SC2086
   openssl genpkey -algorithm $kt -out "$T/imp.key" 2>/dev/null
   label="imported-${kt%% *}"
-  softhsm2-util --import "$T/imp.key" --token release --label "$label" --id "$(printf '%x' $RANDOM)" \
+  softhsm2-util --import "$T/imp.key" --token release --label "$label" --id "$(printf '%04x' $RANDOM)" \
     --pin 1234 >/dev/null
   openssl pkey -in "$T/imp.key" -pubout -out "$T/imp.pub.pem"
   expect 0 "" "$S" sign --key "$U;object=$label" --version 1.0.0 "$T/fw.bin" "$T/imp.sgn"

@@ -1,0 +1,137 @@
+/* Co-signing: one more signature on an existing envelope. The signature
+ * covers M (header and protected area), which binds the payload through its
+ * digest, so the payload is copied (in the kernel) but never hashed again. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/x509.h>
+
+#include "atomic_file.h"
+#include "sign.h"
+#include "verify.h"
+
+/* Copies len bytes from in_fd at 0 into the atomic file at 0. */
+static int copy_prefix(int in_fd, struct sg_atomic_file *out, uint64_t len, const char *path,
+		       struct sg_err *err)
+{
+	loff_t in_off = 0, out_off = 0;
+	while ((uint64_t)in_off < len) {
+		ssize_t n = copy_file_range(in_fd, &in_off, out->fd, &out_off,
+					    (size_t)(len - (uint64_t)in_off), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+	}
+	if ((uint64_t)in_off == len)
+		return SG_OK;
+	/* Fall back to plain reads where copy_file_range is not supported. */
+	static uint8_t buf[1 << 16];
+	for (uint64_t off = (uint64_t)in_off; off < len;) {
+		size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
+		ssize_t r = pread(in_fd, buf, n, (off_t)off);
+		if (r <= 0)
+			return sg_errf(err, SG_EENV, "%s: read failed", path);
+		int rc = sg_atomic_pwrite(out, buf, (size_t)r, (long long)off, err);
+		if (rc)
+			return rc;
+		off += (uint64_t)r;
+	}
+	return SG_OK;
+}
+
+/* The signature area with one more SIGNATURE TLV appended; unknown
+ * non-critical TLVs are kept as they were. */
+static int extend_area(int fd, const struct sgv_envelope *e, const struct sg_signature *s,
+		       uint8_t *area, size_t *area_len, const char *path, struct sg_err *err)
+{
+	size_t tlv = 4 + SGE_SIG_TLV_FIXED + s->sig_len;
+	if (e->area_size + tlv > SGE_AREA_MAX)
+		return sg_errf(err, SG_EINPUT, "%s: no room for another signature", path);
+	if (pread(fd, area, e->area_size, (off_t)e->area_off) != (ssize_t)e->area_size)
+		return sg_errf(err, SG_EENV, "%s: read failed", path);
+	uint8_t *p = area + e->area_size;
+	sge_put16(p, SGE_T_SIGNATURE);
+	sge_put16(p + 2, (uint16_t)(SGE_SIG_TLV_FIXED + s->sig_len));
+	p[4] = s->alg;
+	p[5] = 0;
+	memcpy(p + 6, s->key_id, SGE_KEY_ID_SIZE);
+	memcpy(p + 4 + SGE_SIG_TLV_FIXED, s->sig, s->sig_len);
+	*area_len = e->area_size + tlv;
+	sge_put32(area + 4, (uint32_t)*area_len);
+	return SG_OK;
+}
+
+static int make_signature(struct sg_hsm_key *key, const char *uri, const struct sgv_envelope *e,
+			  struct sg_signature *s, struct sg_err *err)
+{
+	size_t spki_len;
+	const uint8_t *spki = sg_hsm_key_spki(key, &spki_len);
+	const unsigned char *p = spki;
+	EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
+	s->alg = (uint8_t)sg_sig_alg_for_key(sg_hsm_key_type(key));
+	int rc = SG_OK;
+	if (!pub || !s->alg || sg_key_id(spki, spki_len, s->key_id))
+		rc = sg_errf(err, SG_EINPUT, "key %s: unusable public key", uri);
+	for (unsigned i = 0; !rc && i < e->nsigs; i++)
+		if (!memcmp(e->sigs[i].key_id, s->key_id, SGE_KEY_ID_SIZE))
+			rc = sg_errf(err, SG_EINPUT, "key %s: already signed this envelope", uri);
+	if (!rc && e->nsigs == SGE_MAX_SIGNATURES)
+		rc = sg_errf(err, SG_EINPUT, "envelope already has %d signatures", SGE_MAX_SIGNATURES);
+	if (!rc)
+		rc = sg_hsm_sign(key, e->msg, e->msg_len, s->sig, &s->sig_len, err);
+	if (!rc && sg_verify_sig(pub, s->alg, e->msg, e->msg_len, s->sig, s->sig_len) != 1)
+		rc = sg_errf(err, SG_EENV,
+			     "key %s: the token's signature does not verify with its public key", uri);
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
+int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm,
+		   struct sg_err *err)
+{
+	static struct sgv_envelope e;
+	int rc = sg_envelope_load(path, &e, err);
+	if (rc)
+		return rc;
+	struct sg_hsm_key *key;
+	rc = sg_hsm_key_open(hsm, key_uri, &key, err);
+	if (rc)
+		return rc;
+	struct sg_signature s;
+	rc = make_signature(key, key_uri, &e, &s, err);
+	if (rc)
+		return rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+	uint8_t *area = malloc(SGE_AREA_MAX);
+	size_t area_len = 0;
+	struct sg_atomic_file out;
+	rc = area ? extend_area(fd, &e, &s, area, &area_len, path, err)
+		  : sg_errf(err, SG_EENV, "out of memory");
+	if (!rc)
+		rc = sg_atomic_open(&out, path, err);
+	if (!rc) {
+		/* Check M again: the file must not have changed since it was signed. */
+		uint8_t now[SGE_MSG_MAX];
+		if (pread(fd, now, e.msg_len, 0) != (ssize_t)e.msg_len ||
+		    memcmp(now, e.msg, e.msg_len))
+			rc = sg_errf(err, SG_EENV, "%s: changed while being co-signed", path);
+		if (!rc)
+			rc = copy_prefix(fd, &out, e.area_off, path, err);
+		if (!rc)
+			rc = sg_atomic_pwrite(&out, area, area_len, (long long)e.area_off, err);
+		if (rc)
+			sg_atomic_abort(&out);
+		else
+			rc = sg_atomic_commit(&out, err);
+	}
+	free(area);
+	close(fd);
+	return rc;
+}
