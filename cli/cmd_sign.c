@@ -9,7 +9,8 @@ static const char usage_text[] =
 	"usage: signet sign --key URI [--key URI ...] --version X.Y.Z[+N]\n"
 	"                   [--security-counter N] [--hw-id ID] [--load-addr ADDR]\n"
 	"                   [--input-format auto|bin|ihex|srec|elf] [--pad-byte B]\n"
-	"                   [--digest sha256|sha384] [--module PATH] IN OUT\n"
+	"                   [--digest sha256|sha384] [--sbom BOM.json] [--module PATH]\n"
+	"                   IN OUT\n"
 	"\n"
 	"Signs IN into a signet envelope OUT (docs/envelope.md) with each key, inside\n"
 	"its PKCS#11 token. OUT is written atomically: on any failure it is not created.\n"
@@ -23,13 +24,15 @@ static const char usage_text[] =
 	"  --input-format F     input format, default auto (ELF magic, ':' HEX, 'S' SREC)\n"
 	"  --pad-byte B         fill byte for gaps in the input (default 0xff)\n"
 	"  --digest ALG         payload digest (default sha384 with a P-384 key, else sha256)\n"
+	"  --sbom BOM.json      bind this SBOM (CycloneDX JSON 1.4-1.6 or SPDX 2.3 JSON):\n"
+	"                       its kind and SHA-256 go into the signed metadata\n"
 	"  --module PATH        PKCS#11 module (else module-path= in the URI, or\n"
 	"                       $SIGNET_PKCS11_MODULE)\n"
 	"\n"
 	"PIN: pin-source=file:PATH in the URI, $SIGNET_PIN, or a prompt on a terminal.\n"
 	"Build time: $SOURCE_DATE_EPOCH when set, else now.\n";
 
-enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE };
+enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE, O_SBOM };
 
 static const struct option options[] = {
 	{ "key", required_argument, NULL, O_KEY },
@@ -41,6 +44,7 @@ static const struct option options[] = {
 	{ "pad-byte", required_argument, NULL, O_PAD },
 	{ "digest", required_argument, NULL, O_DIGEST },
 	{ "module", required_argument, NULL, O_MODULE },
+	{ "sbom", required_argument, NULL, O_SBOM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -91,6 +95,9 @@ static int parse_option(int c, struct sg_sign_opts *o, const char **version, con
 		break;
 	case O_MODULE:
 		*module = optarg;
+		break;
+	case O_SBOM:
+		o->sbom_path = optarg;
 		break;
 	default:
 		return cli_usage_error("sign", "bad option");

@@ -7,7 +7,8 @@
 
 static const char usage_text[] =
 	"usage: signet verify --trust PUB.pem [--trust PUB.pem ...] [--threshold M]\n"
-	"                     [--hw-id ID] [--min-security-counter N] [--json] FILE\n"
+	"                     [--hw-id ID] [--min-security-counter N] [--sbom BOM.json]\n"
+	"                     [--json] FILE\n"
 	"\n"
 	"Verifies a signet envelope: structure, payload digest, signatures by trusted\n"
 	"keys, and the policy. Valid only if at least M distinct trusted keys signed\n"
@@ -18,13 +19,14 @@ static const char usage_text[] =
 	"  --threshold M              distinct trusted signers required (default 1)\n"
 	"  --hw-id ID                 require this hardware / device-class id\n"
 	"  --min-security-counter N   require a security counter >= N\n"
+	"  --sbom BOM.json             require that this SBOM is the one bound in FILE\n"
 	"  --json                     machine-readable result on stdout, naming each\n"
 	"                             signature and whether it counted\n"
 	"\n"
 	"Exit: 0 valid; 1 invalid (digest, signatures, policy); 2 malformed envelope or\n"
 	"usage; 3 I/O failure.\n";
 
-enum { O_TRUST = 256, O_THRESHOLD, O_HWID, O_MINCOUNTER, O_JSON };
+enum { O_TRUST = 256, O_THRESHOLD, O_HWID, O_MINCOUNTER, O_JSON, O_SBOM };
 
 static const struct option options[] = {
 	{ "trust", required_argument, NULL, O_TRUST },
@@ -32,6 +34,7 @@ static const struct option options[] = {
 	{ "hw-id", required_argument, NULL, O_HWID },
 	{ "min-security-counter", required_argument, NULL, O_MINCOUNTER },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "sbom", required_argument, NULL, O_SBOM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -130,6 +133,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case O_JSON:
 			json = true;
+			break;
+		case O_SBOM:
+			p.sbom_path = optarg;
 			break;
 		default:
 			rc = cli_usage_error("verify", "unknown or incomplete option '%s'",

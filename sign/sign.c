@@ -10,6 +10,7 @@
 
 #include "atomic_file.h"
 #include "copy.h"
+#include "sbom.h"
 #include "verifier.h"
 #include "verify.h"
 
@@ -176,6 +177,15 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	int rc = sg_build_time(&m.build_time, err);
 	if (rc)
 		return rc;
+	if (o->sbom_path) {
+		struct sg_sbom sbom;
+		rc = sg_sbom_load(o->sbom_path, &sbom, err);
+		if (rc)
+			return rc;
+		m.has_sbom = true;
+		m.sbom_kind = (uint8_t)sbom.kind;
+		memcpy(m.sbom_digest, sbom.sha256, sizeof(m.sbom_digest));
+	}
 
 	struct sg_input in;
 	rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, err);

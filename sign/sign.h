@@ -33,6 +33,7 @@ struct sg_sign_opts {
 	bool has_load_addr; /* explicit --load-addr; else taken from the input */
 	uint64_t load_addr;
 	int digest_alg; /* SGE_DIGEST_*, 0 = SHA-384 if any key is P-384, else SHA-256 */
+	const char *sbom_path; /* SBOM to bind (formats/sbom.h), or NULL */
 };
 
 /* What was made, for the CLI to report. */

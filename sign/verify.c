@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "fileio.h"
+#include "sbom.h"
 #include "sign.h"
 
 static int key_alg(EVP_PKEY *pkey)
@@ -232,6 +233,22 @@ int sg_envelope_load(const char *path, struct sgv_envelope *e, struct sg_err *er
 
 #define WORK_SIZE (256 * 1024)
 
+/* The SBOM binding: same kind and SHA-256 as the file given. */
+static int check_sbom(const char *path, const char *sbom_path, const struct sgv_envelope *e,
+		      struct sg_err *err)
+{
+	struct sg_sbom sbom;
+	int rc = sg_sbom_load(sbom_path, &sbom, err);
+	if (rc)
+		return rc;
+	if (!e->has_sbom)
+		return sg_errf(err, SG_FAIL, "%s: no SBOM is bound to this envelope", path);
+	if (e->sbom_kind != sbom.kind || memcmp(e->sbom_digest, sbom.sha256, 32))
+		return sg_errf(err, SG_FAIL, "%s: %s is not the SBOM bound to this envelope", path,
+			       sbom_path);
+	return SG_OK;
+}
+
 int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_verify_policy *p,
 		   struct sgv_envelope *e, struct sg_err *err)
 {
@@ -270,5 +287,5 @@ int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_v
 			       e->security_counter, p->min_counter);
 	if (r)
 		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
-	return SG_OK;
+	return p->sbom_path ? check_sbom(path, p->sbom_path, e, err) : SG_OK;
 }

@@ -33,6 +33,7 @@ struct sg_verify_policy {
 	unsigned threshold;   /* 0 or 1: one trusted signature */
 	const char *hw_id;    /* NULL: not checked */
 	uint32_t min_counter; /* 0: not checked */
+	const char *sbom_path; /* NULL: not checked; else the SBOM must be the one bound */
 };
 
 /* Opens path and parses it (SG_EINPUT on a malformed envelope, message

@@ -117,6 +117,28 @@ expect 3 "wrong PIN" "$S" cosign --key "pkcs11:token=release;object=fw-ed25519;p
 cmp -s "$T/rel1.sgn" "$T/rel2.sgn" && ok || bad "failed cosign changed the file"
 compgen -G "$T/rel2.sgn.tmp-*" >/dev/null && bad "cosign left a temp file" || ok
 
+# ---- SBOM binding
+cp "$SIGNET_SOURCE_DIR/fuzz/corpus/sbom/cyclonedx.json" "$T/bom.json"
+cp "$SIGNET_SOURCE_DIR/fuzz/corpus/sbom/spdx.json" "$T/spdx.json"
+expect 0 "" "$S" sign --key "$B" --version 1.0.0 --sbom "$T/bom.json" "$T/fw.bin" "$T/sbom.sgn"
+expect 0 "valid" "$S" verify --trust "$T/ed25519.pub.pem" --sbom "$T/bom.json" "$T/sbom.sgn"
+"$S" inspect --json "$T/sbom.sgn" | jq -e --arg h "$(sha256sum "$T/bom.json" | cut -d' ' -f1)" \
+  '.sbom.kind == "cyclonedx" and .sbom.sha256 == $h' >/dev/null && ok || bad "inspect sbom"
+"$S" inspect "$T/sbom.sgn" | grep -q "^sbom:  *cyclonedx sha256 " && ok || bad "inspect sbom text"
+expect 1 "is not the SBOM bound to this envelope" "$S" verify --trust "$T/ed25519.pub.pem" \
+  --sbom "$T/spdx.json" "$T/sbom.sgn"
+expect 1 "no SBOM is bound" "$S" verify --trust "$T/ecdsa-p256.pub.pem" --sbom "$T/bom.json" \
+  "$T/fw-ecdsa-p256.sgn"
+expect 0 "" "$S" sign --key "$B" --version 1.0.0 --sbom "$T/spdx.json" "$T/fw.bin" "$T/spdx.sgn"
+"$S" inspect --json "$T/spdx.sgn" | jq -e '.sbom.kind == "spdx"' >/dev/null && ok || bad "spdx kind"
+printf '{"bomFormat":"CycloneDX","specVersion":"1.2"}' >"$T/old.json"
+expect 2 "specVersion \"1.2\" is not supported" "$S" sign --key "$B" --version 1.0.0 \
+  --sbom "$T/old.json" "$T/fw.bin" "$T/x.sgn"
+printf '<bom/>' >"$T/bom.xml"
+expect 2 "$T/bom.xml: not valid JSON: line 1, column 1" "$S" sign --key "$B" --version 1.0.0 \
+  --sbom "$T/bom.xml" "$T/fw.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+
 # ---- policy failures (exit 1)
 E="$T/fw-ecdsa-p256.sgn"
 P256="$T/ecdsa-p256.pub.pem"
