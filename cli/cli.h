@@ -40,5 +40,11 @@ struct sgv_signature;
 void cli_envelope_json(FILE *fp, const struct sgv_envelope *e);
 /* Opens a signature object and leaves it open for the caller's members. */
 void cli_signature_json(FILE *fp, const struct sgv_signature *s, unsigned index);
+/* Text lines for the protected fields (version ... SBOM). */
+void cli_envelope_text(const struct sgv_envelope *e);
+
+/* Signing requests (cli/inspect_request.c). */
+bool cli_is_request(const char *path);
+int cli_inspect_request(const char *path, bool json, const char *tbs_out);
 
 #endif

@@ -10,12 +10,16 @@
 #include "verify.h"
 
 static const char usage_text[] =
-	"usage: signet inspect [--json] FILE\n"
+	"usage: signet inspect [--json] [--tbs-out F] FILE\n"
 	"\n"
 	"Shows every field of a signet envelope: sizes, version, security counter,\n"
 	"hardware id, load address, payload digest, build time, SBOM binding and each\n"
 	"signature's algorithm and key id. Checks the structure, not the signatures\n"
-	"(use 'signet verify' for that). Exit 2 if FILE is not a well-formed envelope.\n";
+	"(use 'signet verify' for that). Exit 2 if FILE is not a well-formed envelope.\n"
+	"\n"
+	"For a signing request (signet sign --prepare), shows what is to be signed, by\n"
+	"which key, and how; --tbs-out F writes the bytes to give the offline signer\n"
+	"(the digest for ECDSA and RSA-PSS, the message itself for Ed25519).\n";
 
 static void version_str(const struct sgv_envelope *e, char *out, size_t n)
 {
@@ -88,14 +92,9 @@ void cli_signature_json(FILE *fp, const struct sgv_signature *s, unsigned index)
 	fprintf(fp, ",\"signature_size\":%u", s->sig_len);
 }
 
-static void print_text(const char *path, const struct sgv_envelope *e)
+void cli_envelope_text(const struct sgv_envelope *e)
 {
 	char buf[64], hex[2 * SGE_DIGEST_MAX + 1];
-	printf("file:             %s\n", path);
-	printf("format:           signet envelope, format version %d\n", SGE_FORMAT_VERSION);
-	printf("sizes:            header %d, protected %" PRIu32 ", payload %" PRIu64
-	       ", signature area %" PRIu32 "\n",
-	       SGE_HEADER_SIZE, e->protected_size, e->payload_size, e->area_size);
 	version_str(e, buf, sizeof(buf));
 	printf("version:          %s\n", buf);
 	if (e->has_counter)
@@ -119,6 +118,17 @@ static void print_text(const char *path, const struct sgv_envelope *e)
 		       sg_hex(e->sbom_digest, 32, hex));
 	if (e->unknown_noncritical)
 		printf("unknown fields:   %u non-critical (ignored)\n", e->unknown_noncritical);
+}
+
+static void print_text(const char *path, const struct sgv_envelope *e)
+{
+	char hex[2 * SGE_KEY_ID_SIZE + 1];
+	printf("file:             %s\n", path);
+	printf("format:           signet envelope, format version %d\n", SGE_FORMAT_VERSION);
+	printf("sizes:            header %d, protected %" PRIu32 ", payload %" PRIu64
+	       ", signature area %" PRIu32 "\n",
+	       SGE_HEADER_SIZE, e->protected_size, e->payload_size, e->area_size);
+	cli_envelope_text(e);
 	printf("signatures:       %u\n", e->nsigs);
 	for (unsigned i = 0; i < e->nsigs; i++)
 		printf("  [%u] %-18s key id %s (%u bytes)\n", i + 1,
@@ -133,10 +143,12 @@ int cmd_inspect(int argc, char **argv)
 		return SG_OK;
 	}
 	bool json = false;
-	const char *path = NULL;
+	const char *path = NULL, *tbs_out = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--tbs-out") && i + 1 < argc)
+			tbs_out = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error("inspect", "unknown option '%s'", argv[i]);
 		else if (path)
@@ -146,6 +158,10 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (!path)
 		return cli_usage_error("inspect", "expected FILE");
+	if (cli_is_request(path))
+		return cli_inspect_request(path, json, tbs_out);
+	if (tbs_out)
+		return cli_usage_error("inspect", "--tbs-out applies to signing requests");
 	static struct sgv_envelope e;
 	struct sg_err err = { 0 };
 	if (sg_envelope_load(path, &e, &err))

@@ -11,6 +11,9 @@ static const char usage_text[] =
 	"                   [--input-format auto|bin|ihex|srec|elf] [--pad-byte B]\n"
 	"                   [--digest sha256|sha384] [--sbom BOM.json] [--module PATH]\n"
 	"                   IN OUT\n"
+	"       signet sign --prepare --pubkey PUB.pem --version X.Y.Z[+N] [options] IN OUT.req\n"
+	"       signet sign --complete OUT.req --signature SIG [--signature-format der|raw]\n"
+	"                   --pubkey PUB.pem OUT\n"
 	"\n"
 	"Signs IN into a signet envelope OUT (docs/envelope.md) with each key, inside\n"
 	"its PKCS#11 token. OUT is written atomically: on any failure it is not created.\n"
@@ -29,10 +32,18 @@ static const char usage_text[] =
 	"  --module PATH        PKCS#11 module (else module-path= in the URI, or\n"
 	"                       $SIGNET_PKCS11_MODULE)\n"
 	"\n"
+	"Two-step (offline) signing: --prepare writes a signing request for the holder\n"
+	"of PUB.pem's private key instead of signing ('signet inspect OUT.req' says what\n"
+	"to sign and how; 'signet inspect --tbs-out F OUT.req' writes those bytes).\n"
+	"--complete checks the signature made elsewhere against PUB.pem and the request\n"
+	"before writing OUT. ECDSA signatures are DER by default; --signature-format raw\n"
+	"takes r||s. Ed25519 and RSA-PSS signatures are raw bytes.\n"
+	"\n"
 	"PIN: pin-source=file:PATH in the URI, $SIGNET_PIN, or a prompt on a terminal.\n"
 	"Build time: $SOURCE_DATE_EPOCH when set, else now.\n";
 
-enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE, O_SBOM };
+enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE, O_SBOM,
+       O_PREPARE, O_COMPLETE, O_PUBKEY, O_SIGNATURE, O_SIGFORMAT };
 
 static const struct option options[] = {
 	{ "key", required_argument, NULL, O_KEY },
@@ -45,9 +56,63 @@ static const struct option options[] = {
 	{ "digest", required_argument, NULL, O_DIGEST },
 	{ "module", required_argument, NULL, O_MODULE },
 	{ "sbom", required_argument, NULL, O_SBOM },
+	{ "prepare", no_argument, NULL, O_PREPARE },
+	{ "complete", required_argument, NULL, O_COMPLETE },
+	{ "pubkey", required_argument, NULL, O_PUBKEY },
+	{ "signature", required_argument, NULL, O_SIGNATURE },
+	{ "signature-format", required_argument, NULL, O_SIGFORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Options of the two-step modes, which do not go into sg_sign_opts. */
+struct twostep {
+	bool prepare;
+	const char *complete, *pubkey, *signature;
+	bool raw;
+	bool sigformat_given;
+};
+
+static int parse_twostep(int c, struct twostep *t)
+{
+	switch (c) {
+	case O_PREPARE:
+		t->prepare = true;
+		return SG_OK;
+	case O_COMPLETE:
+		t->complete = optarg;
+		return SG_OK;
+	case O_PUBKEY:
+		t->pubkey = optarg;
+		return SG_OK;
+	case O_SIGNATURE:
+		t->signature = optarg;
+		return SG_OK;
+	case O_SIGFORMAT:
+		if (strcmp(optarg, "der") && strcmp(optarg, "raw"))
+			return cli_usage_error("sign", "--signature-format '%s': use der or raw",
+					       optarg);
+		t->raw = !strcmp(optarg, "raw");
+		t->sigformat_given = true;
+		return SG_OK;
+	default:
+		return -1; /* not a two-step option */
+	}
+}
+
+static int run_complete(const struct twostep *t, int argc, char **argv)
+{
+	if (!t->signature || !t->pubkey)
+		return cli_usage_error("sign", "--complete needs --signature and --pubkey");
+	if (argc - optind != 1)
+		return cli_usage_error("sign", "--complete expects one OUT");
+	struct sg_err err = { 0 };
+	if (sg_sign_complete(t->complete, t->signature, t->raw, t->pubkey, argv[optind], &err))
+		return cli_report(&err);
+	fprintf(stderr, "signet: completed %s -> %s (signature checked with %s)\n", t->complete,
+		argv[optind], t->pubkey);
+	return SG_OK;
+}
 
 static int parse_option(int c, struct sg_sign_opts *o, const char **version, const char **module)
 {
@@ -115,19 +180,35 @@ int cmd_sign(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.pad = 0xff;
 	const char *version = NULL, *module = NULL;
+	struct twostep t = { 0 };
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		if (c == '?')
 			return cli_usage_error("sign", "unknown or incomplete option '%s'",
 					       argv[optind - 1]);
-		int rc = parse_option(c, &o, &version, &module);
+		int rc = parse_twostep(c, &t);
+		if (rc < 0)
+			rc = parse_option(c, &o, &version, &module);
 		if (rc)
 			return rc;
 	}
+	if (t.complete) {
+		if (t.prepare || o.nkeys || version)
+			return cli_usage_error("sign", "--complete takes only --signature, "
+						       "--signature-format and --pubkey");
+		return run_complete(&t, argc, argv);
+	}
+	if (t.signature || t.sigformat_given)
+		return cli_usage_error("sign", "--signature goes with --complete");
+	if (t.prepare && (!t.pubkey || o.nkeys))
+		return cli_usage_error("sign", "--prepare needs --pubkey and no --key");
+	if (!t.prepare && t.pubkey)
+		return cli_usage_error("sign", "--pubkey goes with --prepare or --complete");
+	o.prepare_pubkey = t.prepare ? t.pubkey : NULL;
 	if (argc - optind != 2)
 		return cli_usage_error("sign", "expected IN and OUT");
-	if (!o.nkeys)
+	if (!o.nkeys && !o.prepare_pubkey)
 		return cli_usage_error("sign", "--key is required");
 	if (!version)
 		return cli_usage_error("sign", "--version is required");
@@ -145,6 +226,13 @@ int cmd_sign(int argc, char **argv)
 	sg_hsm_ctx_free(hsm);
 	if (rc)
 		return cli_report(&err);
+	if (o.prepare_pubkey) {
+		fprintf(stderr,
+			"signet: prepared signing request %s for %s; 'signet inspect %s' says "
+			"what to sign\n",
+			o.out_path, o.prepare_pubkey, o.out_path);
+		return SG_OK;
+	}
 	fprintf(stderr, "signet: signed %s -> %s (%llu-byte payload, %zu signature%s)\n",
 		o.in_path, o.out_path, (unsigned long long)r.payload_size, r.nsigs,
 		r.nsigs == 1 ? "" : "s");

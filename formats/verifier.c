@@ -216,7 +216,7 @@ static int parse_area(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint
 	return SGV_OK;
 }
 
-int sgv_parse(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint64_t file_size)
+int sgv_parse_msg(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint64_t file_size)
 {
 	memset(e, 0, sizeof(*e));
 	if (file_size < SGE_HEADER_SIZE)
@@ -228,10 +228,13 @@ int sgv_parse(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint64_t fil
 		return r;
 	if (rd(rd_arg, SGE_HEADER_SIZE, e->msg + SGE_HEADER_SIZE, e->protected_size))
 		return fail(e, SGV_EIO, "cannot read the protected area");
-	r = parse_protected(e);
-	if (r)
-		return r;
-	return parse_area(e, rd, rd_arg, file_size);
+	return parse_protected(e);
+}
+
+int sgv_parse(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint64_t file_size)
+{
+	int r = sgv_parse_msg(e, rd, rd_arg, file_size);
+	return r ? r : parse_area(e, rd, rd_arg, file_size);
 }
 
 int sgv_check_digest(struct sgv_envelope *e, const struct sgv_crypto *c, sgv_read_fn rd,

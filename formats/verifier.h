@@ -99,6 +99,9 @@ struct sgv_envelope {
 };
 
 int sgv_parse(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint64_t file_size);
+/* Steps 1-2 only: header and protected area (the signature area is not
+ * read; file_size must still cover its 8-byte header). */
+int sgv_parse_msg(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint64_t file_size);
 /* work: caller scratch for payload chunks (any size > 0; larger is faster). */
 int sgv_check_digest(struct sgv_envelope *e, const struct sgv_crypto *c, sgv_read_fn rd,
 		     void *rd_arg, uint8_t *work, size_t work_len);

@@ -3,6 +3,7 @@
  * the whole cost on a two-core machine (bench/sign.sh measures it). Chunks
  * that lie in one file-backed segment (raw binary, ELF) are mapped rather
  * than copied, and unmapped once written, so memory stays a few MiB. */
+#include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -173,4 +174,31 @@ int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_o
 	EVP_MD_CTX_free(md);
 	free(mem);
 	return rc;
+}
+
+int sg_copy_range(int in_fd, uint64_t in_off, struct sg_atomic_file *out, uint64_t len,
+		  const char *path, struct sg_err *err)
+{
+	loff_t src = (loff_t)in_off, dst = 0;
+	while ((uint64_t)dst < len) {
+		ssize_t n = copy_file_range(in_fd, &src, out->fd, &dst, (size_t)(len - (uint64_t)dst),
+					    0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+	}
+	/* Plain reads where copy_file_range is not supported (or stopped). */
+	static uint8_t buf[1 << 16];
+	for (uint64_t off = (uint64_t)dst; off < len;) {
+		size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
+		ssize_t r = pread(in_fd, buf, n, (off_t)(in_off + off));
+		if (r <= 0)
+			return sg_errf(err, SG_EENV, "%s: read failed", path);
+		int rc = sg_atomic_pwrite(out, buf, (size_t)r, (long long)off, err);
+		if (rc)
+			return rc;
+		off += (uint64_t)r;
+	}
+	return SG_OK;
 }

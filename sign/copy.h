@@ -14,4 +14,9 @@
 int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_off,
 		 const EVP_MD *md_type, uint8_t *digest, struct sg_err *err);
 
+/* Copies len bytes of in_fd from in_off to the start of out, in the kernel
+ * where it can (copy_file_range), without hashing. path names in_fd. */
+int sg_copy_range(int in_fd, uint64_t in_off, struct sg_atomic_file *out, uint64_t len,
+		  const char *path, struct sg_err *err);
+
 #endif

@@ -11,38 +11,9 @@
 #include <openssl/x509.h>
 
 #include "atomic_file.h"
+#include "copy.h"
 #include "sign.h"
 #include "verify.h"
-
-/* Copies len bytes from in_fd at 0 into the atomic file at 0. */
-static int copy_prefix(int in_fd, struct sg_atomic_file *out, uint64_t len, const char *path,
-		       struct sg_err *err)
-{
-	loff_t in_off = 0, out_off = 0;
-	while ((uint64_t)in_off < len) {
-		ssize_t n = copy_file_range(in_fd, &in_off, out->fd, &out_off,
-					    (size_t)(len - (uint64_t)in_off), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-	}
-	if ((uint64_t)in_off == len)
-		return SG_OK;
-	/* Fall back to plain reads where copy_file_range is not supported. */
-	static uint8_t buf[1 << 16];
-	for (uint64_t off = (uint64_t)in_off; off < len;) {
-		size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
-		ssize_t r = pread(in_fd, buf, n, (off_t)off);
-		if (r <= 0)
-			return sg_errf(err, SG_EENV, "%s: read failed", path);
-		int rc = sg_atomic_pwrite(out, buf, (size_t)r, (long long)off, err);
-		if (rc)
-			return rc;
-		off += (uint64_t)r;
-	}
-	return SG_OK;
-}
 
 /* The signature area with one more SIGNATURE TLV appended; unknown
  * non-critical TLVs are kept as they were. */
@@ -123,7 +94,7 @@ int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm
 		    memcmp(now, e.msg, e.msg_len))
 			rc = sg_errf(err, SG_EENV, "%s: changed while being co-signed", path);
 		if (!rc)
-			rc = copy_prefix(fd, &out, e.area_off, path, err);
+			rc = sg_copy_range(fd, 0, &out, e.area_off, path, err);
 		if (!rc)
 			rc = sg_atomic_pwrite(&out, area, area_len, (long long)e.area_off, err);
 		if (rc)

@@ -10,6 +10,7 @@
 
 #include "atomic_file.h"
 #include "copy.h"
+#include "request.h"
 #include "sbom.h"
 #include "verifier.h"
 #include "verify.h"
@@ -62,6 +63,9 @@ struct signer {
 static int open_signers(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct signer *s,
 			struct sg_err *err)
 {
+	if (o->prepare_pubkey) /* no token: the public half says who will sign */
+		return sg_pubkey_load(o->prepare_pubkey, (void **)&s[0].pub, &s[0].alg, s[0].key_id,
+				      err);
 	for (size_t i = 0; i < o->nkeys; i++) {
 		int rc = sg_hsm_key_open(hsm, o->key_uris[i], &s[i].key, err);
 		if (rc)
@@ -109,19 +113,70 @@ static int sign_msg(const struct sg_sign_opts *o, struct signer *s, const uint8_
 	return SG_OK;
 }
 
+/* Keys taking part: the token keys, or the one public key of a request. */
+static size_t nsigners(const struct sg_sign_opts *o)
+{
+	return o->prepare_pubkey ? 1 : o->nkeys;
+}
+
 static int pick_digest(const struct sg_sign_opts *o, const struct signer *s)
 {
 	if (o->digest_alg)
 		return o->digest_alg;
-	for (size_t i = 0; i < o->nkeys; i++)
+	for (size_t i = 0; i < nsigners(o); i++)
 		if (s[i].alg == SGE_SIG_ECDSA_P384_SHA384)
 			return SGE_DIGEST_SHA384;
 	return SGE_DIGEST_SHA256;
 }
 
+/* The request header for the one signer of a prepare run. */
+static int write_request_header(struct sg_atomic_file *out, const struct signer *s,
+				const uint8_t *msg, size_t msg_len, uint64_t body_len,
+				struct sg_err *err)
+{
+	struct sg_request r;
+	memset(&r, 0, sizeof(r));
+	r.image_format = SG_REQ_FORMAT_SIGNET;
+	r.alg = (uint8_t)s->alg;
+	r.tbs_len = (uint32_t)msg_len;
+	memcpy(r.key_id, s->key_id, SGE_KEY_ID_SIZE);
+	r.body_len = body_len;
+	const EVP_MD *md = sg_request_digest_len(r.alg) == 48 ? EVP_sha384() : EVP_sha256();
+	if (EVP_Digest(msg, msg_len, r.tbs_digest, NULL, md, NULL) != 1)
+		return sg_errf(err, SG_EENV, "hashing failed");
+	uint8_t hdr[SG_REQ_HEADER_SIZE];
+	sg_request_encode(&r, hdr);
+	return sg_atomic_pwrite(out, hdr, sizeof(hdr), 0, err);
+}
+
+/* After M: the signatures (signing), or nothing (a request). */
+static int finish_envelope(const struct sg_sign_opts *o, struct sg_atomic_file *out,
+			   struct signer *s, const uint8_t *msg, size_t msg_len, uint64_t area_off,
+			   struct sg_err *err)
+{
+	if (o->prepare_pubkey)
+		return write_request_header(out, s, msg, msg_len, area_off - SG_REQ_HEADER_SIZE,
+					    err);
+	struct sg_signature *sigs = calloc(o->nkeys, sizeof(*sigs));
+	uint8_t *area = malloc(SGE_AREA_MAX);
+	size_t area_len = 0;
+	int rc = sigs && area ? SG_OK : sg_errf(err, SG_EENV, "out of memory");
+	if (!rc)
+		rc = sign_msg(o, s, msg, msg_len, sigs, err);
+	if (!rc)
+		rc = sg_envelope_encode_area(sigs, o->nkeys, area, &area_len, err);
+	if (!rc)
+		rc = sg_atomic_pwrite(out, area, area_len, (long long)area_off, err);
+	free(sigs);
+	free(area);
+	return rc;
+}
+
 static int write_envelope(const struct sg_sign_opts *o, struct sg_input *in, struct signer *s,
 			  struct sg_envelope_meta *m, struct sg_err *err)
 {
+	/* A request holds the unsigned envelope after its own header. */
+	const size_t base = o->prepare_pubkey ? SG_REQ_HEADER_SIZE : 0;
 	uint8_t msg[SGE_MSG_MAX];
 	size_t msg_len;
 	/* Encode once with an empty digest: M's length fixes the payload offset. */
@@ -133,28 +188,17 @@ static int write_envelope(const struct sg_sign_opts *o, struct sg_input *in, str
 	if (rc)
 		return rc;
 	const EVP_MD *md = m->digest_alg == SGE_DIGEST_SHA384 ? EVP_sha384() : EVP_sha256();
-	rc = sg_copy_hash(in, &out, msg_len, md, m->digest, err);
+	rc = sg_copy_hash(in, &out, base + msg_len, md, m->digest, err);
 	size_t check_len = msg_len;
 	if (!rc)
 		rc = sg_envelope_encode_msg(m, msg, &msg_len, err);
 	if (!rc && msg_len != check_len)
 		rc = sg_errf(err, SG_EENV, "internal error: signed message changed size");
 	if (!rc)
-		rc = sg_atomic_pwrite(&out, msg, msg_len, 0, err);
-	struct sg_signature *sigs = calloc(o->nkeys, sizeof(*sigs));
-	uint8_t *area = malloc(SGE_AREA_MAX);
-	size_t area_len = 0;
-	if (!rc && (!sigs || !area))
-		rc = sg_errf(err, SG_EENV, "out of memory");
+		rc = sg_atomic_pwrite(&out, msg, msg_len, (long long)base, err);
 	if (!rc)
-		rc = sign_msg(o, s, msg, msg_len, sigs, err);
-	if (!rc)
-		rc = sg_envelope_encode_area(sigs, o->nkeys, area, &area_len, err);
-	if (!rc)
-		rc = sg_atomic_pwrite(&out, area, area_len, (long long)(msg_len + m->payload_size),
-				      err);
-	free(sigs);
-	free(area);
+		rc = finish_envelope(o, &out, s, msg, msg_len, base + msg_len + m->payload_size,
+				     err);
 	if (rc) {
 		sg_atomic_abort(&out);
 		return rc;
@@ -165,7 +209,9 @@ static int write_envelope(const struct sg_sign_opts *o, struct sg_input *in, str
 int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 		 struct sg_sign_result *result, struct sg_err *err)
 {
-	if (o->nkeys == 0 || o->nkeys > SG_SIGN_MAX_KEYS)
+	if (o->prepare_pubkey && o->nkeys)
+		return sg_errf(err, SG_EINPUT, "a signing request is for one public key, not --key");
+	if (!o->prepare_pubkey && (o->nkeys == 0 || o->nkeys > SG_SIGN_MAX_KEYS))
 		return sg_errf(err, SG_EINPUT, "need 1 to %d --key options", SG_SIGN_MAX_KEYS);
 	struct sg_envelope_meta m;
 	memset(&m, 0, sizeof(m));
@@ -205,11 +251,11 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 		result->payload_size = m.payload_size;
 		result->has_load_addr = m.has_load_addr;
 		result->load_addr = m.load_addr;
-		result->nsigs = o->nkeys;
+		result->nsigs = o->prepare_pubkey ? 0 : o->nkeys;
 		result->digest_alg = m.digest_alg;
 		memcpy(result->digest, m.digest, sizeof(m.digest));
 	}
-	close_signers(s, o->nkeys);
+	close_signers(s, nsigners(o));
 	sg_input_close(&in);
 	return rc;
 }

@@ -34,6 +34,9 @@ struct sg_sign_opts {
 	uint64_t load_addr;
 	int digest_alg; /* SGE_DIGEST_*, 0 = SHA-384 if any key is P-384, else SHA-256 */
 	const char *sbom_path; /* SBOM to bind (formats/sbom.h), or NULL */
+	/* Two-step signing: with prepare_pubkey set (and no key URIs), OUT is a
+	 * signing request (formats/request.h) for that public key's holder. */
+	const char *prepare_pubkey;
 };
 
 /* What was made, for the CLI to report. */
@@ -48,6 +51,19 @@ struct sg_sign_result {
 
 int sg_sign_file(const struct sg_sign_opts *opts, struct sg_hsm_ctx *hsm,
 		 struct sg_sign_result *result, struct sg_err *err);
+
+/* Finishes a request made with prepare_pubkey: checks sig (DER or raw
+ * r||s for ECDSA, as raw_ecdsa says; raw for the others) against pub_path
+ * and the request before anything is written, then writes the envelope. */
+int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
+		     const char *pub_path, const char *out_path, struct sg_err *err);
+
+/* Opens and checks a signing request (header, body structure, payload
+ * digest); fills r and the unsigned envelope's fields in e. */
+struct sg_request;
+struct sgv_envelope;
+int sg_request_load(const char *path, struct sg_request *r, struct sgv_envelope *e,
+		    struct sg_err *err);
 
 /* Adds a signature by key_uri to the envelope at path, in place and
  * atomically. Only M is signed, so the payload is not hashed again. Refuses

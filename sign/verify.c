@@ -57,10 +57,9 @@ static EVP_PKEY *load_pubkey(const uint8_t *buf, size_t len)
 	return pkey;
 }
 
-int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
+int sg_pubkey_load(const char *path, void **pkey_out, int *alg, uint8_t key_id[SGE_KEY_ID_SIZE],
+		   struct sg_err *err)
 {
-	if (t->n == SG_MAX_TRUST)
-		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", path, SG_MAX_TRUST);
 	uint8_t *buf;
 	size_t len;
 	int rc = sg_read_file(path, 64 * 1024, &buf, &len, err);
@@ -70,8 +69,8 @@ int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
 	free(buf);
 	if (!pkey)
 		return sg_errf(err, SG_EINPUT, "%s: not a PEM or DER public key", path);
-	int alg = key_alg(pkey);
-	if (!alg) {
+	*alg = key_alg(pkey);
+	if (!*alg) {
 		EVP_PKEY_free(pkey);
 		return sg_errf(err, SG_EINPUT,
 			       "%s: unsupported key type (need P-256, P-384, Ed25519, RSA 3072/4096)",
@@ -79,21 +78,31 @@ int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
 	}
 	unsigned char *der = NULL;
 	int der_len = i2d_PUBKEY(pkey, &der);
-	struct sg_trust_key *k = &t->keys[t->n];
-	if (der_len <= 0 || sg_key_id(der, (size_t)der_len, k->key_id)) {
-		OPENSSL_free(der);
+	rc = der_len <= 0 || sg_key_id(der, (size_t)der_len, key_id);
+	OPENSSL_free(der);
+	if (rc) {
 		EVP_PKEY_free(pkey);
 		return sg_errf(err, SG_EENV, "%s: cannot encode the public key", path);
 	}
-	OPENSSL_free(der);
+	*pkey_out = pkey;
+	return SG_OK;
+}
+
+int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
+{
+	if (t->n == SG_MAX_TRUST)
+		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", path, SG_MAX_TRUST);
+	struct sg_trust_key *k = &t->keys[t->n];
+	int rc = sg_pubkey_load(path, &k->pkey, &k->alg, k->key_id, err);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < t->n; i++)
 		if (!memcmp(t->keys[i].key_id, k->key_id, SGE_KEY_ID_SIZE)) {
-			EVP_PKEY_free(pkey);
+			EVP_PKEY_free(k->pkey);
+			k->pkey = NULL;
 			return sg_errf(err, SG_EINPUT, "%s: same key as %s", path, t->keys[i].path);
 		}
 	k->path = strdup(path);
-	k->pkey = pkey;
-	k->alg = alg;
 	t->n++;
 	return SG_OK;
 }
@@ -172,9 +181,18 @@ static int sig_verify(void *arg, int alg, const uint8_t *key_id, const uint8_t *
 
 /* ---- files ---- */
 
+/* Reads from a file descriptor, offset by base: an envelope inside a larger
+ * file (a signing request) reads like a file of its own. */
+struct fd_at {
+	int fd;
+	uint64_t base;
+};
+
 static int read_fd(void *arg, uint64_t off, uint8_t *buf, size_t len)
 {
-	int fd = *(int *)arg;
+	const struct fd_at *f = arg;
+	int fd = f->fd;
+	off += f->base;
 	while (len) {
 		ssize_t r = pread(fd, buf, len, (off_t)off);
 		if (r < 0 && errno == EINTR)
@@ -224,7 +242,8 @@ int sg_envelope_load(const char *path, struct sgv_envelope *e, struct sg_err *er
 	int rc = open_envelope(path, &fd, &size, err);
 	if (rc)
 		return rc;
-	int r = sgv_parse(e, read_fd, &fd, size);
+	struct fd_at at = { fd, 0 };
+	int r = sgv_parse(e, read_fd, &at, size);
 	close(fd);
 	if (r)
 		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
@@ -274,7 +293,8 @@ int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_v
 		.sig_arg = (void *)t,
 	};
 	size_t hw_len = p->hw_id ? strlen(p->hw_id) : 0;
-	int r = sgv_verify(e, &c, read_fd, &fd, size, work, WORK_SIZE, p->threshold,
+	struct fd_at at = { fd, 0 };
+	int r = sgv_verify(e, &c, read_fd, &at, size, work, WORK_SIZE, p->threshold,
 			   (const uint8_t *)p->hw_id, hw_len, p->min_counter);
 	free(work);
 	EVP_MD_CTX_free(md);
@@ -288,4 +308,26 @@ int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_v
 	if (r)
 		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
 	return p->sbom_path ? check_sbom(path, p->sbom_path, e, err) : SG_OK;
+}
+
+int sg_envelope_body_check(int fd, uint64_t base, uint64_t body_len, const char *path,
+			   struct sgv_envelope *e, struct sg_err *err)
+{
+	struct fd_at at = { fd, base };
+	int r = sgv_parse_msg(e, read_fd, &at, body_len + SGE_AREA_HEADER_SIZE);
+	if (r)
+		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
+	if (e->area_off != body_len)
+		return sg_errf(err, SG_EINPUT, "%s: image body size does not match its header", path);
+	uint8_t *work = malloc(WORK_SIZE);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct sgv_crypto c = { md, hash_init, hash_update, hash_final, NULL, NULL };
+	r = work && md ? sgv_check_digest(e, &c, read_fd, &at, work, WORK_SIZE) : SGV_ECRYPTO;
+	free(work);
+	EVP_MD_CTX_free(md);
+	if (r == SGV_EDIGEST)
+		return sg_errf(err, SG_EINPUT, "%s: payload does not match its digest (damaged)", path);
+	if (r)
+		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
+	return SG_OK;
 }

@@ -24,6 +24,12 @@ struct sg_trust {
 	size_t n;
 };
 
+/* Loads a PEM or DER public key file: the EVP_PKEY (caller frees), the
+ * envelope algorithm it makes and its key id. SG_EINPUT for an unreadable,
+ * malformed or unsupported key. */
+int sg_pubkey_load(const char *path, void **pkey, int *alg, uint8_t key_id[SGE_KEY_ID_SIZE],
+		   struct sg_err *err);
+
 /* Adds a PEM (or DER) public key file. Refuses unsupported key types
  * (only P-256, P-384, Ed25519, RSA 3072/4096) and duplicates. */
 int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err);
@@ -45,6 +51,11 @@ int sg_envelope_load(const char *path, struct sgv_envelope *e, struct sg_err *er
  * far as verification got, so callers can report each signature. */
 int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_verify_policy *p,
 		   struct sgv_envelope *e, struct sg_err *err);
+
+/* Checks an unsigned envelope body (M and payload, no signature area) that
+ * sits at base in fd: structure and payload digest. For signing requests. */
+int sg_envelope_body_check(int fd, uint64_t base, uint64_t body_len, const char *path,
+			   struct sgv_envelope *e, struct sg_err *err);
 
 /* Verifies one signature over msg with an EVP_PKEY per docs/envelope.md §5:
  * 1 valid, 0 invalid, -1 internal failure. Also used to check fresh

@@ -139,6 +139,59 @@ expect 2 "$T/bom.xml: not valid JSON: line 1, column 1" "$S" sign --key "$B" --v
   --sbom "$T/bom.xml" "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"
 
+# ---- two-step (offline) signing: openssl pkeyutl on "another machine" signs
+for kt in "EC -pkeyopt ec_paramgen_curve:P-256" "EC -pkeyopt ec_paramgen_curve:P-384" ED25519 \
+  "RSA -pkeyopt rsa_keygen_bits:3072"; do
+  name=$(printf '%s' "$kt" | tr -cd 'A-Za-z0-9' | head -c 40)
+  # shellcheck disable=SC2086
+  openssl genpkey -algorithm $kt -out "$T/off-$name.key" 2>/dev/null
+  openssl pkey -in "$T/off-$name.key" -pubout -out "$T/off-$name.pub"
+  req="$T/off-$name.req"
+  expect 0 "prepared signing request" "$S" sign --prepare --pubkey "$T/off-$name.pub" \
+    --version 7.0.0 --security-counter 4 "$T/fw.bin" "$req"
+  "$S" inspect "$req" >"$T/req.txt" && ok || bad "inspect request"
+  grep -q "signed message:" "$T/req.txt" && grep -q "security counter: 4" "$T/req.txt" && ok \
+    || bad "request inspect text: $(cat "$T/req.txt")"
+  expect 0 "" "$S" inspect --tbs-out "$T/tbs" "$req"
+  cmd=$("$S" inspect --json "$req" | jq -r .sign_command)
+  cmd=${cmd//KEY.pem/$T/off-$name.key}; cmd=${cmd//TBS/$T/tbs}; cmd=${cmd//SIG/$T/sig}
+  $cmd 2>/dev/null && ok || bad "offline sign command failed: $cmd"
+  expect 0 "completed" "$S" sign --complete "$req" --signature "$T/sig" --pubkey "$T/off-$name.pub" \
+    "$T/off-$name.sgn"
+  expect 0 "valid" "$S" verify --trust "$T/off-$name.pub" --min-security-counter 4 "$T/off-$name.sgn"
+  [ "$("$S" inspect --json "$T/off-$name.sgn" | jq -r .payload_size)" = 200000 ] && ok || bad "payload"
+done
+# a signature over another request is refused, with nothing written
+expect 0 "" "$S" sign --prepare --pubkey "$T/off-ED25519.pub" --version 7.0.1 "$T/fw.bin" "$T/other.req"
+expect 1 "signature does not verify over $T/other.req" "$S" sign --complete "$T/other.req" \
+  --signature "$T/sig" --pubkey "$T/off-ED25519.pub" "$T/x.sgn"
+no_output "$T/x.sgn"
+expect 1 "not the key $T/other.req was prepared for" "$S" sign --complete "$T/other.req" \
+  --signature "$T/sig" --pubkey "$T/ed25519.pub.pem" "$T/x.sgn"
+no_output "$T/x.sgn"
+# raw r||s (as PKCS#11 CKM_ECDSA returns it), made here from openssl's DER signature
+K256="$T/off-ECpkeyoptecparamgencurveP256"
+expect 0 "" "$S" sign --prepare --pubkey "$K256.pub" --version 7.1.0 "$T/fw.bin" "$T/p11.req"
+expect 0 "" "$S" inspect --tbs-out "$T/p11.tbs" "$T/p11.req"
+openssl pkeyutl -sign -inkey "$K256.key" -in "$T/p11.tbs" -out "$T/p11.der"
+hex=$(openssl asn1parse -inform DER -in "$T/p11.der" | awk -F: '/INTEGER/ {printf "%064s", $NF}' | tr ' ' 0)
+printf "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >"$T/p11.sig"
+[ "$(stat -c %s "$T/p11.sig")" = 64 ] && ok || bad "raw signature is $(stat -c %s "$T/p11.sig") bytes"
+expect 1 "wrong --signature-format" "$S" sign --complete "$T/p11.req" --signature "$T/p11.sig" \
+  --pubkey "$K256.pub" "$T/x.sgn"
+expect 0 "" "$S" sign --complete "$T/p11.req" --signature "$T/p11.sig" --signature-format raw \
+  --pubkey "$K256.pub" "$T/p11.sgn"
+expect 0 "valid" "$S" verify --trust "$K256.pub" "$T/p11.sgn"
+# damaged requests
+cp "$T/p11.req" "$T/bad.req"; printf 'X' | dd of="$T/bad.req" bs=1 seek=5000 conv=notrunc 2>/dev/null
+expect 2 "payload does not match its digest (damaged)" "$S" sign --complete "$T/bad.req" \
+  --signature "$T/p11.sig" --signature-format raw --pubkey "$K256.pub" "$T/x.sgn"
+head -c 300 "$T/p11.req" >"$T/short.req"
+expect 2 "truncated" "$S" inspect "$T/short.req"
+expect 2 "--prepare needs --pubkey" "$S" sign --prepare --key "$A" --version 1.0.0 "$T/fw.bin" "$T/x.req"
+expect 2 "--complete needs --signature and --pubkey" "$S" sign --complete "$T/p11.req" "$T/x.sgn"
+no_output "$T/x.sgn"
+
 # ---- policy failures (exit 1)
 E="$T/fw-ecdsa-p256.sgn"
 P256="$T/ecdsa-p256.pub.pem"

@@ -1,0 +1,177 @@
+/* The second step of offline signing: a request plus a signature made
+ * elsewhere becomes an envelope. Everything is checked before anything is
+ * written: the request's integrity, the key, and the signature itself. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+
+#include "atomic_file.h"
+#include "copy.h"
+#include "fileio.h"
+#include "request.h"
+#include "sign.h"
+#include "verify.h"
+
+static int open_request(const char *path, int *fd, struct sg_request *r, struct sg_err *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	uint8_t hdr[SG_REQ_HEADER_SIZE];
+	ssize_t n = fstat(*fd, &st) == 0 ? pread(*fd, hdr, sizeof(hdr), 0) : -1;
+	if (n < 0 || !S_ISREG(st.st_mode))
+		return sg_errf(err, SG_EINPUT, "%s: not a readable regular file", path);
+	if (n < (ssize_t)sizeof(hdr))
+		return sg_errf(err, SG_EINPUT, "%s: not a signet signing request", path);
+	return sg_request_decode(hdr, (uint64_t)st.st_size, path, r, err);
+}
+
+/* raw r||s (each half the curve size) to DER Ecdsa-Sig-Value. */
+static int ecdsa_raw_to_der(uint8_t *sig, size_t *len, size_t coord, const char *path,
+			    struct sg_err *err)
+{
+	if (*len != 2 * coord)
+		return sg_errf(err, SG_EINPUT, "%s: a raw signature for this key is %zu bytes, not %zu",
+			       path, 2 * coord, *len);
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, (int)coord, NULL), *s = BN_bin2bn(sig + coord, (int)coord, NULL);
+	int ok = es && r && s && ECDSA_SIG_set0(es, r, s);
+	if (!ok) {
+		BN_free(r);
+		BN_free(s);
+	}
+	unsigned char *der = NULL;
+	int der_len = ok ? i2d_ECDSA_SIG(es, &der) : -1;
+	ECDSA_SIG_free(es);
+	if (der_len <= 0 || (size_t)der_len > SGE_SIG_MAX) {
+		OPENSSL_free(der);
+		return sg_errf(err, SG_EENV, "%s: cannot encode the signature", path);
+	}
+	memcpy(sig, der, (size_t)der_len);
+	*len = (size_t)der_len;
+	OPENSSL_free(der);
+	return SG_OK;
+}
+
+static int load_signature(const char *path, int alg, bool raw_ecdsa, struct sg_signature *s,
+			  struct sg_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, SGE_SIG_MAX, &buf, &len, err);
+	if (rc)
+		return rc;
+	if (len == 0) {
+		free(buf);
+		return sg_errf(err, SG_EINPUT, "%s: empty signature", path);
+	}
+	memcpy(s->sig, buf, len);
+	s->sig_len = len;
+	free(buf);
+	if (raw_ecdsa && alg == SGE_SIG_ECDSA_P256_SHA256)
+		return ecdsa_raw_to_der(s->sig, &s->sig_len, 32, path, err);
+	if (raw_ecdsa && alg == SGE_SIG_ECDSA_P384_SHA384)
+		return ecdsa_raw_to_der(s->sig, &s->sig_len, 48, path, err);
+	return SG_OK;
+}
+
+static int write_completed(int req_fd, const struct sg_request *r, const struct sg_signature *s,
+			   const char *req_path, const char *out_path, struct sg_err *err)
+{
+	uint8_t area[SGE_AREA_MAX];
+	size_t area_len;
+	int rc = sg_envelope_encode_area(s, 1, area, &area_len, err);
+	if (rc)
+		return rc;
+	struct sg_atomic_file out;
+	rc = sg_atomic_open(&out, out_path, err);
+	if (rc)
+		return rc;
+	rc = sg_copy_range(req_fd, SG_REQ_HEADER_SIZE, &out, r->body_len, req_path, err);
+	if (!rc)
+		rc = sg_atomic_pwrite(&out, area, area_len, (long long)r->body_len, err);
+	if (rc) {
+		sg_atomic_abort(&out);
+		return rc;
+	}
+	return sg_atomic_commit(&out, err);
+}
+
+/* The request's own consistency: M as the body holds it, its digest as the
+ * header states, and the payload as M's digest says. */
+static int check_request(int fd, const struct sg_request *r, const char *path,
+			 struct sgv_envelope *e, struct sg_err *err)
+{
+	if (r->image_format != SG_REQ_FORMAT_SIGNET)
+		return sg_errf(err, SG_EINPUT, "%s: only signet-format requests can be completed here",
+			       path);
+	int rc = sg_envelope_body_check(fd, SG_REQ_HEADER_SIZE, r->body_len, path, e, err);
+	if (rc)
+		return rc;
+	uint8_t d[SGE_DIGEST_MAX];
+	unsigned dlen = sg_request_digest_len(r->alg);
+	const EVP_MD *md = dlen == 48 ? EVP_sha384() : EVP_sha256();
+	if (e->msg_len != r->tbs_len || EVP_Digest(e->msg, e->msg_len, d, NULL, md, NULL) != 1 ||
+	    memcmp(d, r->tbs_digest, dlen))
+		return sg_errf(err, SG_EINPUT, "%s: request header does not match its body (damaged)",
+			       path);
+	return SG_OK;
+}
+
+int sg_request_load(const char *path, struct sg_request *r, struct sgv_envelope *e,
+		    struct sg_err *err)
+{
+	int fd = -1;
+	int rc = open_request(path, &fd, r, err);
+	if (!rc)
+		rc = check_request(fd, r, path, e, err);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
+		     const char *pub_path, const char *out_path, struct sg_err *err)
+{
+	static struct sgv_envelope e;
+	struct sg_request r;
+	struct sg_signature s;
+	memset(&s, 0, sizeof(s));
+	EVP_PKEY *pub = NULL;
+	int fd = -1, alg = 0;
+	int rc = open_request(req_path, &fd, &r, err);
+	if (!rc)
+		rc = check_request(fd, &r, req_path, &e, err);
+	if (!rc)
+		rc = sg_pubkey_load(pub_path, (void **)&pub, &alg, s.key_id, err);
+	if (!rc && memcmp(s.key_id, r.key_id, SGE_KEY_ID_SIZE))
+		rc = sg_errf(err, SG_FAIL, "%s: not the key %s was prepared for", pub_path, req_path);
+	if (!rc && alg != r.alg)
+		rc = sg_errf(err, SG_FAIL, "%s: key type does not match the request", pub_path);
+	if (!rc && raw_ecdsa && alg != SGE_SIG_ECDSA_P256_SHA256 && alg != SGE_SIG_ECDSA_P384_SHA384)
+		rc = sg_errf(err, SG_EINPUT, "%s: raw format applies to ECDSA signatures only",
+			     sig_path);
+	if (!rc)
+		rc = load_signature(sig_path, alg, raw_ecdsa, &s, err);
+	s.alg = (uint8_t)alg;
+	if (!rc && sg_verify_sig(pub, alg, e.msg, e.msg_len, s.sig, s.sig_len) != 1)
+		rc = sg_errf(err, SG_FAIL,
+			     "%s: signature does not verify over %s (signed another request, or "
+			     "with another key%s)",
+			     sig_path, req_path,
+			     alg <= SGE_SIG_ECDSA_P384_SHA384 ? ", or wrong --signature-format" : "");
+	if (!rc)
+		rc = write_completed(fd, &r, &s, req_path, out_path, err);
+	EVP_PKEY_free(pub);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
