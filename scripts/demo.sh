@@ -60,6 +60,25 @@ say "What a device with anti-rollback counter 4 would say (expected: refused, ex
 say "Inspecting the envelope"
 "$S" inspect "$demo/app.sgn"
 
+say "A 2-of-3 release: three approvers, each with a key in the token; two must sign"
+for who in alice bob carol; do
+  "$S" hsm keygen --type ed25519 --key "pkcs11:token=release;object=approver-$who;pin-source=file:$demo/pin" 2>/dev/null
+  "$S" hsm pubkey --key "pkcs11:token=release;object=approver-$who;pin-source=file:$demo/pin" \
+    -o "$demo/approver-$who.pub.pem"
+done
+A="pkcs11:token=release;pin-source=file:$demo/pin;object=approver"
+trust=(--trust "$demo/approver-alice.pub.pem" --trust "$demo/approver-bob.pub.pem"
+       --trust "$demo/approver-carol.pub.pem")
+printf '{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"mbedtls","version":"3.5.2"}]}\n' \
+  >"$demo/app.cdx.json"
+"$S" sign --key "$A-alice" --version 1.5.0 --security-counter 4 --sbom "$demo/app.cdx.json" \
+  "$demo/app.hex" "$demo/release.sgn"
+echo "Only Alice has signed; a device requiring 2 of 3 says no:"
+"$S" verify "${trust[@]}" --threshold 2 "$demo/release.sgn" || echo "exit $? - refused"
+"$S" cosign --key "$A-carol" "$demo/release.sgn"
+echo "Carol co-signed (the payload was not re-hashed); now:"
+"$S" verify "${trust[@]}" --threshold 2 --sbom "$demo/app.cdx.json" "$demo/release.sgn"
+
 cat <<MSG
 
 What just happened:
@@ -72,5 +91,8 @@ What just happened:
   4. signet verify checked structure, digest, signature and policy, exactly as a device
      running formats/verifier.c would, and refused the image for a device whose
      anti-rollback counter is already 4.
+  5. A release with its CycloneDX SBOM bound into the signed metadata needed two of
+     three approvers: one signature was refused, a co-signature added in place made it
+     valid, and verify --sbom checked that the SBOM is the one bound.
 The format is specified in docs/envelope.md.
 MSG
