@@ -47,4 +47,13 @@ void cli_envelope_text(const struct sgv_envelope *e);
 bool cli_is_request(const char *path);
 int cli_inspect_request(const char *path, bool json, const char *tbs_out);
 
+/* MCUboot images (cli/mcuboot.c). */
+struct sg_mcuboot_opts;
+struct sg_trust;
+bool cli_is_mcuboot(const char *path);
+int cli_sign_mcuboot(const struct sg_mcuboot_opts *o, const char *module);
+int cli_inspect_mcuboot(const char *path, bool json);
+int cli_verify_mcuboot(const char *path, const struct sg_trust *t, uint32_t min_counter,
+		       bool json);
+
 #endif

@@ -12,7 +12,7 @@
 static const char usage_text[] =
 	"usage: signet inspect [--json] [--tbs-out F] FILE\n"
 	"\n"
-	"Shows every field of a signet envelope: sizes, version, security counter,\n"
+	"Shows every field of a signet envelope or an MCUboot image (by magic): sizes, version, security counter,\n"
 	"hardware id, load address, payload digest, build time, SBOM binding and each\n"
 	"signature's algorithm and key id. Checks the structure, not the signatures\n"
 	"(use 'signet verify' for that). Exit 2 if FILE is not a well-formed envelope.\n"
@@ -160,6 +160,8 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", "expected FILE");
 	if (cli_is_request(path))
 		return cli_inspect_request(path, json, tbs_out);
+	if (!tbs_out && cli_is_mcuboot(path))
+		return cli_inspect_mcuboot(path, json);
 	if (tbs_out)
 		return cli_usage_error("inspect", "--tbs-out applies to signing requests");
 	static struct sgv_envelope e;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mcuboot_sign.h"
 #include "sign.h"
 
 static const char usage_text[] =
@@ -11,6 +12,10 @@ static const char usage_text[] =
 	"                   [--input-format auto|bin|ihex|srec|elf] [--pad-byte B]\n"
 	"                   [--digest sha256|sha384] [--sbom BOM.json] [--module PATH]\n"
 	"                   IN OUT\n"
+	"       signet sign --format mcuboot --key URI --version X.Y.Z[+N] --header-size N\n"
+	"                   [--pad-header] [--slot-size N] [--align 1|2|4|8|16|32] [--pad]\n"
+	"                   [--confirm] [--security-counter N] [--load-addr ADDR]\n"
+	"                   [--input-format F] [--pad-byte B] IN OUT\n"
 	"       signet sign --prepare --pubkey PUB.pem --version X.Y.Z[+N] [options] IN OUT.req\n"
 	"       signet sign --complete OUT.req --signature SIG [--signature-format der|raw]\n"
 	"                   --pubkey PUB.pem OUT\n"
@@ -32,6 +37,12 @@ static const char usage_text[] =
 	"  --module PATH        PKCS#11 module (else module-path= in the URI, or\n"
 	"                       $SIGNET_PKCS11_MODULE)\n"
 	"\n"
+	"MCUboot images (--format mcuboot, imgtool-compatible; docs/mcuboot.md): one\n"
+	"key (ecdsa-p256, ecdsa-p384, ed25519 or rsa-3072); --header-size as imgtool -H,\n"
+	"--pad-header prefixes the input with it, --slot-size checks the image fits\n"
+	"(required by --pad), --pad fills the slot and writes the trailer, --confirm\n"
+	"marks it image_ok (implies --pad), --load-addr sets RAM_LOAD.\n"
+	"\n"
 	"Two-step (offline) signing: --prepare writes a signing request for the holder\n"
 	"of PUB.pem's private key instead of signing ('signet inspect OUT.req' says what\n"
 	"to sign and how; 'signet inspect --tbs-out F OUT.req' writes those bytes).\n"
@@ -43,7 +54,8 @@ static const char usage_text[] =
 	"Build time: $SOURCE_DATE_EPOCH when set, else now.\n";
 
 enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE, O_SBOM,
-       O_PREPARE, O_COMPLETE, O_PUBKEY, O_SIGNATURE, O_SIGFORMAT };
+       O_PREPARE, O_COMPLETE, O_PUBKEY, O_SIGNATURE, O_SIGFORMAT, O_FORMAT_IMG,
+       O_HDRSIZE, O_PADHDR, O_SLOT, O_ALIGN, O_PADSLOT, O_CONFIRM };
 
 static const struct option options[] = {
 	{ "key", required_argument, NULL, O_KEY },
@@ -56,6 +68,13 @@ static const struct option options[] = {
 	{ "digest", required_argument, NULL, O_DIGEST },
 	{ "module", required_argument, NULL, O_MODULE },
 	{ "sbom", required_argument, NULL, O_SBOM },
+	{ "format", required_argument, NULL, O_FORMAT_IMG },
+	{ "header-size", required_argument, NULL, O_HDRSIZE },
+	{ "pad-header", no_argument, NULL, O_PADHDR },
+	{ "slot-size", required_argument, NULL, O_SLOT },
+	{ "align", required_argument, NULL, O_ALIGN },
+	{ "pad", no_argument, NULL, O_PADSLOT },
+	{ "confirm", no_argument, NULL, O_CONFIRM },
 	{ "prepare", no_argument, NULL, O_PREPARE },
 	{ "complete", required_argument, NULL, O_COMPLETE },
 	{ "pubkey", required_argument, NULL, O_PUBKEY },
@@ -98,6 +117,78 @@ static int parse_twostep(int c, struct twostep *t)
 	default:
 		return -1; /* not a two-step option */
 	}
+}
+
+/* Options of --format mcuboot. */
+struct mcuboot_args {
+	bool on;
+	bool any; /* an MCUboot-only option was given */
+	struct sg_mcuboot_opts o;
+};
+
+static int parse_mcuboot(int c, struct mcuboot_args *m)
+{
+	uint64_t v;
+	int rc = SG_OK;
+	switch (c) {
+	case O_FORMAT_IMG:
+		if (strcmp(optarg, "signet") && strcmp(optarg, "mcuboot"))
+			return cli_usage_error("sign", "--format '%s': use signet or mcuboot", optarg);
+		m->on = !strcmp(optarg, "mcuboot");
+		return SG_OK;
+	case O_HDRSIZE:
+		rc = cli_parse_u64("sign", "--header-size", optarg, 65535, &v);
+		m->o.header_size = (uint32_t)v;
+		break;
+	case O_PADHDR:
+		m->o.pad_header = true;
+		break;
+	case O_SLOT:
+		rc = cli_parse_u64("sign", "--slot-size", optarg, UINT32_MAX, &v);
+		m->o.slot_size = (uint32_t)v;
+		break;
+	case O_ALIGN:
+		rc = cli_parse_u64("sign", "--align", optarg, 32, &v);
+		m->o.align = (uint32_t)v;
+		break;
+	case O_PADSLOT:
+		m->o.pad_slot = true;
+		break;
+	case O_CONFIRM:
+		m->o.confirm = true;
+		break;
+	default:
+		return -1; /* not an MCUboot option */
+	}
+	m->any = true;
+	return rc;
+}
+
+/* sg_sign_opts to sg_mcuboot_opts, refusing what MCUboot images lack. */
+static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
+		       const char *module, bool prepare)
+{
+	if (prepare)
+		return cli_usage_error("sign", "--prepare makes signet envelopes only, for now");
+	if (o->nkeys != 1)
+		return cli_usage_error("sign", "an MCUboot image takes exactly one --key");
+	if (o->hw_id || o->sbom_path || o->digest_alg)
+		return cli_usage_error("sign", "--hw-id, --sbom and --digest are for signet envelopes");
+	if (!m->o.header_size)
+		return cli_usage_error("sign", "--format mcuboot needs --header-size");
+	if (o->has_load_addr && o->load_addr > UINT32_MAX)
+		return cli_usage_error("sign", "--load-addr must fit 32 bits for MCUboot");
+	m->o.in_path = o->in_path;
+	m->o.out_path = o->out_path;
+	m->o.in_format = o->in_format;
+	m->o.pad = o->pad;
+	m->o.key_uri = o->key_uris[0];
+	m->o.version = o->version;
+	m->o.has_counter = o->has_counter;
+	m->o.security_counter = o->security_counter;
+	m->o.has_load_addr = o->has_load_addr;
+	m->o.load_addr = (uint32_t)o->load_addr;
+	return cli_sign_mcuboot(&m->o, module);
 }
 
 static int run_complete(const struct twostep *t, int argc, char **argv)
@@ -181,6 +272,7 @@ int cmd_sign(int argc, char **argv)
 	o.pad = 0xff;
 	const char *version = NULL, *module = NULL;
 	struct twostep t = { 0 };
+	static struct mcuboot_args mb;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -188,6 +280,8 @@ int cmd_sign(int argc, char **argv)
 			return cli_usage_error("sign", "unknown or incomplete option '%s'",
 					       argv[optind - 1]);
 		int rc = parse_twostep(c, &t);
+		if (rc < 0)
+			rc = parse_mcuboot(c, &mb);
 		if (rc < 0)
 			rc = parse_option(c, &o, &version, &module);
 		if (rc)
@@ -217,6 +311,11 @@ int cmd_sign(int argc, char **argv)
 		return cli_report(&err);
 	o.in_path = argv[optind];
 	o.out_path = argv[optind + 1];
+	if (mb.on)
+		return run_mcuboot(&mb, &o, module, t.prepare);
+	if (mb.any)
+		return cli_usage_error("sign", "--header-size, --slot-size, --align, --pad, "
+					       "--pad-header and --confirm need --format mcuboot");
 
 	struct sg_hsm_ctx *hsm = sg_hsm_ctx_new(module);
 	if (!hsm)

@@ -8,7 +8,7 @@
 static const char usage_text[] =
 	"usage: signet verify --trust PUB.pem [--trust PUB.pem ...] [--threshold M]\n"
 	"                     [--hw-id ID] [--min-security-counter N] [--sbom BOM.json]\n"
-	"                     [--json] FILE\n"
+	"                     [--format auto|signet|mcuboot] [--json] FILE\n"
 	"\n"
 	"Verifies a signet envelope: structure, payload digest, signatures by trusted\n"
 	"keys, and the policy. Valid only if at least M distinct trusted keys signed\n"
@@ -20,13 +20,17 @@ static const char usage_text[] =
 	"  --hw-id ID                 require this hardware / device-class id\n"
 	"  --min-security-counter N   require a security counter >= N\n"
 	"  --sbom BOM.json             require that this SBOM is the one bound in FILE\n"
+	"  --format F                 auto (default: by magic), signet or mcuboot; an\n"
+	"                             MCUboot image is valid when its digest matches, a\n"
+	"                             trusted key signed it and no trusted signature\n"
+	"                             fails (--threshold, --hw-id, --sbom do not apply)\n"
 	"  --json                     machine-readable result on stdout, naming each\n"
 	"                             signature and whether it counted\n"
 	"\n"
 	"Exit: 0 valid; 1 invalid (digest, signatures, policy); 2 malformed envelope or\n"
 	"usage; 3 I/O failure.\n";
 
-enum { O_TRUST = 256, O_THRESHOLD, O_HWID, O_MINCOUNTER, O_JSON, O_SBOM };
+enum { O_TRUST = 256, O_THRESHOLD, O_HWID, O_MINCOUNTER, O_JSON, O_SBOM, O_FORMAT };
 
 static const struct option options[] = {
 	{ "trust", required_argument, NULL, O_TRUST },
@@ -35,6 +39,7 @@ static const struct option options[] = {
 	{ "min-security-counter", required_argument, NULL, O_MINCOUNTER },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "sbom", required_argument, NULL, O_SBOM },
+	{ "format", required_argument, NULL, O_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -109,6 +114,7 @@ int cmd_verify(int argc, char **argv)
 	struct sg_verify_policy p = { 0 };
 	struct sg_err err = { 0 };
 	bool json = false;
+	const char *format = "auto";
 	uint64_t v;
 	int c, rc = SG_OK;
 	opterr = 0;
@@ -137,6 +143,14 @@ int cmd_verify(int argc, char **argv)
 		case O_SBOM:
 			p.sbom_path = optarg;
 			break;
+		case O_FORMAT:
+			format = optarg;
+			if (strcmp(format, "auto") && strcmp(format, "signet") &&
+			    strcmp(format, "mcuboot"))
+				rc = cli_usage_error("verify", "--format '%s': use auto, signet or "
+							       "mcuboot",
+						     format);
+			break;
 		default:
 			rc = cli_usage_error("verify", "unknown or incomplete option '%s'",
 					     argv[optind - 1]);
@@ -154,6 +168,15 @@ int cmd_verify(int argc, char **argv)
 		return rc;
 	}
 	const char *path = argv[optind];
+	if (!strcmp(format, "mcuboot") || (!strcmp(format, "auto") && cli_is_mcuboot(path))) {
+		if (p.threshold > 1 || p.hw_id || p.sbom_path)
+			rc = cli_usage_error("verify", "--threshold, --hw-id and --sbom are for signet "
+						       "envelopes");
+		else
+			rc = cli_verify_mcuboot(path, &trust, p.min_counter, json);
+		sg_trust_free(&trust);
+		return rc;
+	}
 	rc = sg_verify_file(path, &trust, &p, &e, &err);
 	if (json)
 		print_json(path, rc, &err, &e, &trust, &p);

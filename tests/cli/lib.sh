@@ -60,6 +60,13 @@ no_output() {
 # field JSON_FILE JQ_FILTER
 field() { jq -r "$2" "$1"; }
 
+flip() { # file offset -> file.flipped
+  cp "$1" "$1.flipped"
+  local b
+  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1.flipped" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 finish() {
   if [ "$FAILS" -ne 0 ]; then
     echo "$FAILS of $((FAILS + CHECKS)) checks failed" >&2

@@ -192,6 +192,48 @@ expect 2 "--prepare needs --pubkey" "$S" sign --prepare --key "$A" --version 1.0
 expect 2 "--complete needs --signature and --pubkey" "$S" sign --complete "$T/p11.req" "$T/x.sgn"
 no_output "$T/x.sgn"
 
+# ---- MCUboot images through the CLI, against imgtool's reference images
+V="$SIGNET_SOURCE_DIR/tests/vectors/mcuboot"
+softhsm2-util --import "$V/test-ed25519.key.pem" --token release --label mcu-ed25519 --id e0e0 \
+  --pin 1234 >/dev/null
+softhsm2-util --import "$V/test-ecdsa-p256.key.pem" --token release --label mcu-p256 --id e0e1 \
+  --pin 1234 >/dev/null
+MO=(--format mcuboot --header-size 0x200 --pad-header --slot-size 0x40000 --align 4
+    --version 1.2.3+4 --security-counter 7)
+expect 0 "MCUboot image" "$S" sign "${MO[@]}" --key "$U;object=mcu-ed25519" "$V/input.bin" "$T/mcu-ed.bin"
+cmp -s "$T/mcu-ed.bin" "$V/ed25519.signed.bin" && ok || bad "Ed25519 MCUboot image differs from imgtool's"
+expect 0 "" "$S" sign --format mcuboot --header-size 0x400 --pad-header --slot-size 0x20000 --align 8 \
+  --version 0.9.0 --pad --confirm --key "$U;object=mcu-ed25519" "$V/input.bin" "$T/mcu-pad.bin"
+cmp -s "$T/mcu-pad.bin" "$V/ed25519.padded-confirmed.bin" && ok || bad "padded image differs from imgtool's"
+expect 0 "" "$S" sign "${MO[@]}" --key "$U;object=mcu-p256" "$V/input.bin" "$T/mcu-p256.bin"
+expect 0 "valid MCUboot image" "$S" verify --trust "$V/test-ecdsa-p256.pub.pem" --min-security-counter 7 \
+  "$T/mcu-p256.bin"
+for k in ed25519 ecdsa-p256 ecdsa-p384 rsa-3072; do
+  expect 0 "valid MCUboot image" "$S" verify --format mcuboot --trust "$V/test-$k.pub.pem" "$V/$k.signed.bin"
+done
+expect 1 "no signature by a trusted key" "$S" verify --trust "$V/test-ed25519.pub.pem" "$V/ecdsa-p256.signed.bin"
+expect 1 "security counter below the minimum (7 < 8)" "$S" verify --trust "$V/test-ed25519.pub.pem" \
+  --min-security-counter 8 "$V/ed25519.signed.bin"
+"$S" verify --json --trust "$V/test-ed25519.pub.pem" "$V/ed25519.signed.bin" 2>/dev/null \
+  | jq -e '.valid and .format == "mcuboot" and .signatures[0].status == "valid"' >/dev/null && ok \
+  || bad "mcuboot verify --json"
+"$S" inspect "$V/ed25519.padded-confirmed.bin" | grep -q "image_ok set" && ok || bad "mcuboot inspect"
+"$S" inspect --json "$V/ecdsa-p384.signed.bin" | jq -e '.digest.algorithm == "sha384" and
+  .security_counter == 7' >/dev/null && ok || bad "mcuboot inspect --json"
+cp "$V/ed25519.signed.bin" "$T/mcu.bin"
+flip "$T/mcu.bin" 1000
+expect 1 "" "$S" verify --trust "$V/test-ed25519.pub.pem" "$T/mcu.bin.flipped"
+expect 2 "needs --header-size" "$S" sign --format mcuboot --key "$U;object=mcu-ed25519" --version 1.0.0 \
+  "$V/input.bin" "$T/x.bin"
+expect 2 "exactly one --key" "$S" sign "${MO[@]}" --key "$U;object=mcu-ed25519" --key "$U;object=mcu-p256" \
+  "$V/input.bin" "$T/x.bin"
+expect 2 "need --format mcuboot" "$S" sign --header-size 0x200 --key "$B" --version 1.0.0 "$T/fw.bin" "$T/x.bin"
+expect 2 "" "$S" sign --format mcuboot --header-size 0x200 --pad-header --slot-size 0x1000 \
+  --key "$U;object=mcu-ed25519" --version 1.0.0 "$V/input.bin" "$T/x.bin"
+expect 2 "for signet envelopes" "$S" verify --trust "$V/test-ed25519.pub.pem" --threshold 1 --hw-id x \
+  "$V/ed25519.signed.bin"
+no_output "$T/x.bin"
+
 # ---- policy failures (exit 1)
 E="$T/fw-ecdsa-p256.sgn"
 P256="$T/ecdsa-p256.pub.pem"
@@ -213,12 +255,6 @@ expect 2 "trailing bytes after the signature area" "$S" verify --trust "$P256" "
 head -c 4096 /dev/urandom >"$T/garbage.sgn"
 expect 2 "not a signet envelope" "$S" verify --trust "$P256" "$T/garbage.sgn"
 expect 2 "not a signet envelope" "$S" inspect "$T/fw.bin"
-flip() { # file offset -> file.flipped
-  cp "$1" "$1.flipped"
-  local b
-  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-  printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1.flipped" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
 P=$("$S" inspect --json "$E" | jq .protected_size)
 flip "$E" $((32 + P + 1000))   # payload
 expect 1 "payload does not match its digest" "$S" verify --trust "$P256" "$E.flipped"
