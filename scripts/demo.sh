@@ -79,6 +79,16 @@ echo "Only Alice has signed; a device requiring 2 of 3 says no:"
 echo "Carol co-signed (the payload was not re-hashed); now:"
 "$S" verify "${trust[@]}" --threshold 2 --sbom "$demo/app.cdx.json" "$demo/release.sgn"
 
+say "An MCUboot image of the same firmware, for a bootloader that speaks MCUboot"
+"$S" hsm keygen --type ed25519 --key "pkcs11:token=release;object=mcuboot-key;pin-source=file:$demo/pin" 2>/dev/null
+"$S" hsm pubkey --key "pkcs11:token=release;object=mcuboot-key;pin-source=file:$demo/pin" \
+  -o "$demo/mcuboot-key.pub.pem"
+"$S" sign --format mcuboot --header-size 0x200 --pad-header --slot-size 0x40000 --align 4 \
+  --version 1.4.0+17 --security-counter 3 \
+  --key "pkcs11:token=release;object=mcuboot-key;pin-source=file:$demo/pin" "$demo/app.bin" "$demo/app.mcuboot.bin"
+"$S" verify --trust "$demo/mcuboot-key.pub.pem" "$demo/app.mcuboot.bin"
+"$S" inspect "$demo/app.mcuboot.bin"
+
 cat <<MSG
 
 What just happened:
@@ -94,5 +104,7 @@ What just happened:
   5. A release with its CycloneDX SBOM bound into the signed metadata needed two of
      three approvers: one signature was refused, a co-signature added in place made it
      valid, and verify --sbom checked that the SBOM is the one bound.
+  6. The same firmware became an MCUboot image (header, TLVs, Ed25519 signature over the
+     image digest) that MCUboot's bootutil accepts, signed by a key in the token.
 The format is specified in docs/envelope.md.
 MSG
