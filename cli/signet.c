@@ -11,10 +11,10 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "hsm", cmd_hsm, "list tokens and keys, generate keys, export public keys" },
-	{ "sign", cmd_sign, "sign a build output (bin, Intel HEX, S-record, ELF) into an envelope" },
+	{ "sign", cmd_sign, "sign a build output (bin, HEX, S-record, ELF): envelope or MCUboot" },
 	{ "cosign", cmd_cosign, "add a signature to an envelope (M-of-N approval)" },
-	{ "verify", cmd_verify, "verify an envelope against trusted keys and a policy" },
-	{ "inspect", cmd_inspect, "show every field of an envelope" },
+	{ "verify", cmd_verify, "verify an envelope or MCUboot image against trusted keys and a policy" },
+	{ "inspect", cmd_inspect, "show every field of an envelope, MCUboot image or signing request" },
 	{ "help", cmd_help, "show this help" },
 };
 
