@@ -19,7 +19,8 @@ static const char usage_text[] =
 	"\n"
 	"For a signing request (signet sign --prepare), shows what is to be signed, by\n"
 	"which key, and how; --tbs-out F writes the bytes to give the offline signer\n"
-	"(the digest for ECDSA and RSA-PSS, the message itself for Ed25519).\n";
+	"(the digest for ECDSA and RSA-PSS, the message itself for Ed25519; for an\n"
+	"MCUboot image's request, the image digest with every algorithm).\n";
 
 static void version_str(const struct sgv_envelope *e, char *out, size_t n)
 {

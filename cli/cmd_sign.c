@@ -17,6 +17,8 @@ static const char usage_text[] =
 	"                   [--confirm] [--security-counter N] [--load-addr ADDR]\n"
 	"                   [--input-format F] [--pad-byte B] IN OUT\n"
 	"       signet sign --prepare --pubkey PUB.pem --version X.Y.Z[+N] [options] IN OUT.req\n"
+	"       signet sign --prepare --pubkey PUB.pem --format mcuboot --version X.Y.Z[+N]\n"
+	"                   --header-size N [MCUboot options] IN OUT.req\n"
 	"       signet sign --complete OUT.req --signature SIG [--signature-format der|raw]\n"
 	"                   --pubkey PUB.pem OUT\n"
 	"\n"
@@ -48,7 +50,9 @@ static const char usage_text[] =
 	"to sign and how; 'signet inspect --tbs-out F OUT.req' writes those bytes).\n"
 	"--complete checks the signature made elsewhere against PUB.pem and the request\n"
 	"before writing OUT. ECDSA signatures are DER by default; --signature-format raw\n"
-	"takes r||s. Ed25519 and RSA-PSS signatures are raw bytes.\n"
+	"takes r||s. Ed25519 and RSA-PSS signatures are raw bytes. With --format mcuboot,\n"
+	"--prepare takes the MCUboot options and --complete writes the MCUboot image\n"
+	"(the request says which; docs/signing-request.md).\n"
 	"\n"
 	"PIN: pin-source=file:PATH in the URI, $SIGNET_PIN, or a prompt on a terminal.\n"
 	"Build time: $SOURCE_DATE_EPOCH when set, else now.\n";
@@ -168,9 +172,7 @@ static int parse_mcuboot(int c, struct mcuboot_args *m)
 static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
 		       const char *module, bool prepare)
 {
-	if (prepare)
-		return cli_usage_error("sign", "--prepare makes signet envelopes only, for now");
-	if (o->nkeys != 1)
+	if (!prepare && o->nkeys != 1)
 		return cli_usage_error("sign", "an MCUboot image takes exactly one --key");
 	if (o->hw_id || o->sbom_path || o->digest_alg)
 		return cli_usage_error("sign", "--hw-id, --sbom and --digest are for signet envelopes");
@@ -182,7 +184,8 @@ static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
 	m->o.out_path = o->out_path;
 	m->o.in_format = o->in_format;
 	m->o.pad = o->pad;
-	m->o.key_uri = o->key_uris[0];
+	m->o.key_uri = prepare ? NULL : o->key_uris[0];
+	m->o.prepare_pubkey = o->prepare_pubkey;
 	m->o.version = o->version;
 	m->o.has_counter = o->has_counter;
 	m->o.security_counter = o->security_counter;
@@ -288,7 +291,7 @@ int cmd_sign(int argc, char **argv)
 			return rc;
 	}
 	if (t.complete) {
-		if (t.prepare || o.nkeys || version)
+		if (t.prepare || o.nkeys || version || mb.on || mb.any)
 			return cli_usage_error("sign", "--complete takes only --signature, "
 						       "--signature-format and --pubkey");
 		return run_complete(&t, argc, argv);

@@ -1,5 +1,6 @@
-/* signet inspect on a signing request: what is signed, by which key, and
- * the exact command that signs it offline. */
+/* signet inspect on a signing request (a signet envelope's or an MCUboot
+ * image's): what is signed, by which key, and the exact command that signs
+ * it offline. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli.h"
 #include "envelope.h"
 #include "fileio.h"
+#include "mcuboot_sign.h"
 #include "request.h"
 #include "sign.h"
 #include "verifier.h"
@@ -38,54 +40,152 @@ static const char *sign_command(int alg)
 	}
 }
 
-static int write_tbs(const char *out, const struct sg_request *r, const struct sgv_envelope *e,
-		     struct sg_err *err)
+/* Format 1: the digest of M, or M itself for Ed25519. Format 2: always
+ * the image digest D (Ed25519 signs D as its message, as imgtool does). */
+static int write_tbs(const char *out, const struct sg_request_info *ri, struct sg_err *err)
 {
-	if (r->alg == SGE_SIG_ED25519)
-		return sg_write_file_atomic(out, e->msg, e->msg_len, err);
-	return sg_write_file_atomic(out, r->tbs_digest, sg_request_digest_len(r->alg), err);
+	if (ri->r.image_format == SG_REQ_FORMAT_SIGNET && ri->r.alg == SGE_SIG_ED25519)
+		return sg_write_file_atomic(out, ri->env.msg, ri->env.msg_len, err);
+	return sg_write_file_atomic(out, ri->r.tbs_digest, sg_request_digest_len(ri->r.alg), err);
 }
 
-static void print_json(const char *path, const struct sg_request *r, const struct sgv_envelope *e)
+static const char *digest_name(const struct sg_request *r)
 {
+	return sg_request_digest_len(r->alg) == 48 ? "sha384" : "sha256";
+}
+
+static void mcuboot_version(const struct sg_mcuboot_header *h, char *out, size_t n)
+{
+	snprintf(out, n, "%u.%u.%u+%" PRIu32, h->ver_major, h->ver_minor, h->ver_revision,
+		 h->ver_build);
+}
+
+static void mcuboot_json(const struct sg_mcuboot_request *m)
+{
+	const struct sg_request_mcuboot *q = &m->params;
+	const struct sg_mcuboot_header *h = &m->info.hdr;
+	char ver[48];
+	mcuboot_version(h, ver, sizeof(ver));
+	fprintf(stdout, ",\"mcuboot\":{\"version\":\"%s\",\"header_size\":%u,\"image_size\":%" PRIu32
+			",\"protected_tlv_size\":%u,\"hashed_size\":%" PRIu32 ",\"flags\":%" PRIu32
+			",\"load_addr\":\"0x%08" PRIx32 "\",\"security_counter\":",
+		ver, h->hdr_size, h->img_size, h->protect_tlv_size, q->hashed_size, h->flags,
+		h->load_addr);
+	if (m->info.has_counter)
+		fprintf(stdout, "%" PRIu32, m->info.security_counter);
+	else
+		fputs("null", stdout);
+	fprintf(stdout, ",\"digest\":{\"algorithm\":\"%s\",\"value\":",
+		sg_mcuboot_digest_name(q->digest_type));
+	json_hex(stdout, m->digest, sg_mcuboot_digest_len(q->digest_type));
+	fprintf(stdout, "},\"slot_size\":%" PRIu32 ",\"align\":%u,\"max_align\":%u,"
+			"\"max_sectors\":%" PRIu32 ",\"pad\":%s,\"confirm\":%s,\"erased_value\":%u}",
+		q->slot_size, q->align, q->max_align, q->max_sectors,
+		(q->flags & SG_REQ_MCUBOOT_F_PAD_SLOT) ? "true" : "false",
+		(q->flags & SG_REQ_MCUBOOT_F_CONFIRM) ? "true" : "false",
+		(q->flags & SG_REQ_MCUBOOT_F_ERASED_ZERO) ? 0u : 0xffu);
+}
+
+static void print_json(const char *path, const struct sg_request_info *ri)
+{
+	const struct sg_request *r = &ri->r;
+	bool mcuboot = r->image_format == SG_REQ_FORMAT_MCUBOOT;
 	fputs("{\"file\":", stdout);
 	json_str(stdout, path);
 	fprintf(stdout, ",\"kind\":\"signing-request\",\"request_version\":%d,"
-			"\"image_format\":\"signet\",\"algorithm\":\"%s\",\"key_id\":",
-		SG_REQ_VERSION, sg_sig_alg_name(r->alg));
+			"\"image_format\":\"%s\",\"algorithm\":\"%s\",\"key_id\":",
+		SG_REQ_VERSION, mcuboot ? "mcuboot" : "signet", sg_sig_alg_name(r->alg));
 	json_hex(stdout, r->key_id, SGE_KEY_ID_SIZE);
 	fprintf(stdout, ",\"signed_bytes\":%u,\"signed_digest\":", r->tbs_len);
 	json_hex(stdout, r->tbs_digest, sg_request_digest_len(r->alg));
 	fputs(",\"sign_command\":", stdout);
 	json_str(stdout, sign_command(r->alg));
-	fputs(",\"envelope\":{", stdout);
-	cli_envelope_json(stdout, e);
-	fputs("}}\n", stdout);
+	if (mcuboot) {
+		mcuboot_json(&ri->mcu);
+	} else {
+		fputs(",\"envelope\":{", stdout);
+		cli_envelope_json(stdout, &ri->env);
+		fputc('}', stdout);
+	}
+	fputs("}\n", stdout);
 }
 
-static void print_text(const char *path, const struct sg_request *r, const struct sgv_envelope *e)
+static void mcuboot_text(const struct sg_mcuboot_request *m)
+{
+	const struct sg_request_mcuboot *q = &m->params;
+	const struct sg_mcuboot_header *h = &m->info.hdr;
+	char ver[48];
+	mcuboot_version(h, ver, sizeof(ver));
+	printf("version:          %s\n", ver);
+	printf("sizes:            header %u, image %" PRIu32 ", protected TLVs %u (hashed region "
+	       "%" PRIu32 " bytes)\n",
+	       h->hdr_size, h->img_size, h->protect_tlv_size, q->hashed_size);
+	printf("flags:            0x%08" PRIx32 "%s\n", h->flags,
+	       (h->flags & SG_MCUBOOT_F_RAM_LOAD) ? " RAM_LOAD" : "");
+	printf("load address:     0x%08" PRIx32 "\n", h->load_addr);
+	if (m->info.has_counter)
+		printf("security counter: %" PRIu32 "\n", m->info.security_counter);
+	else
+		printf("security counter: none\n");
+	if (q->slot_size)
+		printf("slot:             0x%" PRIx32 " bytes, ", q->slot_size);
+	else
+		printf("slot:             size not given, ");
+	printf("align %u, max align %u, %" PRIu32 " sectors\n", q->align, q->max_align,
+	       q->max_sectors);
+	printf("finish:           TLVs (%s, KEYHASH, signature)%s%s, erased value 0x%02x\n",
+	       sg_mcuboot_tlv_name(q->digest_type),
+	       (q->flags & SG_REQ_MCUBOOT_F_PAD_SLOT) ? ", padded to the slot with trailer" : "",
+	       (q->flags & SG_REQ_MCUBOOT_F_CONFIRM) ? ", confirmed (image_ok)" : "",
+	       (q->flags & SG_REQ_MCUBOOT_F_ERASED_ZERO) ? 0u : 0xffu);
+}
+
+/* What is signed, in words, per format. */
+static void signed_text(const struct sg_request_info *ri)
 {
 	char hex[2 * SGE_DIGEST_MAX + 1];
+	const struct sg_request *r = &ri->r;
 	unsigned dlen = sg_request_digest_len(r->alg);
-	printf("file:             %s\n", path);
-	printf("kind:             signet signing request, version %d, for a signet envelope\n",
-	       SG_REQ_VERSION);
-	printf("algorithm:        %s\n", sg_sig_alg_name(r->alg));
-	printf("signer key id:    %s\n", sg_hex(r->key_id, SGE_KEY_ID_SIZE, hex));
+	if (r->image_format == SG_REQ_FORMAT_MCUBOOT) {
+		printf("signed:           the MCUboot image digest, %s %s\n", digest_name(r),
+		       sg_hex(r->tbs_digest, dlen, hex));
+		mcuboot_text(&ri->mcu);
+		return;
+	}
 	printf("signed message:   %u bytes (the envelope header and protected metadata),\n"
 	       "                  %s %s\n",
-	       r->tbs_len, dlen == 48 ? "sha384" : "sha256", sg_hex(r->tbs_digest, dlen, hex));
-	printf("payload:          %" PRIu64 " bytes, digest checked\n", e->payload_size);
-	cli_envelope_text(e);
+	       r->tbs_len, digest_name(r), sg_hex(r->tbs_digest, dlen, hex));
+	printf("payload:          %" PRIu64 " bytes, digest checked\n", ri->env.payload_size);
+	cli_envelope_text(&ri->env);
+}
+
+/* What --tbs-out writes, in words. */
+static const char *tbs_words(const struct sg_request *r)
+{
+	if (r->image_format == SG_REQ_FORMAT_SIGNET)
+		return r->alg == SGE_SIG_ED25519 ? "the message itself: Ed25519 signs it whole"
+						 : "its digest";
+	return r->alg == SGE_SIG_ED25519
+		       ? "the image digest; Ed25519 signs those bytes as its message, so use -rawin"
+		       : "the image digest, signed as a prehashed digest";
+}
+
+static void print_text(const char *path, const struct sg_request_info *ri)
+{
+	char hex[2 * SGE_DIGEST_MAX + 1];
+	const struct sg_request *r = &ri->r;
+	printf("file:             %s\n", path);
+	printf("kind:             signet signing request, version %d, for %s\n", SG_REQ_VERSION,
+	       r->image_format == SG_REQ_FORMAT_MCUBOOT ? "an MCUboot image" : "a signet envelope");
+	printf("algorithm:        %s\n", sg_sig_alg_name(r->alg));
+	printf("signer key id:    %s\n", sg_hex(r->key_id, SGE_KEY_ID_SIZE, hex));
+	signed_text(ri);
 	printf("\nTo sign offline: write the bytes to sign with\n"
 	       "  signet inspect --tbs-out TBS %s\n"
 	       "(%s), sign them where the key is, e.g.\n  %s\n"
 	       "then finish with\n"
 	       "  signet sign --complete %s --signature SIG --pubkey PUB.pem OUT\n",
-	       path,
-	       r->alg == SGE_SIG_ED25519 ? "the message itself: Ed25519 signs it whole"
-					 : "its digest",
-	       sign_command(r->alg), path);
+	       path, tbs_words(r), sign_command(r->alg), path);
 	if (r->alg <= SGE_SIG_ECDSA_P384_SHA384)
 		printf("(a raw r||s ECDSA signature, as from pkcs11-tool, needs "
 		       "--signature-format raw)\n");
@@ -93,16 +193,15 @@ static void print_text(const char *path, const struct sg_request *r, const struc
 
 int cli_inspect_request(const char *path, bool json, const char *tbs_out)
 {
-	static struct sgv_envelope e;
-	struct sg_request r;
+	static struct sg_request_info ri;
 	struct sg_err err = { 0 };
-	if (sg_request_load(path, &r, &e, &err))
+	if (sg_request_load(path, &ri, &err))
 		return cli_report(&err);
-	if (tbs_out && write_tbs(tbs_out, &r, &e, &err))
+	if (tbs_out && write_tbs(tbs_out, &ri, &err))
 		return cli_report(&err);
 	if (json)
-		print_json(path, &r, &e);
+		print_json(path, &ri);
 	else
-		print_text(path, &r, &e);
+		print_text(path, &ri);
 	return SG_OK;
 }

@@ -25,7 +25,14 @@ int cli_sign_mcuboot(const struct sg_mcuboot_opts *o, const char *module)
 	sg_hsm_ctx_free(hsm);
 	if (rc)
 		return cli_report(&err);
-	fprintf(stderr, "signet: signed %s -> %s (MCUboot image)\n", o->in_path, o->out_path);
+	if (o->prepare_pubkey)
+		fprintf(stderr,
+			"signet: prepared signing request %s (MCUboot image) for %s; 'signet "
+			"inspect %s' says what to sign\n",
+			o->out_path, o->prepare_pubkey, o->out_path);
+	else
+		fprintf(stderr, "signet: signed %s -> %s (MCUboot image)\n", o->in_path,
+			o->out_path);
 	return SG_OK;
 }
 

@@ -598,3 +598,52 @@ int sg_mcuboot_parse(struct sg_mcuboot_info *info, sg_mcuboot_read_fn rdfn, void
 		return sg_errf(err, SG_EINPUT, "no image digest TLV (SHA256, SHA384 or SHA512)");
 	return read_trailer(&p);
 }
+
+/* The hashed region alone ends where the protected area (or the image)
+ * ends: that is where the TLV area will go. */
+static int locate_hashed(struct parser *p)
+{
+	struct sg_mcuboot_info *info = p->info;
+	const struct sg_mcuboot_header *h = &info->hdr;
+	uint64_t off = (uint64_t)h->hdr_size + h->img_size;
+	if (off + h->protect_tlv_size != info->file_size)
+		return sg_errf(p->err, SG_EINPUT,
+			       "the header says header, image and protected TLVs take 0x%llx "
+			       "bytes, the hashed region is 0x%llx",
+			       (unsigned long long)(off + h->protect_tlv_size),
+			       (unsigned long long)info->file_size);
+	info->hashed_size = info->tlv_off = info->image_end = info->file_size;
+	if (!h->protect_tlv_size)
+		return SG_OK;
+	uint16_t magic, tot;
+	int rc = area_info(p, off, &magic, &tot);
+	if (rc)
+		return rc;
+	if (magic != SG_MCUBOOT_TLV_PROT_INFO_MAGIC || tot != h->protect_tlv_size ||
+	    tot < SG_MCUBOOT_TLV_INFO_SIZE)
+		return sg_errf(p->err, SG_EINPUT,
+			       "no %u-byte protected TLV area at 0x%llx (magic 0x%04x, size %u)",
+			       h->protect_tlv_size, (unsigned long long)off, magic, tot);
+	info->prot_off = off;
+	return walk(p, off + SG_MCUBOOT_TLV_INFO_SIZE, info->file_size, true);
+}
+
+int sg_mcuboot_parse_hashed(struct sg_mcuboot_info *info, sg_mcuboot_read_fn rdfn, void *arg,
+			    uint64_t size, struct sg_err *err)
+{
+	memset(info, 0, sizeof(*info));
+	info->file_size = size;
+	info->valid_sig = -1;
+	struct parser p = { info, rdfn, arg, err, -1 };
+	if (size < SG_MCUBOOT_HEADER_SIZE)
+		return sg_errf(err, SG_EINPUT,
+			       "truncated: %llu bytes, an MCUboot header needs %d",
+			       (unsigned long long)size, SG_MCUBOOT_HEADER_SIZE);
+	uint8_t h[SG_MCUBOOT_HEADER_SIZE];
+	int rc = rd(&p, 0, h, sizeof(h));
+	if (rc || (rc = sg_mcuboot_header_decode(h, &info->hdr, err)))
+		return rc;
+	if (info->hdr.flags & (SG_MCUBOOT_F_ENCRYPTED_AES128 | SG_MCUBOOT_F_ENCRYPTED_AES256))
+		info->encrypted = true;
+	return locate_hashed(&p);
+}

@@ -207,6 +207,13 @@ size_t sg_mcuboot_tlvw_finish(struct sg_mcuboot_tlv_writer *w);
 int sg_mcuboot_parse(struct sg_mcuboot_info *info, sg_mcuboot_read_fn rd, void *arg,
 		     uint64_t file_size, struct sg_err *err);
 
+/* Parses the hashed region of an image whose TLV area is not there yet
+ * (the body of an MCUboot signing request): header and protected TLVs,
+ * which must end exactly at size, with sg_mcuboot_parse's rules.
+ * hashed_size, tlv_off and image_end are all size. */
+int sg_mcuboot_parse_hashed(struct sg_mcuboot_info *info, sg_mcuboot_read_fn rd, void *arg,
+			    uint64_t size, struct sg_err *err);
+
 /* The trailer imgtool appends with --pad, for a flash write alignment
  * (1, 2, 4, 8, 16, 32), a maximum alignment (0: max(8, align), imgtool's
  * default) and a sector count (0: 128). Distances are from the slot end. */

@@ -1,56 +1,80 @@
 /* MCUboot signing: build output in, an image MCUboot accepts out, laid out
- * exactly as imgtool 2.4.0 lays it out (docs/mcuboot.md §3). One streaming
- * pass: header area, image and protected TLVs are hashed as they are
- * written to the output's temp file; then the digest is signed in the
- * token and the TLV area (and, with pad_slot, the slot padding and
- * trailer) is appended. */
+ * exactly as imgtool 2.4.0 lays it out (docs/mcuboot.md §3). An image is
+ * made in two halves, and the three ways of making one share them:
+ *   signing:   hashed part (header area, image, protected TLVs; streamed and
+ *              hashed) -> the token signs the digest D -> TLVs and trailer
+ *   preparing: the same hashed part, in a signing request after its header
+ *              and parameter block (docs/signing-request.md, format 2)
+ *   completing: the hashed part copied from the request, a signature made
+ *              elsewhere (checked by sign/twostep.c) -> TLVs and trailer */
 #include "mcuboot_sign.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "atomic_file.h"
+#include "copy.h"
 
 #define CHUNK (1024 * 1024)
 #define PAD_CHUNK (64 * 1024)
 /* Longest DER ECDSA signatures (both integers with a leading zero). */
 #define ECDSA_P256_DER_MAX 72
 #define ECDSA_P384_DER_MAX 104
+/* Where the image starts in a request: after its header and parameters. */
+#define REQ_IMAGE_OFF (SG_REQ_HEADER_SIZE + SG_REQ_MCUBOOT_PARAMS_SIZE)
 
 uint32_t sg_mcuboot_auto_counter(const struct sg_version *v)
 {
 	return ((uint32_t)v->major << 24) + ((uint32_t)v->minor << 16) + v->patch;
 }
 
-/* What the options and the input decide, before any key is used. */
+/* What the options and the input (or a request) decide, before any key is
+ * used. */
 struct plan {
 	uint32_t hdr_size;
 	uint64_t img_size;
 	uint64_t src_off; /* input payload offset of the first image byte */
 	uint8_t erased;
-	bool pad_slot;
+	bool pad_slot, confirm;
+	uint32_t slot_size; /* 0: not checked */
 	struct sg_mcuboot_trailer_layout trailer;
 	uint8_t prot[16];
 	size_t prot_len;
 };
 
+/* Header area, image and protected TLVs: what D covers, and where the TLV
+ * area starts. */
+static uint64_t hashed_size(const struct plan *p)
+{
+	return p->hdr_size + p->img_size + p->prot_len;
+}
+
 struct signer {
-	struct sg_hsm_key *key;
+	struct sg_hsm_key *key; /* NULL when preparing a request */
+	const char *name;       /* key URI or public key file, for messages */
 	EVP_PKEY *pub;
-	uint16_t digest_type, sig_type;
-	const EVP_MD *md;
-	size_t sig_max;
-	uint8_t keyhash[SG_MCUBOOT_DIGEST_MAX];
-	size_t keyhash_len;
+	int alg; /* SGE_SIG_* and key id: for a request's header */
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	struct sg_mcuboot_key k;
 };
+
+static const EVP_MD *md_for(uint16_t digest_type)
+{
+	return digest_type == SG_MCUBOOT_TLV_SHA384 ? EVP_sha384() : EVP_sha256();
+}
 
 static int check_opts(const struct sg_mcuboot_opts *o, struct plan *p, struct sg_err *err)
 {
-	if (!o->in_path || !o->out_path || !o->key_uri)
+	if (!o->in_path || !o->out_path || (!o->key_uri && !o->prepare_pubkey))
 		return sg_errf(err, SG_EINPUT, "MCUboot signing needs an input, an output and a key");
+	if (o->key_uri && o->prepare_pubkey)
+		return sg_errf(err, SG_EINPUT,
+			       "a signing request is for one public key, not a token key");
 	if (o->header_size < SG_MCUBOOT_HEADER_SIZE)
 		return sg_errf(err, SG_EINPUT,
 			       "header size %u is below the %d-byte MCUboot header",
@@ -69,6 +93,8 @@ static int check_opts(const struct sg_mcuboot_opts *o, struct plan *p, struct sg
 			       "be 8, 16 or 32 and at least align; at most 65536 sectors",
 			       o->max_align, align, o->max_sectors);
 	p->pad_slot = o->pad_slot || o->confirm; /* as imgtool: --confirm implies --pad */
+	p->confirm = o->confirm;
+	p->slot_size = o->slot_size;
 	if (p->pad_slot && o->slot_size == 0)
 		return sg_errf(err, SG_EINPUT, "padding to the slot (--pad, --confirm) needs a "
 					       "slot size");
@@ -133,61 +159,89 @@ static int check_input(const struct sg_mcuboot_opts *o, struct sg_input *in, str
 	return SG_OK;
 }
 
-static int open_signer(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm,
-		       struct signer *s, struct sg_err *err)
+/* The TLV types, longest signature and KEYHASH for a key of type t whose
+ * public half is pub (NULL if the token's could not be decoded). */
+static int key_setup(EVP_PKEY *pub, enum sg_key_type t, const char *name,
+		     struct sg_mcuboot_key *k, struct sg_err *err)
 {
-	int rc = sg_hsm_key_open(hsm, o->key_uri, &s->key, err);
-	if (rc)
-		return rc;
-	enum sg_key_type t = sg_hsm_key_type(s->key);
-	s->digest_type = t == SG_KEY_ECDSA_P384 ? SG_MCUBOOT_TLV_SHA384 : SG_MCUBOOT_TLV_SHA256;
-	s->md = t == SG_KEY_ECDSA_P384 ? EVP_sha384() : EVP_sha256();
+	k->digest_type = t == SG_KEY_ECDSA_P384 ? SG_MCUBOOT_TLV_SHA384 : SG_MCUBOOT_TLV_SHA256;
 	switch (t) {
 	case SG_KEY_ECDSA_P256:
-		s->sig_type = SG_MCUBOOT_TLV_ECDSA_SIG;
-		s->sig_max = ECDSA_P256_DER_MAX;
+		k->sig_type = SG_MCUBOOT_TLV_ECDSA_SIG;
+		k->sig_max = ECDSA_P256_DER_MAX;
 		break;
 	case SG_KEY_ECDSA_P384:
-		s->sig_type = SG_MCUBOOT_TLV_ECDSA_SIG;
-		s->sig_max = ECDSA_P384_DER_MAX;
+		k->sig_type = SG_MCUBOOT_TLV_ECDSA_SIG;
+		k->sig_max = ECDSA_P384_DER_MAX;
 		break;
 	case SG_KEY_ED25519:
-		s->sig_type = SG_MCUBOOT_TLV_ED25519;
-		s->sig_max = 64;
+		k->sig_type = SG_MCUBOOT_TLV_ED25519;
+		k->sig_max = 64;
 		break;
 	case SG_KEY_RSA_3072:
-		s->sig_type = SG_MCUBOOT_TLV_RSA3072_PSS;
-		s->sig_max = 384;
+		k->sig_type = SG_MCUBOOT_TLV_RSA3072_PSS;
+		k->sig_max = 384;
 		break;
 	default:
 		return sg_errf(err, SG_EINPUT,
 			       "key %s: %s keys cannot sign MCUboot images (ecdsa-p256, "
 			       "ecdsa-p384, ed25519 or rsa-3072)",
-			       o->key_uri, sg_key_type_name(t));
+			       name, sg_key_type_name(t));
 	}
-	size_t spki_len;
-	const unsigned char *spki = sg_hsm_key_spki(s->key, &spki_len);
-	s->pub = d2i_PUBKEY(NULL, &spki, (long)spki_len);
-	if (!s->pub || sg_mcuboot_key_hash(s->pub, s->digest_type, s->keyhash, &s->keyhash_len))
-		return sg_errf(err, SG_EINPUT, "key %s: unusable public key", o->key_uri);
+	if (!pub || sg_mcuboot_key_hash(pub, k->digest_type, k->keyhash, &k->keyhash_len))
+		return sg_errf(err, SG_EINPUT, "key %s: unusable public key", name);
 	return SG_OK;
 }
 
-static size_t tlv_area_len(const struct signer *s, size_t sig_len)
+/* The key type of a public key file, from sg_pubkey_load's algorithm. */
+static enum sg_key_type pub_type(EVP_PKEY *pub, int alg)
+{
+	switch (alg) {
+	case SGE_SIG_ECDSA_P256_SHA256:
+		return SG_KEY_ECDSA_P256;
+	case SGE_SIG_ECDSA_P384_SHA384:
+		return SG_KEY_ECDSA_P384;
+	case SGE_SIG_ED25519:
+		return SG_KEY_ED25519;
+	case SGE_SIG_RSA_PSS_SHA256:
+		return EVP_PKEY_get_bits(pub) == 3072 ? SG_KEY_RSA_3072 : SG_KEY_RSA_4096;
+	default:
+		return SG_KEY_NONE;
+	}
+}
+
+static int open_signer(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm,
+		       struct signer *s, struct sg_err *err)
+{
+	if (o->prepare_pubkey) { /* no token: the public half says who will sign */
+		s->name = o->prepare_pubkey;
+		int rc = sg_pubkey_load(s->name, (void **)&s->pub, &s->alg, s->key_id, err);
+		return rc ? rc : key_setup(s->pub, pub_type(s->pub, s->alg), s->name, &s->k, err);
+	}
+	s->name = o->key_uri;
+	int rc = sg_hsm_key_open(hsm, o->key_uri, &s->key, err);
+	if (rc)
+		return rc;
+	size_t spki_len;
+	const unsigned char *spki = sg_hsm_key_spki(s->key, &spki_len);
+	s->pub = d2i_PUBKEY(NULL, &spki, (long)spki_len);
+	return key_setup(s->pub, sg_hsm_key_type(s->key), s->name, &s->k, err);
+}
+
+static size_t tlv_area_len(const struct sg_mcuboot_key *k, size_t sig_len)
 {
 	return SG_MCUBOOT_TLV_INFO_SIZE + 3 * SG_MCUBOOT_TLV_HDR_SIZE +
-	       sg_mcuboot_digest_len(s->digest_type) + s->keyhash_len + sig_len;
+	       sg_mcuboot_digest_len(k->digest_type) + k->keyhash_len + sig_len;
 }
 
 /* imgtool's check_trailer: image, TLVs and trailer must fit the slot. */
-static int check_fit(const struct sg_mcuboot_opts *o, const struct plan *p, uint64_t image_end,
-		     struct sg_err *err)
+static int check_fit(const struct plan *p, uint64_t image_end, struct sg_err *err)
 {
-	if (o->slot_size && image_end + p->trailer.size > o->slot_size)
+	if (p->slot_size && image_end + p->trailer.size > p->slot_size)
 		return sg_errf(err, SG_EINPUT,
 			       "image with TLVs (0x%llx bytes) and trailer (0x%x bytes) do not fit "
 			       "the 0x%x-byte slot",
-			       (unsigned long long)image_end, p->trailer.size, o->slot_size);
+			       (unsigned long long)image_end, p->trailer.size, p->slot_size);
 	return SG_OK;
 }
 
@@ -208,23 +262,24 @@ static void make_header(const struct sg_mcuboot_opts *o, const struct plan *p, u
 	sg_mcuboot_header_encode(&h, out);
 }
 
-/* Writes and hashes header area, image and protected TLVs. */
+/* The first half: writes header area, image and protected TLVs at base
+ * (0, or after a request's header and parameters) and hashes them. */
 static int write_hashed(const struct sg_mcuboot_opts *o, const struct plan *p,
-			struct sg_input *in, struct sg_atomic_file *out, EVP_MD_CTX *md,
-			uint8_t *buf, struct sg_err *err)
+			struct sg_input *in, struct sg_atomic_file *out, uint64_t base,
+			EVP_MD_CTX *md, uint8_t *buf, struct sg_err *err)
 {
 	/* Header area: the header, then erased bytes (pad_header) or the
 	 * input's zeros it replaces. */
 	memset(buf, o->pad_header ? p->erased : 0, p->hdr_size);
 	make_header(o, p, buf);
-	int rc = sg_atomic_pwrite(out, buf, p->hdr_size, 0, err);
+	int rc = sg_atomic_pwrite(out, buf, p->hdr_size, (long long)base, err);
 	if (rc)
 		return rc;
 	if (!EVP_DigestUpdate(md, buf, p->hdr_size))
 		return sg_errf(err, SG_EENV, "hashing failed");
 	for (uint64_t off = 0; off < p->img_size;) {
 		size_t n = p->img_size - off < CHUNK ? (size_t)(p->img_size - off) : CHUNK;
-		long long at = (long long)(p->hdr_size + off);
+		long long at = (long long)(base + p->hdr_size + off);
 		if ((rc = sg_input_read(in, p->src_off + off, buf, n, err)) ||
 		    (rc = sg_atomic_pwrite(out, buf, n, at, err)))
 			return rc;
@@ -237,77 +292,113 @@ static int write_hashed(const struct sg_mcuboot_opts *o, const struct plan *p,
 		return SG_OK;
 	if (!EVP_DigestUpdate(md, p->prot, p->prot_len))
 		return sg_errf(err, SG_EENV, "hashing failed");
-	return sg_atomic_pwrite(out, p->prot, p->prot_len, (long long)(p->hdr_size + p->img_size),
-				err);
-}
-
-/* Signs the digest (Ed25519: the digest is the message, as imgtool's
- * sign_digest) and checks the token's answer with the public key. */
-static int sign_digest(const struct sg_mcuboot_opts *o, const struct signer *s,
-		       const uint8_t *digest, size_t dlen, uint8_t *sig, size_t *sig_len,
-		       struct sg_err *err)
-{
-	int rc = s->sig_type == SG_MCUBOOT_TLV_ED25519
-			 ? sg_hsm_sign(s->key, digest, dlen, sig, sig_len, err)
-			 : sg_hsm_sign_digest(s->key, digest, dlen, sig, sig_len, err);
-	if (rc)
-		return rc;
-	if (*sig_len > s->sig_max ||
-	    sg_mcuboot_check_sig(s->pub, s->sig_type, digest, dlen, sig, *sig_len) != 1)
-		return sg_errf(err, SG_EENV,
-			       "key %s: the token's signature does not verify with its public key",
-			       o->key_uri);
-	return SG_OK;
-}
-
-/* Unprotected TLVs in imgtool's order: digest, key hash, signature. */
-static int write_tlvs(const struct sg_mcuboot_opts *o, const struct plan *p,
-		      const struct signer *s, const uint8_t *digest, struct sg_atomic_file *out,
-		      uint64_t *image_end, struct sg_err *err)
-{
-	size_t dlen = sg_mcuboot_digest_len(s->digest_type);
-	uint8_t sig[SG_SIG_MAX];
-	size_t sig_len;
-	int rc = sign_digest(o, s, digest, dlen, sig, &sig_len, err);
-	if (rc)
-		return rc;
-	uint8_t area[1024];
-	struct sg_mcuboot_tlv_writer w;
-	sg_mcuboot_tlvw_init(&w, SG_MCUBOOT_TLV_INFO_MAGIC, area, sizeof(area));
-	if (sg_mcuboot_tlvw_add(&w, s->digest_type, digest, dlen) ||
-	    sg_mcuboot_tlvw_add(&w, SG_MCUBOOT_TLV_KEYHASH, s->keyhash, s->keyhash_len) ||
-	    sg_mcuboot_tlvw_add(&w, s->sig_type, sig, sig_len))
-		return sg_errf(err, SG_EENV, "internal error: TLV area overflow");
-	size_t len = sg_mcuboot_tlvw_finish(&w);
-	uint64_t off = p->hdr_size + p->img_size + p->prot_len;
-	*image_end = off + len;
-	if ((rc = check_fit(o, p, *image_end, err)))
-		return rc;
-	return sg_atomic_pwrite(out, area, len, (long long)off, err);
+	return sg_atomic_pwrite(out, p->prot, p->prot_len,
+				(long long)(base + p->hdr_size + p->img_size), err);
 }
 
 /* imgtool's pad_to: erased bytes to the slot end, the boot magic last,
  * image_ok = 1 when confirmed. */
-static int write_trailer(const struct sg_mcuboot_opts *o, const struct plan *p,
-			 uint64_t image_end, struct sg_atomic_file *out, uint8_t *buf,
+static int write_trailer(const struct plan *p, uint64_t image_end, struct sg_atomic_file *out,
 			 struct sg_err *err)
 {
-	uint64_t end = o->slot_size;
+	uint64_t end = p->slot_size;
+	uint8_t *buf = malloc(PAD_CHUNK);
+	if (!buf)
+		return sg_errf(err, SG_EENV, "out of memory");
 	memset(buf, p->erased, PAD_CHUNK);
-	for (uint64_t off = image_end; off < end;) {
+	int rc = SG_OK;
+	for (uint64_t off = image_end; !rc && off < end;) {
 		size_t n = end - off < PAD_CHUNK ? (size_t)(end - off) : PAD_CHUNK;
-		int rc = sg_atomic_pwrite(out, buf, n, (long long)off, err);
-		if (rc)
-			return rc;
+		rc = sg_atomic_pwrite(out, buf, n, (long long)off, err);
 		off += n;
 	}
+	free(buf);
 	uint8_t ok = SG_MCUBOOT_FLAG_SET;
-	int rc = sg_atomic_pwrite(out, p->trailer.magic, SG_MCUBOOT_MAGIC_SIZE,
-				  (long long)(end - p->trailer.magic_from_end), err);
-	if (!rc && o->confirm)
+	if (!rc)
+		rc = sg_atomic_pwrite(out, p->trailer.magic, SG_MCUBOOT_MAGIC_SIZE,
+				      (long long)(end - p->trailer.magic_from_end), err);
+	if (!rc && p->confirm)
 		rc = sg_atomic_pwrite(out, &ok, 1, (long long)(end - p->trailer.image_ok_from_end),
 				      err);
 	return rc;
+}
+
+/* The second half, after the hashed region: the unprotected TLVs in
+ * imgtool's order (digest, key hash, signature), then with pad_slot the
+ * padding and trailer. sig is the checked signature over digest. */
+static int finish_image(const struct plan *p, const struct sg_mcuboot_key *k,
+			const uint8_t *digest, const uint8_t *sig, size_t sig_len,
+			struct sg_atomic_file *out, struct sg_err *err)
+{
+	uint8_t area[1024];
+	struct sg_mcuboot_tlv_writer w;
+	sg_mcuboot_tlvw_init(&w, SG_MCUBOOT_TLV_INFO_MAGIC, area, sizeof(area));
+	size_t dlen = sg_mcuboot_digest_len(k->digest_type);
+	if (sg_mcuboot_tlvw_add(&w, k->digest_type, digest, dlen) ||
+	    sg_mcuboot_tlvw_add(&w, SG_MCUBOOT_TLV_KEYHASH, k->keyhash, k->keyhash_len) ||
+	    sg_mcuboot_tlvw_add(&w, k->sig_type, sig, sig_len))
+		return sg_errf(err, SG_EENV, "internal error: TLV area overflow");
+	size_t len = sg_mcuboot_tlvw_finish(&w);
+	uint64_t image_end = hashed_size(p) + len;
+	int rc = check_fit(p, image_end, err);
+	if (!rc)
+		rc = sg_atomic_pwrite(out, area, len, (long long)hashed_size(p), err);
+	if (!rc && p->pad_slot)
+		rc = write_trailer(p, image_end, out, err);
+	return rc;
+}
+
+/* Signs the digest (Ed25519: the digest is the message, as imgtool's
+ * sign_digest), checks the token's answer with the public key, and
+ * finishes the image. */
+static int sign_and_finish(const struct plan *p, const struct signer *s, const uint8_t *digest,
+			   struct sg_atomic_file *out, struct sg_err *err)
+{
+	size_t dlen = sg_mcuboot_digest_len(s->k.digest_type);
+	uint8_t sig[SG_SIG_MAX];
+	size_t sig_len;
+	int rc = s->k.sig_type == SG_MCUBOOT_TLV_ED25519
+			 ? sg_hsm_sign(s->key, digest, dlen, sig, &sig_len, err)
+			 : sg_hsm_sign_digest(s->key, digest, dlen, sig, &sig_len, err);
+	if (rc)
+		return rc;
+	if (sig_len > s->k.sig_max ||
+	    sg_mcuboot_check_sig(s->pub, s->k.sig_type, digest, dlen, sig, sig_len) != 1)
+		return sg_errf(err, SG_EENV,
+			       "key %s: the token's signature does not verify with its public key",
+			       s->name);
+	return finish_image(p, &s->k, digest, sig, sig_len, out, err);
+}
+
+/* Instead of the second half, a request's header (what to sign: D, and by
+ * which key) and parameter block (how to finish) in front of the image. */
+static int write_request(const struct plan *p, const struct signer *s, const uint8_t *digest,
+			 struct sg_atomic_file *out, struct sg_err *err)
+{
+	struct sg_request r;
+	memset(&r, 0, sizeof(r));
+	r.image_format = SG_REQ_FORMAT_MCUBOOT;
+	r.alg = (uint8_t)s->alg;
+	r.tbs_len = sg_mcuboot_digest_len(s->k.digest_type);
+	memcpy(r.key_id, s->key_id, SGE_KEY_ID_SIZE);
+	memcpy(r.tbs_digest, digest, r.tbs_len);
+	r.body_len = SG_REQ_MCUBOOT_PARAMS_SIZE + hashed_size(p);
+	struct sg_request_mcuboot m = {
+		.hashed_size = (uint32_t)hashed_size(p),
+		.slot_size = p->slot_size,
+		.max_sectors = p->trailer.max_sectors,
+		.header_size = (uint16_t)p->hdr_size,
+		.digest_type = s->k.digest_type,
+		.align = (uint8_t)p->trailer.align,
+		.max_align = (uint8_t)p->trailer.max_align,
+		.flags = (uint8_t)((p->pad_slot ? SG_REQ_MCUBOOT_F_PAD_SLOT : 0) |
+				   (p->confirm ? SG_REQ_MCUBOOT_F_CONFIRM : 0) |
+				   (p->erased == 0 ? SG_REQ_MCUBOOT_F_ERASED_ZERO : 0)),
+	};
+	uint8_t head[REQ_IMAGE_OFF];
+	sg_request_encode(&r, head);
+	sg_request_mcuboot_encode(&m, head + SG_REQ_HEADER_SIZE);
+	return sg_atomic_pwrite(out, head, sizeof(head), 0, err);
 }
 
 static int write_image(const struct sg_mcuboot_opts *o, const struct plan *p,
@@ -320,17 +411,16 @@ static int write_image(const struct sg_mcuboot_opts *o, const struct plan *p,
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(CHUNK);
 	uint8_t digest[SG_MCUBOOT_DIGEST_MAX];
-	uint64_t image_end = 0;
-	if (!md || !buf || !EVP_DigestInit_ex(md, s->md, NULL))
+	if (!md || !buf || !EVP_DigestInit_ex(md, md_for(s->k.digest_type), NULL))
 		rc = sg_errf(err, SG_EENV, "out of memory");
 	if (!rc)
-		rc = write_hashed(o, p, in, &out, md, buf, err);
+		rc = write_hashed(o, p, in, &out, o->prepare_pubkey ? REQ_IMAGE_OFF : 0, md, buf,
+				  err);
 	if (!rc && !EVP_DigestFinal_ex(md, digest, NULL))
 		rc = sg_errf(err, SG_EENV, "hashing failed");
 	if (!rc)
-		rc = write_tlvs(o, p, s, digest, &out, &image_end, err);
-	if (!rc && p->pad_slot)
-		rc = write_trailer(o, p, image_end, &out, buf, err);
+		rc = o->prepare_pubkey ? write_request(p, s, digest, &out, err)
+				       : sign_and_finish(p, s, digest, &out, err);
 	EVP_MD_CTX_free(md);
 	free(buf);
 	if (rc) {
@@ -358,11 +448,123 @@ int sg_mcuboot_sign_file(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm
 		rc = open_signer(o, hsm, &s, err);
 	/* Fail before writing if even the longest signature would not fit. */
 	if (!rc)
-		rc = check_fit(o, &p, p.hdr_size + p.img_size + p.prot_len + tlv_area_len(&s, s.sig_max),
-			       err);
+		rc = check_fit(&p, hashed_size(&p) + tlv_area_len(&s.k, s.k.sig_max), err);
 	if (!rc)
 		rc = write_image(o, &p, &in, &s, err);
 	EVP_PKEY_free(s.pub);
 	sg_input_close(&in);
 	return rc;
+}
+
+/* ---- completing a request (image format 2) ---- */
+
+struct req_reader {
+	int fd;
+	uint64_t base; /* file offset of byte 0 */
+};
+
+static int read_at(void *arg, uint64_t off, uint8_t *buf, size_t len)
+{
+	const struct req_reader *r = arg;
+	off += r->base;
+	while (len) {
+		ssize_t n = pread(r->fd, buf, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* D of the hashed region, read back from the request. */
+static int request_digest(int fd, struct sg_mcuboot_request *m, const char *path,
+			  struct sg_err *err)
+{
+	struct req_reader rr = { fd, REQ_IMAGE_OFF };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t *buf = malloc(CHUNK);
+	int rc = md && buf && EVP_DigestInit_ex(md, md_for(m->params.digest_type), NULL)
+			 ? SG_OK
+			 : sg_errf(err, SG_EENV, "out of memory");
+	const uint64_t size = m->params.hashed_size;
+	for (uint64_t off = 0; !rc && off < size;) {
+		size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+		if (read_at(&rr, off, buf, n))
+			rc = sg_errf(err, SG_EENV, "%s: read failed", path);
+		else if (!EVP_DigestUpdate(md, buf, n))
+			rc = sg_errf(err, SG_EENV, "hashing failed");
+		off += n;
+	}
+	if (!rc && !EVP_DigestFinal_ex(md, m->digest, NULL))
+		rc = sg_errf(err, SG_EENV, "hashing failed");
+	EVP_MD_CTX_free(md);
+	free(buf);
+	return rc;
+}
+
+int sg_mcuboot_request_check(int fd, const struct sg_request *r, const char *path,
+			     struct sg_mcuboot_request *m, struct sg_err *err)
+{
+	memset(m, 0, sizeof(*m));
+	uint8_t block[SG_REQ_MCUBOOT_PARAMS_SIZE];
+	struct req_reader rr = { fd, SG_REQ_HEADER_SIZE };
+	if (read_at(&rr, 0, block, sizeof(block)))
+		return sg_errf(err, SG_EENV, "%s: read failed", path);
+	int rc = sg_request_mcuboot_decode(block, r, path, &m->params, err);
+	rr.base = REQ_IMAGE_OFF;
+	if (!rc)
+		rc = sg_request_mcuboot_check_image(&m->params, read_at, &rr, path, &m->info, err);
+	if (!rc)
+		rc = request_digest(fd, m, path, err);
+	if (!rc && memcmp(m->digest, r->tbs_digest, r->tbs_len))
+		rc = sg_errf(err, SG_EINPUT, "%s: request header does not match its body (damaged)",
+			     path);
+	return rc;
+}
+
+int sg_mcuboot_request_key(struct sg_mcuboot_request *m, void *pub, int alg,
+			   const char *pub_path, struct sg_err *err)
+{
+	return key_setup(pub, pub_type(pub, alg), pub_path, &m->key, err);
+}
+
+/* The parameter block (checked by its decoder) as a plan. */
+static void plan_from_request(const struct sg_mcuboot_request *m, struct plan *p)
+{
+	const struct sg_request_mcuboot *q = &m->params;
+	memset(p, 0, sizeof(*p));
+	p->hdr_size = q->header_size;
+	p->img_size = m->info.hdr.img_size;
+	p->prot_len = m->info.hdr.protect_tlv_size;
+	p->erased = (q->flags & SG_REQ_MCUBOOT_F_ERASED_ZERO) ? 0x00 : 0xff;
+	p->pad_slot = q->flags & SG_REQ_MCUBOOT_F_PAD_SLOT;
+	p->confirm = q->flags & SG_REQ_MCUBOOT_F_CONFIRM;
+	p->slot_size = q->slot_size;
+	sg_mcuboot_trailer_layout(q->align, q->max_align, q->max_sectors, &p->trailer);
+}
+
+int sg_mcuboot_request_write(int fd, const struct sg_mcuboot_request *m, const uint8_t *sig,
+			     size_t sig_len, const char *req_path, const char *out_path,
+			     struct sg_err *err)
+{
+	struct plan p;
+	plan_from_request(m, &p);
+	int rc = check_fit(&p, hashed_size(&p) + tlv_area_len(&m->key, sig_len), err);
+	if (rc)
+		return rc;
+	struct sg_atomic_file out;
+	if ((rc = sg_atomic_open(&out, out_path, err)))
+		return rc;
+	rc = sg_copy_range(fd, REQ_IMAGE_OFF, &out, hashed_size(&p), req_path, err);
+	if (!rc)
+		rc = finish_image(&p, &m->key, m->digest, sig, sig_len, &out, err);
+	if (rc) {
+		sg_atomic_abort(&out);
+		return rc;
+	}
+	return sg_atomic_commit(&out, err);
 }

@@ -23,6 +23,7 @@
 #include "hsm.h"
 #include "input.h"
 #include "mcuboot.h"
+#include "request.h"
 #include "verify.h"
 
 struct sg_mcuboot_opts {
@@ -48,15 +49,53 @@ struct sg_mcuboot_opts {
 	uint32_t max_sectors;   /* imgtool -M, trailer swap status (default 128) */
 	uint32_t max_align;     /* imgtool --max-align 8/16/32 (default max(8, align)) */
 	bool erased_zero;       /* imgtool -R 0: flash erases to 0x00, not 0xff */
+	/* Two-step signing: with prepare_pubkey set (and no key_uri), out_path
+	 * is a signing request (docs/signing-request.md, image format 2) for
+	 * that public key's holder, and no token is used. */
+	const char *prepare_pubkey;
 };
 
 /* Signs o->in_path into o->out_path (raw binary), atomically: options and
  * input are validated and the key opened before anything is written, the
  * token's signature is checked against its public key, and on any failure
  * no output remains. SG_EINPUT for bad options (the message names the
- * rule), bad input or an unsupported key; SG_EENV for token and I/O. */
+ * rule), bad input or an unsupported key; SG_EENV for token and I/O.
+ * With o->prepare_pubkey, writes a signing request instead (hsm unused). */
 int sg_mcuboot_sign_file(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm,
 			 struct sg_err *err);
+
+/* What the TLV area needs from the signing key: the digest and signature
+ * TLV types, the longest signature of that type, and the KEYHASH value. */
+struct sg_mcuboot_key {
+	uint16_t digest_type, sig_type;
+	size_t sig_max;
+	uint8_t keyhash[SG_MCUBOOT_DIGEST_MAX];
+	size_t keyhash_len;
+};
+
+/* Completing a two-step request of image format 2 (sign/twostep.c reads
+ * the request and the signature, then calls these in this order). */
+struct sg_mcuboot_request {
+	struct sg_request_mcuboot params;      /* the parameter block */
+	struct sg_mcuboot_info info;           /* header and protected TLVs it holds */
+	uint8_t digest[SG_MCUBOOT_DIGEST_MAX]; /* D, recomputed from the body */
+	struct sg_mcuboot_key key;             /* set by sg_mcuboot_request_key */
+};
+/* The body of the request r open at fd: parameter block, the hashed
+ * region's structure, and D recomputed from it equal to the header's
+ * digest ("damaged" otherwise). SG_EINPUT naming path; SG_EENV on I/O. */
+int sg_mcuboot_request_check(int fd, const struct sg_request *r, const char *path,
+			     struct sg_mcuboot_request *m, struct sg_err *err);
+/* The key (an EVP_PKEY of algorithm alg, SGE_SIG_*) that signs D: refused
+ * (SG_EINPUT) if MCUboot cannot use it; else fills m->key. */
+int sg_mcuboot_request_key(struct sg_mcuboot_request *m, void *pub, int alg,
+			   const char *pub_path, struct sg_err *err);
+/* Writes the image to out_path, atomically: the hashed region copied from
+ * the request, the TLV area with sig (already checked over D by the
+ * caller), and the padding and trailer the parameters ask for. */
+int sg_mcuboot_request_write(int fd, const struct sg_mcuboot_request *m, const uint8_t *sig,
+			     size_t sig_len, const char *req_path, const char *out_path,
+			     struct sg_err *err);
 
 /* imgtool's "--security-counter auto": major << 24 | minor << 16 | revision. */
 uint32_t sg_mcuboot_auto_counter(const struct sg_version *v);

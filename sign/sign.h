@@ -17,6 +17,8 @@
 #include "err.h"
 #include "hsm.h"
 #include "input.h"
+#include "mcuboot_sign.h"
+#include "request.h"
 
 #define SG_SIGN_MAX_KEYS SGE_MAX_SIGNATURES
 
@@ -52,18 +54,23 @@ struct sg_sign_result {
 int sg_sign_file(const struct sg_sign_opts *opts, struct sg_hsm_ctx *hsm,
 		 struct sg_sign_result *result, struct sg_err *err);
 
-/* Finishes a request made with prepare_pubkey: checks sig (DER or raw
- * r||s for ECDSA, as raw_ecdsa says; raw for the others) against pub_path
- * and the request before anything is written, then writes the envelope. */
+/* Finishes a request made with prepare_pubkey (or, for an MCUboot image,
+ * sg_mcuboot_opts.prepare_pubkey): checks sig (DER or raw r||s for ECDSA,
+ * as raw_ecdsa says; raw for the others) against pub_path and the request
+ * before anything is written, then writes the envelope or the image. */
 int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
 		     const char *pub_path, const char *out_path, struct sg_err *err);
 
-/* Opens and checks a signing request (header, body structure, payload
- * digest); fills r and the unsigned envelope's fields in e. */
-struct sg_request;
-struct sgv_envelope;
-int sg_request_load(const char *path, struct sg_request *r, struct sgv_envelope *e,
-		    struct sg_err *err);
+/* A signing request, opened and checked: the header, and what its body
+ * holds for its image format. */
+struct sg_request_info {
+	struct sg_request r;
+	struct sgv_envelope env;       /* format 1: the unsigned envelope's fields */
+	struct sg_mcuboot_request mcu; /* format 2: parameters, image header, D */
+};
+/* Opens and checks a signing request (header; body structure; payload
+ * digest for format 1, image digest for format 2). */
+int sg_request_load(const char *path, struct sg_request_info *ri, struct sg_err *err);
 
 /* Adds a signature by key_uri to the envelope at path, in place and
  * atomically. Only M is signed, so the payload is not hashed again. Refuses

@@ -1,6 +1,10 @@
 /* The second step of offline signing: a request plus a signature made
- * elsewhere becomes an envelope. Everything is checked before anything is
- * written: the request's integrity, the key, and the signature itself. */
+ * elsewhere becomes an envelope (image format 1) or an MCUboot image
+ * (format 2, finished by sign/mcuboot_sign.c). Reading the request and the
+ * signature is shared; the format decides what the body must hold, what
+ * the signature covers and what is written. Everything is checked before
+ * anything is written: the request's integrity, the key, and the
+ * signature itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 #include "atomic_file.h"
 #include "copy.h"
 #include "fileio.h"
+#include "mcuboot_sign.h"
 #include "request.h"
 #include "sign.h"
 #include "verify.h"
@@ -83,8 +88,10 @@ static int load_signature(const char *path, int alg, bool raw_ecdsa, struct sg_s
 	return SG_OK;
 }
 
-static int write_completed(int req_fd, const struct sg_request *r, const struct sg_signature *s,
-			   const char *req_path, const char *out_path, struct sg_err *err)
+/* ---- image format 1: signet envelopes ---- */
+
+static int write_envelope(int req_fd, const struct sg_request *r, const struct sg_signature *s,
+			  const char *req_path, const char *out_path, struct sg_err *err)
 {
 	uint8_t area[SGE_AREA_MAX];
 	size_t area_len;
@@ -107,12 +114,9 @@ static int write_completed(int req_fd, const struct sg_request *r, const struct 
 
 /* The request's own consistency: M as the body holds it, its digest as the
  * header states, and the payload as M's digest says. */
-static int check_request(int fd, const struct sg_request *r, const char *path,
-			 struct sgv_envelope *e, struct sg_err *err)
+static int check_envelope(int fd, const struct sg_request *r, const char *path,
+			  struct sgv_envelope *e, struct sg_err *err)
 {
-	if (r->image_format != SG_REQ_FORMAT_SIGNET)
-		return sg_errf(err, SG_EINPUT, "%s: only signet-format requests can be completed here",
-			       path);
 	int rc = sg_envelope_body_check(fd, SG_REQ_HEADER_SIZE, r->body_len, path, e, err);
 	if (rc)
 		return rc;
@@ -126,50 +130,98 @@ static int check_request(int fd, const struct sg_request *r, const char *path,
 	return SG_OK;
 }
 
-int sg_request_load(const char *path, struct sg_request *r, struct sgv_envelope *e,
-		    struct sg_err *err)
+/* ---- both formats: the header decides which applies ---- */
+
+static bool is_mcuboot(const struct sg_request_info *ri)
+{
+	return ri->r.image_format == SG_REQ_FORMAT_MCUBOOT;
+}
+
+static int check_body(int fd, struct sg_request_info *ri, const char *path, struct sg_err *err)
+{
+	if (is_mcuboot(ri))
+		return sg_mcuboot_request_check(fd, &ri->r, path, &ri->mcu, err);
+	return check_envelope(fd, &ri->r, path, &ri->env, err);
+}
+
+/* 1 if s verifies over what the request says is signed: M (format 1) or
+ * the image digest D (format 2, with MCUboot's rules for each type). */
+static int sig_verifies(const struct sg_request_info *ri, EVP_PKEY *pub,
+			const struct sg_signature *s)
+{
+	if (!is_mcuboot(ri))
+		return sg_verify_sig(pub, s->alg, ri->env.msg, ri->env.msg_len, s->sig, s->sig_len);
+	if (s->sig_len > ri->mcu.key.sig_max)
+		return 0;
+	return sg_mcuboot_check_sig(pub, ri->mcu.key.sig_type, ri->mcu.digest, ri->r.tbs_len,
+				    s->sig, s->sig_len);
+}
+
+static int write_output(int fd, const struct sg_request_info *ri, const struct sg_signature *s,
+			const char *req_path, const char *out_path, struct sg_err *err)
+{
+	if (is_mcuboot(ri))
+		return sg_mcuboot_request_write(fd, &ri->mcu, s->sig, s->sig_len, req_path, out_path,
+						err);
+	return write_envelope(fd, &ri->r, s, req_path, out_path, err);
+}
+
+int sg_request_load(const char *path, struct sg_request_info *ri, struct sg_err *err)
 {
 	int fd = -1;
-	int rc = open_request(path, &fd, r, err);
+	int rc = open_request(path, &fd, &ri->r, err);
 	if (!rc)
-		rc = check_request(fd, r, path, e, err);
+		rc = check_body(fd, ri, path, err);
 	if (fd >= 0)
 		close(fd);
 	return rc;
 }
 
+/* pub must be the key the request names; an MCUboot image also needs a
+ * key type MCUboot verifies (no RSA-4096). */
+static int check_key(struct sg_request_info *ri, EVP_PKEY *pub, int alg,
+		     const uint8_t key_id[SGE_KEY_ID_SIZE], const char *pub_path,
+		     const char *req_path, struct sg_err *err)
+{
+	if (memcmp(key_id, ri->r.key_id, SGE_KEY_ID_SIZE))
+		return sg_errf(err, SG_FAIL, "%s: not the key %s was prepared for", pub_path,
+			       req_path);
+	if (alg != ri->r.alg)
+		return sg_errf(err, SG_FAIL, "%s: key type does not match the request", pub_path);
+	if (is_mcuboot(ri))
+		return sg_mcuboot_request_key(&ri->mcu, pub, alg, pub_path, err);
+	return SG_OK;
+}
+
 int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
 		     const char *pub_path, const char *out_path, struct sg_err *err)
 {
-	static struct sgv_envelope e;
-	struct sg_request r;
+	static struct sg_request_info ri;
 	struct sg_signature s;
 	memset(&s, 0, sizeof(s));
 	EVP_PKEY *pub = NULL;
 	int fd = -1, alg = 0;
-	int rc = open_request(req_path, &fd, &r, err);
+	int rc = open_request(req_path, &fd, &ri.r, err);
 	if (!rc)
-		rc = check_request(fd, &r, req_path, &e, err);
+		rc = check_body(fd, &ri, req_path, err);
 	if (!rc)
 		rc = sg_pubkey_load(pub_path, (void **)&pub, &alg, s.key_id, err);
-	if (!rc && memcmp(s.key_id, r.key_id, SGE_KEY_ID_SIZE))
-		rc = sg_errf(err, SG_FAIL, "%s: not the key %s was prepared for", pub_path, req_path);
-	if (!rc && alg != r.alg)
-		rc = sg_errf(err, SG_FAIL, "%s: key type does not match the request", pub_path);
+	if (!rc)
+		rc = check_key(&ri, pub, alg, s.key_id, pub_path, req_path, err);
 	if (!rc && raw_ecdsa && alg != SGE_SIG_ECDSA_P256_SHA256 && alg != SGE_SIG_ECDSA_P384_SHA384)
 		rc = sg_errf(err, SG_EINPUT, "%s: raw format applies to ECDSA signatures only",
 			     sig_path);
 	if (!rc)
 		rc = load_signature(sig_path, alg, raw_ecdsa, &s, err);
 	s.alg = (uint8_t)alg;
-	if (!rc && sg_verify_sig(pub, alg, e.msg, e.msg_len, s.sig, s.sig_len) != 1)
+	if (!rc && sig_verifies(&ri, pub, &s) != 1)
 		rc = sg_errf(err, SG_FAIL,
 			     "%s: signature does not verify over %s (signed another request, or "
 			     "with another key%s)",
 			     sig_path, req_path,
 			     alg <= SGE_SIG_ECDSA_P384_SHA384 ? ", or wrong --signature-format" : "");
 	if (!rc)
-		rc = write_completed(fd, &r, &s, req_path, out_path, err);
+		rc = write_output(fd, &ri, &s, req_path, out_path, err);
 	EVP_PKEY_free(pub);
 	if (fd >= 0)
 		close(fd);

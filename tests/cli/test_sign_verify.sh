@@ -223,6 +223,90 @@ expect 1 "security counter below the minimum (7 < 8)" "$S" verify --trust "$V/te
 cp "$V/ed25519.signed.bin" "$T/mcu.bin"
 flip "$T/mcu.bin" 1000
 expect 1 "" "$S" verify --trust "$V/test-ed25519.pub.pem" "$T/mcu.bin.flipped"
+# two-step MCUboot signing: the vectors' private keys sign offline with openssl pkeyutl; with
+# Ed25519 (deterministic) the completed image is imgtool's, byte for byte
+hexof() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+expect 0 "prepared signing request" "$S" sign --prepare --pubkey "$V/test-ed25519.pub.pem" "${MO[@]}" \
+  "$V/input.bin" "$T/mcu-ed.req"
+"$S" inspect "$T/mcu-ed.req" >"$T/req.txt" && grep -q "for an MCUboot image" "$T/req.txt" \
+  && grep -q "security counter: 7" "$T/req.txt" && grep -q "so use -rawin" "$T/req.txt" && ok \
+  || bad "MCUboot request inspect text: $(cat "$T/req.txt")"
+"$S" inspect --json "$T/mcu-ed.req" | jq -e '.image_format == "mcuboot" and .signed_bytes == 32 and
+  .mcuboot.version == "1.2.3+4" and .mcuboot.security_counter == 7 and .mcuboot.header_size == 512 and
+  .mcuboot.image_size == 65536 and .mcuboot.digest.value == .signed_digest' >/dev/null && ok \
+  || bad "MCUboot request inspect --json: $("$S" inspect --json "$T/mcu-ed.req")"
+expect 0 "" "$S" inspect --tbs-out "$T/mcu-ed.tbs" "$T/mcu-ed.req"
+[ "$(hexof "$T/mcu-ed.tbs")" = "$("$S" inspect --json "$V/ed25519.signed.bin" | jq -r .digest.value)" ] \
+  && ok || bad "--tbs-out of an MCUboot request is not imgtool's image digest"
+openssl pkeyutl -sign -rawin -inkey "$V/test-ed25519.key.pem" -in "$T/mcu-ed.tbs" -out "$T/mcu-ed.sig"
+expect 0 "completed" "$S" sign --complete "$T/mcu-ed.req" --signature "$T/mcu-ed.sig" \
+  --pubkey "$V/test-ed25519.pub.pem" "$T/mcu-ed-2step.bin"
+cmp -s "$T/mcu-ed-2step.bin" "$V/ed25519.signed.bin" && ok || bad "two-step Ed25519 image differs from imgtool's"
+expect 0 "" "$S" sign --prepare --pubkey "$V/test-ed25519.pub.pem" --format mcuboot --header-size 0x400 \
+  --pad-header --slot-size 0x20000 --align 8 --version 0.9.0 --pad --confirm "$V/input.bin" "$T/mcu-pad.req"
+expect 0 "" "$S" inspect --tbs-out "$T/mcu-pad.tbs" "$T/mcu-pad.req"
+openssl pkeyutl -sign -rawin -inkey "$V/test-ed25519.key.pem" -in "$T/mcu-pad.tbs" -out "$T/mcu-pad.sig"
+expect 0 "completed" "$S" sign --complete "$T/mcu-pad.req" --signature "$T/mcu-pad.sig" \
+  --pubkey "$V/test-ed25519.pub.pem" "$T/mcu-pad-2step.bin"
+cmp -s "$T/mcu-pad-2step.bin" "$V/ed25519.padded-confirmed.bin" && ok \
+  || bad "two-step padded image differs from imgtool's"
+# ECDSA and RSA-PSS: random nonce/salt, so verified rather than compared; the command is inspect's
+for k in ecdsa-p256 ecdsa-p384 rsa-3072; do
+  expect 0 "prepared signing request" "$S" sign --prepare --pubkey "$V/test-$k.pub.pem" "${MO[@]}" \
+    "$V/input.bin" "$T/mcu-$k.req"
+  expect 0 "" "$S" inspect --tbs-out "$T/mcu-$k.tbs" "$T/mcu-$k.req"
+  want=$([ "$k" = ecdsa-p384 ] && echo 48 || echo 32)
+  [ "$(stat -c %s "$T/mcu-$k.tbs")" = "$want" ] && ok || bad "$k: --tbs-out is not the $want-byte digest"
+  cmd=$("$S" inspect --json "$T/mcu-$k.req" | jq -r .sign_command)
+  cmd=${cmd//KEY.pem/$V/test-$k.key.pem}; cmd=${cmd//TBS/$T/mcu-$k.tbs}; cmd=${cmd//SIG/$T/mcu-$k.sig}
+  $cmd 2>/dev/null && ok || bad "offline sign command failed: $cmd"
+  expect 0 "completed" "$S" sign --complete "$T/mcu-$k.req" --signature "$T/mcu-$k.sig" \
+    --pubkey "$V/test-$k.pub.pem" "$T/mcu-$k-2step.bin"
+  expect 0 "valid MCUboot image" "$S" verify --format mcuboot --trust "$V/test-$k.pub.pem" \
+    --min-security-counter 7 "$T/mcu-$k-2step.bin"
+done
+# a raw r||s P-256 signature (CKM_ECDSA's form) goes into the image as DER
+hex=$(openssl asn1parse -inform DER -in "$T/mcu-ecdsa-p256.sig" | awk -F: '/INTEGER/ {printf "%064s", $NF}' | tr ' ' 0)
+printf "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >"$T/mcu-p256.raw"
+expect 0 "completed" "$S" sign --complete "$T/mcu-ecdsa-p256.req" --signature "$T/mcu-p256.raw" \
+  --signature-format raw --pubkey "$V/test-ecdsa-p256.pub.pem" "$T/mcu-p256-raw.bin"
+expect 0 "valid MCUboot image" "$S" verify --trust "$V/test-ecdsa-p256.pub.pem" "$T/mcu-p256-raw.bin"
+# a signature over another request, or the wrong key: exit 1 and nothing written
+expect 0 "" "$S" sign --prepare --pubkey "$V/test-ed25519.pub.pem" --format mcuboot --header-size 0x200 \
+  --pad-header --version 1.2.4 "$V/input.bin" "$T/mcu-other.req"
+expect 1 "signature does not verify over $T/mcu-other.req" "$S" sign --complete "$T/mcu-other.req" \
+  --signature "$T/mcu-ed.sig" --pubkey "$V/test-ed25519.pub.pem" "$T/x.bin"
+no_output "$T/x.bin"
+expect 1 "signature does not verify" "$S" sign --complete "$T/mcu-ecdsa-p256.req" \
+  --signature "$T/mcu-ecdsa-p384.sig" --pubkey "$V/test-ecdsa-p256.pub.pem" "$T/x.bin"
+no_output "$T/x.bin"
+expect 1 "not the key $T/mcu-ed.req was prepared for" "$S" sign --complete "$T/mcu-ed.req" \
+  --signature "$T/mcu-ed.sig" --pubkey "$V/test-ecdsa-p256.pub.pem" "$T/x.bin"
+no_output "$T/x.bin"
+# damaged requests: exit 2 and nothing written (image byte, parameter block, image header)
+flip "$T/mcu-ed.req" 5000
+expect 2 "request header does not match its body (damaged)" "$S" sign --complete "$T/mcu-ed.req.flipped" \
+  --signature "$T/mcu-ed.sig" --pubkey "$V/test-ed25519.pub.pem" "$T/x.bin"
+no_output "$T/x.bin"
+expect 2 "damaged" "$S" inspect "$T/mcu-ed.req.flipped"
+flip "$T/mcu-ed.req" $((104 + 25))
+expect 2 "MCUboot parameters: reserved bytes not zero" "$S" sign --complete "$T/mcu-ed.req.flipped" \
+  --signature "$T/mcu-ed.sig" --pubkey "$V/test-ed25519.pub.pem" "$T/x.bin"
+flip "$T/mcu-ed.req" $((104 + 32 + 12))
+expect 2 "image in the request" "$S" sign --complete "$T/mcu-ed.req.flipped" \
+  --signature "$T/mcu-ed.sig" --pubkey "$V/test-ed25519.pub.pem" "$T/x.bin"
+head -c 3000 "$T/mcu-ed.req" >"$T/mcu-short.req"
+expect 2 "truncated" "$S" sign --complete "$T/mcu-short.req" --signature "$T/mcu-ed.sig" \
+  --pubkey "$V/test-ed25519.pub.pem" "$T/x.bin"
+no_output "$T/x.bin"
+expect 2 "rsa-4096 keys cannot sign MCUboot images" "$S" sign --prepare --pubkey "$T/rsa-4096.pub.pem" \
+  "${MO[@]}" "$V/input.bin" "$T/x.req"
+expect 2 "--prepare needs --pubkey and no --key" "$S" sign --prepare --pubkey "$V/test-ed25519.pub.pem" \
+  --key "$U;object=mcu-ed25519" "${MO[@]}" "$V/input.bin" "$T/x.req"
+expect 2 "--complete takes only" "$S" sign --complete "$T/mcu-pad.req" --format mcuboot \
+  --signature "$T/mcu-pad.sig" --pubkey "$V/test-ed25519.pub.pem" "$T/x.bin"
+no_output "$T/x.req"
+no_output "$T/x.bin"
 expect 2 "needs --header-size" "$S" sign --format mcuboot --key "$U;object=mcu-ed25519" --version 1.0.0 \
   "$V/input.bin" "$T/x.bin"
 expect 2 "exactly one --key" "$S" sign "${MO[@]}" --key "$U;object=mcu-ed25519" --key "$U;object=mcu-p256" \
