@@ -14,6 +14,19 @@
  * the user); memory or read failures are SG_EENV. */
 int sg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sg_err *err);
 
+/* Opens path read-only; it must be a regular file. *size gets its size.
+ * SG_EINPUT naming the file otherwise. */
+int sg_open_regular(const char *path, int *fd, uint64_t *size, struct sg_err *err);
+
+/* Reads exactly len bytes at off (retrying short reads); 0, or -1. The
+ * shape of the verifiers' read callbacks, with arg pointing at a
+ * struct sg_fd_at. */
+struct sg_fd_at {
+	int fd;
+	uint64_t base; /* added to every offset: an image inside a larger file */
+};
+int sg_read_at(void *arg, uint64_t off, uint8_t *buf, size_t len);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes). Returns out. */
 char *sg_hex(const uint8_t *bytes, size_t len, char *out);
 

@@ -4,6 +4,8 @@
  * nothing else in sign/, so the fuzzer can build it alone. */
 #include "mcuboot_sign.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -364,36 +366,6 @@ int sg_mcuboot_verify(sg_mcuboot_read_fn rd, void *arg, uint64_t size,
 
 /* ---- files ---- */
 
-static int read_fd(void *arg, uint64_t off, uint8_t *buf, size_t len)
-{
-	int fd = *(int *)arg;
-	while (len) {
-		ssize_t r = pread(fd, buf, len, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		buf += r;
-		len -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
-static int open_image(const char *path, int *fd, uint64_t *size, struct sg_err *err)
-{
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(*fd);
-		return sg_errf(err, SG_EINPUT, "%s: not a regular file", path);
-	}
-	*size = (uint64_t)st.st_size;
-	return SG_OK;
-}
-
 /* The codec speaks of offsets; at the file level messages name the file. */
 static int with_path(int rc, const char *path, struct sg_err *err)
 {
@@ -410,10 +382,11 @@ int sg_mcuboot_load(const char *path, struct sg_mcuboot_info *info, struct sg_er
 {
 	int fd;
 	uint64_t size;
-	int rc = open_image(path, &fd, &size, err);
+	int rc = sg_open_regular(path, &fd, &size, err);
 	if (rc)
 		return rc;
-	rc = sg_mcuboot_parse(info, read_fd, &fd, size, err);
+	struct sg_fd_at at = { fd, 0 };
+	rc = sg_mcuboot_parse(info, sg_read_at, &at, size, err);
 	close(fd);
 	return with_path(rc, path, err);
 }
@@ -423,10 +396,11 @@ int sg_mcuboot_verify_file(const char *path, const struct sg_trust *trust,
 {
 	int fd;
 	uint64_t size;
-	int rc = open_image(path, &fd, &size, err);
+	int rc = sg_open_regular(path, &fd, &size, err);
 	if (rc)
 		return rc;
-	rc = sg_mcuboot_verify(read_fd, &fd, size, trust, info, err);
+	struct sg_fd_at at = { fd, 0 };
+	rc = sg_mcuboot_verify(sg_read_at, &at, size, trust, info, err);
 	close(fd);
 	return with_path(rc, path, err);
 }

@@ -181,45 +181,6 @@ static int sig_verify(void *arg, int alg, const uint8_t *key_id, const uint8_t *
 
 /* ---- files ---- */
 
-/* Reads from a file descriptor, offset by base: an envelope inside a larger
- * file (a signing request) reads like a file of its own. */
-struct fd_at {
-	int fd;
-	uint64_t base;
-};
-
-static int read_fd(void *arg, uint64_t off, uint8_t *buf, size_t len)
-{
-	const struct fd_at *f = arg;
-	int fd = f->fd;
-	off += f->base;
-	while (len) {
-		ssize_t r = pread(fd, buf, len, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		buf += r;
-		len -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
-static int open_envelope(const char *path, int *fd, uint64_t *size, struct sg_err *err)
-{
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(*fd);
-		return sg_errf(err, SG_EINPUT, "%s: not a regular file", path);
-	}
-	*size = (uint64_t)st.st_size;
-	return SG_OK;
-}
-
 static int core_status(int r)
 {
 	switch (r) {
@@ -239,11 +200,11 @@ int sg_envelope_load(const char *path, struct sgv_envelope *e, struct sg_err *er
 {
 	int fd;
 	uint64_t size;
-	int rc = open_envelope(path, &fd, &size, err);
+	int rc = sg_open_regular(path, &fd, &size, err);
 	if (rc)
 		return rc;
-	struct fd_at at = { fd, 0 };
-	int r = sgv_parse(e, read_fd, &at, size);
+	struct sg_fd_at at = { fd, 0 };
+	int r = sgv_parse(e, sg_read_at, &at, size);
 	close(fd);
 	if (r)
 		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
@@ -273,7 +234,7 @@ int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_v
 {
 	int fd;
 	uint64_t size;
-	int rc = open_envelope(path, &fd, &size, err);
+	int rc = sg_open_regular(path, &fd, &size, err);
 	if (rc)
 		return rc;
 	uint8_t *work = malloc(WORK_SIZE);
@@ -293,8 +254,8 @@ int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_v
 		.sig_arg = (void *)t,
 	};
 	size_t hw_len = p->hw_id ? strlen(p->hw_id) : 0;
-	struct fd_at at = { fd, 0 };
-	int r = sgv_verify(e, &c, read_fd, &at, size, work, WORK_SIZE, p->threshold,
+	struct sg_fd_at at = { fd, 0 };
+	int r = sgv_verify(e, &c, sg_read_at, &at, size, work, WORK_SIZE, p->threshold,
 			   (const uint8_t *)p->hw_id, hw_len, p->min_counter);
 	free(work);
 	EVP_MD_CTX_free(md);
@@ -313,8 +274,8 @@ int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_v
 int sg_envelope_body_check(int fd, uint64_t base, uint64_t body_len, const char *path,
 			   struct sgv_envelope *e, struct sg_err *err)
 {
-	struct fd_at at = { fd, base };
-	int r = sgv_parse_msg(e, read_fd, &at, body_len + SGE_AREA_HEADER_SIZE);
+	struct sg_fd_at at = { fd, base };
+	int r = sgv_parse_msg(e, sg_read_at, &at, body_len + SGE_AREA_HEADER_SIZE);
 	if (r)
 		return sg_errf(err, core_status(r), "%s: %s", path, e->detail);
 	if (e->area_off != body_len)
@@ -322,7 +283,7 @@ int sg_envelope_body_check(int fd, uint64_t base, uint64_t body_len, const char 
 	uint8_t *work = malloc(WORK_SIZE);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	struct sgv_crypto c = { md, hash_init, hash_update, hash_final, NULL, NULL };
-	r = work && md ? sgv_check_digest(e, &c, read_fd, &at, work, WORK_SIZE) : SGV_ECRYPTO;
+	r = work && md ? sgv_check_digest(e, &c, sg_read_at, &at, work, WORK_SIZE) : SGV_ECRYPTO;
 	free(work);
 	EVP_MD_CTX_free(md);
 	if (r == SGV_EDIGEST)
