@@ -17,6 +17,7 @@ int cmd_sign(int argc, char **argv);
 int cmd_cosign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_pki(int argc, char **argv);
 
 /* Prints "signet: <message>" on stderr and returns err->status. */
 int cli_report(const struct sg_err *err);

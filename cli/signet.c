@@ -15,6 +15,7 @@ static const struct command {
 	{ "cosign", cmd_cosign, "add a signature to an envelope (M-of-N approval)" },
 	{ "verify", cmd_verify, "verify an envelope or MCUboot image against trusted keys and a policy" },
 	{ "inspect", cmd_inspect, "show every field of an envelope, MCUboot image or signing request" },
+	{ "pki", cmd_pki, "device and release certificates with CA keys in the token" },
 	{ "help", cmd_help, "show this help" },
 };
 

@@ -78,6 +78,11 @@ int sg_hsm_sign(struct sg_hsm_key *key, const uint8_t *msg, size_t msg_len, uint
 int sg_hsm_sign_digest(struct sg_hsm_key *key, const uint8_t *digest, size_t digest_len,
 		       uint8_t *sig, size_t *sig_len, struct sg_err *err);
 
+/* len random bytes from the token's C_GenerateRandom, on the key's session
+ * (the token that holds a CA key also makes its serial numbers). SG_EENV
+ * when the token fails. */
+int sg_hsm_random(struct sg_hsm_key *key, uint8_t *buf, size_t len, struct sg_err *err);
+
 /* Generates a key pair inside the token the URI names, labelled with
  * `object=` and with `id=` (a random 16-byte id when absent): private key
  * CKA_SENSITIVE, not CKA_EXTRACTABLE, CKA_SIGN only (no decrypt/derive/

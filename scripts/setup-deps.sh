@@ -12,6 +12,7 @@ PACKAGES=(
   libcmocka-dev
   clang-14 libclang-rt-14-dev
   gcc-arm-none-eabi
+  libsqlite3-dev
   jq time
 )
 

@@ -1,0 +1,651 @@
+/* signet pki: a device and release PKI whose CA keys stay in the token. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "atomic_file.h"
+#include "cli.h"
+#include "fileio.h"
+#include "pki.h"
+
+static const char usage_text[] =
+	"usage: signet pki init-root --key URI --subject DN --validity DAYS|forever\n"
+	"                  [--profile root] [--db PATH] -o ROOT.pem\n"
+	"       signet pki init-ca --key URI --issuer-key URI --issuer-cert ROOT.pem\n"
+	"                  --profile factory-ca|code-signing-ca --subject DN\n"
+	"                  [--validity DAYS|forever] [--db PATH] -o CA.pem\n"
+	"       signet pki issue --ca-key URI --ca-cert CA.pem (--csr REQ | --pubkey PUB.pem)\n"
+	"                  --profile idevid|code-signing [--subject DN]\n"
+	"                  [--serial-number DEVICE_SN] [--hw-type OID] [--validity DAYS|forever]\n"
+	"                  [--db PATH [--reissue]] -o CERT.pem\n"
+	"       signet pki revoke --db PATH --serial HEX [--reason REASON]\n"
+	"       signet pki crl --ca-key URI --ca-cert CA.pem --db PATH [--next-update DAYS]\n"
+	"                  -o CA.crl\n"
+	"       signet pki verify --root ROOT.pem [--untrusted CA.pem] [--crl CA.crl]\n"
+	"                  [--profile P] CERT.pem\n"
+	"       signet pki list --db PATH [--json]\n"
+	"\n"
+	"Certificates are signed by CA keys in a PKCS#11 token (ecdsa-p256, ecdsa-p384,\n"
+	"rsa-3072, rsa-4096; RSA signs RSASSA-PSS with SHA-256). Every certificate is\n"
+	"checked against its profile before it is signed; a refusal names the rule\n"
+	"(exit 1). Serials are 16 random bytes from the token. DN is /CN=name/O=org.\n"
+	"The subject is built from --subject and the profile, never copied from a CSR;\n"
+	"a CSR's signature must verify (proof of possession). --validity defaults to\n"
+	"the issuer's notAfter; it must lie inside the issuer's validity.\n"
+	"idevid (IEEE 802.1AR) needs --serial-number and --hw-type (hardwareModuleName).\n"
+	"The database (SQLite) records every certificate, keeps serials unique and one\n"
+	"live certificate per device serial and profile (--reissue supersedes it).\n"
+	"REASON: unspecified, keyCompromise, cACompromise, affiliationChanged,\n"
+	"superseded, cessationOfOperation, privilegeWithdrawn.\n"
+	"Matter profiles (matter-paa, matter-pai, matter-dac) are not yet supported.\n"
+	"$SOURCE_DATE_EPOCH, when set, is the issuance time. See docs/pki.md.\n";
+
+enum {
+	O_KEY = 256, O_ISSUER_KEY, O_ISSUER_CERT, O_SUBJECT, O_VALIDITY, O_PROFILE, O_VID, O_PID,
+	O_CSR, O_PUBKEY, O_SERIAL_NUMBER, O_HW_TYPE, O_DB, O_REISSUE, O_SERIAL, O_REASON,
+	O_ROOT, O_UNTRUSTED, O_CRL, O_JSON, O_MODULE, O_NEXT_UPDATE,
+};
+
+static const struct option options[] = {
+	{ "key", required_argument, NULL, O_KEY },
+	{ "issuer-key", required_argument, NULL, O_ISSUER_KEY },
+	{ "ca-key", required_argument, NULL, O_ISSUER_KEY },
+	{ "issuer-cert", required_argument, NULL, O_ISSUER_CERT },
+	{ "ca-cert", required_argument, NULL, O_ISSUER_CERT },
+	{ "subject", required_argument, NULL, O_SUBJECT },
+	{ "validity", required_argument, NULL, O_VALIDITY },
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "vid", required_argument, NULL, O_VID },
+	{ "pid", required_argument, NULL, O_PID },
+	{ "csr", required_argument, NULL, O_CSR },
+	{ "pubkey", required_argument, NULL, O_PUBKEY },
+	{ "serial-number", required_argument, NULL, O_SERIAL_NUMBER },
+	{ "hw-type", required_argument, NULL, O_HW_TYPE },
+	{ "db", required_argument, NULL, O_DB },
+	{ "reissue", no_argument, NULL, O_REISSUE },
+	{ "serial", required_argument, NULL, O_SERIAL },
+	{ "reason", required_argument, NULL, O_REASON },
+	{ "root", required_argument, NULL, O_ROOT },
+	{ "untrusted", required_argument, NULL, O_UNTRUSTED },
+	{ "crl", required_argument, NULL, O_CRL },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "module", required_argument, NULL, O_MODULE },
+	{ "next-update", required_argument, NULL, O_NEXT_UPDATE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define MAX_FILES 8
+
+struct pki_args {
+	const char *key, *issuer_key, *issuer_cert, *subject, *validity, *profile, *vid, *pid;
+	const char *csr, *pubkey, *serial_number, *hw_type, *db, *serial, *reason, *module;
+	const char *next_update, *out;
+	const char *roots[MAX_FILES], *untrusted[MAX_FILES], *crls[MAX_FILES];
+	int nroots, nuntrusted, ncrls;
+	bool reissue, json;
+	const char *arg; /* the one positional argument (verify) */
+};
+
+static int add_file(const char **list, int *n, const char *opt)
+{
+	if (*n == MAX_FILES)
+		return cli_usage_error("pki", "at most %d files for --%s", MAX_FILES, opt);
+	list[(*n)++] = optarg;
+	return SG_OK;
+}
+
+static int parse(int argc, char **argv, struct pki_args *a)
+{
+	int c, rc = SG_OK;
+	opterr = 0;
+	while (rc == SG_OK && (c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+		switch (c) {
+		case O_KEY: a->key = optarg; break;
+		case O_ISSUER_KEY: a->issuer_key = optarg; break;
+		case O_ISSUER_CERT: a->issuer_cert = optarg; break;
+		case O_SUBJECT: a->subject = optarg; break;
+		case O_VALIDITY: a->validity = optarg; break;
+		case O_PROFILE: a->profile = optarg; break;
+		case O_VID: a->vid = optarg; break;
+		case O_PID: a->pid = optarg; break;
+		case O_CSR: a->csr = optarg; break;
+		case O_PUBKEY: a->pubkey = optarg; break;
+		case O_SERIAL_NUMBER: a->serial_number = optarg; break;
+		case O_HW_TYPE: a->hw_type = optarg; break;
+		case O_DB: a->db = optarg; break;
+		case O_REISSUE: a->reissue = true; break;
+		case O_SERIAL: a->serial = optarg; break;
+		case O_REASON: a->reason = optarg; break;
+		case O_ROOT: rc = add_file(a->roots, &a->nroots, "root"); break;
+		case O_UNTRUSTED: rc = add_file(a->untrusted, &a->nuntrusted, "untrusted"); break;
+		case O_CRL: rc = add_file(a->crls, &a->ncrls, "crl"); break;
+		case O_JSON: a->json = true; break;
+		case O_MODULE: a->module = optarg; break;
+		case O_NEXT_UPDATE: a->next_update = optarg; break;
+		case 'o': a->out = optarg; break;
+		default:
+			return cli_usage_error("pki", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	return rc;
+}
+
+/* ---- helpers */
+
+/* $SOURCE_DATE_EPOCH, else the clock: the time that goes into outputs. */
+static int issue_time(time_t *now)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+	if (!e) {
+		*now = time(NULL);
+		return SG_OK;
+	}
+	if (cli_parse_u64("pki", "SOURCE_DATE_EPOCH", e, 253402300799ULL, &v))
+		return SG_EINPUT;
+	*now = (time_t)v;
+	return SG_OK;
+}
+
+/* The profile a subcommand allows; Matter ones are named but refused. */
+static int get_profile(const char *name, const enum sg_pki_profile *allowed, size_t n,
+		       enum sg_pki_profile *out)
+{
+	enum sg_pki_profile p = sg_pki_profile_parse(name);
+	if (p != SG_PROF_NONE && !sg_pki_profile_supported(p)) {
+		struct sg_err err;
+		sg_errf(&err, SG_EINPUT, "profile %s is not yet supported (Matter profiles come in a "
+			"later release)", name);
+		return cli_report(&err);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p == allowed[i]) {
+			*out = p;
+			return SG_OK;
+		}
+	char list[128] = "";
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 sg_pki_profile_name(allowed[i]));
+	return cli_usage_error("pki", "--profile '%s': use %s", name, list);
+}
+
+static int get_validity(const char *s, long long *days)
+{
+	uint64_t v;
+	if (!s) {
+		*days = 0;
+		return SG_OK;
+	}
+	if (!strcmp(s, "forever")) {
+		*days = SG_PKI_FOREVER;
+		return SG_OK;
+	}
+	if (cli_parse_u64("pki", "--validity", s, 3000000, &v))
+		return SG_EINPUT;
+	if (v == 0)
+		return cli_usage_error("pki", "--validity 0: give at least 1 day");
+	*days = (long long)v;
+	return SG_OK;
+}
+
+static int load_cert(const char *path, X509 **x, struct sg_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, 1 << 20, &buf, &len, err);
+	if (rc)
+		return rc;
+	rc = sg_pki_cert(buf, len, path, x, err);
+	free(buf);
+	return rc;
+}
+
+/* Every certificate in a PEM file (a bundle may hold several). */
+static int load_certs(const char *path, STACK_OF(X509) *sk, struct sg_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, 1 << 22, &buf, &len, err);
+	if (rc)
+		return rc;
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+	int n = 0;
+	X509 *x;
+	while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+		if (!sk_X509_push(sk, x))
+			X509_free(x);
+		else
+			n++;
+	BIO_free(b);
+	ERR_clear_error();
+	if (n == 0) { /* perhaps one DER certificate */
+		rc = sg_pki_cert(buf, len, path, &x, err);
+		if (rc == SG_OK && !sk_X509_push(sk, x)) {
+			X509_free(x);
+			rc = sg_errf(err, SG_EENV, "out of memory");
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+static int load_crl(const char *path, STACK_OF(X509_CRL) *sk, struct sg_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, 1 << 24, &buf, &len, err);
+	if (rc)
+		return rc;
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+	X509_CRL *crl = NULL;
+	if (b && memmem(buf, len, "-----BEGIN", 10))
+		crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+	else if (b)
+		crl = d2i_X509_CRL_bio(b, NULL);
+	BIO_free(b);
+	free(buf);
+	ERR_clear_error();
+	if (!crl)
+		return sg_errf(err, SG_EINPUT, "%s: not a CRL", path);
+	if (!sk_X509_CRL_push(sk, crl)) {
+		X509_CRL_free(crl);
+		return sg_errf(err, SG_EENV, "out of memory");
+	}
+	return SG_OK;
+}
+
+/* The subject's public key: a CSR (its signature checked) or a key file. */
+static int load_subject_key(const struct pki_args *a, EVP_PKEY **key, struct sg_err *err)
+{
+	const char *path = a->csr ? a->csr : a->pubkey;
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, 1 << 20, &buf, &len, err);
+	if (rc)
+		return rc;
+	rc = a->csr ? sg_pki_csr_key(buf, len, path, key, err)
+		    : sg_pki_pubkey(buf, len, path, key, err);
+	free(buf);
+	return rc;
+}
+
+static EVP_PKEY *hsm_pub(struct sg_hsm_key *k)
+{
+	size_t len;
+	const unsigned char *spki = sg_hsm_key_spki(k, &len);
+	return d2i_PUBKEY(NULL, &spki, (long)len);
+}
+
+/* PEM of a certificate or CRL into the open atomic file, then commit. */
+static int write_pem(struct sg_atomic_file *f, X509 *x, X509_CRL *crl, struct sg_err *err)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *pem;
+	long n = 0;
+	if (mem && (x ? PEM_write_bio_X509(mem, x) : PEM_write_bio_X509_CRL(mem, crl)))
+		n = BIO_get_mem_data(mem, &pem);
+	int rc = n > 0 ? sg_atomic_write(f, pem, (size_t)n, err)
+		       : sg_errf(err, SG_EENV, "cannot encode PEM");
+	BIO_free(mem);
+	if (rc == SG_OK)
+		rc = sg_atomic_commit(f, err);
+	return rc;
+}
+
+static void describe(const char *what, X509 *x, const char *out)
+{
+	char sn[41], name[256];
+	sg_pki_serial_hex(X509_get0_serialNumber(x), sn, sizeof(sn));
+	X509_NAME_oneline(X509_get_subject_name(x), name, sizeof(name));
+	fprintf(stderr, "signet: %s %s, serial %s, written to %s\n", what, name, sn, out);
+}
+
+/* ---- issuing: init-root, init-ca, issue share one path */
+
+struct issue_job {
+	const char *what;          /* "root", "CA", "certificate" */
+	const char *signer_uri;    /* the CA key */
+	const char *issuer_cert;   /* NULL for a root */
+	const char *subject_uri;   /* init-ca: the new CA's key in the token */
+	struct sg_pki_subject s;
+};
+
+static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issue_job *j,
+		     struct sg_err *err)
+{
+	struct sg_hsm_key *signer, *subject_key = NULL;
+	struct sg_pki_ca *ca = NULL;
+	struct sg_pki_db *db = NULL;
+	X509 *issuer = NULL, *cert = NULL;
+	EVP_PKEY *owned_key = NULL;
+	struct sg_atomic_file f = { .fd = -1 };
+	int rc;
+	if ((rc = sg_hsm_key_open(h, j->signer_uri, &signer, err)))
+		return rc;
+	if (j->issuer_cert && (rc = load_cert(j->issuer_cert, &issuer, err)))
+		return rc;
+	if ((rc = sg_pki_ca_new(signer, issuer, &ca, err)))
+		goto out;
+	if (!j->s.key) { /* root: its own key; CA: the new key in the token */
+		if (j->subject_uri && (rc = sg_hsm_key_open(h, j->subject_uri, &subject_key, err)))
+			goto out;
+		if (!(owned_key = hsm_pub(j->subject_uri ? subject_key : signer))) {
+			rc = sg_errf(err, SG_EENV, "cannot decode the token's public key");
+			goto out;
+		}
+		j->s.key = owned_key;
+	}
+	if (a->db && (rc = sg_pki_db_open(a->db, &db, err)))
+		goto out;
+	/* Open the output first: a bad path fails before anything is recorded. */
+	if ((rc = sg_atomic_open(&f, a->out, err)))
+		goto out;
+	struct sg_pki_issue_opts o = { db, a->reissue };
+	if ((rc = sg_pki_issue(ca, &j->s, &o, &cert, err)) == SG_OK &&
+	    (rc = write_pem(&f, cert, NULL, err)) == SG_OK)
+		describe(j->what, cert, a->out);
+out:
+	if (f.tmp_path)
+		sg_atomic_abort(&f);
+	X509_free(cert);
+	X509_free(issuer);
+	EVP_PKEY_free(owned_key);
+	sg_pki_db_close(db);
+	sg_pki_ca_free(ca);
+	return rc;
+}
+
+static int need(const char *v, const char *sub, const char *opt)
+{
+	return v ? SG_OK : cli_usage_error("pki", "%s needs %s", sub, opt);
+}
+
+static int do_init_root(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
+{
+	static const enum sg_pki_profile ok[] = { SG_PROF_ROOT };
+	struct issue_job j = { .what = "root", .signer_uri = a->key };
+	int rc;
+	if ((rc = need(a->key, "init-root", "--key")) || (rc = need(a->subject, "init-root", "--subject")) ||
+	    (rc = need(a->validity, "init-root", "--validity")) || (rc = need(a->out, "init-root", "-o")) ||
+	    (rc = get_profile(a->profile ? a->profile : "root", ok, 1, &j.s.profile)) ||
+	    (rc = get_validity(a->validity, &j.s.validity_days)))
+		return rc;
+	j.s.dn = a->subject;
+	j.s.now = now;
+	struct sg_err err = { 0 };
+	return run_issue(h, a, &j, &err) ? cli_report(&err) : SG_OK;
+}
+
+static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
+{
+	static const enum sg_pki_profile ok[] = { SG_PROF_FACTORY_CA, SG_PROF_CODE_SIGNING_CA };
+	struct issue_job j = { .what = "CA", .signer_uri = a->issuer_key,
+			       .issuer_cert = a->issuer_cert, .subject_uri = a->key };
+	int rc;
+	if ((rc = need(a->key, "init-ca", "--key")) ||
+	    (rc = need(a->issuer_key, "init-ca", "--issuer-key")) ||
+	    (rc = need(a->issuer_cert, "init-ca", "--issuer-cert")) ||
+	    (rc = need(a->profile, "init-ca", "--profile")) ||
+	    (rc = need(a->subject, "init-ca", "--subject")) || (rc = need(a->out, "init-ca", "-o")) ||
+	    (rc = get_profile(a->profile, ok, 2, &j.s.profile)) ||
+	    (rc = get_validity(a->validity, &j.s.validity_days)))
+		return rc;
+	j.s.dn = a->subject;
+	j.s.now = now;
+	struct sg_err err = { 0 };
+	return run_issue(h, a, &j, &err) ? cli_report(&err) : SG_OK;
+}
+
+static int do_issue(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
+{
+	static const enum sg_pki_profile ok[] = { SG_PROF_IDEVID, SG_PROF_CODE_SIGNING };
+	struct issue_job j = { .what = "certificate", .signer_uri = a->issuer_key,
+			       .issuer_cert = a->issuer_cert };
+	int rc;
+	if ((rc = need(a->issuer_key, "issue", "--ca-key")) ||
+	    (rc = need(a->issuer_cert, "issue", "--ca-cert")) ||
+	    (rc = need(a->profile, "issue", "--profile")) || (rc = need(a->out, "issue", "-o")) ||
+	    (rc = get_profile(a->profile, ok, 2, &j.s.profile)) ||
+	    (rc = get_validity(a->validity, &j.s.validity_days)))
+		return rc;
+	if (!a->csr == !a->pubkey)
+		return cli_usage_error("pki", "issue needs one of --csr or --pubkey");
+	if (j.s.profile == SG_PROF_IDEVID && (!a->serial_number || !a->hw_type))
+		return cli_usage_error("pki", "profile idevid needs --serial-number and --hw-type");
+	if (j.s.profile != SG_PROF_IDEVID && (a->serial_number || a->hw_type))
+		return cli_usage_error("pki", "--serial-number and --hw-type are for profile idevid");
+	if (j.s.profile == SG_PROF_CODE_SIGNING && !a->subject)
+		return cli_usage_error("pki", "profile code-signing needs --subject");
+	if (a->reissue && !a->db)
+		return cli_usage_error("pki", "--reissue needs --db");
+	struct sg_err err = { 0 };
+	EVP_PKEY *key;
+	if ((rc = load_subject_key(a, &key, &err)))
+		return cli_report(&err);
+	j.s.key = key;
+	j.s.dn = a->subject;
+	j.s.device_serial = a->serial_number;
+	j.s.hw_type = a->hw_type;
+	j.s.now = now;
+	rc = run_issue(h, a, &j, &err);
+	EVP_PKEY_free(key);
+	return rc ? cli_report(&err) : SG_OK;
+}
+
+/* ---- revoke, crl, list, verify */
+
+static int do_revoke(const struct pki_args *a, time_t now)
+{
+	int rc;
+	if ((rc = need(a->db, "revoke", "--db")) || (rc = need(a->serial, "revoke", "--serial")))
+		return rc;
+	int reason = sg_pki_reason_parse(a->reason ? a->reason : "unspecified");
+	if (reason < 0)
+		return cli_usage_error("pki", "--reason '%s': unknown reason", a->reason);
+	struct sg_err err = { 0 };
+	struct sg_pki_db *db;
+	if ((rc = sg_pki_db_open(a->db, &db, &err)))
+		return cli_report(&err);
+	rc = sg_pki_db_revoke(db, a->serial, reason, now, &err);
+	sg_pki_db_close(db);
+	if (rc)
+		return cli_report(&err);
+	fprintf(stderr, "signet: revoked %s (%s)\n", a->serial, sg_pki_reason_name(reason));
+	return SG_OK;
+}
+
+static int crl_count(X509_CRL *crl)
+{
+	int n = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	return n > 0 ? n : 0; /* an empty list is a NULL stack: -1 */
+}
+
+static int do_crl(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
+{
+	int rc;
+	uint64_t days = 30;
+	if ((rc = need(a->issuer_key, "crl", "--ca-key")) ||
+	    (rc = need(a->issuer_cert, "crl", "--ca-cert")) || (rc = need(a->db, "crl", "--db")) ||
+	    (rc = need(a->out, "crl", "-o")) ||
+	    (a->next_update && (rc = cli_parse_u64("pki", "--next-update", a->next_update, 3650,
+						   &days))))
+		return rc;
+	struct sg_err err = { 0 };
+	struct sg_hsm_key *key;
+	struct sg_pki_ca *ca = NULL;
+	struct sg_pki_db *db = NULL;
+	X509 *cert = NULL;
+	X509_CRL *crl = NULL;
+	struct sg_atomic_file f = { .fd = -1 };
+	if (!(rc = load_cert(a->issuer_cert, &cert, &err)) &&
+	    !(rc = sg_hsm_key_open(h, a->issuer_key, &key, &err)) &&
+	    !(rc = sg_pki_ca_new(key, cert, &ca, &err)) && !(rc = sg_pki_db_open(a->db, &db, &err)) &&
+	    !(rc = sg_atomic_open(&f, a->out, &err)) &&
+	    !(rc = sg_pki_crl(ca, db, now, (long long)days, &crl, &err)) &&
+	    !(rc = write_pem(&f, NULL, crl, &err)))
+		fprintf(stderr, "signet: CRL with %d revoked certificate(s) written to %s\n",
+			crl_count(crl), a->out);
+	if (f.tmp_path)
+		sg_atomic_abort(&f);
+	X509_CRL_free(crl);
+	sg_pki_db_close(db);
+	sg_pki_ca_free(ca);
+	X509_free(cert);
+	return rc ? cli_report(&err) : SG_OK;
+}
+
+struct list_state {
+	bool json;
+	unsigned n;
+};
+
+static void json_field(const char *name, const char *v, bool comma)
+{
+	printf("%s\"%s\":", comma ? "," : "", name);
+	if (v)
+		json_str(stdout, v);
+	else
+		fputs("null", stdout);
+}
+
+static int print_record(const struct sg_pki_record *r, void *arg)
+{
+	struct list_state *st = arg;
+	if (!st->json) {
+		printf("%s %-10s %-15s %s%s%s\n", r->serial, r->status, r->profile, r->subject,
+		       r->reason ? " reason=" : "", r->reason ? r->reason : "");
+		return 0;
+	}
+	fputs(st->n++ ? ",\n{" : "\n{", stdout);
+	json_field("serial", r->serial, false);
+	json_field("status", r->status, true);
+	json_field("profile", r->profile, true);
+	json_field("subject", r->subject, true);
+	json_field("device_serial", r->device_serial, true);
+	json_field("key_id", r->key_id, true);
+	json_field("issuer", r->issuer, true);
+	json_field("issuer_key_id", r->issuer_key_id, true);
+	printf(",\"not_before\":%lld,\"not_after\":%lld,\"issued_at\":%lld", r->not_before,
+	       r->not_after, r->issued_at);
+	if (r->revoked_at)
+		printf(",\"revoked_at\":%lld", r->revoked_at);
+	json_field("reason", r->reason, true);
+	fputs(",\"der\":", stdout);
+	json_hex(stdout, r->der, r->der_len);
+	fputc('}', stdout);
+	return 0;
+}
+
+static int do_list(const struct pki_args *a)
+{
+	int rc = need(a->db, "list", "--db");
+	if (rc)
+		return rc;
+	struct sg_err err = { 0 };
+	struct sg_pki_db *db;
+	if ((rc = sg_pki_db_open(a->db, &db, &err)))
+		return cli_report(&err);
+	struct list_state st = { a->json, 0 };
+	if (a->json)
+		fputc('[', stdout);
+	rc = sg_pki_db_list(db, print_record, &st, &err);
+	if (a->json)
+		fputs(st.n ? "\n]\n" : "]\n", stdout);
+	sg_pki_db_close(db);
+	return rc ? cli_report(&err) : SG_OK;
+}
+
+static int do_verify(const struct pki_args *a)
+{
+	enum sg_pki_profile profile = SG_PROF_NONE;
+	if (a->nroots == 0 || !a->arg)
+		return cli_usage_error("pki", "verify needs --root and a certificate");
+	if (a->profile) {
+		static const enum sg_pki_profile ok[] = { SG_PROF_ROOT, SG_PROF_FACTORY_CA,
+							  SG_PROF_CODE_SIGNING_CA, SG_PROF_IDEVID,
+							  SG_PROF_CODE_SIGNING };
+		int rc = get_profile(a->profile, ok, sizeof(ok) / sizeof(ok[0]), &profile);
+		if (rc)
+			return rc;
+	}
+	struct sg_err err = { 0 };
+	STACK_OF(X509) *roots = sk_X509_new_null(), *untrusted = sk_X509_new_null();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	X509 *cert = NULL;
+	int rc = roots && untrusted && crls ? SG_OK : sg_errf(&err, SG_EENV, "out of memory");
+	for (int i = 0; rc == SG_OK && i < a->nroots; i++)
+		rc = load_certs(a->roots[i], roots, &err);
+	for (int i = 0; rc == SG_OK && i < a->nuntrusted; i++)
+		rc = load_certs(a->untrusted[i], untrusted, &err);
+	for (int i = 0; rc == SG_OK && i < a->ncrls; i++)
+		rc = load_crl(a->crls[i], crls, &err);
+	if (rc == SG_OK)
+		rc = load_cert(a->arg, &cert, &err);
+	if (rc == SG_OK)
+		rc = sg_pki_verify(cert, roots, untrusted, crls, profile, time(NULL), &err);
+	X509_free(cert);
+	sk_X509_pop_free(roots, X509_free);
+	sk_X509_pop_free(untrusted, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	if (rc)
+		return cli_report(&err);
+	printf("%s: valid\n", a->arg);
+	return SG_OK;
+}
+
+int cmd_pki(int argc, char **argv)
+{
+	if (argc < 2 || cli_wants_help(argc, argv)) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? SG_EINPUT : SG_OK;
+	}
+	const char *sub = argv[1];
+	struct pki_args a = { 0 };
+	int rc = parse(argc - 1, argv + 1, &a);
+	if (rc)
+		return rc;
+	int rest = argc - 1 - optind;
+	char **restv = argv + 1 + optind;
+	if (rest > (strcmp(sub, "verify") ? 0 : 1))
+		return cli_usage_error("pki", "unexpected argument '%s'", restv[rest - 1]);
+	a.arg = rest ? restv[0] : NULL;
+	if ((a.vid || a.pid) &&
+	    !(a.profile && sg_pki_profile_parse(a.profile) >= SG_PROF_MATTER_PAA))
+		return cli_usage_error("pki", "--vid and --pid are for the Matter profiles, which are "
+				       "not yet supported");
+	time_t now;
+	if ((rc = issue_time(&now)))
+		return rc;
+	if (!strcmp(sub, "revoke"))
+		return do_revoke(&a, now);
+	if (!strcmp(sub, "list"))
+		return do_list(&a);
+	if (!strcmp(sub, "verify"))
+		return do_verify(&a);
+	if (strcmp(sub, "init-root") && strcmp(sub, "init-ca") && strcmp(sub, "issue") &&
+	    strcmp(sub, "crl"))
+		return cli_usage_error("pki", "unknown subcommand '%s'", sub);
+	struct sg_hsm_ctx *h = sg_hsm_ctx_new(a.module);
+	if (!h) {
+		struct sg_err err;
+		sg_errf(&err, SG_EENV, "out of memory");
+		return cli_report(&err);
+	}
+	if (!strcmp(sub, "init-root"))
+		rc = do_init_root(h, &a, now);
+	else if (!strcmp(sub, "init-ca"))
+		rc = do_init_ca(h, &a, now);
+	else if (!strcmp(sub, "issue"))
+		rc = do_issue(h, &a, now);
+	else
+		rc = do_crl(h, &a, now);
+	sg_hsm_ctx_free(h);
+	return rc;
+}

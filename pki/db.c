@@ -1,0 +1,425 @@
+/* The issuance database: one SQLite file, every certificate issued with its
+ * DER, revocations, and CRL numbers. Uniqueness lives in the schema
+ * (serial UNIQUE; one live certificate per device serial per profile as a
+ * partial unique index), so even two processes racing on one file cannot
+ * break it: the checks before insertion only make the refusal's message
+ * name the rule. */
+#include "pki_priv.h"
+
+#include "fileio.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509v3.h>
+
+/* 'SGPK': marks the file as ours (PRAGMA application_id). */
+#define APP_ID 0x5347504b
+#define SCHEMA_VERSION 1
+
+struct sg_pki_db {
+	sqlite3 *h;
+	char *path;
+};
+
+static const char schema[] =
+	"CREATE TABLE certs ("
+	" id INTEGER PRIMARY KEY,"
+	" serial TEXT NOT NULL UNIQUE,"        /* lower-case hex of the INTEGER */
+	" subject TEXT NOT NULL,"              /* RFC 2253 */
+	" profile TEXT NOT NULL,"
+	" device_serial TEXT,"                 /* idevid only */
+	" key_id TEXT NOT NULL,"               /* SKI, hex */
+	" issuer TEXT NOT NULL,"               /* RFC 2253 */
+	" issuer_key_id TEXT NOT NULL,"        /* AKI keyIdentifier, hex */
+	" not_before INTEGER NOT NULL,"        /* Unix seconds */
+	" not_after INTEGER NOT NULL,"
+	" issued_at INTEGER NOT NULL,"
+	" der BLOB NOT NULL,"
+	" superseded_by TEXT REFERENCES certs(serial) DEFERRABLE INITIALLY DEFERRED,"
+	" revoked_at INTEGER,"
+	" reason INTEGER,"
+	" CHECK ((revoked_at IS NULL) = (reason IS NULL)));"
+	"CREATE UNIQUE INDEX certs_one_live_per_device ON certs(profile, device_serial)"
+	" WHERE device_serial IS NOT NULL AND revoked_at IS NULL AND superseded_by IS NULL;"
+	"CREATE INDEX certs_revoked ON certs(issuer_key_id) WHERE revoked_at IS NOT NULL;"
+	"CREATE TABLE crl_numbers (issuer_key_id TEXT PRIMARY KEY, last INTEGER NOT NULL);";
+
+static int db_err(struct sg_pki_db *db, const char *what, struct sg_err *err)
+{
+	return sg_errf(err, SG_EENV, "database '%s': %s: %s", db->path, what, sqlite3_errmsg(db->h));
+}
+
+static int pragma_int(sqlite3 *h, const char *sql, int *v)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+	*v = rc ? 0 : sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A new file gets the schema; an existing one must be ours, same version. */
+static int db_init(struct sg_pki_db *db, struct sg_err *err)
+{
+	int app, ver, tables;
+	if (pragma_int(db->h, "PRAGMA application_id", &app) ||
+	    pragma_int(db->h, "PRAGMA user_version", &ver) ||
+	    pragma_int(db->h, "SELECT count(*) FROM sqlite_schema", &tables))
+		return sg_errf(err, SG_EENV, "database '%s': not a signet PKI database (%s)",
+			       db->path, sqlite3_errmsg(db->h));
+	if (app == APP_ID && ver == SCHEMA_VERSION)
+		return SG_OK;
+	if (app == APP_ID)
+		return sg_errf(err, SG_EENV, "database '%s': schema version %d, this signet knows %d",
+			       db->path, ver, SCHEMA_VERSION);
+	if (app != 0 || tables != 0)
+		return sg_errf(err, SG_EENV, "database '%s': not a signet PKI database", db->path);
+	char sql[sizeof(schema) + 128];
+	snprintf(sql, sizeof(sql), "BEGIN;%sPRAGMA application_id=%d;PRAGMA user_version=%d;COMMIT;",
+		 schema, APP_ID, SCHEMA_VERSION);
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = db_err(db, "cannot create the schema", err);
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return SG_OK;
+}
+
+int sg_pki_db_open(const char *path, struct sg_pki_db **out, struct sg_err *err)
+{
+	*out = NULL;
+	struct sg_pki_db *db = calloc(1, sizeof(*db));
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		return sg_errf(err, SG_EENV, "out of memory");
+	}
+	int rc = SG_OK;
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		rc = db_err(db, "cannot open", err);
+	/* Another process issuing from the same file waits its turn. */
+	else if (sqlite3_busy_timeout(db->h, 10000) != SQLITE_OK ||
+		 sqlite3_exec(db->h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_err(db, "cannot configure", err);
+	else
+		rc = db_init(db, err);
+	if (rc) {
+		sg_pki_db_close(db);
+		return rc;
+	}
+	*out = db;
+	return SG_OK;
+}
+
+void sg_pki_db_close(struct sg_pki_db *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+}
+
+int pki_db_begin(struct sg_pki_db *db, struct sg_err *err)
+{
+	/* IMMEDIATE: take the write lock now, so the checks and the insert
+	 * see one state of the file. */
+	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(db, "cannot begin", err);
+	return SG_OK;
+}
+
+int pki_db_commit(struct sg_pki_db *db, struct sg_err *err)
+{
+	if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(db, "cannot commit", err);
+	return SG_OK;
+}
+
+void pki_db_rollback(struct sg_pki_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Runs sql with text parameters; 1 if it returned a row, 0 if not, -1 on
+ * error. The first column of the row goes to *v when v is not NULL. */
+static int query(struct sg_pki_db *db, const char *sql, const char *a, const char *b,
+		 long long *v)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	int rc = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+	if (rc == 1 && v)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pki_db_check_serial(struct sg_pki_db *db, const char *hex, struct sg_err *err)
+{
+	int r = query(db, "SELECT 1 FROM certs WHERE serial = ?1", hex, NULL, NULL);
+	if (r < 0)
+		return db_err(db, "cannot read", err);
+	return r ? sg_errf(err, SG_FAIL, "rule serial.unique: serial %s is already in the database",
+			   hex)
+		 : SG_OK;
+}
+
+static const char live_device_sql[] =
+	"SELECT 1 FROM certs WHERE profile = ?1 AND device_serial = ?2"
+	" AND revoked_at IS NULL AND superseded_by IS NULL";
+
+int pki_db_check_device(struct sg_pki_db *db, const char *profile, const char *dev,
+			struct sg_err *err)
+{
+	int r = query(db, live_device_sql, profile, dev, NULL);
+	if (r < 0)
+		return db_err(db, "cannot read", err);
+	return r ? sg_errf(err, SG_FAIL,
+			   "rule db.one-live-per-device: device '%s' already has a live %s "
+			   "certificate (revoke it, or --reissue to supersede it)",
+			   dev, profile)
+		 : SG_OK;
+}
+
+static void name_text(X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	buf[0] = 0;
+	if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
+		int got = BIO_read(b, buf, (int)len - 1);
+		buf[got > 0 ? got : 0] = 0;
+	}
+	BIO_free(b);
+}
+
+static void aki_hex(X509 *x, char *buf, size_t n)
+{
+	AUTHORITY_KEYID *aki = X509_get_ext_d2i(x, NID_authority_key_identifier, NULL, NULL);
+	buf[0] = 0;
+	if (aki && aki->keyid && (size_t)aki->keyid->length * 2 < n)
+		sg_hex(aki->keyid->data, (size_t)aki->keyid->length, buf);
+	AUTHORITY_KEYID_free(aki);
+}
+
+/* Supersede the device's live certificate, if any (--reissue). */
+static int supersede(struct sg_pki_db *db, const char *profile, const char *dev,
+		     const char *serial)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h,
+			       "UPDATE certs SET superseded_by = ?3 WHERE profile = ?1 AND "
+			       "device_serial = ?2 AND revoked_at IS NULL AND superseded_by IS NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, serial, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const char insert_sql[] =
+	"INSERT INTO certs (serial, subject, profile, device_serial, key_id, issuer,"
+	" issuer_key_id, not_before, not_after, issued_at, der)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+int pki_db_insert(struct sg_pki_db *db, X509 *x, const char *profile, const char *dev,
+		  bool reissue, time_t now, struct sg_err *err)
+{
+	char serial[41], subject[1024], issuer[1024], ski[129], aki[129];
+	long long nb, na;
+	sg_pki_serial_hex(X509_get0_serialNumber(x), serial, sizeof(serial));
+	name_text(X509_get_subject_name(x), subject, sizeof(subject));
+	name_text(X509_get_issuer_name(x), issuer, sizeof(issuer));
+	pki_ski_hex(x, ski, sizeof(ski));
+	aki_hex(x, aki, sizeof(aki));
+	unsigned char *der = NULL;
+	int der_len = i2d_X509(x, &der);
+	if (der_len <= 0 || !pki_time(X509_get0_notBefore(x), &nb) ||
+	    !pki_time(X509_get0_notAfter(x), &na)) {
+		OPENSSL_free(der);
+		return sg_errf(err, SG_EENV, "cannot encode the certificate record");
+	}
+	if (reissue && dev && supersede(db, profile, dev, serial)) {
+		OPENSSL_free(der);
+		return db_err(db, "cannot supersede", err);
+	}
+	sqlite3_stmt *st;
+	int r = sqlite3_prepare_v2(db->h, insert_sql, -1, &st, NULL);
+	if (r == SQLITE_OK) {
+		const char *text[] = { serial, subject, profile, dev, ski, issuer, aki };
+		for (int i = 0; i < 7; i++)
+			sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, nb);
+		sqlite3_bind_int64(st, 9, na);
+		sqlite3_bind_int64(st, 10, (long long)now);
+		sqlite3_bind_blob(st, 11, der, der_len, SQLITE_STATIC);
+		r = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	OPENSSL_free(der);
+	if (r == SQLITE_DONE)
+		return SG_OK;
+	/* The checks ran inside this transaction, so a constraint here means
+	 * the schema caught what they missed: name the rule all the same. */
+	if (r == SQLITE_CONSTRAINT && strstr(sqlite3_errmsg(db->h), "certs.serial"))
+		return sg_errf(err, SG_FAIL, "rule serial.unique: serial %s is already in the "
+			       "database", serial);
+	if (r == SQLITE_CONSTRAINT)
+		return sg_errf(err, SG_FAIL, "rule db.one-live-per-device: device '%s' already has a "
+			       "live %s certificate", dev ? dev : "", profile);
+	return db_err(db, "cannot record the certificate", err);
+}
+
+static int revoke(struct sg_pki_db *db, const char *serial_hex, int reason, time_t now,
+		  struct sg_err *err)
+{
+	if (!strcmp(sg_pki_reason_name(reason), "unknown"))
+		return sg_errf(err, SG_EINPUT, "revocation reason %d: not one signet records", reason);
+	char hex[41];
+	size_t n = strlen(serial_hex);
+	if (n == 0 || n >= sizeof(hex))
+		return sg_errf(err, SG_EINPUT, "serial '%s': not a certificate serial", serial_hex);
+	for (size_t i = 0; i <= n; i++)
+		hex[i] = (char)(serial_hex[i] >= 'A' && serial_hex[i] <= 'F' ? serial_hex[i] + 32
+									       : serial_hex[i]);
+	if (strspn(hex, "0123456789abcdef") != n)
+		return sg_errf(err, SG_EINPUT, "serial '%s': not hex", serial_hex);
+	long long at = 0;
+	int r = query(db, "SELECT coalesce(revoked_at, 0) FROM certs WHERE serial = ?1", hex, NULL,
+		      &at);
+	if (r < 0)
+		return db_err(db, "cannot read", err);
+	if (r == 0)
+		return sg_errf(err, SG_EINPUT, "serial %s: no such certificate in '%s'", hex, db->path);
+	if (at)
+		return sg_errf(err, SG_FAIL, "serial %s: already revoked", hex);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, "UPDATE certs SET revoked_at = ?2, reason = ?3 WHERE serial = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, "cannot revoke", err);
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (long long)now);
+	sqlite3_bind_int(st, 3, reason);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? SG_OK : db_err(db, "cannot revoke", err);
+}
+
+int sg_pki_db_revoke(struct sg_pki_db *db, const char *serial_hex, int reason, time_t now,
+		     struct sg_err *err)
+{
+	/* One transaction: the look-up and the update see one state. */
+	int rc = pki_db_begin(db, err);
+	if (rc == SG_OK && (rc = revoke(db, serial_hex, reason, now, err)) == SG_OK)
+		rc = pki_db_commit(db, err);
+	if (rc)
+		pki_db_rollback(db);
+	return rc;
+}
+
+int pki_db_revoked(struct sg_pki_db *db, const char *issuer_key_id,
+		   int (*fn)(const char *serial, long long at, int reason, void *arg), void *arg,
+		   struct sg_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h,
+			       "SELECT serial, revoked_at, reason FROM certs WHERE issuer_key_id = ?1"
+			       " AND revoked_at IS NOT NULL ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, "cannot read", err);
+	sqlite3_bind_text(st, 1, issuer_key_id, -1, SQLITE_STATIC);
+	int r, rc = SG_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+		       sqlite3_column_int(st, 2), arg)) {
+			rc = sg_errf(err, SG_EENV, "cannot add revoked serial %s to the CRL",
+				     sqlite3_column_text(st, 0));
+			break;
+		}
+	if (rc == SG_OK && r != SQLITE_DONE)
+		rc = db_err(db, "cannot read", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pki_db_next_crl_number(struct sg_pki_db *db, const char *issuer_key_id, long long *n,
+			   struct sg_err *err)
+{
+	if (sqlite3_exec(db->h, "SAVEPOINT crl", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(db, "cannot number the CRL", err);
+	sqlite3_stmt *st;
+	int r = sqlite3_prepare_v2(db->h,
+				   "INSERT INTO crl_numbers VALUES (?1, 1) ON CONFLICT(issuer_key_id)"
+				   " DO UPDATE SET last = last + 1 RETURNING last",
+				   -1, &st, NULL);
+	if (r == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, issuer_key_id, -1, SQLITE_STATIC);
+		r = sqlite3_step(st);
+		if (r == SQLITE_ROW)
+			*n = sqlite3_column_int64(st, 0);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = SQLITE_ERROR;
+		sqlite3_finalize(st);
+	}
+	sqlite3_exec(db->h, "RELEASE crl", NULL, NULL, NULL);
+	return r == SQLITE_ROW ? SG_OK : db_err(db, "cannot number the CRL", err);
+}
+
+static const char *status_of(sqlite3_stmt *st)
+{
+	if (sqlite3_column_type(st, 12) != SQLITE_NULL)
+		return "revoked";
+	return sqlite3_column_type(st, 11) != SQLITE_NULL ? "superseded" : "live";
+}
+
+int sg_pki_db_list(struct sg_pki_db *db, int (*fn)(const struct sg_pki_record *r, void *arg),
+		   void *arg, struct sg_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h,
+			       "SELECT serial, subject, profile, device_serial, key_id, issuer,"
+			       " issuer_key_id, not_before, not_after, issued_at, der,"
+			       " superseded_by, revoked_at, reason FROM certs ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, "cannot read", err);
+	int r, rc = SG_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sg_pki_record rec = {
+			.serial = (const char *)sqlite3_column_text(st, 0),
+			.subject = (const char *)sqlite3_column_text(st, 1),
+			.profile = (const char *)sqlite3_column_text(st, 2),
+			.device_serial = (const char *)sqlite3_column_text(st, 3),
+			.key_id = (const char *)sqlite3_column_text(st, 4),
+			.issuer = (const char *)sqlite3_column_text(st, 5),
+			.issuer_key_id = (const char *)sqlite3_column_text(st, 6),
+			.not_before = sqlite3_column_int64(st, 7),
+			.not_after = sqlite3_column_int64(st, 8),
+			.issued_at = sqlite3_column_int64(st, 9),
+			.der = sqlite3_column_blob(st, 10),
+			.der_len = (size_t)sqlite3_column_bytes(st, 10),
+			.status = status_of(st),
+			.revoked_at = sqlite3_column_int64(st, 12),
+		};
+		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+			rec.reason = sg_pki_reason_name(sqlite3_column_int(st, 13));
+		if ((rc = fn(&rec, arg)) != 0)
+			break;
+	}
+	if (rc == SG_OK && r != SQLITE_DONE)
+		rc = db_err(db, "cannot read", err);
+	sqlite3_finalize(st);
+	return rc;
+}

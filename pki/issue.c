@@ -1,0 +1,203 @@
+/* Issuance and CRLs: build, lint, sign in the token, verify what was
+ * signed, record, in that order and in one database transaction, so a
+ * certificate exists only if it passed every rule and is on record. */
+#include "pki_priv.h"
+
+#include "fileio.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+/* 16 bytes from the token. The top byte is forced to 01xxxxxx: positive
+ * (no 0x00 pad in DER) and never shorter than 16 octets, so every serial
+ * is exactly 16 content octets with 126 random bits. */
+static int new_serial(struct sg_pki_ca *ca, uint8_t serial[16], char hex[33],
+		      struct sg_err *err)
+{
+	int rc = sg_hsm_random(ca->key, serial, 16, err);
+	if (rc)
+		return rc;
+	serial[0] = (uint8_t)((serial[0] & 0x3f) | 0x40);
+	sg_hex(serial, 16, hex);
+	return SG_OK;
+}
+
+/* The certificate as the world will see it: decoded from its own DER and
+ * verified with the issuer's public key. */
+static int reparse_cert(X509 *x, EVP_PKEY *pub, X509 **out, struct sg_err *err)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	const unsigned char *p = der;
+	X509 *y = n > 0 ? d2i_X509(NULL, &p, n) : NULL;
+	OPENSSL_free(der);
+	if (!y || X509_verify(y, pub) != 1) {
+		X509_free(y);
+		ERR_clear_error();
+		return sg_errf(err, SG_EENV, "the signed certificate does not verify once encoded");
+	}
+	*out = y;
+	return SG_OK;
+}
+
+static int check_request(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
+			 struct sg_err *err)
+{
+	const struct pki_profile *pr = pki_profile(s->profile);
+	if (!pr || !pr->supported)
+		return sg_errf(err, SG_EINPUT, "profile %s is not yet supported",
+			       sg_pki_profile_name(s->profile));
+	bool root = s->profile == SG_PROF_ROOT;
+	if (root && ca->cert)
+		return sg_errf(err, SG_EINPUT, "a root signs itself: no issuer certificate");
+	if (!root && !ca->cert)
+		return sg_errf(err, SG_EINPUT, "profile %s needs an issuer certificate", pr->name);
+	if (root && EVP_PKEY_eq(s->key, ca->pub) != 1)
+		return sg_errf(err, SG_EINPUT, "a root certifies its own key");
+	/* Before the token does any work; the lint checks it again. */
+	return sg_pki_check_key(s->key, s->profile, err);
+}
+
+static int issue(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
+		 const struct sg_pki_issue_opts *o, X509 **out, struct sg_err *err)
+{
+	const struct pki_profile *pr = pki_profile(s->profile);
+	const char *dev = pr->idevid ? s->device_serial : NULL;
+	uint8_t serial[16];
+	char hex[33];
+	X509 *x = NULL;
+	int rc;
+	if (o->db && dev && !o->reissue && (rc = pki_db_check_device(o->db, pr->name, dev, err)))
+		return rc;
+	if ((rc = new_serial(ca, serial, hex, err)) ||
+	    (o->db && (rc = pki_db_check_serial(o->db, hex, err))) ||
+	    (rc = sg_pki_build(s, ca->cert, serial, &x, err)) ||
+	    (rc = sg_pki_lint(x, s->profile, ca->cert, err)) || (rc = sg_pki_sign_cert(ca, x, err)) ||
+	    (rc = reparse_cert(x, ca->pub, out, err)))
+		goto out;
+	if (o->db && (rc = pki_db_insert(o->db, *out, pr->name, dev, o->reissue, s->now, err))) {
+		X509_free(*out);
+		*out = NULL;
+	}
+out:
+	X509_free(x);
+	return rc;
+}
+
+int sg_pki_issue(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
+		 const struct sg_pki_issue_opts *o, X509 **out, struct sg_err *err)
+{
+	*out = NULL;
+	int rc = check_request(ca, s, err);
+	if (rc)
+		return rc;
+	if (o->db && (rc = pki_db_begin(o->db, err)))
+		return rc;
+	rc = issue(ca, s, o, out, err);
+	if (o->db && rc == SG_OK && (rc = pki_db_commit(o->db, err))) {
+		X509_free(*out);
+		*out = NULL;
+	}
+	if (o->db && rc)
+		pki_db_rollback(o->db);
+	return rc;
+}
+
+/* ---- CRLs */
+
+static int add_revoked(const char *serial, long long at, int reason, void *arg)
+{
+	X509_CRL *crl = arg;
+	X509_REVOKED *r = X509_REVOKED_new();
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *sn = NULL;
+	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)at);
+	ASN1_ENUMERATED *e = NULL;
+	bool ok = r && t && BN_hex2bn(&bn, serial) && (sn = BN_to_ASN1_INTEGER(bn, NULL)) &&
+		  X509_REVOKED_set_serialNumber(r, sn) && X509_REVOKED_set_revocationDate(r, t);
+	/* RFC 5280 5.3.1: leave the reason out rather than say "unspecified". */
+	if (ok && reason != 0)
+		ok = (e = ASN1_ENUMERATED_new()) && ASN1_ENUMERATED_set(e, reason) &&
+		     X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, 0) == 1;
+	if (ok && X509_CRL_add0_revoked(crl, r))
+		r = NULL;
+	else
+		ok = false;
+	X509_REVOKED_free(r);
+	BN_free(bn);
+	ASN1_INTEGER_free(sn);
+	ASN1_TIME_free(t);
+	ASN1_ENUMERATED_free(e);
+	return ok ? 0 : -1;
+}
+
+static int crl_extensions(struct sg_pki_ca *ca, X509_CRL *crl, long long number)
+{
+	ASN1_INTEGER *n = ASN1_INTEGER_new();
+	AUTHORITY_KEYID *aki = AUTHORITY_KEYID_new();
+	bool ok = n && aki && ASN1_INTEGER_set_int64(n, number) &&
+		  X509_CRL_add1_ext_i2d(crl, NID_crl_number, n, 0, 0) == 1 &&
+		  (aki->keyid = X509_get_ext_d2i(ca->cert, NID_subject_key_identifier, NULL, NULL)) &&
+		  X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, aki, 0, 0) == 1;
+	ASN1_INTEGER_free(n);
+	AUTHORITY_KEYID_free(aki);
+	return ok ? 0 : -1;
+}
+
+static int build_crl(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now, long long days,
+		     X509_CRL *crl, struct sg_err *err)
+{
+	ASN1_TIME *t = ASN1_TIME_set(NULL, now);
+	bool ok = t && X509_CRL_set_version(crl, X509_CRL_VERSION_2) &&
+		  X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) &&
+		  X509_CRL_set1_lastUpdate(crl, t) && ASN1_TIME_adj(t, now, (int)days, 0) &&
+		  X509_CRL_set1_nextUpdate(crl, t);
+	ASN1_TIME_free(t);
+	if (!ok)
+		return sg_errf(err, SG_EINPUT, "CRL times cannot be encoded");
+	int rc = pki_db_revoked(db, ca->ski, add_revoked, crl, err);
+	if (rc)
+		return rc;
+	long long number;
+	if ((rc = pki_db_next_crl_number(db, ca->ski, &number, err)))
+		return rc;
+	if (!X509_CRL_sort(crl) || crl_extensions(ca, crl, number))
+		return sg_errf(err, SG_EENV, "cannot encode the CRL");
+	return sg_pki_sign_crl(ca, crl, err);
+}
+
+int sg_pki_crl(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now, long long days,
+	       X509_CRL **out, struct sg_err *err)
+{
+	*out = NULL;
+	if (!ca->cert)
+		return sg_errf(err, SG_EINPUT, "a CRL needs the CA certificate");
+	if (days < 1 || days > 3650)
+		return sg_errf(err, SG_EINPUT, "next update in %lld days: give 1 to 3650", days);
+	int rc = pki_db_begin(db, err);
+	if (rc)
+		return rc;
+	X509_CRL *crl = X509_CRL_new();
+	if (!crl)
+		rc = sg_errf(err, SG_EENV, "out of memory");
+	else
+		rc = build_crl(ca, db, now, days, crl, err);
+	unsigned char *der = NULL;
+	int n = rc ? 0 : i2d_X509_CRL(crl, &der);
+	const unsigned char *p = der;
+	if (rc == SG_OK && (n <= 0 || !(*out = d2i_X509_CRL(NULL, &p, n)) ||
+			    X509_CRL_verify(*out, ca->pub) != 1))
+		rc = sg_errf(err, SG_EENV, "the signed CRL does not verify once encoded");
+	if (rc == SG_OK)
+		rc = pki_db_commit(db, err);
+	if (rc) {
+		pki_db_rollback(db);
+		X509_CRL_free(*out);
+		*out = NULL;
+	}
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+	ERR_clear_error();
+	return rc;
+}

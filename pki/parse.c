@@ -1,0 +1,189 @@
+/* Reading what users hand us: CSRs, public keys, certificates (PEM or DER)
+ * and subject names. Untrusted input: everything is bounded by the buffer,
+ * DER must be consumed exactly, and OpenSSL's error queue is cleared so
+ * one bad file does not colour the next message. */
+#include "pki_priv.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <string.h>
+
+static bool is_pem(const uint8_t *buf, size_t len)
+{
+	static const char tag[] = "-----BEGIN ";
+	/* Allow leading blank lines and text, as openssl's own tools do. */
+	return len >= sizeof(tag) - 1 && memmem(buf, len, tag, sizeof(tag) - 1) != NULL;
+}
+
+/* One object, PEM (via pem_read) or DER (via d2i, whole buffer). */
+static void *read_obj(const uint8_t *buf, size_t len, void *(*pem_read)(BIO *),
+		      void *(*d2i)(const unsigned char **, long))
+{
+	void *obj = NULL;
+	if (len > 0x7fffffff)
+		return NULL;
+	if (is_pem(buf, len)) {
+		BIO *b = BIO_new_mem_buf(buf, (int)len);
+		if (b)
+			obj = pem_read(b);
+		BIO_free(b);
+	} else {
+		const unsigned char *p = buf;
+		obj = d2i(&p, (long)len); /* refuses trailing bytes */
+	}
+	ERR_clear_error();
+	return obj;
+}
+
+static void *pem_req(BIO *b)
+{
+	return PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+}
+static void *d2i_req(const unsigned char **p, long n)
+{
+	const unsigned char *start = *p;
+	X509_REQ *r = d2i_X509_REQ(NULL, p, n);
+	if (r && *p != start + n) {
+		X509_REQ_free(r);
+		return NULL;
+	}
+	return r;
+}
+static void *pem_pub(BIO *b)
+{
+	return PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+}
+static void *d2i_pub(const unsigned char **p, long n)
+{
+	const unsigned char *start = *p;
+	EVP_PKEY *k = d2i_PUBKEY(NULL, p, n);
+	if (k && *p != start + n) {
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	return k;
+}
+static void *pem_cert(BIO *b)
+{
+	return PEM_read_bio_X509(b, NULL, NULL, NULL);
+}
+static void *d2i_cert(const unsigned char **p, long n)
+{
+	const unsigned char *start = *p;
+	X509 *x = d2i_X509(NULL, p, n);
+	if (x && *p != start + n) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **key,
+		   struct sg_err *err)
+{
+	*key = NULL;
+	X509_REQ *req = read_obj(buf, len, pem_req, d2i_req);
+	if (!req)
+		return sg_errf(err, SG_EINPUT, "%s: not a PKCS#10 certificate request", name);
+	EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
+	int rc = SG_OK;
+	if (!pub)
+		rc = sg_errf(err, SG_EINPUT, "%s: the request's public key does not parse", name);
+	else if (X509_REQ_get_version(req) != X509_REQ_VERSION_1)
+		rc = sg_errf(err, SG_EINPUT, "%s: unknown request version", name);
+	else if (X509_REQ_verify(req, pub) != 1)
+		rc = sg_errf(err, SG_FAIL,
+			     "rule csr.signature: %s: the request's signature does not verify with "
+			     "its own key (no proof of possession)",
+			     name);
+	else if (EVP_PKEY_up_ref(pub))
+		*key = pub;
+	else
+		rc = sg_errf(err, SG_EENV, "out of memory");
+	ERR_clear_error();
+	X509_REQ_free(req);
+	return rc;
+}
+
+int sg_pki_pubkey(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **key,
+		  struct sg_err *err)
+{
+	*key = read_obj(buf, len, pem_pub, d2i_pub);
+	return *key ? SG_OK : sg_errf(err, SG_EINPUT, "%s: not a public key (SubjectPublicKeyInfo)",
+				      name);
+}
+
+int sg_pki_cert(const uint8_t *buf, size_t len, const char *name, X509 **cert,
+		struct sg_err *err)
+{
+	*cert = read_obj(buf, len, pem_cert, d2i_cert);
+	return *cert ? SG_OK : sg_errf(err, SG_EINPUT, "%s: not an X.509 certificate", name);
+}
+
+/* One "KEY=VALUE" with escapes removed into val. */
+static int add_rdn(X509_NAME *n, const char *text, const char *s, size_t len,
+		   struct sg_err *err)
+{
+	char buf[512];
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		if (o + 1 >= sizeof(buf))
+			return sg_errf(err, SG_EINPUT, "subject '%s': attribute too long", text);
+		buf[o++] = s[i];
+	}
+	buf[o] = 0;
+	char *eq = strchr(buf, '=');
+	if (!eq || eq == buf || !eq[1])
+		return sg_errf(err, SG_EINPUT, "subject '%s': '%s' is not KEY=VALUE", text, buf);
+	*eq = 0;
+	int nid = OBJ_txt2nid(buf);
+	if (nid == NID_undef)
+		return sg_errf(err, SG_EINPUT, "subject '%s': unknown attribute '%s'", text, buf);
+	if (!X509_NAME_add_entry_by_NID(n, nid, MBSTRING_UTF8, (unsigned char *)eq + 1, -1, -1,
+					0)) {
+		ERR_clear_error();
+		return sg_errf(err, SG_EINPUT, "subject '%s': value of %s not allowed", text, buf);
+	}
+	return SG_OK;
+}
+
+int sg_pki_parse_dn(const char *text, X509_NAME **out, struct sg_err *err)
+{
+	*out = NULL;
+	if (text[0] != '/')
+		return sg_errf(err, SG_EINPUT, "subject '%s': write it as /CN=name/O=org", text);
+	X509_NAME *n = X509_NAME_new();
+	if (!n)
+		return sg_errf(err, SG_EENV, "out of memory");
+	const char *p = text + 1;
+	while (*p) {
+		size_t len = 0;
+		while (p[len] && p[len] != '/') {
+			if (p[len] == '\\' && p[len + 1])
+				len++;
+			len++;
+		}
+		int rc = add_rdn(n, text, p, len, err);
+		if (rc) {
+			X509_NAME_free(n);
+			return rc;
+		}
+		p += len + (p[len] == '/');
+	}
+	if (X509_NAME_entry_count(n) == 0) {
+		X509_NAME_free(n);
+		return sg_errf(err, SG_EINPUT, "subject '%s': empty", text);
+	}
+	*out = n;
+	return SG_OK;
+}
+
+char *sg_pki_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t n)
+{
+	buf[0] = 0;
+	for (int i = 0; i < serial->length && (size_t)(2 * i + 2) < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", serial->data[i]);
+	return buf;
+}

@@ -1,0 +1,64 @@
+/* Chain verification with OpenSSL's verifier (strict X.509 checks, CRLs
+ * for the leaf when given), then the leaf's profile rules. */
+#include "pki_priv.h"
+
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+
+static void subject_text(X509 *x, char *buf, size_t n)
+{
+	X509_NAME_oneline(X509_get_subject_name(x), buf, (int)n);
+}
+
+int sg_pki_verify(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
+		  STACK_OF(X509_CRL) *crls, enum sg_pki_profile profile, time_t now,
+		  struct sg_err *err)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int rc = SG_OK;
+	if (!store || !ctx) {
+		rc = sg_errf(err, SG_EENV, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_num(roots); i++)
+		if (!X509_STORE_add_cert(store, sk_X509_value(roots, i))) {
+			rc = sg_errf(err, SG_EENV, "cannot add a root");
+			goto out;
+		}
+	if (!X509_STORE_CTX_init(ctx, store, cert, untrusted)) {
+		rc = sg_errf(err, SG_EENV, "cannot set up verification");
+		goto out;
+	}
+	unsigned long flags = X509_V_FLAG_X509_STRICT;
+	if (sk_X509_CRL_num(crls) > 0) {
+		X509_STORE_CTX_set0_crls(ctx, crls);
+		flags |= X509_V_FLAG_CRL_CHECK;
+	}
+	X509_STORE_CTX_set_flags(ctx, flags);
+	X509_STORE_CTX_set_time(ctx, 0, now);
+	char name[256];
+	if (X509_verify_cert(ctx) != 1) {
+		int e = X509_STORE_CTX_get_error(ctx);
+		X509 *at = X509_STORE_CTX_get_current_cert(ctx);
+		subject_text(at ? at : cert, name, sizeof(name));
+		rc = sg_errf(err, SG_FAIL, "certificate %s: %s (depth %d)", name,
+			     X509_verify_cert_error_string(e), X509_STORE_CTX_get_error_depth(ctx));
+		goto out;
+	}
+	if (profile != SG_PROF_NONE) {
+		STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+		X509 *issuer = sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL;
+		struct sg_err why;
+		if (sg_pki_lint(cert, profile, issuer, &why) != SG_OK) {
+			subject_text(cert, name, sizeof(name));
+			rc = sg_errf(err, why.status, "certificate %s: profile %s: %s", name,
+				     sg_pki_profile_name(profile), why.msg);
+		}
+	}
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return rc;
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# signet pki end to end with CA keys in SoftHSM2: roots and CAs of every CA
+# key type, device and code-signing certificates from openssl-made CSRs,
+# cross-checked with openssl verify and openssl crl; every refusal with its
+# exit code, the rule it names, and no output file.
+. "$(dirname "$0")/../cli/lib.sh"
+
+new_token ca
+U="pkcs11:token=ca;pin-source=file:$PINFILE"
+HW=1.3.6.1.4.1.99999.1.2
+
+# Subject keys and CSRs made by openssl, as a factory station would get them.
+csr() { # name openssl-newkey-args...
+  local n=$1
+  shift
+  openssl req -new "$@" -nodes -keyout "$T/$n.key" -subj "/CN=ignored by signet" \
+    -out "$T/$n.csr" 2>/dev/null
+}
+csr p256 -newkey ec -pkeyopt ec_paramgen_curve:P-256
+csr p384 -newkey ec -pkeyopt ec_paramgen_curve:P-384
+csr rsa3072 -newkey rsa:3072
+csr p521 -newkey ec -pkeyopt ec_paramgen_curve:P-521
+openssl pkey -in "$T/p256.key" -pubout -out "$T/p256.pub.pem"
+
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+
+# ---- a chain per CA key type
+for t in ecdsa-p256 ecdsa-p384 rsa-3072; do
+  D="$T/$t"
+  mkdir -p "$D"
+  for k in root factory code; do
+    "$S" hsm keygen --type "$t" --key "$U;object=$k-$t" 2>/dev/null
+  done
+  expect 0 "root" "$S" pki init-root --key "$U;object=root-$t" --subject "/CN=Acme Root $t/O=Acme" \
+    --validity 3650 --db "$D/db" -o "$D/root.pem"
+  expect 0 "CA" "$S" pki init-ca --key "$U;object=factory-$t" --issuer-key "$U;object=root-$t" \
+    --issuer-cert "$D/root.pem" --profile factory-ca --subject "/CN=Acme Factory CA/O=Acme" \
+    --validity 1825 --db "$D/db" -o "$D/factory.pem"
+  expect 0 "CA" "$S" pki init-ca --key "$U;object=code-$t" --ca-key "$U;object=root-$t" \
+    --ca-cert "$D/root.pem" --profile code-signing-ca --subject "/CN=Acme Code CA/O=Acme" \
+    --db "$D/db" -o "$D/code.pem"
+  openssl verify -x509_strict -CAfile "$D/root.pem" "$D/root.pem" "$D/factory.pem" "$D/code.pem" \
+    >/dev/null 2>&1 && ok || bad "$t: openssl rejects the root or CAs"
+  for c in p256 p384 rsa3072; do
+    expect 0 "certificate" "$S" pki issue --ca-key "$U;object=factory-$t" --ca-cert "$D/factory.pem" \
+      --csr "$T/$c.csr" --profile idevid --serial-number "SN-$c" --hw-type "$HW" \
+      --subject "/CN=Acme Gateway/O=Acme" --db "$D/db" -o "$D/dev-$c.pem"
+    openssl verify -x509_strict -CAfile "$D/root.pem" -untrusted "$D/factory.pem" "$D/dev-$c.pem" \
+      >/dev/null 2>&1 && ok || bad "$t: openssl rejects the $c device certificate"
+    # The certified key is the CSR's; the subject is signet's.
+    [ "$(openssl x509 -in "$D/dev-$c.pem" -noout -pubkey)" = "$(openssl req -in "$T/$c.csr" -noout -pubkey)" ] \
+      && ok || bad "$t: $c certificate holds another key"
+    openssl x509 -in "$D/dev-$c.pem" -noout -subject | grep -q 'serialNumber = SN-' && ok \
+      || bad "$t: $c subject lacks serialNumber"
+  done
+  expect 0 "certificate" "$S" pki issue --ca-key "$U;object=code-$t" --ca-cert "$D/code.pem" \
+    --pubkey "$T/p256.pub.pem" --profile code-signing --subject "/CN=Release signing/O=Acme" \
+    --validity 365 --db "$D/db" -o "$D/release.pem"
+  openssl verify -x509_strict -CAfile "$D/root.pem" -untrusted "$D/code.pem" "$D/release.pem" \
+    >/dev/null 2>&1 && ok || bad "$t: openssl rejects the code-signing certificate"
+  openssl x509 -in "$D/release.pem" -noout -ext extendedKeyUsage | grep -q 'Code Signing' && ok \
+    || bad "$t: code-signing EKU"
+  expect 0 "" "$S" pki verify --root "$D/root.pem" --untrusted "$D/code.pem" --profile code-signing \
+    "$D/release.pem"
+done
+openssl x509 -in "$T/rsa-3072/dev-p256.pem" -noout -text | grep -q 'Signature Algorithm: rsassaPss' \
+  && ok || bad "RSA CA does not sign RSASSA-PSS"
+openssl x509 -in "$T/ecdsa-p384/dev-p256.pem" -noout -text | grep -q 'ecdsa-with-SHA384' \
+  && ok || bad "P-384 CA does not sign ecdsa-with-SHA384"
+
+# ---- idevid details (802.1AR), checked by openssl's parser
+D="$T/ecdsa-p256"
+F=(--ca-key "$U;object=factory-ecdsa-p256" --ca-cert "$D/factory.pem" --db "$D/db")
+openssl x509 -in "$D/dev-p256.pem" -outform der | openssl asn1parse -inform der -strparse \
+  "$(openssl x509 -in "$D/dev-p256.pem" -outform der | openssl asn1parse -inform der |
+     grep -A1 'Subject Alternative Name' | tail -1 | cut -d: -f1 | tr -d ' ')" >"$T/san.txt"
+grep -q ':1.3.6.1.5.5.7.8.4' "$T/san.txt" && grep -q ":$HW" "$T/san.txt" && ok \
+  || bad "hardwareModuleName missing: $(cat "$T/san.txt")"
+openssl x509 -in "$D/dev-p256.pem" -noout -text | grep -A1 'Key Usage: critical' | grep -q 'Digital Signature$' \
+  && ok || bad "idevid keyUsage"
+[ "$(serial_of "$D/dev-p256.pem" | wc -c)" = 33 ] && ok || bad "serial is not 16 bytes"
+
+# ---- refusals: exit 1 naming the rule, no output
+openssl req -in "$T/p256.csr" -outform der -out "$T/p256.der"
+flip "$T/p256.der" $(($(stat -c %s "$T/p256.der") - 2))
+expect 1 "rule csr.signature" "$S" pki issue "${F[@]}" --csr "$T/p256.der.flipped" --profile idevid \
+  --serial-number SN-X --hw-type "$HW" -o "$T/x.pem"
+no_output "$T/x.pem"
+expect 1 "rule key.type" "$S" pki issue "${F[@]}" --csr "$T/p521.csr" --profile idevid \
+  --serial-number SN-Y --hw-type "$HW" -o "$T/x.pem"
+no_output "$T/x.pem"
+expect 1 "rule db.one-live-per-device" "$S" pki issue "${F[@]}" --csr "$T/p384.csr" --profile idevid \
+  --serial-number SN-p256 --hw-type "$HW" -o "$T/x.pem"
+no_output "$T/x.pem"
+expect 1 "rule validity.nested" "$S" pki issue "${F[@]}" --csr "$T/p384.csr" --profile idevid \
+  --serial-number SN-Z --hw-type "$HW" --validity 4000 -o "$T/x.pem"
+no_output "$T/x.pem"
+expect 1 "rule validity.nested" "$S" pki issue "${F[@]}" --csr "$T/p384.csr" --profile idevid \
+  --serial-number SN-Z --hw-type "$HW" --validity forever -o "$T/x.pem"
+expect 0 "certificate" "$S" pki issue "${F[@]}" --csr "$T/p384.csr" --profile idevid --reissue \
+  --serial-number SN-p256 --hw-type "$HW" -o "$T/reissued.pem"
+[ "$("$S" pki list --db "$D/db" --json | jq '[.[] | select(.status == "superseded")] | length')" = 1 ] \
+  && ok || bad "reissue did not supersede"
+# usage errors and unsupported things: exit 2
+expect 2 "not yet supported" "$S" pki issue "${F[@]}" --csr "$T/p256.csr" --profile matter-dac \
+  --vid FFF1 --pid 8000 -o "$T/x.pem"
+expect 2 "not yet supported" "$S" pki init-root --key "$U;object=root-ecdsa-p256" --subject /CN=x \
+  --validity 10 --profile matter-paa -o "$T/x.pem"
+expect 2 "--serial-number" "$S" pki issue "${F[@]}" --csr "$T/p256.csr" --profile idevid -o "$T/x.pem"
+expect 2 "is not the key of the CA certificate" "$S" pki issue --ca-key "$U;object=root-ecdsa-p256" \
+  --ca-cert "$D/factory.pem" --csr "$T/p256.csr" --profile idevid --serial-number SN-W \
+  --hw-type "$HW" -o "$T/x.pem"
+expect 2 "not a PKCS#10" "$S" pki issue "${F[@]}" --csr "$T/p256.pub.pem" --profile idevid \
+  --serial-number SN-W --hw-type "$HW" -o "$T/x.pem"
+expect 2 "unknown attribute" "$S" pki init-root --key "$U;object=root-ecdsa-p256" --subject /XX=x \
+  --validity 10 -o "$T/x.pem"
+"$S" hsm keygen --type ed25519 --key "$U;object=ed" 2>/dev/null
+expect 2 "Ed25519 CA keys are not supported" "$S" pki init-root --key "$U;object=ed" --subject /CN=x \
+  --validity 10 -o "$T/x.pem"
+no_output "$T/x.pem"
+
+# ---- revocation and CRLs, checked by openssl
+victim=$(serial_of "$D/dev-p384.pem")
+expect 0 "revoked" "$S" pki revoke --db "$D/db" --serial "$victim" --reason keyCompromise
+expect 1 "already revoked" "$S" pki revoke --db "$D/db" --serial "$victim"
+expect 2 "no such certificate" "$S" pki revoke --db "$D/db" --serial 0123
+expect 2 "unknown reason" "$S" pki revoke --db "$D/db" --serial "$victim" --reason certificateHold
+expect 0 "1 revoked" "$S" pki crl --ca-key "$U;object=factory-ecdsa-p256" --ca-cert "$D/factory.pem" \
+  --db "$D/db" -o "$D/factory.crl"
+cat "$D/root.pem" "$D/factory.pem" >"$D/chain.pem"
+openssl crl -in "$D/factory.crl" -CAfile "$D/chain.pem" -noout -text >"$T/crl.txt" 2>&1
+grep -q 'verify OK' "$T/crl.txt" && ok || bad "openssl rejects the CRL: $(head -3 "$T/crl.txt")"
+grep -q "Serial Number: $victim" "$T/crl.txt" && ok || bad "CRL lacks $victim"
+grep -q 'Key Compromise' "$T/crl.txt" && ok || bad "CRL lacks the reason"
+grep -A1 'X509v3 CRL Number' "$T/crl.txt" | grep -q '^ *1$' && ok || bad "CRL number"
+grep -q 'X509v3 Authority Key Identifier' "$T/crl.txt" && ok || bad "CRL AKI"
+openssl verify -crl_check -CAfile "$D/root.pem" -untrusted "$D/factory.pem" -CRLfile "$D/factory.crl" \
+  "$D/dev-p384.pem" >/dev/null 2>&1 && bad "openssl accepts a revoked certificate" || ok
+openssl verify -crl_check -CAfile "$D/root.pem" -untrusted "$D/factory.pem" -CRLfile "$D/factory.crl" \
+  "$D/dev-rsa3072.pem" >/dev/null 2>&1 && ok || bad "openssl rejects a good certificate with the CRL"
+expect 1 "certificate revoked" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" \
+  --crl "$D/factory.crl" "$D/dev-p384.pem"
+expect 0 "" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" --crl "$D/factory.crl" \
+  --profile idevid "$D/dev-rsa3072.pem"
+expect 1 "profile code-signing: rule extensions" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" \
+  --profile code-signing "$D/dev-rsa3072.pem"
+expect 1 "unable to get local issuer" "$S" pki verify --root "$D/root.pem" "$D/dev-rsa3072.pem"
+expect 1 "" "$S" pki verify --root "$T/rsa-3072/root.pem" --untrusted "$D/factory.pem" "$D/dev-rsa3072.pem"
+# The RSA and P-384 CAs make CRLs openssl accepts too.
+for t in ecdsa-p384 rsa-3072; do
+  expect 0 "0 revoked" "$S" pki crl --ca-key "$U;object=factory-$t" --ca-cert "$T/$t/factory.pem" \
+    --db "$T/$t/db" -o "$T/$t/factory.crl"
+  cat "$T/$t/root.pem" "$T/$t/factory.pem" >"$T/$t/chain.pem"
+  openssl crl -in "$T/$t/factory.crl" -CAfile "$T/$t/chain.pem" -noout 2>&1 | grep -q 'verify OK' \
+    && ok || bad "openssl rejects the $t CRL"
+done
+
+# ---- the database, listed
+"$S" pki list --db "$D/db" --json >"$T/list.json"
+[ "$(jq length "$T/list.json")" = 8 ] && ok || bad "list has $(jq length "$T/list.json") entries"
+[ "$(jq -r ".[] | select(.serial == \"${victim,,}\") | .status" "$T/list.json")" = revoked ] && ok \
+  || bad "list does not show the revocation"
+jq -j '.[0].der' "$T/list.json" | perl -pe 's/([0-9a-f]{2})/chr hex $1/ge' | openssl x509 -inform der -noout 2>/dev/null && ok \
+  || bad "list DER"
+expect 0 "" "$S" pki list --db "$D/db"
+echo "not a database, just text" >"$T/other"
+expect 3 "not a signet PKI database" "$S" pki list --db "$T/other"
+
+# SOURCE_DATE_EPOCH sets notBefore (inside the CA's validity).
+nb=$(openssl x509 -in "$D/factory.pem" -noout -startdate | cut -d= -f2)
+epoch=$(( $(date -d "$nb" +%s) + 3600 ))
+SOURCE_DATE_EPOCH=$epoch "$S" pki issue "${F[@]}" --pubkey "$T/p256.pub.pem" --profile idevid \
+  --serial-number SN-EPOCH --hw-type "$HW" -o "$T/epoch.pem" 2>/dev/null
+[ "$(date -d "$(openssl x509 -in "$T/epoch.pem" -noout -startdate | cut -d= -f2)" +%s)" = "$epoch" ] \
+  && ok || bad "SOURCE_DATE_EPOCH not honoured"
+
+finish

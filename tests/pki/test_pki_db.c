@@ -1,0 +1,181 @@
+/* The issuance database: serial uniqueness, one live certificate per device
+ * and profile, reissue, revocation, CRL numbers; CAs sign in SoftHSM2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/x509v3.h>
+
+#include "pki_priv.h"
+#include "pki_test.h"
+
+static struct pki_test P;
+static char db_path[SG_TEST_PATH_MAX + 32];
+
+struct count {
+	int live, revoked, superseded;
+};
+
+static int count_fn(const struct sg_pki_record *r, void *arg)
+{
+	struct count *c = arg;
+	if (!strcmp(r->status, "live"))
+		c->live++;
+	else if (!strcmp(r->status, "revoked"))
+		c->revoked++;
+	else
+		c->superseded++;
+	return 0;
+}
+
+static struct count counts(struct sg_pki_db *db)
+{
+	struct count c = { 0 };
+	struct sg_err err;
+	assert_int_equal(sg_pki_db_list(db, count_fn, &c, &err), SG_OK);
+	return c;
+}
+
+static int issue(struct sg_pki_db *db, const char *sn, bool reissue, X509 **out,
+		 struct sg_err *err)
+{
+	EVP_PKEY *key = pki_test_key("P-256");
+	struct sg_pki_subject s = { .profile = SG_PROF_IDEVID, .key = key, .now = P.now + 10,
+				    .device_serial = sn, .hw_type = "1.3.6.1.4.1.99999.1" };
+	struct sg_pki_issue_opts o = { db, reissue };
+	X509 *x = NULL;
+	int rc = sg_pki_issue(P.factory_ca, &s, &o, &x, err);
+	EVP_PKEY_free(key);
+	if (out)
+		*out = x;
+	else
+		X509_free(x);
+	return rc;
+}
+
+static void test_device_uniqueness(void **state)
+{
+	struct sg_pki_db *db = *state;
+	struct sg_err err = { 0 };
+	assert_int_equal(issue(db, "DEV-1", false, NULL, &err), SG_OK);
+	assert_int_equal(issue(db, "DEV-2", false, NULL, &err), SG_OK);
+	assert_int_equal(issue(db, "DEV-1", false, NULL, &err), SG_FAIL);
+	assert_non_null(strstr(err.msg, "rule db.one-live-per-device:"));
+	struct count c = counts(db);
+	assert_int_equal(c.live, 2);
+	/* --reissue supersedes the live one */
+	assert_int_equal(issue(db, "DEV-1", true, NULL, &err), SG_OK);
+	c = counts(db);
+	assert_int_equal(c.live, 2);
+	assert_int_equal(c.superseded, 1);
+}
+
+static void test_revoke_frees_device(void **state)
+{
+	struct sg_pki_db *db = *state;
+	struct sg_err err = { 0 };
+	X509 *x;
+	char hex[41];
+	assert_int_equal(issue(db, "DEV-3", false, &x, &err), SG_OK);
+	sg_pki_serial_hex(X509_get0_serialNumber(x), hex, sizeof(hex));
+	assert_int_equal(strlen(hex), 32); /* 16 octets, positive, minimal */
+	assert_true(X509_get0_serialNumber(x)->data[0] >= 0x40 &&
+		    X509_get0_serialNumber(x)->data[0] < 0x80);
+	assert_int_equal(sg_pki_db_revoke(db, hex, 1, P.now + 20, &err), SG_OK);
+	assert_int_equal(sg_pki_db_revoke(db, hex, 1, P.now + 20, &err), SG_FAIL);
+	assert_int_equal(sg_pki_db_revoke(db, "00ff", 1, P.now + 20, &err), SG_EINPUT);
+	assert_int_equal(sg_pki_db_revoke(db, "xyz", 1, P.now + 20, &err), SG_EINPUT);
+	assert_int_equal(issue(db, "DEV-3", false, NULL, &err), SG_OK);
+
+	/* The CRL lists it, with a CRL number that grows. */
+	X509_CRL *crl;
+	assert_int_equal(sg_pki_crl(P.factory_ca, db, P.now + 30, 7, &crl, &err), SG_OK);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(P.factory)), 1);
+	X509_REVOKED *rev;
+	assert_int_equal(X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(x)), 1);
+	ASN1_INTEGER *n1 = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	X509_CRL_free(crl);
+	assert_int_equal(sg_pki_crl(P.factory_ca, db, P.now + 40, 7, &crl, &err), SG_OK);
+	ASN1_INTEGER *n2 = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	assert_int_equal(ASN1_INTEGER_get(n1) + 1, ASN1_INTEGER_get(n2));
+	/* the root's CRL does not list the factory CA's certificates */
+	X509_CRL *root_crl;
+	assert_int_equal(sg_pki_crl(P.root_ca, db, P.now + 40, 7, &root_crl, &err), SG_OK);
+	assert_true(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(root_crl)) <= 0);
+	X509_CRL_free(root_crl);
+	ASN1_INTEGER_free(n1);
+	ASN1_INTEGER_free(n2);
+	X509_CRL_free(crl);
+	X509_free(x);
+}
+
+/* The schema enforces serial uniqueness even past the checks. */
+static void test_serial_unique(void **state)
+{
+	struct sg_pki_db *db = *state;
+	struct sg_err err = { 0 };
+	X509 *x;
+	char hex[41];
+	assert_int_equal(issue(db, "DEV-4", false, &x, &err), SG_OK);
+	sg_pki_serial_hex(X509_get0_serialNumber(x), hex, sizeof(hex));
+	assert_int_equal(pki_db_begin(db, &err), SG_OK);
+	assert_int_equal(pki_db_check_serial(db, hex, &err), SG_FAIL);
+	assert_non_null(strstr(err.msg, "rule serial.unique:"));
+	assert_int_equal(pki_db_insert(db, x, "idevid", "DEV-OTHER", false, P.now, &err), SG_FAIL);
+	assert_non_null(strstr(err.msg, "rule serial.unique:"));
+	pki_db_rollback(db);
+	X509_free(x);
+}
+
+static void test_not_ours(void **state)
+{
+	(void)state;
+	char path[SG_TEST_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/other.txt", P.t.dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("not a database at all, just some text that is long enough\n", f);
+	fclose(f);
+	struct sg_pki_db *db;
+	struct sg_err err = { 0 };
+	assert_int_equal(sg_pki_db_open(path, &db, &err), SG_EENV);
+}
+
+static int setup(void **state)
+{
+	if (pki_test_setup(&P))
+		return -1;
+	snprintf(db_path, sizeof(db_path), "%s/pki.sqlite", P.t.dir);
+	struct sg_pki_db *db;
+	struct sg_err err = { 0 };
+	if (sg_pki_db_open(db_path, &db, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	*state = db;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sg_pki_db_close(*state);
+	pki_test_teardown(&P);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_device_uniqueness),
+		cmocka_unit_test(test_revoke_frees_device),
+		cmocka_unit_test(test_serial_unique),
+		cmocka_unit_test(test_not_ours),
+	};
+	return cmocka_run_group_tests_name("pki_db", tests, setup, teardown);
+}
