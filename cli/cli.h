@@ -32,6 +32,10 @@ void json_str(FILE *fp, const char *s);
 /* Lower-case hex string literal. */
 void json_hex(FILE *fp, const uint8_t *p, size_t n);
 
+/* Reads up to n leading bytes of path (0 if it cannot be read), to tell
+ * envelopes, MCUboot images and signing requests apart by their magic. */
+size_t cli_read_magic(const char *path, uint8_t *buf, size_t n);
+
 /* True if argv holds --help or -h (commands print their usage on stdout). */
 bool cli_wants_help(int argc, char **argv);
 

@@ -17,12 +17,7 @@
 bool cli_is_request(const char *path)
 {
 	uint8_t magic[8];
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return false;
-	size_t n = fread(magic, 1, sizeof(magic), fp);
-	fclose(fp);
-	return sg_request_detect(magic, n);
+	return sg_request_detect(magic, cli_read_magic(path, magic, sizeof(magic)));
 }
 
 /* The offline signer's command for each algorithm: openssl pkeyutl on the

@@ -9,11 +9,7 @@
 bool cli_is_mcuboot(const char *path)
 {
 	uint8_t magic[4];
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return false;
-	size_t n = fread(magic, 1, sizeof(magic), fp);
-	fclose(fp);
+	size_t n = cli_read_magic(path, magic, sizeof(magic));
 	return n == sizeof(magic) && sg_mcuboot_detect(magic, n);
 }
 

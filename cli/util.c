@@ -70,3 +70,13 @@ bool cli_wants_help(int argc, char **argv)
 	}
 	return false;
 }
+
+size_t cli_read_magic(const char *path, uint8_t *buf, size_t n)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return 0;
+	size_t got = fread(buf, 1, n, fp);
+	fclose(fp);
+	return got;
+}

@@ -569,23 +569,33 @@ static int read_trailer(struct parser *p)
 	return SG_OK;
 }
 
-int sg_mcuboot_parse(struct sg_mcuboot_info *info, sg_mcuboot_read_fn rdfn, void *arg,
-		     uint64_t file_size, struct sg_err *err)
+/* The start both parsers share: a zeroed info and a checked header. */
+static int begin(struct parser *p, uint64_t size)
 {
+	struct sg_mcuboot_info *info = p->info;
 	memset(info, 0, sizeof(*info));
-	info->file_size = file_size;
+	info->file_size = size;
 	info->valid_sig = -1;
-	struct parser p = { info, rdfn, arg, err, -1 };
-	if (file_size < SG_MCUBOOT_HEADER_SIZE)
-		return sg_errf(err, SG_EINPUT,
+	if (size < SG_MCUBOOT_HEADER_SIZE)
+		return sg_errf(p->err, SG_EINPUT,
 			       "truncated: %llu bytes, an MCUboot header needs %d",
-			       (unsigned long long)file_size, SG_MCUBOOT_HEADER_SIZE);
+			       (unsigned long long)size, SG_MCUBOOT_HEADER_SIZE);
 	uint8_t h[SG_MCUBOOT_HEADER_SIZE];
-	int rc = rd(&p, 0, h, sizeof(h));
-	if (rc || (rc = sg_mcuboot_header_decode(h, &info->hdr, err)))
+	int rc = rd(p, 0, h, sizeof(h));
+	if (rc || (rc = sg_mcuboot_header_decode(h, &info->hdr, p->err)))
 		return rc;
 	if (info->hdr.flags & (SG_MCUBOOT_F_ENCRYPTED_AES128 | SG_MCUBOOT_F_ENCRYPTED_AES256))
 		info->encrypted = true;
+	return SG_OK;
+}
+
+int sg_mcuboot_parse(struct sg_mcuboot_info *info, sg_mcuboot_read_fn rdfn, void *arg,
+		     uint64_t file_size, struct sg_err *err)
+{
+	struct parser p = { info, rdfn, arg, err, -1 };
+	int rc = begin(&p, file_size);
+	if (rc)
+		return rc;
 	if ((rc = locate_areas(&p)))
 		return rc;
 	if (info->prot_off &&
@@ -631,19 +641,7 @@ static int locate_hashed(struct parser *p)
 int sg_mcuboot_parse_hashed(struct sg_mcuboot_info *info, sg_mcuboot_read_fn rdfn, void *arg,
 			    uint64_t size, struct sg_err *err)
 {
-	memset(info, 0, sizeof(*info));
-	info->file_size = size;
-	info->valid_sig = -1;
 	struct parser p = { info, rdfn, arg, err, -1 };
-	if (size < SG_MCUBOOT_HEADER_SIZE)
-		return sg_errf(err, SG_EINPUT,
-			       "truncated: %llu bytes, an MCUboot header needs %d",
-			       (unsigned long long)size, SG_MCUBOOT_HEADER_SIZE);
-	uint8_t h[SG_MCUBOOT_HEADER_SIZE];
-	int rc = rd(&p, 0, h, sizeof(h));
-	if (rc || (rc = sg_mcuboot_header_decode(h, &info->hdr, err)))
-		return rc;
-	if (info->hdr.flags & (SG_MCUBOOT_F_ENCRYPTED_AES128 | SG_MCUBOOT_F_ENCRYPTED_AES256))
-		info->encrypted = true;
-	return locate_hashed(&p);
+	int rc = begin(&p, size);
+	return rc ? rc : locate_hashed(&p);
 }

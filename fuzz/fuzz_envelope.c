@@ -6,20 +6,7 @@
 #include <string.h>
 
 #include "verifier.h"
-
-struct mem {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int rd(void *arg, uint64_t off, uint8_t *buf, size_t len)
-{
-	const struct mem *m = arg;
-	if (off > m->n || len > m->n - off)
-		return -1;
-	memcpy(buf, m->p + off, len);
-	return 0;
-}
+#include "fuzz_mem.h"
 
 static uint8_t acc;
 static int h_init(void *c, int alg)

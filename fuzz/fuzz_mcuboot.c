@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 
 #include "mcuboot_sign.h"
+#include "fuzz_mem.h"
 
 static const char *const pems[] = {
 	"-----BEGIN PUBLIC KEY-----\n"
@@ -36,20 +37,6 @@ static const char *const pems[] = {
 	"JAlailvfdOcBDWOKpLjNuBtAInpU0K5y1aGFcNrm+SOhAgMBAAE=\n"
 	"-----END PUBLIC KEY-----\n",
 };
-
-struct mem {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int rd(void *arg, uint64_t off, uint8_t *buf, size_t len)
-{
-	const struct mem *m = arg;
-	if (off > m->n || len > m->n - off)
-		return -1;
-	memcpy(buf, m->p + off, len);
-	return 0;
-}
 
 /* Only pkey is read by the MCUboot verifier; the keys live for the whole
  * run (libFuzzer never returns). */

@@ -8,20 +8,7 @@
 #include "mcuboot.h"
 #include "request.h"
 #include "verifier.h"
-
-struct mem {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int rd(void *arg, uint64_t off, uint8_t *buf, size_t len)
-{
-	const struct mem *m = arg;
-	if (off > m->n || len > m->n - off)
-		return -1;
-	memcpy(buf, m->p + off, len);
-	return 0;
-}
+#include "fuzz_mem.h"
 
 /* What completion relies on once the decoder and the checks accept. */
 static void mcuboot_body(const struct sg_request *r, const uint8_t *body, size_t n)
