@@ -11,17 +11,19 @@
 #include "cli.h"
 #include "fileio.h"
 #include "pki.h"
+#include "pki_batch.h"
 
 static const char usage_text[] =
 	"usage: signet pki init-root --key URI --subject DN --validity DAYS|forever\n"
-	"                  [--profile root] [--db PATH] -o ROOT.pem\n"
+	"                  [--profile root|matter-paa [--vid HEX]] [--db PATH] -o ROOT.pem\n"
 	"       signet pki init-ca --key URI --issuer-key URI --issuer-cert ROOT.pem\n"
-	"                  --profile factory-ca|code-signing-ca --subject DN\n"
-	"                  [--validity DAYS|forever] [--db PATH] -o CA.pem\n"
+	"                  --profile factory-ca|code-signing-ca|matter-pai --subject DN\n"
+	"                  [--vid HEX [--pid HEX]] [--validity DAYS|forever] [--db PATH] -o CA.pem\n"
 	"       signet pki issue --ca-key URI --ca-cert CA.pem (--csr REQ | --pubkey PUB.pem)\n"
-	"                  --profile idevid|code-signing [--subject DN]\n"
-	"                  [--serial-number DEVICE_SN] [--hw-type OID] [--validity DAYS|forever]\n"
-	"                  [--db PATH [--reissue]] -o CERT.pem\n"
+	"                  --profile idevid|code-signing|matter-dac [--subject DN]\n"
+	"                  [--serial-number DEVICE_SN] [--hw-type OID] [--vid HEX --pid HEX]\n"
+	"                  [--validity DAYS|forever] [--db PATH [--reissue]] -o CERT.pem\n"
+	"       signet pki issue ... --csr-dir DIR --out-dir DIR (instead of --csr and -o)\n"
 	"       signet pki revoke --db PATH --serial HEX [--reason REASON]\n"
 	"       signet pki crl --ca-key URI --ca-cert CA.pem --db PATH [--next-update DAYS]\n"
 	"                  -o CA.crl\n"
@@ -41,13 +43,20 @@ static const char usage_text[] =
 	"live certificate per device serial and profile (--reissue supersedes it).\n"
 	"REASON: unspecified, keyCompromise, cACompromise, affiliationChanged,\n"
 	"superseded, cessationOfOperation, privilegeWithdrawn.\n"
-	"Matter profiles (matter-paa, matter-pai, matter-dac) are not yet supported.\n"
+	"Batch: issue --csr-dir DIR --out-dir OUT issues OUT/NAME.pem for every\n"
+	"DIR/NAME.csr in one process (one login; idevid takes NAME as the device\n"
+	"serial). Each certificate is written and recorded together or not at all; a\n"
+	"refused CSR is reported and skipped (exit 1 at the end).\n"
+	"Matter (matter-paa, matter-pai, matter-dac): P-256 keys, ecdsa-with-SHA256;\n"
+	"--vid/--pid (1 to 4 hex digits) go into the subject as the Matter vendor and\n"
+	"product id attributes; matter-pai needs --vid, matter-dac --vid and --pid,\n"
+	"equal to the PAI's.\n"
 	"$SOURCE_DATE_EPOCH, when set, is the issuance time. See docs/pki.md.\n";
 
 enum {
 	O_KEY = 256, O_ISSUER_KEY, O_ISSUER_CERT, O_SUBJECT, O_VALIDITY, O_PROFILE, O_VID, O_PID,
 	O_CSR, O_PUBKEY, O_SERIAL_NUMBER, O_HW_TYPE, O_DB, O_REISSUE, O_SERIAL, O_REASON,
-	O_ROOT, O_UNTRUSTED, O_CRL, O_JSON, O_MODULE, O_NEXT_UPDATE,
+	O_ROOT, O_UNTRUSTED, O_CRL, O_JSON, O_MODULE, O_NEXT_UPDATE, O_CSR_DIR, O_OUT_DIR,
 };
 
 static const struct option options[] = {
@@ -75,6 +84,8 @@ static const struct option options[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "module", required_argument, NULL, O_MODULE },
 	{ "next-update", required_argument, NULL, O_NEXT_UPDATE },
+	{ "csr-dir", required_argument, NULL, O_CSR_DIR },
+	{ "out-dir", required_argument, NULL, O_OUT_DIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -84,7 +95,7 @@ static const struct option options[] = {
 struct pki_args {
 	const char *key, *issuer_key, *issuer_cert, *subject, *validity, *profile, *vid, *pid;
 	const char *csr, *pubkey, *serial_number, *hw_type, *db, *serial, *reason, *module;
-	const char *next_update, *out;
+	const char *next_update, *out, *csr_dir, *out_dir;
 	const char *roots[MAX_FILES], *untrusted[MAX_FILES], *crls[MAX_FILES];
 	int nroots, nuntrusted, ncrls;
 	bool reissue, json;
@@ -127,6 +138,8 @@ static int parse(int argc, char **argv, struct pki_args *a)
 		case O_JSON: a->json = true; break;
 		case O_MODULE: a->module = optarg; break;
 		case O_NEXT_UPDATE: a->next_update = optarg; break;
+		case O_CSR_DIR: a->csr_dir = optarg; break;
+		case O_OUT_DIR: a->out_dir = optarg; break;
 		case 'o': a->out = optarg; break;
 		default:
 			return cli_usage_error("pki", "unknown or incomplete option '%s'",
@@ -174,6 +187,27 @@ static int get_profile(const char *name, const enum sg_pki_profile *allowed, siz
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 			 sg_pki_profile_name(allowed[i]));
 	return cli_usage_error("pki", "--profile '%s': use %s", name, list);
+}
+
+/* --vid/--pid: which profile needs or takes which (the library checks
+ * again), normalised to the 4 upper-case hex digits certificates carry. */
+static int matter_ids(const struct pki_args *a, enum sg_pki_profile p, struct sg_pki_subject *s)
+{
+	static char vid[5], pid[5];
+	bool dac = p == SG_PROF_MATTER_DAC, pai = p == SG_PROF_MATTER_PAI;
+	if ((dac || pai) && !a->vid)
+		return cli_usage_error("pki", "profile %s needs --vid", sg_pki_profile_name(p));
+	if (dac && !a->pid)
+		return cli_usage_error("pki", "profile matter-dac needs --pid");
+	if (p == SG_PROF_MATTER_PAA && a->pid)
+		return cli_usage_error("pki", "profile matter-paa takes no --pid");
+	struct sg_err err;
+	if ((a->vid && sg_pki_matter_id(a->vid, "--vid", vid, &err)) ||
+	    (a->pid && sg_pki_matter_id(a->pid, "--pid", pid, &err)))
+		return cli_report(&err);
+	s->vid = a->vid ? vid : NULL;
+	s->pid = a->pid ? pid : NULL;
+	return SG_OK;
 }
 
 static int get_validity(const char *s, long long *days)
@@ -347,7 +381,7 @@ static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issu
 	/* Open the output first: a bad path fails before anything is recorded. */
 	if ((rc = sg_atomic_open(&f, a->out, err)))
 		goto out;
-	struct sg_pki_issue_opts o = { db, a->reissue };
+	struct sg_pki_issue_opts o = { .db = db, .reissue = a->reissue };
 	if ((rc = sg_pki_issue(ca, &j->s, &o, &cert, err)) == SG_OK &&
 	    (rc = write_pem(&f, cert, NULL, err)) == SG_OK)
 		describe(j->what, cert, a->out);
@@ -369,13 +403,14 @@ static int need(const char *v, const char *sub, const char *opt)
 
 static int do_init_root(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 {
-	static const enum sg_pki_profile ok[] = { SG_PROF_ROOT };
+	static const enum sg_pki_profile ok[] = { SG_PROF_ROOT, SG_PROF_MATTER_PAA };
 	struct issue_job j = { .what = "root", .signer_uri = a->key };
 	int rc;
 	if ((rc = need(a->key, "init-root", "--key")) || (rc = need(a->subject, "init-root", "--subject")) ||
 	    (rc = need(a->validity, "init-root", "--validity")) || (rc = need(a->out, "init-root", "-o")) ||
-	    (rc = get_profile(a->profile ? a->profile : "root", ok, 1, &j.s.profile)) ||
-	    (rc = get_validity(a->validity, &j.s.validity_days)))
+	    (rc = get_profile(a->profile ? a->profile : "root", ok, 2, &j.s.profile)) ||
+	    (rc = get_validity(a->validity, &j.s.validity_days)) ||
+	    (rc = matter_ids(a, j.s.profile, &j.s)))
 		return rc;
 	j.s.dn = a->subject;
 	j.s.now = now;
@@ -385,7 +420,8 @@ static int do_init_root(struct sg_hsm_ctx *h, const struct pki_args *a, time_t n
 
 static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 {
-	static const enum sg_pki_profile ok[] = { SG_PROF_FACTORY_CA, SG_PROF_CODE_SIGNING_CA };
+	static const enum sg_pki_profile ok[] = { SG_PROF_FACTORY_CA, SG_PROF_CODE_SIGNING_CA,
+						  SG_PROF_MATTER_PAI };
 	struct issue_job j = { .what = "CA", .signer_uri = a->issuer_key,
 			       .issuer_cert = a->issuer_cert, .subject_uri = a->key };
 	int rc;
@@ -394,8 +430,9 @@ static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now
 	    (rc = need(a->issuer_cert, "init-ca", "--issuer-cert")) ||
 	    (rc = need(a->profile, "init-ca", "--profile")) ||
 	    (rc = need(a->subject, "init-ca", "--subject")) || (rc = need(a->out, "init-ca", "-o")) ||
-	    (rc = get_profile(a->profile, ok, 2, &j.s.profile)) ||
-	    (rc = get_validity(a->validity, &j.s.validity_days)))
+	    (rc = get_profile(a->profile, ok, 3, &j.s.profile)) ||
+	    (rc = get_validity(a->validity, &j.s.validity_days)) ||
+	    (rc = matter_ids(a, j.s.profile, &j.s)))
 		return rc;
 	j.s.dn = a->subject;
 	j.s.now = now;
@@ -403,18 +440,70 @@ static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now
 	return run_issue(h, a, &j, &err) ? cli_report(&err) : SG_OK;
 }
 
+/* --csr-dir: the CA, its key and the database opened once for the run. */
+static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct pki_batch *b,
+		     struct sg_err *err)
+{
+	struct sg_hsm_key *signer;
+	X509 *issuer = NULL;
+	int rc;
+	if ((rc = sg_hsm_key_open(h, a->issuer_key, &signer, err)) ||
+	    (rc = load_cert(a->issuer_cert, &issuer, err)) ||
+	    (rc = sg_pki_ca_new(signer, issuer, &b->ca, err)) ||
+	    (a->db && (rc = sg_pki_db_open(a->db, &b->db, err)))) {
+		X509_free(issuer);
+		sg_pki_ca_free(b->ca);
+		return cli_report(err);
+	}
+	rc = pki_batch_run(b);
+	X509_free(issuer);
+	sg_pki_db_close(b->db);
+	sg_pki_ca_free(b->ca);
+	return rc;
+}
+
+static int do_issue_batch(struct sg_hsm_ctx *h, const struct pki_args *a,
+			  const struct issue_job *j)
+{
+	if (!a->csr_dir || !a->out_dir)
+		return cli_usage_error("pki", "batch issue needs both --csr-dir and --out-dir");
+	if (a->csr || a->pubkey || a->out || a->serial_number)
+		return cli_usage_error("pki", "--csr-dir takes no --csr, --pubkey, -o or "
+				       "--serial-number (idevid: the CSR's file name is the serial)");
+	if (j->s.profile == SG_PROF_IDEVID && !a->hw_type)
+		return cli_usage_error("pki", "profile idevid needs --hw-type");
+	if (j->s.profile != SG_PROF_IDEVID && a->hw_type)
+		return cli_usage_error("pki", "--hw-type is for profile idevid");
+	if (j->s.profile == SG_PROF_CODE_SIGNING && !a->subject)
+		return cli_usage_error("pki", "profile code-signing needs --subject");
+	if (a->reissue && !a->db)
+		return cli_usage_error("pki", "--reissue needs --db");
+	struct pki_batch b = { .csr_dir = a->csr_dir, .out_dir = a->out_dir,
+			       .reissue = a->reissue, .s = j->s };
+	b.s.dn = a->subject;
+	b.s.hw_type = a->hw_type;
+	struct sg_err err = { 0 };
+	return run_batch(h, a, &b, &err);
+}
+
 static int do_issue(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 {
-	static const enum sg_pki_profile ok[] = { SG_PROF_IDEVID, SG_PROF_CODE_SIGNING };
+	static const enum sg_pki_profile ok[] = { SG_PROF_IDEVID, SG_PROF_CODE_SIGNING,
+						  SG_PROF_MATTER_DAC };
 	struct issue_job j = { .what = "certificate", .signer_uri = a->issuer_key,
 			       .issuer_cert = a->issuer_cert };
 	int rc;
 	if ((rc = need(a->issuer_key, "issue", "--ca-key")) ||
 	    (rc = need(a->issuer_cert, "issue", "--ca-cert")) ||
-	    (rc = need(a->profile, "issue", "--profile")) || (rc = need(a->out, "issue", "-o")) ||
-	    (rc = get_profile(a->profile, ok, 2, &j.s.profile)) ||
-	    (rc = get_validity(a->validity, &j.s.validity_days)))
+	    (rc = need(a->profile, "issue", "--profile")) ||
+	    (!a->csr_dir && !a->out_dir && (rc = need(a->out, "issue", "-o"))) ||
+	    (rc = get_profile(a->profile, ok, 3, &j.s.profile)) ||
+	    (rc = get_validity(a->validity, &j.s.validity_days)) ||
+	    (rc = matter_ids(a, j.s.profile, &j.s)))
 		return rc;
+	j.s.now = now;
+	if (a->csr_dir || a->out_dir)
+		return do_issue_batch(h, a, &j);
 	if (!a->csr == !a->pubkey)
 		return cli_usage_error("pki", "issue needs one of --csr or --pubkey");
 	if (j.s.profile == SG_PROF_IDEVID && (!a->serial_number || !a->hw_type))
@@ -568,9 +657,11 @@ static int do_verify(const struct pki_args *a)
 	if (a->nroots == 0 || !a->arg)
 		return cli_usage_error("pki", "verify needs --root and a certificate");
 	if (a->profile) {
-		static const enum sg_pki_profile ok[] = { SG_PROF_ROOT, SG_PROF_FACTORY_CA,
-							  SG_PROF_CODE_SIGNING_CA, SG_PROF_IDEVID,
-							  SG_PROF_CODE_SIGNING };
+		static const enum sg_pki_profile ok[] = {
+			SG_PROF_ROOT,	    SG_PROF_FACTORY_CA, SG_PROF_CODE_SIGNING_CA,
+			SG_PROF_IDEVID,	    SG_PROF_CODE_SIGNING, SG_PROF_MATTER_PAA,
+			SG_PROF_MATTER_PAI, SG_PROF_MATTER_DAC,
+		};
 		int rc = get_profile(a->profile, ok, sizeof(ok) / sizeof(ok[0]), &profile);
 		if (rc)
 			return rc;
@@ -618,8 +709,7 @@ int cmd_pki(int argc, char **argv)
 	a.arg = rest ? restv[0] : NULL;
 	if ((a.vid || a.pid) &&
 	    !(a.profile && sg_pki_profile_parse(a.profile) >= SG_PROF_MATTER_PAA))
-		return cli_usage_error("pki", "--vid and --pid are for the Matter profiles, which are "
-				       "not yet supported");
+		return cli_usage_error("pki", "--vid and --pid are for the Matter profiles");
 	time_t now;
 	if ((rc = issue_time(&now)))
 		return rc;

@@ -21,6 +21,28 @@ static bool printable(const char *s)
 	return true;
 }
 
+/* A Matter id as the spec's test certificates carry it: a UTF8String
+ * attribute of 4 upper-case hex digits. want: 'r', 'o' or 'f' (pki_priv.h). */
+static int add_matter_id(X509_NAME *n, const struct pki_profile *pr, const char *oid,
+			 const char *value, char want, const char *what, struct sg_err *err)
+{
+	char norm[5];
+	if (!value && want == 'r')
+		return sg_errf(err, SG_EINPUT, "profile %s needs a %s", pr->name, what);
+	if (value && want != 'r' && want != 'o')
+		return sg_errf(err, SG_EINPUT, "profile %s takes no %s", pr->name, what);
+	if (!value)
+		return SG_OK;
+	int rc = sg_pki_matter_id(value, what, norm, err);
+	if (rc)
+		return rc;
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	bool ok = o && X509_NAME_add_entry_by_OBJ(n, o, V_ASN1_UTF8STRING,
+						 (const unsigned char *)norm, 4, -1, 0);
+	ASN1_OBJECT_free(o);
+	return ok ? SG_OK : sg_errf(err, SG_EENV, "cannot add the %s attribute", what);
+}
+
 static int set_subject(X509 *x, const struct sg_pki_subject *s, const struct pki_profile *pr,
 		       struct sg_err *err)
 {
@@ -41,6 +63,10 @@ static int set_subject(X509 *x, const struct sg_pki_subject *s, const struct pki
 						     -1, 0))
 			rc = sg_errf(err, SG_EENV, "cannot add the serialNumber attribute");
 	}
+	if (rc == SG_OK &&
+	    (rc = add_matter_id(n, pr, PKI_OID_MATTER_VID, s->vid, pr->vid, "vendor id", err)) ==
+		    SG_OK)
+		rc = add_matter_id(n, pr, PKI_OID_MATTER_PID, s->pid, pr->pid, "product id", err);
 	if (rc == SG_OK && !X509_set_subject_name(x, n))
 		rc = sg_errf(err, SG_EENV, "out of memory");
 	X509_NAME_free(n);

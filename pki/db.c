@@ -146,6 +146,40 @@ void pki_db_rollback(struct sg_pki_db *db)
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int pki_db_savepoint(struct sg_pki_db *db, struct sg_err *err)
+{
+	if (sqlite3_exec(db->h, "SAVEPOINT issue", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(db, "cannot begin", err);
+	return SG_OK;
+}
+
+int pki_db_release(struct sg_pki_db *db, struct sg_err *err)
+{
+	if (sqlite3_exec(db->h, "RELEASE issue", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(db, "cannot release", err);
+	return SG_OK;
+}
+
+void pki_db_rollback_savepoint(struct sg_pki_db *db)
+{
+	sqlite3_exec(db->h, "ROLLBACK TO issue; RELEASE issue", NULL, NULL, NULL);
+}
+
+int sg_pki_db_begin(struct sg_pki_db *db, struct sg_err *err)
+{
+	return pki_db_begin(db, err);
+}
+
+int sg_pki_db_commit(struct sg_pki_db *db, struct sg_err *err)
+{
+	return pki_db_commit(db, err);
+}
+
+void sg_pki_db_rollback(struct sg_pki_db *db)
+{
+	pki_db_rollback(db);
+}
+
 /* Runs sql with text parameters; 1 if it returned a row, 0 if not, -1 on
  * error. The first column of the row goes to *v when v is not NULL. */
 static int query(struct sg_pki_db *db, const char *sql, const char *a, const char *b,

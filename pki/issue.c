@@ -48,13 +48,17 @@ static int check_request(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
 	if (!pr || !pr->supported)
 		return sg_errf(err, SG_EINPUT, "profile %s is not yet supported",
 			       sg_pki_profile_name(s->profile));
-	bool root = s->profile == SG_PROF_ROOT;
+	bool root = pr->self_signed;
 	if (root && ca->cert)
 		return sg_errf(err, SG_EINPUT, "a root signs itself: no issuer certificate");
 	if (!root && !ca->cert)
 		return sg_errf(err, SG_EINPUT, "profile %s needs an issuer certificate", pr->name);
 	if (root && EVP_PKEY_eq(s->key, ca->pub) != 1)
 		return sg_errf(err, SG_EINPUT, "a root certifies its own key");
+	/* Matter allows ecdsa-with-SHA256 only: a P-256 CA key. */
+	if (pr->matter && sg_hsm_key_type(ca->key) != SG_KEY_ECDSA_P256)
+		return sg_errf(err, SG_FAIL, "rule matter.signature: profile %s needs a P-256 CA key "
+			       "(ecdsa-with-SHA256), '%s' is not", pr->name, sg_hsm_key_uri(ca->key));
 	/* Before the token does any work; the lint checks it again. */
 	return sg_pki_check_key(s->key, s->profile, err);
 }
@@ -73,7 +77,7 @@ static int issue(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
 	if ((rc = new_serial(ca, serial, hex, err)) ||
 	    (o->db && (rc = pki_db_check_serial(o->db, hex, err))) ||
 	    (rc = sg_pki_build(s, ca->cert, serial, &x, err)) ||
-	    (rc = sg_pki_lint(x, s->profile, ca->cert, err)) || (rc = sg_pki_sign_cert(ca, x, err)) ||
+	    (rc = sg_pki_lint(x, s->profile, ca->cert, err)) || (rc = pki_sign_cert(ca, x, false, err)) ||
 	    (rc = reparse_cert(x, ca->pub, out, err)))
 		goto out;
 	if (o->db && (rc = pki_db_insert(o->db, *out, pr->name, dev, o->reissue, s->now, err))) {
@@ -92,15 +96,20 @@ int sg_pki_issue(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
 	int rc = check_request(ca, s, err);
 	if (rc)
 		return rc;
-	if (o->db && (rc = pki_db_begin(o->db, err)))
+	if (o->db && (rc = o->batch ? pki_db_savepoint(o->db, err) : pki_db_begin(o->db, err)))
 		return rc;
 	rc = issue(ca, s, o, out, err);
-	if (o->db && rc == SG_OK && (rc = pki_db_commit(o->db, err))) {
+	if (o->db && rc == SG_OK &&
+	    (rc = o->batch ? pki_db_release(o->db, err) : pki_db_commit(o->db, err))) {
 		X509_free(*out);
 		*out = NULL;
 	}
-	if (o->db && rc)
-		pki_db_rollback(o->db);
+	if (o->db && rc) {
+		if (o->batch)
+			pki_db_rollback_savepoint(o->db);
+		else
+			pki_db_rollback(o->db);
+	}
 	return rc;
 }
 

@@ -29,17 +29,19 @@ enum sg_pki_profile {
 	SG_PROF_CODE_SIGNING_CA, /* issues code-signing certificates, pathlen 0 */
 	SG_PROF_IDEVID,          /* IEEE 802.1AR device identity */
 	SG_PROF_CODE_SIGNING,    /* release signing key */
-	SG_PROF_MATTER_PAA,      /* Matter: not yet supported */
-	SG_PROF_MATTER_PAI,
-	SG_PROF_MATTER_DAC,
+	SG_PROF_MATTER_PAA,      /* Matter product attestation authority (self-signed) */
+	SG_PROF_MATTER_PAI,      /* Matter product attestation intermediate */
+	SG_PROF_MATTER_DAC,      /* Matter device attestation certificate */
 };
 
 /* "root", "factory-ca", ..., "matter-dac"; SG_PROF_NONE if unknown. */
 const char *sg_pki_profile_name(enum sg_pki_profile p);
 enum sg_pki_profile sg_pki_profile_parse(const char *name);
-/* Whether this build can issue the profile (the Matter ones: not yet). */
+/* Whether this build can issue the profile. */
 bool sg_pki_profile_supported(enum sg_pki_profile p);
 bool sg_pki_profile_is_ca(enum sg_pki_profile p);
+/* root and matter-paa: the certificate signs itself. */
+bool sg_pki_profile_self_signed(enum sg_pki_profile p);
 
 /* "forever": notAfter 99991231235959Z (RFC 5280 4.1.2.5, no expiry). */
 #define SG_PKI_FOREVER (-1)
@@ -51,6 +53,9 @@ struct sg_pki_subject {
 	const char *dn;            /* "/CN=x/O=y" (openssl -subj form) or NULL */
 	const char *device_serial; /* idevid: subject serialNumber, SAN hwSerialNum */
 	const char *hw_type;       /* idevid: hardwareModuleName hwType, dotted OID */
+	const char *vid, *pid;     /* Matter: vendor and product id, 4 upper-case hex
+				    * digits ("FFF1"), or NULL where the profile
+				    * allows none (sg_pki_matter_id normalises) */
 	EVP_PKEY *key;             /* the public key to certify (not owned) */
 	long long validity_days;   /* > 0 days, SG_PKI_FOREVER, or 0: up to the
 				    * issuer's notAfter (required for a root) */
@@ -79,10 +84,21 @@ void sg_pki_db_close(struct sg_pki_db *db);
 struct sg_pki_issue_opts {
 	struct sg_pki_db *db; /* NULL: no record, no uniqueness beyond randomness */
 	bool reissue;         /* supersede the live certificate of this device */
+	bool batch;           /* the caller holds a transaction (sg_pki_db_begin):
+			       * issuance runs in a savepoint inside it, undone
+			       * alone when refused, committed with the rest */
 };
 
+/* A transaction spanning many issuances (batch): begin, issue with
+ * o.batch, then commit (or rollback, which undoes all of them). One
+ * commit per group of certificates instead of one per certificate. */
+int sg_pki_db_begin(struct sg_pki_db *db, struct sg_err *err);
+int sg_pki_db_commit(struct sg_pki_db *db, struct sg_err *err);
+void sg_pki_db_rollback(struct sg_pki_db *db);
+
 /* Builds, lints, signs in the token and verifies one certificate, and
- * records it in the database (one transaction, committed before return).
+ * records it in the database (one transaction, committed before return;
+ * with o->batch a savepoint in the caller's transaction).
  * A root signs itself (ca with no cert, s->key must be the CA key's public
  * half). The serial is 16 bytes from the token's random generator,
  * positive and unique in the database. SG_FAIL with the rule named when a
@@ -119,6 +135,11 @@ int sg_pki_pubkey(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **k
 /* A certificate, PEM or DER. */
 int sg_pki_cert(const uint8_t *buf, size_t len, const char *name, X509 **cert,
 		struct sg_err *err);
+
+/* A Matter vendor or product id given as 1 to 4 hex digits (optional 0x)
+ * into the form certificates carry: 4 upper-case hex digits in out[5].
+ * SG_EINPUT naming what when malformed. */
+int sg_pki_matter_id(const char *text, const char *what, char out[5], struct sg_err *err);
 
 /* Parses "/CN=x/O=y" ('\' escapes '/', '\' and ',') into a name. SG_EINPUT
  * when malformed or an attribute is unknown. */

@@ -29,9 +29,18 @@ struct pki_profile {
 	int eku_nid;          /* NID_undef: no extendedKeyUsage */
 	bool idevid;          /* subject serialNumber + hardwareModuleName SAN */
 	unsigned key_types;   /* KT() bits */
+	bool self_signed;     /* root, matter-paa */
+	bool pathlen_optional; /* pathlen may also be absent (matter-paa) */
+	bool matter;          /* Matter rules: P-256/SHA-256 issuer, vid/pid */
+	char vid, pid;        /* Matter ids: 'r' required, 'o' optional, 'f' forbidden */
 };
 
 const struct pki_profile *pki_profile(enum sg_pki_profile p);
+
+/* Matter subject attributes (Matter core spec 6.5.6.1), UTF8String of 4
+ * upper-case hex digits. */
+#define PKI_OID_MATTER_VID "1.3.6.1.4.1.37244.2.1"
+#define PKI_OID_MATTER_PID "1.3.6.1.4.1.37244.2.2"
 
 /* id-on-hardwareModuleName, RFC 4108 section 5. */
 #define PKI_OID_HW_MODULE_NAME "1.3.6.1.5.5.7.8.4"
@@ -46,12 +55,20 @@ bool pki_time(const ASN1_TIME *t, long long *out);
 /* The SKI of a certificate as lower-case hex ("" if absent). */
 void pki_ski_hex(X509 *x, char *buf, size_t n);
 
+/* sg_pki_sign_cert, optionally without verifying the result (issuance
+ * verifies the certificate once, from its final DER). */
+int pki_sign_cert(struct sg_pki_ca *ca, X509 *x, bool verify, struct sg_err *err);
+
 /* db.c: the steps sg_pki_issue and sg_pki_crl take inside one
  * transaction. begin/commit/rollback pair up; the checks return SG_FAIL
  * naming the rule. */
 int pki_db_begin(struct sg_pki_db *db, struct sg_err *err);
 int pki_db_commit(struct sg_pki_db *db, struct sg_err *err);
 void pki_db_rollback(struct sg_pki_db *db);
+/* A savepoint for one issuance inside a batch transaction. */
+int pki_db_savepoint(struct sg_pki_db *db, struct sg_err *err);
+int pki_db_release(struct sg_pki_db *db, struct sg_err *err);
+void pki_db_rollback_savepoint(struct sg_pki_db *db);
 int pki_db_check_serial(struct sg_pki_db *db, const char *serial_hex, struct sg_err *err);
 int pki_db_check_device(struct sg_pki_db *db, const char *profile, const char *device_serial,
 			struct sg_err *err);

@@ -7,11 +7,12 @@
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct pki_profile profiles[] = {
 	[SG_PROF_ROOT] = { "root", true, true, -1, KU_KEY_CERT_SIGN | KU_CRL_SIGN, NID_undef,
-			   false, KT_EC_RSA },
+			   false, KT_EC_RSA, .self_signed = true },
 	[SG_PROF_FACTORY_CA] = { "factory-ca", true, true, 0, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
 				 NID_undef, false, KT_EC_RSA },
 	/* The EKU limits what the CA's certificates are good for, by chain
@@ -23,12 +24,17 @@ static const struct pki_profile profiles[] = {
 			     KT_EC_RSA },
 	[SG_PROF_CODE_SIGNING] = { "code-signing", true, false, -1, KU_DIGITAL_SIGNATURE,
 				   NID_code_sign, false, KT_EC_RSA },
-	[SG_PROF_MATTER_PAA] = { "matter-paa", false, true, -1, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
-				 NID_undef, false, KT(SG_KEY_ECDSA_P256) },
-	[SG_PROF_MATTER_PAI] = { "matter-pai", false, true, 0, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
-				 NID_undef, false, KT(SG_KEY_ECDSA_P256) },
-	[SG_PROF_MATTER_DAC] = { "matter-dac", false, false, -1, KU_DIGITAL_SIGNATURE, NID_undef,
-				 false, KT(SG_KEY_ECDSA_P256) },
+	/* Matter core spec 6.2.2 and 6.5: the PAA writes pathlen 1 (as the
+	 * spec's test PAAs do) and may leave it out; a PAA may name a vendor. */
+	[SG_PROF_MATTER_PAA] = { "matter-paa", true, true, 1, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
+				 NID_undef, false, KT(SG_KEY_ECDSA_P256), .self_signed = true,
+				 .pathlen_optional = true, .matter = true, .vid = 'o', .pid = 'f' },
+	[SG_PROF_MATTER_PAI] = { "matter-pai", true, true, 0, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
+				 NID_undef, false, KT(SG_KEY_ECDSA_P256), .matter = true,
+				 .vid = 'r', .pid = 'o' },
+	[SG_PROF_MATTER_DAC] = { "matter-dac", true, false, -1, KU_DIGITAL_SIGNATURE, NID_undef,
+				 false, KT(SG_KEY_ECDSA_P256), .matter = true, .vid = 'r',
+				 .pid = 'r' },
 };
 #define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
 
@@ -63,6 +69,35 @@ bool sg_pki_profile_is_ca(enum sg_pki_profile p)
 {
 	const struct pki_profile *pr = pki_profile(p);
 	return pr && pr->ca;
+}
+
+bool sg_pki_profile_self_signed(enum sg_pki_profile p)
+{
+	const struct pki_profile *pr = pki_profile(p);
+	return pr && pr->self_signed;
+}
+
+static bool matter_id_ok(const unsigned char *s, int len)
+{
+	if (len != 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
+			return false;
+	return true;
+}
+
+int sg_pki_matter_id(const char *text, const char *what, char out[5], struct sg_err *err)
+{
+	const char *p = text;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	size_t n = strlen(p);
+	if (n < 1 || n > 4 || strspn(p, "0123456789abcdefABCDEF") != n)
+		return sg_errf(err, SG_EINPUT, "%s '%s': give 1 to 4 hex digits (e.g. FFF1)", what,
+			       text);
+	snprintf(out, 5, "%04lX", strtoul(p, NULL, 16));
+	return SG_OK;
 }
 
 enum sg_key_type pki_key_type(EVP_PKEY *key, char *desc, size_t n)
@@ -203,9 +238,10 @@ static int rule_basic_constraints(X509 *x, const struct pki_profile *pr, struct 
 		rc = RULE("basic-constraints", "cA must be %s", pr->ca ? "TRUE" : "FALSE");
 	else if (pr->pathlen < 0 && bc->pathlen)
 		rc = RULE("basic-constraints", "pathLenConstraint must be absent");
-	else if (pr->pathlen >= 0 &&
+	else if (pr->pathlen >= 0 && !(pr->pathlen_optional && !bc->pathlen) &&
 		 (!bc->pathlen || ASN1_INTEGER_get(bc->pathlen) != pr->pathlen))
-		rc = RULE("basic-constraints", "pathLenConstraint must be %d", pr->pathlen);
+		rc = RULE("basic-constraints", "pathLenConstraint must be %d%s", pr->pathlen,
+			  pr->pathlen_optional ? " or absent" : "");
 	BASIC_CONSTRAINTS_free(bc);
 	return rc;
 }
@@ -396,6 +432,81 @@ static int rule_issuer(X509 *x, X509 *issuer, const struct pki_profile *pr, stru
 	return rc;
 }
 
+/* ---- Matter (core spec 6.2.2, 6.5) */
+
+/* Matter certificates are P-256 signed with ecdsa-with-SHA256 only: the
+ * issuer's key (a PAA's own) must be P-256 and, once the certificate is
+ * signed, both AlgorithmIdentifiers must say ecdsa-with-SHA256. */
+static int rule_matter_signature(X509 *x, X509 *issuer, struct sg_err *err)
+{
+	char desc[80];
+	EVP_PKEY *ik = X509_get0_pubkey(issuer ? issuer : x);
+	if (!ik || pki_key_type(ik, desc, sizeof(desc)) != SG_KEY_ECDSA_P256)
+		return RULE("matter.signature", "the issuer's key must be P-256 (ecdsa-with-SHA256)");
+	const X509_ALGOR *inner = X509_get0_tbs_sigalg(x), *outer;
+	X509_get0_signature(NULL, &outer, x);
+	const ASN1_OBJECT *oi, *oo;
+	X509_ALGOR_get0(&oi, NULL, NULL, inner);
+	X509_ALGOR_get0(&oo, NULL, NULL, outer);
+	int ni = OBJ_obj2nid(oi), no = OBJ_obj2nid(oo);
+	bool unsigned_cert = ni == NID_undef && no == NID_undef;
+	if (!unsigned_cert && (ni != NID_ecdsa_with_SHA256 || no != NID_ecdsa_with_SHA256))
+		return RULE("matter.signature", "signature algorithm must be ecdsa-with-SHA256");
+	return SG_OK;
+}
+
+/* How many subject attributes of this OID, and the last one's value. */
+static int name_attr(X509 *x, const char *oid, const ASN1_STRING **v)
+{
+	X509_NAME *n = X509_get_subject_name(x);
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	int count = 0;
+	*v = NULL;
+	for (int i = -1; o && (i = X509_NAME_get_index_by_OBJ(n, o, i)) >= 0; count++)
+		*v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
+	ASN1_OBJECT_free(o);
+	return count;
+}
+
+/* The vendor ('v') or product ('p') id: present as the profile says, one
+ * UTF8String of 4 upper-case hex digits, and equal to the issuer's when
+ * the issuer carries one (a DAC's vid is its PAI's; a PAI's is its PAA's
+ * if the PAA names a vendor; a DAC's pid its PAI's if the PAI names one). */
+static int rule_matter_id(X509 *x, X509 *issuer, const struct pki_profile *pr, char which,
+			  struct sg_err *err)
+{
+	const char *oid = which == 'v' ? PKI_OID_MATTER_VID : PKI_OID_MATTER_PID;
+	const char *id = which == 'v' ? "matter.vid" : "matter.pid";
+	const char *what = which == 'v' ? "vendor id" : "product id";
+	char want = which == 'v' ? pr->vid : pr->pid;
+	const ASN1_STRING *v, *iv;
+	int n = name_attr(x, oid, &v);
+	if (n == 0 && want == 'r')
+		return sg_errf(err, SG_FAIL, "rule %s: %s (%s) missing from the subject", id, what, oid);
+	if (n > 0 && want == 'f')
+		return sg_errf(err, SG_FAIL, "rule %s: profile %s must not carry a %s", id, pr->name,
+			       what);
+	if (n == 0)
+		return SG_OK;
+	if (n > 1 || ASN1_STRING_type(v) != V_ASN1_UTF8STRING ||
+	    !matter_id_ok(ASN1_STRING_get0_data(v), ASN1_STRING_length(v)))
+		return sg_errf(err, SG_FAIL, "rule %s: the subject must hold one %s, a UTF8String "
+			       "of 4 upper-case hex digits", id, what);
+	if (issuer && name_attr(issuer, oid, &iv) > 0 && ASN1_STRING_cmp(v, iv) != 0)
+		return sg_errf(err, SG_FAIL, "rule %s: %s %.4s differs from the issuer's", id, what,
+			       (const char *)ASN1_STRING_get0_data(v));
+	return SG_OK;
+}
+
+static int rule_matter(X509 *x, X509 *issuer, const struct pki_profile *pr, struct sg_err *err)
+{
+	int rc;
+	if ((rc = rule_matter_signature(x, issuer, err)) ||
+	    (rc = rule_matter_id(x, issuer, pr, 'v', err)))
+		return rc;
+	return rule_matter_id(x, issuer, pr, 'p', err);
+}
+
 int sg_pki_lint(X509 *x, enum sg_pki_profile profile, X509 *issuer, struct sg_err *err)
 {
 	const struct pki_profile *pr = pki_profile(profile);
@@ -414,6 +525,8 @@ int sg_pki_lint(X509 *x, enum sg_pki_profile profile, X509 *issuer, struct sg_er
 	    (rc = rule_key_usage(x, pr, err)) || (rc = rule_eku(x, pr, err)) ||
 	    (rc = rule_key_ids(x, issuer, err)))
 		return rc;
+	if (pr->matter)
+		return rule_matter(x, issuer, pr, err);
 	return pr->idevid ? rule_idevid(x, err) : SG_OK;
 }
 

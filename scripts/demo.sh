@@ -89,6 +89,31 @@ say "An MCUboot image of the same firmware, for a bootloader that speaks MCUboot
 "$S" verify --trust "$demo/mcuboot-key.pub.pem" "$demo/app.mcuboot.bin"
 "$S" inspect "$demo/app.mcuboot.bin"
 
+say "A device PKI: root and factory CA keys in the token, a device identity from a CSR"
+P="pkcs11:token=release;pin-source=file:$demo/pin"
+for k in pki-root pki-factory; do
+  "$S" hsm keygen --type ecdsa-p256 --key "$P;object=$k" 2>/dev/null
+done
+rm -f "$demo/pki.db"
+"$S" pki init-root --key "$P;object=pki-root" --subject "/CN=Acme Device Root/O=Acme" \
+  --validity 3650 --db "$demo/pki.db" -o "$demo/root.pem"
+"$S" pki init-ca --key "$P;object=pki-factory" --ca-key "$P;object=pki-root" \
+  --ca-cert "$demo/root.pem" --profile factory-ca --subject "/CN=Acme Factory CA/O=Acme" \
+  --db "$demo/pki.db" -o "$demo/factory.pem"
+# The device makes its key and CSR (here openssl stands in for the device).
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$demo/device.key" \
+  -subj "/CN=whatever the device says" -out "$demo/device.csr" 2>/dev/null
+"$S" pki issue --ca-key "$P;object=pki-factory" --ca-cert "$demo/factory.pem" \
+  --csr "$demo/device.csr" --profile idevid --serial-number GW2-000123 \
+  --hw-type 1.3.6.1.4.1.99999.1.2 --subject "/CN=Acme Gateway/O=Acme" --db "$demo/pki.db" \
+  -o "$demo/device.pem"
+"$S" pki crl --ca-key "$P;object=pki-factory" --ca-cert "$demo/factory.pem" --db "$demo/pki.db" \
+  -o "$demo/factory.crl"
+"$S" pki list --db "$demo/pki.db"
+echo "openssl, independently:"
+openssl verify -x509_strict -crl_check -CAfile "$demo/root.pem" -untrusted "$demo/factory.pem" \
+  -CRLfile "$demo/factory.crl" "$demo/device.pem"
+
 cat <<MSG
 
 What just happened:
@@ -106,5 +131,9 @@ What just happened:
      valid, and verify --sbom checked that the SBOM is the one bound.
   6. The same firmware became an MCUboot image (header, TLVs, Ed25519 signature over the
      image digest) that MCUboot's bootutil accepts, signed by a key in the token.
+  7. A device PKI with its CA keys in the token: a root, a factory CA, an IEEE 802.1AR
+     device certificate (IDevID) for a key whose CSR openssl made, recorded in an SQLite
+     database with a CRL; openssl verify (strict, CRL checked) accepts the device
+     certificate. See docs/pki.md.
 The format is specified in docs/envelope.md.
 MSG

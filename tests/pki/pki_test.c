@@ -27,6 +27,7 @@ static EVP_PKEY *token_pub(struct sg_hsm_key *k)
 static int make_ca(struct pki_test *p, const char *object, enum sg_pki_profile prof,
 		   struct sg_pki_ca *parent, const char *dn, X509 **cert, struct sg_pki_ca **ca)
 {
+	bool pai = prof == SG_PROF_MATTER_PAI;
 	char uri[1024];
 	struct sg_err err = { 0 };
 	struct sg_hsm_key *k;
@@ -38,7 +39,8 @@ static int make_ca(struct pki_test *p, const char *object, enum sg_pki_profile p
 		goto fail;
 	EVP_PKEY *pub = token_pub(k);
 	struct sg_pki_subject s = { .profile = prof, .dn = dn, .key = pub,
-				    .validity_days = parent ? 0 : 3650, .now = p->now };
+				    .validity_days = parent ? 0 : 3650, .now = p->now,
+				    .vid = pai ? "FFF1" : NULL, .pid = pai ? "8000" : NULL };
 	struct sg_pki_issue_opts o = { 0 };
 	int rc = sg_pki_issue(parent ? parent : self, &s, &o, cert, &err);
 	EVP_PKEY_free(pub);
@@ -62,7 +64,10 @@ int pki_test_setup(struct pki_test *p)
 	    make_ca(p, "factory", SG_PROF_FACTORY_CA, p->root_ca, "/CN=Test Factory CA", &p->factory,
 		    &p->factory_ca) ||
 	    make_ca(p, "codesign", SG_PROF_CODE_SIGNING_CA, p->root_ca, "/CN=Test Code CA", &p->cs,
-		    &p->cs_ca)) {
+		    &p->cs_ca) ||
+	    make_ca(p, "paa", SG_PROF_MATTER_PAA, NULL, "/CN=Matter Test PAA", &p->paa, &p->paa_ca) ||
+	    make_ca(p, "pai", SG_PROF_MATTER_PAI, p->paa_ca, "/CN=Matter Test PAI", &p->pai,
+		    &p->pai_ca)) {
 		pki_test_teardown(p);
 		return -1;
 	}
@@ -74,6 +79,10 @@ void pki_test_teardown(struct pki_test *p)
 	sg_pki_ca_free(p->root_ca);
 	sg_pki_ca_free(p->factory_ca);
 	sg_pki_ca_free(p->cs_ca);
+	sg_pki_ca_free(p->paa_ca);
+	sg_pki_ca_free(p->pai_ca);
+	X509_free(p->paa);
+	X509_free(p->pai);
 	X509_free(p->root);
 	X509_free(p->factory);
 	X509_free(p->cs);

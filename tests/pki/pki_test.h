@@ -12,6 +12,8 @@ struct pki_test {
 	struct sg_hsm_ctx *h;
 	struct sg_pki_ca *root_ca, *factory_ca, *cs_ca; /* signing CAs */
 	X509 *root, *factory, *cs;                      /* their certificates */
+	struct sg_pki_ca *paa_ca, *pai_ca; /* Matter: PAA (no vid), PAI vid FFF1 pid 8000 */
+	X509 *paa, *pai;
 	time_t now;
 };
 

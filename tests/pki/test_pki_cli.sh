@@ -102,10 +102,8 @@ expect 0 "certificate" "$S" pki issue "${F[@]}" --csr "$T/p384.csr" --profile id
 [ "$("$S" pki list --db "$D/db" --json | jq '[.[] | select(.status == "superseded")] | length')" = 1 ] \
   && ok || bad "reissue did not supersede"
 # usage errors and unsupported things: exit 2
-expect 2 "not yet supported" "$S" pki issue "${F[@]}" --csr "$T/p256.csr" --profile matter-dac \
-  --vid FFF1 --pid 8000 -o "$T/x.pem"
-expect 2 "not yet supported" "$S" pki init-root --key "$U;object=root-ecdsa-p256" --subject /CN=x \
-  --validity 10 --profile matter-paa -o "$T/x.pem"
+expect 2 "--vid and --pid are for the Matter profiles" "$S" pki issue "${F[@]}" --csr "$T/p256.csr" \
+  --profile idevid --serial-number SN-V --hw-type "$HW" --vid FFF1 -o "$T/x.pem"
 expect 2 "--serial-number" "$S" pki issue "${F[@]}" --csr "$T/p256.csr" --profile idevid -o "$T/x.pem"
 expect 2 "is not the key of the CA certificate" "$S" pki issue --ca-key "$U;object=root-ecdsa-p256" \
   --ca-cert "$D/factory.pem" --csr "$T/p256.csr" --profile idevid --serial-number SN-W \
@@ -118,6 +116,85 @@ expect 2 "unknown attribute" "$S" pki init-root --key "$U;object=root-ecdsa-p256
 expect 2 "Ed25519 CA keys are not supported" "$S" pki init-root --key "$U;object=ed" --subject /CN=x \
   --validity 10 -o "$T/x.pem"
 no_output "$T/x.pem"
+
+# ---- Matter: PAA -> PAI -> DAC, checked by openssl -x509_strict
+M="$T/matter"
+mkdir -p "$M"
+for k in paa pai; do "$S" hsm keygen --type ecdsa-p256 --key "$U;object=$k" 2>/dev/null; done
+"$S" hsm keygen --type ecdsa-p384 --key "$U;object=paa384" 2>/dev/null
+expect 0 "root" "$S" pki init-root --profile matter-paa --key "$U;object=paa" \
+  --subject "/CN=Acme Matter PAA" --validity 7300 --db "$M/db" -o "$M/paa.pem"
+expect 0 "CA" "$S" pki init-ca --profile matter-pai --vid fff1 --key "$U;object=pai" \
+  --issuer-key "$U;object=paa" --issuer-cert "$M/paa.pem" --subject "/CN=Acme Matter PAI" \
+  --validity 3650 --db "$M/db" -o "$M/pai.pem"
+MF=(--ca-key "$U;object=pai" --ca-cert "$M/pai.pem" --db "$M/db")
+expect 0 "certificate" "$S" pki issue "${MF[@]}" --profile matter-dac --vid 0xFFF1 --pid 8000 \
+  --csr "$T/p256.csr" --subject "/CN=Acme Bulb DAC 0001" --validity 365 -o "$M/dac.pem"
+openssl verify -x509_strict -CAfile "$M/paa.pem" -untrusted "$M/pai.pem" "$M/dac.pem" >"$T/v.txt" 2>&1 \
+  && ok || bad "openssl rejects the Matter chain: $(cat "$T/v.txt")"
+expect 0 "" "$S" pki verify --root "$M/paa.pem" --untrusted "$M/pai.pem" --profile matter-dac "$M/dac.pem"
+expect 0 "" "$S" pki verify --root "$M/paa.pem" --profile matter-pai "$M/pai.pem"
+expect 0 "" "$S" pki verify --root "$M/paa.pem" --profile matter-paa "$M/paa.pem"
+# the ids in the subject, as UTF8String attributes with the Matter OIDs
+openssl x509 -in "$M/dac.pem" -outform der | openssl asn1parse -inform der >"$T/dac.txt"
+grep -A1 ':1.3.6.1.4.1.37244.2.1$' "$T/dac.txt" | grep -q 'UTF8STRING *:FFF1' && ok || bad "DAC vid"
+grep -A1 ':1.3.6.1.4.1.37244.2.2$' "$T/dac.txt" | grep -q 'UTF8STRING *:8000' && ok || bad "DAC pid"
+openssl x509 -in "$M/paa.pem" -noout -text | grep -q 'CA:TRUE, pathlen:1' && ok || bad "PAA pathlen"
+openssl x509 -in "$M/dac.pem" -noout -text | grep -q 'ecdsa-with-SHA256' && ok || bad "DAC signature"
+# refusals
+expect 1 "rule matter.vid" "$S" pki issue "${MF[@]}" --profile matter-dac --vid FFF2 --pid 8000 \
+  --csr "$T/p256.csr" -o "$T/x.pem"
+no_output "$T/x.pem"
+expect 1 "rule key.type" "$S" pki issue "${MF[@]}" --profile matter-dac --vid FFF1 --pid 8000 \
+  --csr "$T/p384.csr" -o "$T/x.pem"
+expect 1 "rule validity.nested" "$S" pki issue "${MF[@]}" --profile matter-dac --vid FFF1 --pid 8000 \
+  --csr "$T/p256.csr" --validity 4000 -o "$T/x.pem"
+expect 1 "rule matter.signature" "$S" pki init-root --profile matter-paa --key "$U;object=paa384" \
+  --subject /CN=x --validity 10 -o "$T/x.pem"
+no_output "$T/x.pem"
+expect 2 "needs --pid" "$S" pki issue "${MF[@]}" --profile matter-dac --vid FFF1 --csr "$T/p256.csr" \
+  -o "$T/x.pem"
+expect 2 "needs --vid" "$S" pki init-ca --profile matter-pai --key "$U;object=pai" \
+  --issuer-key "$U;object=paa" --issuer-cert "$M/paa.pem" --subject /CN=x -o "$T/x.pem"
+expect 2 "takes no --pid" "$S" pki init-root --profile matter-paa --pid 8000 --key "$U;object=paa" \
+  --subject /CN=x --validity 10 -o "$T/x.pem"
+expect 2 "1 to 4 hex digits" "$S" pki issue "${MF[@]}" --profile matter-dac --vid FFF1G --pid 8000 \
+  --csr "$T/p256.csr" -o "$T/x.pem"
+expect 1 "profile matter-dac: rule" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" \
+  --profile matter-dac "$D/dev-p256.pem"
+no_output "$T/x.pem"
+
+# ---- batch: --csr-dir/--out-dir in one process; a refused CSR is skipped
+B="$T/batch"
+mkdir -p "$B/in" "$B/out"
+cp "$T/p256.csr" "$B/in/BATCH-1.csr"
+cp "$T/rsa3072.csr" "$B/in/BATCH-2.csr"
+cp "$T/p521.csr" "$B/in/BATCH-3.csr"
+cp "$T/p384.csr" "$B/in/BATCH-4.csr"
+"$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --subject /CN=Batch --csr-dir "$B/in" \
+  --out-dir "$B/out" 2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 1 ] && ok || bad "batch with a refused CSR: exit $rc"
+grep -q 'BATCH-3.csr: rule key.type' "$T/batch.err" && grep -q 'issued 3 of 4' "$T/batch.err" && ok \
+  || bad "batch messages: $(cat "$T/batch.err")"
+[ "$(ls -A "$B/out" | tr '\n' ' ')" = "BATCH-1.pem BATCH-2.pem BATCH-4.pem " ] && ok \
+  || bad "batch outputs: $(ls -A "$B/out")"
+openssl verify -x509_strict -CAfile "$D/root.pem" -untrusted "$D/factory.pem" "$B/out/BATCH-4.pem" \
+  >/dev/null 2>&1 && ok || bad "openssl rejects a batch certificate"
+openssl x509 -in "$B/out/BATCH-2.pem" -noout -subject | grep -q 'serialNumber = BATCH-2' && ok \
+  || bad "batch device serial"
+[ "$("$S" pki list --db "$D/db" | grep -c 'serialNumber=BATCH-')" = 3 ] && ok || bad "batch records"
+# again: every device already has a live certificate, nothing is written
+rm -f "$B/in/BATCH-3.csr"
+mkdir "$B/again"
+"$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/again" \
+  2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 1 ] && [ "$(grep -c 'rule db.one-live-per-device' "$T/batch.err")" = 3 ] && ok \
+  || bad "batch again: exit $rc: $(cat "$T/batch.err")"
+[ -z "$(ls -A "$B/again")" ] && ok || bad "batch again left files: $(ls -A "$B/again")"
+expect 3 "not a directory" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
+  --csr-dir "$B/in" --out-dir "$T/nowhere"
+expect 2 "both --csr-dir and --out-dir" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
+  --csr-dir "$B/in"
 
 # ---- revocation and CRLs, checked by openssl
 victim=$(serial_of "$D/dev-p384.pem")
@@ -157,7 +234,7 @@ done
 
 # ---- the database, listed
 "$S" pki list --db "$D/db" --json >"$T/list.json"
-[ "$(jq length "$T/list.json")" = 8 ] && ok || bad "list has $(jq length "$T/list.json") entries"
+[ "$(jq length "$T/list.json")" = 11 ] && ok || bad "list has $(jq length "$T/list.json") entries"
 [ "$(jq -r ".[] | select(.serial == \"${victim,,}\") | .status" "$T/list.json")" = revoked ] && ok \
   || bad "list does not show the revocation"
 jq -j '.[0].der' "$T/list.json" | perl -pe 's/([0-9a-f]{2})/chr hex $1/ge' | openssl x509 -inform der -noout 2>/dev/null && ok \

@@ -42,13 +42,15 @@ static struct count counts(struct sg_pki_db *db)
 	return c;
 }
 
+static bool in_batch; /* issue inside the caller's transaction */
+
 static int issue(struct sg_pki_db *db, const char *sn, bool reissue, X509 **out,
 		 struct sg_err *err)
 {
 	EVP_PKEY *key = pki_test_key("P-256");
 	struct sg_pki_subject s = { .profile = SG_PROF_IDEVID, .key = key, .now = P.now + 10,
 				    .device_serial = sn, .hw_type = "1.3.6.1.4.1.99999.1" };
-	struct sg_pki_issue_opts o = { db, reissue };
+	struct sg_pki_issue_opts o = { .db = db, .reissue = reissue, .batch = in_batch };
 	X509 *x = NULL;
 	int rc = sg_pki_issue(P.factory_ca, &s, &o, &x, err);
 	EVP_PKEY_free(key);
@@ -74,6 +76,31 @@ static void test_device_uniqueness(void **state)
 	c = counts(db);
 	assert_int_equal(c.live, 2);
 	assert_int_equal(c.superseded, 1);
+}
+
+/* Batch: many issuances in one transaction; a refused one is undone
+ * alone, a rollback undoes them all, a commit keeps them all. */
+static void test_batch(void **state)
+{
+	struct sg_pki_db *db = *state;
+	struct sg_err err = { 0 };
+	struct count before = counts(db);
+	in_batch = true;
+	assert_int_equal(sg_pki_db_begin(db, &err), SG_OK);
+	assert_int_equal(issue(db, "B-1", false, NULL, &err), SG_OK);
+	assert_int_equal(issue(db, "B-1", false, NULL, &err), SG_FAIL);
+	assert_non_null(strstr(err.msg, "rule db.one-live-per-device:"));
+	assert_int_equal(issue(db, "B-2", false, NULL, &err), SG_OK);
+	sg_pki_db_rollback(db);
+	assert_int_equal(counts(db).live, before.live);
+	assert_int_equal(sg_pki_db_begin(db, &err), SG_OK);
+	assert_int_equal(issue(db, "B-1", false, NULL, &err), SG_OK);
+	assert_int_equal(issue(db, "B-1", false, NULL, &err), SG_FAIL);
+	assert_int_equal(issue(db, "B-2", false, NULL, &err), SG_OK);
+	assert_int_equal(sg_pki_db_commit(db, &err), SG_OK);
+	in_batch = false;
+	assert_int_equal(counts(db).live, before.live + 2);
+	assert_int_equal(issue(db, "B-2", false, NULL, &err), SG_FAIL);
 }
 
 static void test_revoke_frees_device(void **state)
@@ -174,6 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_uniqueness),
 		cmocka_unit_test(test_revoke_frees_device),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_serial_unique),
 		cmocka_unit_test(test_not_ours),
 	};

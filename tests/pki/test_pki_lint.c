@@ -25,7 +25,14 @@ struct row {
 
 static X509 *issuer_for(enum sg_pki_profile p)
 {
-	return p == SG_PROF_IDEVID ? P.factory : p == SG_PROF_CODE_SIGNING ? P.cs : P.root;
+	switch (p) {
+	case SG_PROF_IDEVID: return P.factory;
+	case SG_PROF_CODE_SIGNING: return P.cs;
+	case SG_PROF_MATTER_DAC: return P.pai;
+	case SG_PROF_MATTER_PAI: return P.paa;
+	case SG_PROF_MATTER_PAA: return NULL; /* self-signed */
+	default: return P.root;
+	}
 }
 
 static void replace_ext(X509 *x, int nid, void *value, int crit)
@@ -277,6 +284,96 @@ static void m_sn_missing(X509 *x, X509 **issuer)
 	set_serial_number(x, NULL);
 }
 
+/* ---- Matter */
+
+#define VID_OID "1.3.6.1.4.1.37244.2.1"
+#define PID_OID "1.3.6.1.4.1.37244.2.2"
+
+/* Replaces every subject attribute oid with value (none if NULL); a
+ * self-issued certificate stays self-issued. */
+static void set_attr(X509 *x, const char *oid, const char *value, int type)
+{
+	bool self = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+	X509_NAME *n = X509_NAME_dup(X509_get_subject_name(x));
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	int i;
+	while ((i = X509_NAME_get_index_by_OBJ(n, o, -1)) >= 0)
+		X509_NAME_ENTRY_free(X509_NAME_delete_entry(n, i));
+	if (value)
+		assert_true(X509_NAME_add_entry_by_OBJ(n, o, type, (const unsigned char *)value, -1,
+						       -1, 0));
+	X509_set_subject_name(x, n);
+	if (self)
+		X509_set_issuer_name(x, n);
+	ASN1_OBJECT_free(o);
+	X509_NAME_free(n);
+}
+static void sign_with(X509 *x, const EVP_MD *md)
+{
+	EVP_PKEY *k = pki_test_key("P-256");
+	assert_true(X509_sign(x, k, md) > 0);
+	EVP_PKEY_free(k);
+}
+static void m_sig_sha256(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	sign_with(x, EVP_sha256());
+}
+static void m_sig_sha384(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	sign_with(x, EVP_sha384());
+}
+static void m_vid_missing(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	set_attr(x, VID_OID, NULL, 0);
+}
+static void m_vid_differs(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	set_attr(x, VID_OID, "FFF2", V_ASN1_UTF8STRING);
+}
+static void m_vid_lower(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	set_attr(x, VID_OID, "fff1", V_ASN1_UTF8STRING);
+}
+static void m_vid_printable(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	set_attr(x, VID_OID, "FFF1", V_ASN1_PRINTABLESTRING);
+}
+static void m_vid_twice(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	X509_NAME *n = X509_get_subject_name(x);
+	ASN1_OBJECT *o = OBJ_txt2obj(VID_OID, 1);
+	assert_true(X509_NAME_add_entry_by_OBJ(n, o, V_ASN1_UTF8STRING,
+					       (const unsigned char *)"FFF1", -1, -1, 0));
+	ASN1_OBJECT_free(o);
+}
+static void m_pid_missing(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	set_attr(x, PID_OID, NULL, 0);
+}
+static void m_pid_differs(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	set_attr(x, PID_OID, "8001", V_ASN1_UTF8STRING);
+}
+static void m_pid_short(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	set_attr(x, PID_OID, "800", V_ASN1_UTF8STRING);
+}
+static void m_pid_present(X509 *x, X509 **issuer)
+{
+	(void)issuer;
+	set_attr(x, PID_OID, "8000", V_ASN1_UTF8STRING);
+}
+
 #define OK(prof, key) { prof, key, m_none, NULL }
 static const struct row rows[] = {
 	OK(SG_PROF_IDEVID, "P-256"),
@@ -318,6 +415,43 @@ static const struct row rows[] = {
 	{ SG_PROF_IDEVID, "P-256", m_san_dns_only, "rule idevid.hardware-module-name:" },
 	{ SG_PROF_IDEVID, "P-256", m_sn_differs, "rule idevid.serial-number:" },
 	{ SG_PROF_IDEVID, "P-256", m_sn_missing, "rule idevid.serial-number:" },
+	/* Matter: PAA -> PAI (vid FFF1, pid 8000) -> DAC */
+	OK(SG_PROF_MATTER_PAA, "P-256"),
+	OK(SG_PROF_MATTER_PAI, "P-256"),
+	OK(SG_PROF_MATTER_DAC, "P-256"),
+	{ SG_PROF_MATTER_DAC, "P-256", m_sig_sha256, NULL },
+	{ SG_PROF_MATTER_PAA, "P-256", m_bc_no_pathlen, NULL }, /* pathlen absent or 1 */
+	{ SG_PROF_MATTER_DAC, "P-384", m_none, "rule key.type:" },
+	{ SG_PROF_MATTER_PAI, "RSA3072", m_none, "rule key.type:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_sig_sha384, "rule matter.signature:" },
+	{ SG_PROF_MATTER_PAI, "P-256", m_sig_sha384, "rule matter.signature:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_bc_not_critical, "rule basic-constraints:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_bc_ca_true, "rule basic-constraints:" },
+	{ SG_PROF_MATTER_PAI, "P-256", m_bc_no_pathlen, "rule basic-constraints:" },
+	{ SG_PROF_MATTER_PAI, "P-256", m_bc_not_critical, "rule basic-constraints:" },
+	{ SG_PROF_MATTER_PAA, "P-256", m_bc_pathlen, "rule basic-constraints:" },
+	{ SG_PROF_MATTER_PAA, "P-256", m_bc_not_critical, "rule basic-constraints:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_ku_extra, "rule key-usage:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_ku_not_critical, "rule key-usage:" },
+	{ SG_PROF_MATTER_PAI, "P-256", m_ku_ca_signs, "rule key-usage:" },
+	{ SG_PROF_MATTER_PAA, "P-256", m_ku_missing, "rule key-usage:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_vid_missing, "rule matter.vid:" },
+	{ SG_PROF_MATTER_PAI, "P-256", m_vid_missing, "rule matter.vid:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_vid_differs, "rule matter.vid:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_vid_lower, "rule matter.vid:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_vid_printable, "rule matter.vid:" },
+	{ SG_PROF_MATTER_PAI, "P-256", m_vid_twice, "rule matter.vid:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_pid_missing, "rule matter.pid:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_pid_differs, "rule matter.pid:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_pid_short, "rule matter.pid:" },
+	{ SG_PROF_MATTER_PAA, "P-256", m_pid_present, "rule matter.pid:" },
+	{ SG_PROF_MATTER_PAI, "P-256", m_pid_present, NULL }, /* optional in a PAI */
+	{ SG_PROF_MATTER_DAC, "P-256", m_ski_missing, "rule ski:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_aki_missing, "rule aki:" },
+	{ SG_PROF_MATTER_PAA, "P-256", m_aki_missing, "rule aki:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_validity_before_issuer, "rule validity.nested:" },
+	{ SG_PROF_MATTER_PAI, "P-256", m_validity_before_issuer, "rule validity.nested:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_extra_extension, "rule extensions:" },
 };
 
 static const uint8_t serial[16] = { 0x41, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
@@ -325,10 +459,13 @@ static const uint8_t serial[16] = { 0x41, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
 /* A certificate the profile accepts, from issuer_for(profile). */
 static X509 *good_cert(enum sg_pki_profile prof, EVP_PKEY *key)
 {
+	bool dac = prof == SG_PROF_MATTER_DAC, pai = prof == SG_PROF_MATTER_PAI;
 	struct sg_pki_subject s = {
 		.profile = prof, .key = key, .now = P.now + 60,
 		.dn = prof == SG_PROF_IDEVID ? "/CN=Gateway/O=signet" : "/CN=Subject",
 		.device_serial = "SN-0001", .hw_type = "1.3.6.1.4.1.99999.1",
+		.vid = dac || pai ? "FFF1" : NULL, .pid = dac ? "8000" : NULL,
+		.validity_days = sg_pki_profile_self_signed(prof) ? 3650 : 0,
 	};
 	X509 *x = NULL;
 	struct sg_err err = { 0 };
@@ -395,9 +532,39 @@ static void test_issue_refuses(void **state)
 	assert_int_equal(X509_verify(x, X509_get0_pubkey(P.factory)), 1);
 	assert_int_equal(sg_pki_lint(x, SG_PROF_IDEVID, P.factory, &err), SG_OK);
 	X509_free(x);
-	s.profile = SG_PROF_MATTER_DAC;
-	assert_int_equal(sg_pki_issue(P.factory_ca, &s, &o, &x, &err), SG_EINPUT);
-	assert_non_null(strstr(err.msg, "not yet supported"));
+	EVP_PKEY_free(key);
+}
+
+/* Matter issuance through the token: a DAC below the PAI passes its own
+ * profile and openssl's signature check; a DAC whose vid is not the PAI's
+ * is refused naming the rule, before the token signs; ids are normalised. */
+static void test_matter_issue(void **state)
+{
+	(void)state;
+	EVP_PKEY *key = pki_test_key("P-256");
+	struct sg_pki_subject s = { .profile = SG_PROF_MATTER_DAC, .key = key, .now = P.now + 60,
+				    .dn = "/CN=Matter DAC", .vid = "FFF1", .pid = "8000" };
+	struct sg_pki_issue_opts o = { 0 };
+	struct sg_err err = { 0 };
+	X509 *x = NULL;
+	assert_int_equal(sg_pki_issue(P.pai_ca, &s, &o, &x, &err), SG_OK);
+	assert_int_equal(X509_verify(x, X509_get0_pubkey(P.pai)), 1);
+	assert_int_equal(X509_get_signature_nid(x), NID_ecdsa_with_SHA256);
+	assert_int_equal(sg_pki_lint(x, SG_PROF_MATTER_DAC, P.pai, &err), SG_OK);
+	X509_free(x);
+	x = NULL;
+	s.vid = "FFF2";
+	assert_int_equal(sg_pki_issue(P.pai_ca, &s, &o, &x, &err), SG_FAIL);
+	assert_null(x);
+	assert_non_null(strstr(err.msg, "rule matter.vid:"));
+	s.vid = "fff1x";
+	assert_int_equal(sg_pki_issue(P.pai_ca, &s, &o, &x, &err), SG_EINPUT);
+	char id[5];
+	assert_int_equal(sg_pki_matter_id("0xfff1", "vid", id, &err), SG_OK);
+	assert_string_equal(id, "FFF1");
+	assert_int_equal(sg_pki_matter_id("1", "vid", id, &err), SG_OK);
+	assert_string_equal(id, "0001");
+	assert_int_equal(sg_pki_matter_id("12345", "vid", id, &err), SG_EINPUT);
 	EVP_PKEY_free(key);
 }
 
@@ -462,7 +629,7 @@ static int teardown(void **state)
 int main(void)
 {
 	enum { NROWS = sizeof(rows) / sizeof(rows[0]) };
-	struct CMUnitTest tests[NROWS + 4];
+	struct CMUnitTest tests[NROWS + 5];
 	static char names[NROWS][96];
 	for (size_t i = 0; i < NROWS; i++) {
 		snprintf(names[i], sizeof(names[i]), "%s %s %s", sg_pki_profile_name(rows[i].profile),
@@ -473,5 +640,6 @@ int main(void)
 	tests[NROWS + 1] = (struct CMUnitTest)cmocka_unit_test(test_issue_refuses);
 	tests[NROWS + 2] = (struct CMUnitTest)cmocka_unit_test(test_csr_signature);
 	tests[NROWS + 3] = (struct CMUnitTest)cmocka_unit_test(test_parse_dn);
-	return _cmocka_run_group_tests("pki_lint", tests, NROWS + 4, setup, teardown);
+	tests[NROWS + 4] = (struct CMUnitTest)cmocka_unit_test(test_matter_issue);
+	return _cmocka_run_group_tests("pki_lint", tests, NROWS + 5, setup, teardown);
 }
