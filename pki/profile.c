@@ -14,16 +14,16 @@ static const struct pki_profile profiles[] = {
 	[SG_PROF_ROOT] = { "root", true, true, -1, KU_KEY_CERT_SIGN | KU_CRL_SIGN, NID_undef,
 			   false, KT_EC_RSA, .self_signed = true },
 	[SG_PROF_FACTORY_CA] = { "factory-ca", true, true, 0, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
-				 NID_undef, false, KT_EC_RSA },
+				 NID_undef, false, KT_EC_RSA, .self_signed = false },
 	/* The EKU limits what the CA's certificates are good for, by chain
 	 * policy in verifiers that honour it (OpenSSL with -purpose). */
 	[SG_PROF_CODE_SIGNING_CA] = { "code-signing-ca", true, true, 0,
 				      KU_KEY_CERT_SIGN | KU_CRL_SIGN, NID_code_sign, false,
-				      KT_EC_RSA },
+				      KT_EC_RSA, .self_signed = false },
 	[SG_PROF_IDEVID] = { "idevid", true, false, -1, KU_DIGITAL_SIGNATURE, NID_undef, true,
-			     KT_EC_RSA },
+			     KT_EC_RSA, .self_signed = false },
 	[SG_PROF_CODE_SIGNING] = { "code-signing", true, false, -1, KU_DIGITAL_SIGNATURE,
-				   NID_code_sign, false, KT_EC_RSA },
+				   NID_code_sign, false, KT_EC_RSA, .self_signed = false },
 	/* Matter core spec 6.2.2 and 6.5: the PAA writes pathlen 1 (as the
 	 * spec's test PAAs do) and may leave it out; a PAA may name a vendor. */
 	[SG_PROF_MATTER_PAA] = { "matter-paa", true, true, 1, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
