@@ -4,9 +4,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+
+#include "chain.h"
 #include "cli.h"
 #include "envelope.h"
 #include "fileio.h"
+#include "pki.h"
 #include "verify.h"
 
 static const char usage_text[] =
@@ -14,7 +20,8 @@ static const char usage_text[] =
 	"\n"
 	"Shows every field of a signet envelope or an MCUboot image (by magic): sizes, version, security counter,\n"
 	"hardware id, load address, payload digest, build time, SBOM binding and each\n"
-	"signature's algorithm and key id. Checks the structure, not the signatures\n"
+	"signature's algorithm and key id, and the certificate chain (signet sign --cert:\n"
+	"subject, issuer, serial and validity of each certificate). Checks the structure, not the signatures\n"
 	"(use 'signet verify' for that). Exit 2 if FILE is not a well-formed envelope.\n"
 	"\n"
 	"For a signing request (signet sign --prepare), shows what is to be signed, by\n"
@@ -121,6 +128,94 @@ void cli_envelope_text(const struct sgv_envelope *e)
 		printf("unknown fields:   %u non-critical (ignored)\n", e->unknown_noncritical);
 }
 
+/* ---- the CERT_CHAIN field (shown, not checked: signet verify does that) */
+
+static void name_str(X509_NAME *n, char *out, size_t len)
+{
+	out[0] = 0;
+	BIO *b = BIO_new(BIO_s_mem());
+	if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
+		int r = BIO_read(b, out, (int)len - 1);
+		out[r > 0 ? r : 0] = 0;
+	}
+	BIO_free(b);
+}
+
+static uint64_t cert_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+	if (!ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return (uint64_t)timegm(&tm);
+}
+
+struct cert_fields {
+	char subject[512], issuer[512], serial[64], from[32], to[32];
+	uint64_t not_before, not_after;
+};
+
+static void cert_fields(X509 *x, struct cert_fields *f)
+{
+	name_str(X509_get_subject_name(x), f->subject, sizeof(f->subject));
+	name_str(X509_get_issuer_name(x), f->issuer, sizeof(f->issuer));
+	sg_pki_serial_hex(X509_get0_serialNumber(x), f->serial, sizeof(f->serial));
+	f->not_before = cert_time(X509_get0_notBefore(x));
+	f->not_after = cert_time(X509_get0_notAfter(x));
+	time_str(f->not_before, f->from, sizeof(f->from));
+	time_str(f->not_after, f->to, sizeof(f->to));
+}
+
+static void chain_text(STACK_OF(X509) *chain)
+{
+	char hex[2 * SGE_KEY_ID_SIZE + 1];
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	if (!chain)
+		return;
+	printf("certificate chain: %d certificate%s", sk_X509_num(chain),
+	       sk_X509_num(chain) == 1 ? "" : "s");
+	if (!sg_chain_key_id(sk_X509_value(chain, 0), key_id))
+		printf(", leaf key id %s", sg_hex(key_id, SGE_KEY_ID_SIZE, hex));
+	putchar('\n');
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		static struct cert_fields f;
+		cert_fields(sk_X509_value(chain, i), &f);
+		printf("  [%d] subject %s\n      issuer  %s\n      serial  %s\n"
+		       "      valid   %s to %s\n",
+		       i + 1, f.subject, f.issuer, f.serial, f.from, f.to);
+	}
+}
+
+static void chain_json(STACK_OF(X509) *chain)
+{
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	fputs(",\"certificate_chain\":", stdout);
+	if (!chain) {
+		fputs("null", stdout);
+		return;
+	}
+	fputs("{\"leaf_key_id\":", stdout);
+	if (!sg_chain_key_id(sk_X509_value(chain, 0), key_id))
+		json_hex(stdout, key_id, SGE_KEY_ID_SIZE);
+	else
+		fputs("null", stdout);
+	fputs(",\"certificates\":[", stdout);
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		static struct cert_fields f;
+		cert_fields(sk_X509_value(chain, i), &f);
+		fputs(i ? ",{\"subject\":" : "{\"subject\":", stdout);
+		json_str(stdout, f.subject);
+		fputs(",\"issuer\":", stdout);
+		json_str(stdout, f.issuer);
+		fputs(",\"serial\":", stdout);
+		json_str(stdout, f.serial);
+		fprintf(stdout,
+			",\"not_before\":%" PRIu64 ",\"not_before_utc\":\"%s\",\"not_after\":%" PRIu64
+			",\"not_after_utc\":\"%s\"}",
+			f.not_before, f.from, f.not_after, f.to);
+	}
+	fputs("]}", stdout);
+}
+
 static void print_text(const char *path, const struct sgv_envelope *e)
 {
 	char hex[2 * SGE_KEY_ID_SIZE + 1];
@@ -167,10 +262,13 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", "--tbs-out applies to signing requests");
 	static struct sgv_envelope e;
 	struct sg_err err = { 0 };
-	if (sg_envelope_load(path, &e, &err))
+	STACK_OF(X509) *chain = NULL;
+	if (sg_envelope_load(path, &e, &err) || sg_envelope_chain(path, &e, &chain, &err))
 		return cli_report(&err);
 	if (!json) {
 		print_text(path, &e);
+		chain_text(chain);
+		sk_X509_pop_free(chain, X509_free);
 		return SG_OK;
 	}
 	fputs("{\"file\":", stdout);
@@ -184,6 +282,9 @@ int cmd_inspect(int argc, char **argv)
 		cli_signature_json(stdout, &e.sigs[i], i + 1);
 		fputc('}', stdout);
 	}
-	fputs("]}\n", stdout);
+	fputc(']', stdout);
+	chain_json(chain);
+	fputs("}\n", stdout);
+	sk_X509_pop_free(chain, X509_free);
 	return SG_OK;
 }

@@ -10,8 +10,8 @@ static const char usage_text[] =
 	"usage: signet sign --key URI [--key URI ...] --version X.Y.Z[+N]\n"
 	"                   [--security-counter N] [--hw-id ID] [--load-addr ADDR]\n"
 	"                   [--input-format auto|bin|ihex|srec|elf] [--pad-byte B]\n"
-	"                   [--digest sha256|sha384] [--sbom BOM.json] [--module PATH]\n"
-	"                   IN OUT\n"
+	"                   [--digest sha256|sha384] [--sbom BOM.json] [--cert CHAIN.pem]\n"
+	"                   [--module PATH] IN OUT\n"
 	"       signet sign --format mcuboot --key URI --version X.Y.Z[+N] --header-size N\n"
 	"                   [--pad-header] [--slot-size N] [--align 1|2|4|8|16|32] [--pad]\n"
 	"                   [--confirm] [--security-counter N] [--load-addr ADDR]\n"
@@ -36,6 +36,10 @@ static const char usage_text[] =
 	"  --digest ALG         payload digest (default sha384 with a P-384 key, else sha256)\n"
 	"  --sbom BOM.json      bind this SBOM (CycloneDX JSON 1.4-1.6 or SPDX 2.3 JSON):\n"
 	"                       its kind and SHA-256 go into the signed metadata\n"
+	"  --cert CHAIN.pem     certificate chain (PEM, leaf first, then intermediates;\n"
+	"                       no root needed) carried in the envelope; the leaf must\n"
+	"                       certify one of the --key keys ('signet verify\n"
+	"                       --trust-root' checks it)\n"
 	"  --module PATH        PKCS#11 module (else module-path= in the URI, or\n"
 	"                       $SIGNET_PKCS11_MODULE)\n"
 	"\n"
@@ -58,6 +62,7 @@ static const char usage_text[] =
 	"Build time: $SOURCE_DATE_EPOCH when set, else now.\n";
 
 enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE, O_SBOM,
+       O_CERT,
        O_PREPARE, O_COMPLETE, O_PUBKEY, O_SIGNATURE, O_SIGFORMAT, O_FORMAT_IMG,
        O_HDRSIZE, O_PADHDR, O_SLOT, O_ALIGN, O_PADSLOT, O_CONFIRM };
 
@@ -72,6 +77,7 @@ static const struct option options[] = {
 	{ "digest", required_argument, NULL, O_DIGEST },
 	{ "module", required_argument, NULL, O_MODULE },
 	{ "sbom", required_argument, NULL, O_SBOM },
+	{ "cert", required_argument, NULL, O_CERT },
 	{ "format", required_argument, NULL, O_FORMAT_IMG },
 	{ "header-size", required_argument, NULL, O_HDRSIZE },
 	{ "pad-header", no_argument, NULL, O_PADHDR },
@@ -174,8 +180,9 @@ static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
 {
 	if (!prepare && o->nkeys != 1)
 		return cli_usage_error("sign", "an MCUboot image takes exactly one --key");
-	if (o->hw_id || o->sbom_path || o->digest_alg)
-		return cli_usage_error("sign", "--hw-id, --sbom and --digest are for signet envelopes");
+	if (o->hw_id || o->sbom_path || o->digest_alg || o->cert_path)
+		return cli_usage_error("sign", "--hw-id, --sbom, --digest and --cert are for signet "
+					       "envelopes");
 	if (!m->o.header_size)
 		return cli_usage_error("sign", "--format mcuboot needs --header-size");
 	if (o->has_load_addr && o->load_addr > UINT32_MAX)
@@ -258,6 +265,11 @@ static int parse_option(int c, struct sg_sign_opts *o, const char **version, con
 	case O_SBOM:
 		o->sbom_path = optarg;
 		break;
+	case O_CERT:
+		if (o->cert_path)
+			return cli_usage_error("sign", "one --cert per run");
+		o->cert_path = optarg;
+		break;
 	default:
 		return cli_usage_error("sign", "bad option");
 	}
@@ -291,7 +303,7 @@ int cmd_sign(int argc, char **argv)
 			return rc;
 	}
 	if (t.complete) {
-		if (t.prepare || o.nkeys || version || mb.on || mb.any)
+		if (t.prepare || o.nkeys || version || o.cert_path || mb.on || mb.any)
 			return cli_usage_error("sign", "--complete takes only --signature, "
 						       "--signature-format and --pubkey");
 		return run_complete(&t, argc, argv);
@@ -300,6 +312,8 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "--signature goes with --complete");
 	if (t.prepare && (!t.pubkey || o.nkeys))
 		return cli_usage_error("sign", "--prepare needs --pubkey and no --key");
+	if (t.prepare && o.cert_path)
+		return cli_usage_error("sign", "--cert is not supported with --prepare");
 	if (!t.prepare && t.pubkey)
 		return cli_usage_error("sign", "--pubkey goes with --prepare or --complete");
 	o.prepare_pubkey = t.prepare ? t.pubkey : NULL;

@@ -2,11 +2,18 @@
 #include <getopt.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "chain.h"
 #include "cli.h"
+#include "fileio.h"
+#include "pki.h"
 #include "verify.h"
 
 static const char usage_text[] =
-	"usage: signet verify --trust PUB.pem [--trust PUB.pem ...] [--threshold M]\n"
+	"usage: signet verify (--trust PUB.pem | --trust-root ROOT.pem [--crl CA.crl]) ...\n"
+	"                     [--threshold M]\n"
 	"                     [--hw-id ID] [--min-security-counter N] [--sbom BOM.json]\n"
 	"                     [--format auto|signet|mcuboot] [--json] FILE\n"
 	"\n"
@@ -16,6 +23,16 @@ static const char usage_text[] =
 	"key count once.\n"
 	"\n"
 	"  --trust PUB.pem            trusted public key (PEM or DER SubjectPublicKeyInfo)\n"
+	"  --trust-root ROOT.pem      trusted root certificate (PEM or DER): a key\n"
+	"                             certified by the envelope's certificate chain\n"
+	"                             (signet sign --cert) is trusted when the chain\n"
+	"                             leads to this root, the leaf fits the\n"
+	"                             code-signing profile and every certificate was\n"
+	"                             valid at the envelope's BUILD_TIME; a chain that\n"
+	"                             fails makes the envelope invalid\n"
+	"  --crl CA.crl               with --trust-root: refuse a revoked leaf (the CRL\n"
+	"                             of its issuer; taken as current, revocation\n"
+	"                             counts whenever the release was built)\n"
 	"  --threshold M              distinct trusted signers required (default 1)\n"
 	"  --hw-id ID                 require this hardware / device-class id\n"
 	"  --min-security-counter N   require a security counter >= N\n"
@@ -30,7 +47,8 @@ static const char usage_text[] =
 	"Exit: 0 valid; 1 invalid (digest, signatures, policy); 2 malformed envelope or\n"
 	"usage; 3 I/O failure.\n";
 
-enum { O_TRUST = 256, O_THRESHOLD, O_HWID, O_MINCOUNTER, O_JSON, O_SBOM, O_FORMAT };
+enum { O_TRUST = 256, O_THRESHOLD, O_HWID, O_MINCOUNTER, O_JSON, O_SBOM, O_FORMAT, O_ROOT,
+       O_CRL };
 
 static const struct option options[] = {
 	{ "trust", required_argument, NULL, O_TRUST },
@@ -40,6 +58,8 @@ static const struct option options[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "sbom", required_argument, NULL, O_SBOM },
 	{ "format", required_argument, NULL, O_FORMAT },
+	{ "trust-root", required_argument, NULL, O_ROOT },
+	{ "crl", required_argument, NULL, O_CRL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,12 +80,55 @@ static const char *sig_status_name(int st)
 	}
 }
 
-static const char *trusted_path(const struct sg_trust *t, const struct sgv_signature *s)
+static const struct sg_trust_key *trusted_key(const struct sg_trust *t,
+					      const struct sgv_signature *s)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (!memcmp(t->keys[i].key_id, s->key_id, SGE_KEY_ID_SIZE))
-			return t->keys[i].path;
+			return &t->keys[i];
 	return NULL;
+}
+
+/* --trust-root and --crl files, loaded as given. */
+struct roots {
+	STACK_OF(X509) *certs;
+	STACK_OF(X509_CRL) *crls;
+};
+
+static int add_root(struct roots *r, const char *path, struct sg_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	X509 *x = NULL;
+	int rc = sg_read_file(path, 1024 * 1024, &buf, &len, err);
+	if (rc)
+		return rc;
+	rc = sg_pki_cert(buf, len, path, &x, err);
+	free(buf);
+	if (!rc && !sk_X509_push(r->certs, x)) {
+		X509_free(x);
+		rc = sg_errf(err, SG_EENV, "out of memory");
+	}
+	return rc;
+}
+
+static int add_crl(struct roots *r, const char *path, struct sg_err *err)
+{
+	BIO *b = BIO_new_file(path, "rb");
+	if (!b)
+		return sg_errf(err, SG_EINPUT, "%s: cannot open", path);
+	X509_CRL *crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+	if (!crl && BIO_reset(b) == 0)
+		crl = d2i_X509_CRL_bio(b, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	if (!crl)
+		return sg_errf(err, SG_EINPUT, "%s: not a CRL", path);
+	if (!sk_X509_CRL_push(r->crls, crl)) {
+		X509_CRL_free(crl);
+		return sg_errf(err, SG_EENV, "out of memory");
+	}
+	return SG_OK;
 }
 
 static void print_json(const char *path, int rc, const struct sg_err *err,
@@ -93,14 +156,35 @@ static void print_json(const char *path, int rc, const struct sg_err *err,
 		cli_signature_json(stdout, s, i + 1);
 		fprintf(stdout, ",\"status\":\"%s\",\"counted\":%s,\"trusted_key\":",
 			sig_status_name(s->status), s->status == SGV_SIG_VALID ? "true" : "false");
-		const char *tp = trusted_path(t, s);
-		if (tp)
-			json_str(stdout, tp);
+		const struct sg_trust_key *k = trusted_key(t, s);
+		if (k)
+			json_str(stdout, k->path);
 		else
 			fputs("null", stdout);
+		fprintf(stdout, ",\"trusted_via\":%s",
+			!k ? "null" : k->from_chain ? "\"chain\"" : "\"trust\"");
 		fputc('}', stdout);
 	}
 	fputs("]}\n", stdout);
+}
+
+static void roots_free(struct roots *r)
+{
+	sk_X509_pop_free(r->certs, X509_free);
+	sk_X509_CRL_pop_free(r->crls, X509_CRL_free);
+}
+
+/* --trust-root: the envelope's chain, if good, adds its leaf to trust. */
+static int trust_chain(const char *path, struct sg_trust *trust, const struct roots *r,
+		       struct sgv_envelope *e, struct sg_err *err)
+{
+	struct sg_chain_trust ct = { r->certs, r->crls };
+	int rc = sg_trust_add_chain(trust, path, &ct, err);
+	if (rc) {
+		struct sg_err ignored = { 0 };
+		sg_envelope_load(path, e, &ignored); /* fields for --json, if it parses */
+	}
+	return rc;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -111,6 +195,7 @@ int cmd_verify(int argc, char **argv)
 	}
 	static struct sg_trust trust;
 	static struct sgv_envelope e;
+	struct roots roots = { sk_X509_new_null(), sk_X509_CRL_new_null() };
 	struct sg_verify_policy p = { 0 };
 	struct sg_err err = { 0 };
 	bool json = false;
@@ -143,6 +228,14 @@ int cmd_verify(int argc, char **argv)
 		case O_SBOM:
 			p.sbom_path = optarg;
 			break;
+		case O_ROOT:
+			if (!roots.certs || add_root(&roots, optarg, &err))
+				rc = cli_report(&err);
+			break;
+		case O_CRL:
+			if (!roots.crls || add_crl(&roots, optarg, &err))
+				rc = cli_report(&err);
+			break;
 		case O_FORMAT:
 			format = optarg;
 			if (strcmp(format, "auto") && strcmp(format, "signet") &&
@@ -158,26 +251,34 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (!rc && argc - optind != 1)
 		rc = cli_usage_error("verify", "expected one FILE");
-	if (!rc && trust.n == 0)
-		rc = cli_usage_error("verify", "at least one --trust key is required");
-	if (!rc && p.threshold > trust.n)
+	size_t nroots = roots.certs ? (size_t)sk_X509_num(roots.certs) : 0;
+	if (!rc && trust.n == 0 && nroots == 0)
+		rc = cli_usage_error("verify", "at least one --trust key or --trust-root is required");
+	if (!rc && sk_X509_CRL_num(roots.crls) > 0 && nroots == 0)
+		rc = cli_usage_error("verify", "--crl goes with --trust-root");
+	/* The chain adds at most one key. */
+	if (!rc && p.threshold > trust.n + (nroots ? 1 : 0))
 		rc = cli_usage_error("verify", "--threshold %u is more than the %zu trusted keys",
-				     p.threshold, trust.n);
+				     p.threshold, trust.n + (nroots ? 1 : 0));
 	if (rc) {
 		sg_trust_free(&trust);
+		roots_free(&roots);
 		return rc;
 	}
 	const char *path = argv[optind];
 	if (!strcmp(format, "mcuboot") || (!strcmp(format, "auto") && cli_is_mcuboot(path))) {
-		if (p.threshold > 1 || p.hw_id || p.sbom_path)
-			rc = cli_usage_error("verify", "--threshold, --hw-id and --sbom are for signet "
-						       "envelopes");
+		if (p.threshold > 1 || p.hw_id || p.sbom_path || nroots)
+			rc = cli_usage_error("verify", "--threshold, --hw-id, --sbom and --trust-root "
+						       "are for signet envelopes");
 		else
 			rc = cli_verify_mcuboot(path, &trust, p.min_counter, json);
 		sg_trust_free(&trust);
+		roots_free(&roots);
 		return rc;
 	}
-	rc = sg_verify_file(path, &trust, &p, &e, &err);
+	rc = nroots ? trust_chain(path, &trust, &roots, &e, &err) : SG_OK;
+	if (!rc)
+		rc = sg_verify_file(path, &trust, &p, &e, &err);
 	if (json)
 		print_json(path, rc, &err, &e, &trust, &p);
 	if (rc)
@@ -186,5 +287,6 @@ int cmd_verify(int argc, char **argv)
 		fprintf(stderr, "signet: %s: valid (%u trusted signer%s)\n", path, e.valid_signers,
 			e.valid_signers == 1 ? "" : "s");
 	sg_trust_free(&trust);
+	roots_free(&roots);
 	return rc;
 }

@@ -170,6 +170,19 @@ int sg_envelope_encode_area(const struct sg_signature *sigs, size_t nsigs, uint8
 	return SG_OK;
 }
 
+int sg_envelope_area_append(uint8_t *area, size_t *area_len, uint16_t type, const uint8_t *value,
+			    size_t len, struct sg_err *err)
+{
+	if (len > UINT16_MAX || *area_len + 4 + len > SGE_AREA_MAX)
+		return sg_errf(err, SG_EINPUT, "field of %zu bytes exceeds the %d-byte area limit", len,
+			       SGE_AREA_MAX);
+	uint8_t *p = put_tlv(area + *area_len, type, (uint16_t)len);
+	memcpy(p, value, len);
+	*area_len += 4 + len;
+	sge_put32(area + 4, (uint32_t)*area_len);
+	return SG_OK;
+}
+
 const char *sg_sig_alg_name(int alg)
 {
 	switch (alg) {

@@ -53,6 +53,11 @@ int sg_envelope_encode_msg(const struct sg_envelope_meta *m, uint8_t *msg, size_
 int sg_envelope_encode_area(const struct sg_signature *sigs, size_t nsigs, uint8_t *out,
 			    size_t *out_len, struct sg_err *err);
 
+/* Appends one TLV to an area made by sg_envelope_encode_area (out holds
+ * SGE_AREA_MAX bytes) and updates its area_size. */
+int sg_envelope_area_append(uint8_t *area, size_t *area_len, uint16_t type, const uint8_t *value,
+			    size_t len, struct sg_err *err);
+
 /* Names for messages and JSON. */
 const char *sg_sig_alg_name(int alg);      /* "ecdsa-p256-sha256", ... */
 const char *sg_digest_alg_name(int alg);   /* "sha256", "sha384" */

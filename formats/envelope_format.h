@@ -41,6 +41,7 @@
 
 /* Signature-area TLV types. */
 #define SGE_T_SIGNATURE 0x8001u
+#define SGE_T_CERT_CHAIN 0x0002u /* non-critical: old verifiers skip it */
 
 /* Digest algorithms. */
 #define SGE_DIGEST_SHA256 1

@@ -89,6 +89,11 @@ struct sgv_envelope {
 
 	struct sgv_signature sigs[SGE_MAX_SIGNATURES];
 	uint8_t nsigs;
+	/* CERT_CHAIN (§5): located, not interpreted; the first one's value.
+	 * A verifier that uses it refuses nchains > 1. */
+	uint8_t nchains;
+	uint16_t chain_len;
+	uint64_t chain_off;
 
 	/* Results of the checks. */
 	uint8_t computed_digest[SGE_DIGEST_MAX];

@@ -199,6 +199,15 @@ int sg_pki_verify(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
 		  STACK_OF(X509_CRL) *crls, enum sg_pki_profile profile, time_t now,
 		  struct sg_err *err);
 
+/* sg_pki_verify with flags. SG_PKI_CRL_ANY_TIME: the CRLs given are taken
+ * as current whatever the check time, so a certificate revoked after `now`
+ * (a past signing time) is still revoked; their thisUpdate/nextUpdate are
+ * not compared with `now`. */
+#define SG_PKI_CRL_ANY_TIME 1u
+int sg_pki_verify_ex(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
+		     STACK_OF(X509_CRL) *crls, enum sg_pki_profile profile, time_t now,
+		     unsigned flags, struct sg_err *err);
+
 /* Lower-case hex of an INTEGER's magnitude, in buf (at least 2*20+1). */
 char *sg_pki_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t n);
 

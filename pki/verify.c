@@ -10,9 +10,27 @@ static void subject_text(X509 *x, char *buf, size_t n)
 	X509_NAME_oneline(X509_get_subject_name(x), buf, (int)n);
 }
 
+/* SG_PKI_CRL_ANY_TIME: a CRL's validity period says nothing about a past
+ * check time (a certificate revoked today was not revoked in a CRL of the
+ * build day), so only its time errors are forgiven; revocation still counts. */
+static int crl_any_time_cb(int ok, X509_STORE_CTX *ctx)
+{
+	int e = X509_STORE_CTX_get_error(ctx);
+	if (!ok && (e == X509_V_ERR_CRL_NOT_YET_VALID || e == X509_V_ERR_CRL_HAS_EXPIRED))
+		return 1;
+	return ok;
+}
+
 int sg_pki_verify(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
 		  STACK_OF(X509_CRL) *crls, enum sg_pki_profile profile, time_t now,
 		  struct sg_err *err)
+{
+	return sg_pki_verify_ex(cert, roots, untrusted, crls, profile, now, 0, err);
+}
+
+int sg_pki_verify_ex(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
+		     STACK_OF(X509_CRL) *crls, enum sg_pki_profile profile, time_t now,
+		     unsigned vflags, struct sg_err *err)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -36,6 +54,8 @@ int sg_pki_verify(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
 		flags |= X509_V_FLAG_CRL_CHECK;
 	}
 	X509_STORE_CTX_set_flags(ctx, flags);
+	if (vflags & SG_PKI_CRL_ANY_TIME)
+		X509_STORE_CTX_set_verify_cb(ctx, crl_any_time_cb);
 	X509_STORE_CTX_set_time(ctx, 0, now);
 	char name[256];
 	if (X509_verify_cert(ctx) != 1) {

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "atomic_file.h"
+#include "chain.h"
 #include "copy.h"
 #include "request.h"
 #include "sbom.h"
@@ -58,6 +59,8 @@ struct signer {
 	int alg;
 	EVP_PKEY *pub;
 	uint8_t key_id[SGE_KEY_ID_SIZE];
+	uint8_t *chain; /* CERT_CHAIN value for this key, or NULL */
+	size_t chain_len;
 };
 
 static int open_signers(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct signer *s,
@@ -88,8 +91,46 @@ static int open_signers(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, st
 
 static void close_signers(struct signer *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		EVP_PKEY_free(s[i].pub);
+		free(s[i].chain);
+	}
+}
+
+/* --cert: the chain goes with the signer its leaf certifies; a chain for
+ * none of them would send verifiers after a key that did not sign. */
+static int attach_chain(const struct sg_sign_opts *o, struct signer *s, struct sg_err *err)
+{
+	STACK_OF(X509) *chain;
+	int rc = sg_chain_load_pem(o->cert_path, &chain, err);
+	if (rc)
+		return rc;
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	size_t i = 0;
+	if (sg_chain_key_id(sk_X509_value(chain, 0), key_id))
+		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate's key is unusable",
+			     o->cert_path);
+	while (!rc && i < o->nkeys && memcmp(s[i].key_id, key_id, SGE_KEY_ID_SIZE))
+		i++;
+	if (!rc && i == o->nkeys)
+		rc = sg_errf(err, SG_EINPUT,
+			     "%s: the first certificate does not certify a signing key (--key)",
+			     o->cert_path);
+	if (!rc)
+		rc = sg_chain_encode(chain, &s[i].chain, &s[i].chain_len, err);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
+static int append_chains(const struct sg_sign_opts *o, const struct signer *s, uint8_t *area,
+			 size_t *area_len, struct sg_err *err)
+{
+	int rc = SG_OK;
+	for (size_t i = 0; !rc && i < o->nkeys; i++)
+		if (s[i].chain)
+			rc = sg_envelope_area_append(area, area_len, SGE_T_CERT_CHAIN, s[i].chain,
+						     s[i].chain_len, err);
+	return rc;
 }
 
 /* Signs msg with every signer and checks each fresh signature with the
@@ -166,6 +207,8 @@ static int finish_envelope(const struct sg_sign_opts *o, struct sg_atomic_file *
 	if (!rc)
 		rc = sg_envelope_encode_area(sigs, o->nkeys, area, &area_len, err);
 	if (!rc)
+		rc = append_chains(o, s, area, &area_len, err);
+	if (!rc)
 		rc = sg_atomic_pwrite(out, area, area_len, (long long)area_off, err);
 	free(sigs);
 	free(area);
@@ -213,6 +256,8 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 		return sg_errf(err, SG_EINPUT, "a signing request is for one public key, not --key");
 	if (!o->prepare_pubkey && (o->nkeys == 0 || o->nkeys > SG_SIGN_MAX_KEYS))
 		return sg_errf(err, SG_EINPUT, "need 1 to %d --key options", SG_SIGN_MAX_KEYS);
+	if (o->prepare_pubkey && o->cert_path)
+		return sg_errf(err, SG_EINPUT, "--cert is not supported with a signing request");
 	struct sg_envelope_meta m;
 	memset(&m, 0, sizeof(m));
 	m.version = o->version;
@@ -240,6 +285,8 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	struct signer s[SG_SIGN_MAX_KEYS];
 	memset(s, 0, sizeof(s));
 	rc = open_signers(o, hsm, s, err);
+	if (!rc && o->cert_path)
+		rc = attach_chain(o, s, err);
 	if (!rc) {
 		m.payload_size = in.size;
 		m.has_load_addr = o->has_load_addr || in.has_addr;

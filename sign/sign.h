@@ -36,6 +36,9 @@ struct sg_sign_opts {
 	uint64_t load_addr;
 	int digest_alg; /* SGE_DIGEST_*, 0 = SHA-384 if any key is P-384, else SHA-256 */
 	const char *sbom_path; /* SBOM to bind (formats/sbom.h), or NULL */
+	/* PEM chain (leaf first) for the key the leaf certifies, carried in a
+	 * CERT_CHAIN field (sign/chain.h), or NULL. */
+	const char *cert_path;
 	/* Two-step signing: with prepare_pubkey set (and no key URIs), OUT is a
 	 * signing request (formats/request.h) for that public key's holder. */
 	const char *prepare_pubkey;

@@ -88,21 +88,59 @@ int sg_pubkey_load(const char *path, void **pkey_out, int *alg, uint8_t key_id[S
 	return SG_OK;
 }
 
+static int trust_check_new(struct sg_trust *t, const char *label, struct sg_err *err)
+{
+	const struct sg_trust_key *k = &t->keys[t->n];
+	for (size_t i = 0; i < t->n; i++)
+		if (!memcmp(t->keys[i].key_id, k->key_id, SGE_KEY_ID_SIZE))
+			return sg_errf(err, SG_EINPUT, "%s: same key as %s", label, t->keys[i].path);
+	return SG_OK;
+}
+
 int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
 {
 	if (t->n == SG_MAX_TRUST)
 		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", path, SG_MAX_TRUST);
 	struct sg_trust_key *k = &t->keys[t->n];
 	int rc = sg_pubkey_load(path, &k->pkey, &k->alg, k->key_id, err);
+	if (!rc)
+		rc = trust_check_new(t, path, err);
+	if (rc) {
+		EVP_PKEY_free(k->pkey);
+		k->pkey = NULL;
+		return rc;
+	}
+	k->path = strdup(path);
+	k->from_chain = 0;
+	t->n++;
+	return SG_OK;
+}
+
+int sg_trust_add_pkey(struct sg_trust *t, void *pkey, const char *label, int from_chain,
+		      struct sg_err *err)
+{
+	if (t->n == SG_MAX_TRUST)
+		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", label, SG_MAX_TRUST);
+	struct sg_trust_key *k = &t->keys[t->n];
+	k->alg = key_alg(pkey);
+	if (!k->alg)
+		return sg_errf(err, SG_FAIL,
+			       "%s: unsupported key type (need P-256, P-384, Ed25519, RSA 3072/4096)",
+			       label);
+	unsigned char *der = NULL;
+	int der_len = i2d_PUBKEY(pkey, &der);
+	int bad = der_len <= 0 || sg_key_id(der, (size_t)der_len, k->key_id);
+	OPENSSL_free(der);
+	if (bad)
+		return sg_errf(err, SG_EENV, "%s: cannot encode the public key", label);
+	int rc = trust_check_new(t, label, err);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < t->n; i++)
-		if (!memcmp(t->keys[i].key_id, k->key_id, SGE_KEY_ID_SIZE)) {
-			EVP_PKEY_free(k->pkey);
-			k->pkey = NULL;
-			return sg_errf(err, SG_EINPUT, "%s: same key as %s", path, t->keys[i].path);
-		}
-	k->path = strdup(path);
+	if (!EVP_PKEY_up_ref(pkey))
+		return sg_errf(err, SG_EENV, "out of memory");
+	k->pkey = pkey;
+	k->path = strdup(label);
+	k->from_chain = from_chain;
 	t->n++;
 	return SG_OK;
 }

@@ -13,7 +13,8 @@
 #define SG_MAX_TRUST 32
 
 struct sg_trust_key {
-	char *path;
+	char *path; /* the --trust file, or "chain:" and the leaf's subject */
+	int from_chain; /* trusted through a certificate chain (sign/chain.h) */
 	void *pkey; /* EVP_PKEY */
 	int alg;    /* SGE_SIG_* the key makes */
 	uint8_t key_id[SGE_KEY_ID_SIZE];
@@ -33,6 +34,10 @@ int sg_pubkey_load(const char *path, void **pkey, int *alg, uint8_t key_id[SGE_K
 /* Adds a PEM (or DER) public key file. Refuses unsupported key types
  * (only P-256, P-384, Ed25519, RSA 3072/4096) and duplicates. */
 int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err);
+/* Adds a key already loaded (up-ref'ed on success); label names it in
+ * messages and JSON. Same checks as sg_trust_add. */
+int sg_trust_add_pkey(struct sg_trust *t, void *pkey, const char *label, int from_chain,
+		      struct sg_err *err);
 void sg_trust_free(struct sg_trust *t);
 
 struct sg_verify_policy {

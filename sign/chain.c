@@ -1,0 +1,191 @@
+/* CERT_CHAIN: encode for signing, decode and check for verification. */
+#include "chain.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "fileio.h"
+#include "pki.h"
+#include "sign.h"
+
+int sg_chain_load_pem(const char *path, STACK_OF(X509) **out, struct sg_err *err)
+{
+	BIO *b = BIO_new_file(path, "r");
+	if (!b)
+		return sg_errf(err, SG_EINPUT, "%s: cannot open", path);
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	X509 *x;
+	while (sk && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			break;
+		}
+	BIO_free(b);
+	ERR_clear_error(); /* the read that ended the loop */
+	if (sk_X509_num(sk) <= 0) {
+		sk_X509_pop_free(sk, X509_free);
+		return sg_errf(err, SG_EINPUT, "%s: no PEM certificate", path);
+	}
+	*out = sk;
+	return SG_OK;
+}
+
+int sg_chain_encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_err *err)
+{
+	uint8_t *buf = malloc(SGE_AREA_MAX);
+	size_t n = 0;
+	if (!buf)
+		return sg_errf(err, SG_EENV, "out of memory");
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		int d = i2d_X509(sk_X509_value(chain, i), NULL);
+		if (d <= 0 || d > UINT16_MAX || n + 2 + (size_t)d > SGE_AREA_MAX) {
+			free(buf);
+			return sg_errf(err, SG_EINPUT, "certificate chain exceeds the %d-byte area limit",
+				       SGE_AREA_MAX);
+		}
+		sge_put16(buf + n, (uint16_t)d);
+		unsigned char *p = buf + n + 2;
+		i2d_X509(sk_X509_value(chain, i), &p);
+		n += 2 + (size_t)d;
+	}
+	*out = buf;
+	*len = n;
+	return SG_OK;
+}
+
+int sg_chain_key_id(X509 *cert, uint8_t key_id[SGE_KEY_ID_SIZE])
+{
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
+	int rc = n <= 0 || sg_key_id(der, (size_t)n, key_id);
+	OPENSSL_free(der);
+	return rc ? -1 : 0;
+}
+
+/* Each certificate must fill its length exactly: one encoding per chain. */
+static int decode_chain(const uint8_t *v, size_t n, STACK_OF(X509) *sk)
+{
+	if (n == 0)
+		return -1;
+	while (n) {
+		if (n < 2 || sge_get16(v) == 0 || sge_get16(v) > n - 2)
+			return -1;
+		size_t len = sge_get16(v);
+		const unsigned char *p = v + 2;
+		X509 *x = d2i_X509(NULL, &p, (long)len);
+		if (!x || p != v + 2 + len || !sk_X509_push(sk, x)) {
+			X509_free(x);
+			return -1;
+		}
+		v += 2 + len;
+		n -= 2 + len;
+	}
+	return 0;
+}
+
+int sg_envelope_chain(const char *path, const struct sgv_envelope *e, STACK_OF(X509) **out,
+		      struct sg_err *err)
+{
+	*out = NULL;
+	if (e->nchains == 0)
+		return SG_OK;
+	if (e->nchains > 1)
+		return sg_errf(err, SG_EINPUT, "%s: more than one CERT_CHAIN field", path);
+	int fd;
+	uint64_t size;
+	int rc = sg_open_regular(path, &fd, &size, err);
+	if (rc)
+		return rc;
+	uint8_t *v = malloc(e->chain_len ? e->chain_len : 1);
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	struct sg_fd_at at = { fd, 0 };
+	if (!v || !sk)
+		rc = sg_errf(err, SG_EENV, "out of memory");
+	else if (sg_read_at(&at, e->chain_off, v, e->chain_len))
+		rc = sg_errf(err, SG_EENV, "%s: cannot read the certificate chain", path);
+	else if (decode_chain(v, e->chain_len, sk))
+		rc = sg_errf(err, SG_EINPUT, "%s: CERT_CHAIN field is malformed", path);
+	close(fd);
+	free(v);
+	ERR_clear_error();
+	if (rc) {
+		sk_X509_pop_free(sk, X509_free);
+		return rc;
+	}
+	*out = sk;
+	return SG_OK;
+}
+
+static int leaf_signed(const struct sgv_envelope *e, const uint8_t key_id[SGE_KEY_ID_SIZE])
+{
+	for (unsigned i = 0; i < e->nsigs; i++)
+		if (!memcmp(e->sigs[i].key_id, key_id, SGE_KEY_ID_SIZE))
+			return 1;
+	return 0;
+}
+
+static int already_trusted(const struct sg_trust *t, const uint8_t key_id[SGE_KEY_ID_SIZE])
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!memcmp(t->keys[i].key_id, key_id, SGE_KEY_ID_SIZE))
+			return 1;
+	return 0;
+}
+
+/* The chain is known to be well-formed and its leaf to have signed: verify
+ * it at the build time and trust the leaf's key. */
+static int trust_leaf(struct sg_trust *t, const char *path, const struct sgv_envelope *e,
+		      STACK_OF(X509) *chain, const struct sg_chain_trust *ct, struct sg_err *err)
+{
+	X509 *leaf = sk_X509_value(chain, 0);
+	struct sg_err why = { 0 };
+	/* The signature was made at BUILD_TIME: the certificate had to be valid
+	 * then, not now, so a release outlives its signing certificate. */
+	if (sg_pki_verify_ex(leaf, ct->roots, chain, ct->crls, SG_PROF_CODE_SIGNING,
+			     (time_t)e->build_time, SG_PKI_CRL_ANY_TIME, &why))
+		return sg_errf(err, why.status, "%s: certificate chain: %s", path, why.msg);
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	if (sg_chain_key_id(leaf, key_id))
+		return sg_errf(err, SG_EENV, "%s: cannot encode the leaf's public key", path);
+	if (already_trusted(t, key_id))
+		return SG_OK; /* --trust names it already; that is enough */
+	char label[300] = "chain:";
+	X509_NAME_oneline(X509_get_subject_name(leaf), label + 6, (int)sizeof(label) - 6);
+	return sg_trust_add_pkey(t, X509_get0_pubkey(leaf), label, 1, err);
+}
+
+int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
+		       struct sg_err *err)
+{
+	static struct sgv_envelope e;
+	int rc = sg_envelope_load(path, &e, err);
+	if (rc)
+		return rc;
+	STACK_OF(X509) *chain = NULL;
+	rc = sg_envelope_chain(path, &e, &chain, err);
+	if (rc)
+		return rc;
+	if (!chain)
+		return t->n ? SG_OK
+			    : sg_errf(err, SG_FAIL,
+				      "%s: no certificate chain to check against --trust-root", path);
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	if (!e.has_build_time)
+		rc = sg_errf(err, SG_FAIL,
+			     "%s: no BUILD_TIME, so the certificate chain cannot be checked at the "
+			     "signing time",
+			     path);
+	else if (sg_chain_key_id(sk_X509_value(chain, 0), key_id))
+		rc = sg_errf(err, SG_EINPUT, "%s: the chain's leaf has an unusable public key", path);
+	else if (!leaf_signed(&e, key_id))
+		rc = sg_errf(err, SG_FAIL, "%s: the certificate chain's leaf key made no signature",
+			     path);
+	else
+		rc = trust_leaf(t, path, &e, chain, ct, err);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/* Certificate chains in signet envelopes: the CERT_CHAIN signature-area
+ * field (docs/envelope.md §5), made by signet sign --cert and checked by
+ * signet verify --trust-root. A chain only helps find and authenticate a
+ * key; it is not signed, its integrity is the chain's own. */
+#ifndef SIGNET_CHAIN_H
+#define SIGNET_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "err.h"
+#include "verifier.h"
+#include "verify.h"
+
+/* Every certificate of a PEM file, in file order (leaf first). SG_EINPUT
+ * when unreadable or holding none. */
+int sg_chain_load_pem(const char *path, STACK_OF(X509) **out, struct sg_err *err);
+
+/* The CERT_CHAIN value: each certificate's DER after its u16 LE length.
+ * *out is malloc'ed. */
+int sg_chain_encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_err *err);
+
+/* Key id (SHA-256 of the SPKI) of a certificate's public key. */
+int sg_chain_key_id(X509 *cert, uint8_t key_id[SGE_KEY_ID_SIZE]);
+
+/* The chain of the parsed envelope e at path; *out NULL when it has none.
+ * SG_EINPUT for two CERT_CHAIN fields or a malformed value. */
+int sg_envelope_chain(const char *path, const struct sgv_envelope *e, STACK_OF(X509) **out,
+		      struct sg_err *err);
+
+struct sg_chain_trust {
+	STACK_OF(X509) *roots;    /* --trust-root */
+	STACK_OF(X509_CRL) *crls; /* --crl; empty or NULL: no revocation check */
+};
+
+/* Checks the chain of the envelope at path: to one of the roots, the
+ * code-signing profile on the leaf, at the envelope's BUILD_TIME, against
+ * the CRLs; then adds the leaf's key to t (unless t already trusts it).
+ * SG_FAIL naming the reason when the chain is absent (and t is empty),
+ * fails, has no BUILD_TIME to check at, or its leaf made no signature. */
+int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
+		       struct sg_err *err);
+
+#endif

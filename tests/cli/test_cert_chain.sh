@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Key rotation for releases: the signer's certificate chain in the envelope
+# (CERT_CHAIN, docs/envelope.md §5) and verify --trust-root. The root is the
+# device's only anchor; release keys are certified, rotated and revoked
+# below it. Cross-checked with openssl verify.
+. "$(dirname "$0")/lib.sh"
+
+new_token rel
+U="pkcs11:token=rel;pin-source=file:$PINFILE"
+for k in root code factory; do "$S" hsm keygen --type ecdsa-p256 --key "$U;object=$k" 2>/dev/null; done
+"$S" hsm keygen --type ecdsa-p256 --key "$U;object=fw1" 2>/dev/null
+"$S" hsm keygen --type ecdsa-p384 --key "$U;object=fw2" 2>/dev/null
+"$S" hsm keygen --type ecdsa-p256 --key "$U;object=other" 2>/dev/null
+for k in fw1 fw2 other; do "$S" hsm pubkey --key "$U;object=$k" -o "$T/$k.pub.pem" 2>/dev/null; done
+head -c 50000 /dev/urandom >"$T/fw.bin"
+
+P=(--db "$T/db")
+expect 0 "root" "$S" pki init-root --key "$U;object=root" --subject "/CN=Acme Root/O=Acme" \
+  --validity 3650 "${P[@]}" -o "$T/root.pem"
+expect 0 "CA" "$S" pki init-ca --key "$U;object=code" --issuer-key "$U;object=root" \
+  --issuer-cert "$T/root.pem" --profile code-signing-ca --subject "/CN=Acme Code CA/O=Acme" \
+  "${P[@]}" -o "$T/ca.pem"
+expect 0 "CA" "$S" pki init-ca --key "$U;object=factory" --issuer-key "$U;object=root" \
+  --issuer-cert "$T/root.pem" --profile factory-ca --subject "/CN=Acme Factory CA/O=Acme" \
+  "${P[@]}" -o "$T/factory.pem"
+C=(--ca-key "$U;object=code" --ca-cert "$T/ca.pem" "${P[@]}")
+expect 0 "certificate" "$S" pki issue "${C[@]}" --pubkey "$T/fw1.pub.pem" --profile code-signing \
+  --subject "/CN=Release 2026/O=Acme" --validity 365 -o "$T/fw1.pem"
+cat "$T/fw1.pem" "$T/ca.pem" >"$T/chain1.pem"
+openssl verify -x509_strict -purpose any -CAfile "$T/root.pem" -untrusted "$T/ca.pem" "$T/fw1.pem" \
+  >"$T/o.txt" 2>&1 && ok || bad "openssl rejects the chain: $(cat "$T/o.txt")"
+
+# ---- sign with the chain; verify with the root alone
+expect 0 "1 signature" "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" --version 1.0.0 \
+  "$T/fw.bin" "$T/r1.sgn"
+expect 0 "valid (1 trusted signer)" "$S" verify --trust-root "$T/root.pem" "$T/r1.sgn"
+"$S" verify --trust-root "$T/root.pem" --json "$T/r1.sgn" >"$T/v.json"
+[ "$(jq -r '.signatures[0].trusted_via' "$T/v.json")" = chain ] && ok || bad "trusted_via: $(cat "$T/v.json")"
+jq -r '.signatures[0].trusted_key' "$T/v.json" | grep -q '^chain:.*Release 2026' && ok \
+  || bad "trusted_key: $(cat "$T/v.json")"
+"$S" verify --trust "$T/fw1.pub.pem" --trust-root "$T/root.pem" --json "$T/r1.sgn" >"$T/v.json"
+[ "$(jq -r '.signatures[0].trusted_via' "$T/v.json")" = trust ] && ok || bad "trusted_via trust"
+# old-style verification ignores the (non-critical) chain
+expect 0 "valid" "$S" verify --trust "$T/fw1.pub.pem" "$T/r1.sgn"
+expect 1 "no valid signature by a trusted key" "$S" verify --trust "$T/other.pub.pem" "$T/r1.sgn"
+
+# The embedded chain is exactly the one openssl accepts.
+"$S" inspect --json "$T/r1.sgn" >"$T/i.json"
+[ "$(jq '.certificate_chain.certificates | length' "$T/i.json")" = 2 ] && ok || bad "inspect chain: $(cat "$T/i.json")"
+[ "$(jq -r '.certificate_chain.certificates[0].serial' "$T/i.json")" = \
+  "$(openssl x509 -in "$T/fw1.pem" -noout -serial | cut -d= -f2 | tr A-F a-f)" ] && ok || bad "inspect serial"
+[ "$(jq -r '.certificate_chain.certificates[1].subject' "$T/i.json")" = "O=Acme,CN=Acme Code CA" ] && ok \
+  || bad "inspect subject: $(jq -c .certificate_chain "$T/i.json")"
+[ "$(jq -r '.certificate_chain.leaf_key_id' "$T/i.json")" = "$(jq -r '.signatures[0].key_id' "$T/i.json")" ] \
+  && ok || bad "leaf key id is not the signature's"
+[ "$(jq -r '.certificate_chain.certificates[0].not_after' "$T/i.json")" = \
+  "$(date -d "$(openssl x509 -in "$T/fw1.pem" -noout -enddate | cut -d= -f2)" +%s)" ] && ok || bad "inspect validity"
+"$S" inspect "$T/r1.sgn" >"$T/i.txt"
+grep -q 'certificate chain: 2 certificates' "$T/i.txt" && grep -q 'subject O=Acme,CN=Release 2026' "$T/i.txt" \
+  && ! grep -q 'unknown fields' "$T/i.txt" && ok || bad "inspect text: $(cat "$T/i.txt")"
+# Extract the CERT_CHAIN value and give its certificates to openssl.
+P1=$(jq .protected_size "$T/i.json"); N=$(jq .payload_size "$T/i.json")
+A=$((32 + P1 + N)); L=$(jq '.signatures[0].signature_size' "$T/i.json")
+off=$((A + 8 + 4 + 34 + L))
+u16() { od -An -tu2 -j "$1" -N2 "$T/r1.sgn" | tr -d ' '; }
+[ "$(u16 "$off")" = 2 ] && ok || bad "CERT_CHAIN type $(u16 "$off")"
+o=$((off + 4)); l1=$(u16 "$o")
+tail -c +$((o + 3)) "$T/r1.sgn" | head -c "$l1" | openssl x509 -inform der -out "$T/x-leaf.pem"
+o=$((o + 2 + l1)); l2=$(u16 "$o")
+tail -c +$((o + 3)) "$T/r1.sgn" | head -c "$l2" | openssl x509 -inform der -out "$T/x-ca.pem"
+[ $((o + 2 + l2)) = "$(stat -c %s "$T/r1.sgn")" ] && ok || bad "CERT_CHAIN does not end the area"
+openssl verify -x509_strict -CAfile "$T/root.pem" -untrusted "$T/x-ca.pem" "$T/x-leaf.pem" >/dev/null 2>&1 \
+  && ok || bad "openssl rejects the embedded chain"
+cmp -s "$T/x-leaf.pem" "$T/fw1.pem" && ok || bad "embedded leaf differs"
+# Two CERT_CHAIN fields: refused by what uses them (malformed, exit 2).
+{ cat "$T/r1.sgn"; tail -c +$((off + 1)) "$T/r1.sgn"; } >"$T/dup.sgn"
+size=$(( $(stat -c %s "$T/dup.sgn") - A ))
+printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((size & 255)) $((size >> 8 & 255)) 0 0)" |
+  dd of="$T/dup.sgn" bs=1 seek=$((A + 4)) conv=notrunc 2>/dev/null
+expect 0 "valid" "$S" verify --trust "$T/fw1.pub.pem" "$T/dup.sgn"
+expect 2 "more than one CERT_CHAIN" "$S" verify --trust-root "$T/root.pem" "$T/dup.sgn"
+expect 2 "more than one CERT_CHAIN" "$S" inspect "$T/dup.sgn"
+
+# ---- refusals when signing
+expect 2 "does not certify a signing key" "$S" sign --key "$U;object=other" --cert "$T/chain1.pem" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+expect 2 "no PEM certificate" "$S" sign --key "$U;object=fw1" --cert "$T/fw1.pub.pem" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+expect 2 "--cert is not supported with --prepare" "$S" sign --prepare --pubkey "$T/fw1.pub.pem" \
+  --cert "$T/chain1.pem" --version 1.0.0 "$T/fw.bin" "$T/x.req"
+# with two keys the chain goes with the key it certifies
+expect 0 "2 signatures" "$S" sign --key "$U;object=other" --key "$U;object=fw1" --cert "$T/chain1.pem" \
+  --version 1.0.0 "$T/fw.bin" "$T/two.sgn"
+"$S" verify --trust-root "$T/root.pem" --trust "$T/other.pub.pem" --threshold 2 --json "$T/two.sgn" >"$T/v.json" \
+  && ok || bad "2-of-2 with a chain: $(cat "$T/v.json")"
+[ "$(jq -r '[.signatures[].trusted_via] | join(",")' "$T/v.json")" = "trust,chain" ] && ok \
+  || bad "two: $(jq -c .signatures "$T/v.json")"
+expect 1 "not enough distinct trusted signers" "$S" verify --trust-root "$T/root.pem" \
+  --trust "$T/fw2.pub.pem" --threshold 2 "$T/two.sgn"
+expect 2 "is more than the 1 trusted keys" "$S" verify --trust-root "$T/root.pem" --threshold 2 "$T/two.sgn"
+
+# ---- refusals when verifying
+# another root
+"$S" hsm keygen --type ecdsa-p256 --key "$U;object=root2" 2>/dev/null
+expect 0 "root" "$S" pki init-root --key "$U;object=root2" --subject "/CN=Evil Root" --validity 3650 \
+  -o "$T/root2.pem"
+expect 1 "certificate chain: " "$S" verify --trust-root "$T/root2.pem" "$T/r1.sgn"
+# no chain in the envelope
+expect 0 "" "$S" sign --key "$U;object=fw1" --version 1.0.0 "$T/fw.bin" "$T/plain.sgn"
+expect 1 "no certificate chain" "$S" verify --trust-root "$T/root.pem" "$T/plain.sgn"
+# build time outside the certificate's validity
+nb=$(date -d "$(openssl x509 -in "$T/fw1.pem" -noout -startdate | cut -d= -f2)" +%s)
+SOURCE_DATE_EPOCH=$((nb - 86400)) "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" \
+  --version 1.0.0 "$T/fw.bin" "$T/early.sgn" 2>/dev/null
+expect 1 "certificate is not yet valid" "$S" verify --trust-root "$T/root.pem" "$T/early.sgn"
+SOURCE_DATE_EPOCH=$((nb + 400 * 86400)) "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" \
+  --version 1.0.0 "$T/fw.bin" "$T/late.sgn" 2>/dev/null
+expect 1 "certificate has expired" "$S" verify --trust-root "$T/root.pem" "$T/late.sgn"
+# ... but a release built inside the validity stays valid (checked at BUILD_TIME, not now)
+SOURCE_DATE_EPOCH=$((nb + 60)) "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" \
+  --version 1.0.0 "$T/fw.bin" "$T/intime.sgn" 2>/dev/null
+expect 0 "valid" "$S" verify --trust-root "$T/root.pem" "$T/intime.sgn"
+# wrong profile: an idevid certificate for the signing key
+expect 0 "certificate" "$S" pki issue --ca-key "$U;object=factory" --ca-cert "$T/factory.pem" "${P[@]}" \
+  --pubkey "$T/fw1.pub.pem" --profile idevid --serial-number SN-1 --hw-type 1.3.6.1.4.1.99999.1 \
+  --subject "/CN=Device" -o "$T/dev.pem"
+cat "$T/dev.pem" "$T/factory.pem" >"$T/devchain.pem"
+expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$T/devchain.pem" --version 1.0.0 "$T/fw.bin" "$T/dev.sgn"
+expect 1 "profile code-signing: rule" "$S" verify --trust-root "$T/root.pem" "$T/dev.sgn"
+# a chain whose intermediate is missing
+expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$T/fw1.pem" --version 1.0.0 "$T/fw.bin" "$T/short.sgn"
+expect 1 "unable to get local issuer" "$S" verify --trust-root "$T/root.pem" "$T/short.sgn"
+# usage
+expect 2 "at least one --trust key or --trust-root" "$S" verify "$T/r1.sgn"
+
+# ---- key rotation: a new key, a new certificate, the same root
+expect 0 "certificate" "$S" pki issue "${C[@]}" --pubkey "$T/fw2.pub.pem" --profile code-signing \
+  --subject "/CN=Release 2027/O=Acme" --validity 365 -o "$T/fw2.pem"
+cat "$T/fw2.pem" "$T/ca.pem" >"$T/chain2.pem"
+expect 0 "" "$S" sign --key "$U;object=fw2" --cert "$T/chain2.pem" --version 1.1.0 "$T/fw.bin" "$T/r2.sgn"
+expect 0 "valid" "$S" verify --trust-root "$T/root.pem" "$T/r2.sgn"
+openssl verify -x509_strict -CAfile "$T/root.pem" -untrusted "$T/ca.pem" "$T/fw2.pem" >/dev/null 2>&1 \
+  && ok || bad "openssl rejects the rotated chain"
+
+# ---- revocation: revoke the first release certificate
+expect 0 "revoked" "$S" pki revoke "${P[@]}" --serial "$(openssl x509 -in "$T/fw1.pem" -noout -serial | cut -d= -f2)" \
+  --reason keyCompromise
+expect 0 "1 revoked" "$S" pki crl "${C[@]}" -o "$T/ca.crl"
+expect 1 "certificate revoked" "$S" verify --trust-root "$T/root.pem" --crl "$T/ca.crl" "$T/r1.sgn"
+expect 1 "certificate revoked" "$S" verify --trust-root "$T/root.pem" --crl "$T/ca.crl" "$T/intime.sgn"
+"$S" verify --trust-root "$T/root.pem" --crl "$T/ca.crl" --json "$T/r1.sgn" >"$T/v.json" 2>/dev/null || true
+[ "$(jq -r .valid "$T/v.json")" = false ] && jq -r .reason "$T/v.json" | grep -q revoked && ok \
+  || bad "revoked json: $(cat "$T/v.json")"
+expect 0 "valid" "$S" verify --trust-root "$T/root.pem" --crl "$T/ca.crl" "$T/r2.sgn"
+openssl verify -crl_check -CAfile "$T/root.pem" -untrusted "$T/ca.pem" -CRLfile "$T/ca.crl" "$T/fw1.pem" \
+  >/dev/null 2>&1 && bad "openssl accepts the revoked certificate" || ok
+expect 2 "--crl goes with --trust-root" "$S" verify --trust "$T/fw1.pub.pem" --crl "$T/ca.crl" "$T/r1.sgn"
+
+finish
