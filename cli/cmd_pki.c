@@ -241,35 +241,6 @@ static int load_cert(const char *path, X509 **x, struct sg_err *err)
 	return rc;
 }
 
-/* Every certificate in a PEM file (a bundle may hold several). */
-static int load_certs(const char *path, STACK_OF(X509) *sk, struct sg_err *err)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc = sg_read_file(path, 1 << 22, &buf, &len, err);
-	if (rc)
-		return rc;
-	BIO *b = BIO_new_mem_buf(buf, (int)len);
-	int n = 0;
-	X509 *x;
-	while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
-		if (!sk_X509_push(sk, x))
-			X509_free(x);
-		else
-			n++;
-	BIO_free(b);
-	ERR_clear_error();
-	if (n == 0) { /* perhaps one DER certificate */
-		rc = sg_pki_cert(buf, len, path, &x, err);
-		if (rc == SG_OK && !sk_X509_push(sk, x)) {
-			X509_free(x);
-			rc = sg_errf(err, SG_EENV, "out of memory");
-		}
-	}
-	free(buf);
-	return rc;
-}
-
 static int load_crl(const char *path, STACK_OF(X509_CRL) *sk, struct sg_err *err)
 {
 	uint8_t *buf;
@@ -672,9 +643,9 @@ static int do_verify(const struct pki_args *a)
 	X509 *cert = NULL;
 	int rc = roots && untrusted && crls ? SG_OK : sg_errf(&err, SG_EENV, "out of memory");
 	for (int i = 0; rc == SG_OK && i < a->nroots; i++)
-		rc = load_certs(a->roots[i], roots, &err);
+		rc = sg_pki_load_certs(a->roots[i], roots, &err);
 	for (int i = 0; rc == SG_OK && i < a->nuntrusted; i++)
-		rc = load_certs(a->untrusted[i], untrusted, &err);
+		rc = sg_pki_load_certs(a->untrusted[i], untrusted, &err);
 	for (int i = 0; rc == SG_OK && i < a->ncrls; i++)
 		rc = load_crl(a->crls[i], crls, &err);
 	if (rc == SG_OK)

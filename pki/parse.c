@@ -6,7 +6,10 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fileio.h"
 
 static bool is_pem(const uint8_t *buf, size_t len)
 {
@@ -186,4 +189,32 @@ char *sg_pki_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t n)
 	for (int i = 0; i < serial->length && (size_t)(2 * i + 2) < n; i++)
 		snprintf(buf + 2 * i, 3, "%02x", serial->data[i]);
 	return buf;
+}
+
+int sg_pki_load_certs(const char *path, STACK_OF(X509) *sk, struct sg_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, 1 << 22, &buf, &len, err);
+	if (rc)
+		return rc;
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+	int n = 0;
+	X509 *x;
+	while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+		if (!sk_X509_push(sk, x))
+			X509_free(x);
+		else
+			n++;
+	BIO_free(b);
+	ERR_clear_error();
+	if (n == 0) { /* perhaps one DER certificate */
+		rc = sg_pki_cert(buf, len, path, &x, err);
+		if (rc == SG_OK && !sk_X509_push(sk, x)) {
+			X509_free(x);
+			rc = sg_errf(err, SG_EENV, "out of memory");
+		}
+	}
+	free(buf);
+	return rc;
 }

@@ -135,6 +135,9 @@ int sg_pki_pubkey(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **k
 /* A certificate, PEM or DER. */
 int sg_pki_cert(const uint8_t *buf, size_t len, const char *name, X509 **cert,
 		struct sg_err *err);
+/* Appends every certificate of a file to sk: a PEM bundle (several), or
+ * one DER certificate. SG_EINPUT naming the file if it holds none. */
+int sg_pki_load_certs(const char *path, STACK_OF(X509) *sk, struct sg_err *err);
 
 /* A Matter vendor or product id given as 1 to 4 hex digits (optional 0x)
  * into the form certificates carry: 4 upper-case hex digits in out[5].

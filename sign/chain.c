@@ -14,21 +14,11 @@
 
 int sg_chain_load_pem(const char *path, STACK_OF(X509) **out, struct sg_err *err)
 {
-	BIO *b = BIO_new_file(path, "r");
-	if (!b)
-		return sg_errf(err, SG_EINPUT, "%s: cannot open", path);
 	STACK_OF(X509) *sk = sk_X509_new_null();
-	X509 *x;
-	while (sk && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			break;
-		}
-	BIO_free(b);
-	ERR_clear_error(); /* the read that ended the loop */
-	if (sk_X509_num(sk) <= 0) {
+	int rc = sk ? sg_pki_load_certs(path, sk, err) : sg_errf(err, SG_EENV, "out of memory");
+	if (rc) {
 		sk_X509_pop_free(sk, X509_free);
-		return sg_errf(err, SG_EINPUT, "%s: no PEM certificate", path);
+		return rc;
 	}
 	*out = sk;
 	return SG_OK;

@@ -85,7 +85,7 @@ expect 2 "more than one CERT_CHAIN" "$S" inspect "$T/dup.sgn"
 expect 2 "does not certify a signing key" "$S" sign --key "$U;object=other" --cert "$T/chain1.pem" \
   --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"
-expect 2 "no PEM certificate" "$S" sign --key "$U;object=fw1" --cert "$T/fw1.pub.pem" \
+expect 2 "not an X.509 certificate" "$S" sign --key "$U;object=fw1" --cert "$T/fw1.pub.pem" \
   --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"
 expect 2 "--cert is not supported with --prepare" "$S" sign --prepare --pubkey "$T/fw1.pub.pem" \
