@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/x509.h>
 
 #include "atomic_file.h"
 #include "copy.h"
@@ -37,29 +36,17 @@ static int extend_area(int fd, const struct sgv_envelope *e, const struct sg_sig
 	return SG_OK;
 }
 
-static int make_signature(struct sg_hsm_key *key, const char *uri, const struct sgv_envelope *e,
+static int make_signature(struct sg_signer *signer, const struct sgv_envelope *e,
 			  struct sg_signature *s, struct sg_err *err)
 {
-	size_t spki_len;
-	const uint8_t *spki = sg_hsm_key_spki(key, &spki_len);
-	const unsigned char *p = spki;
-	EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
-	s->alg = (uint8_t)sg_sig_alg_for_key(sg_hsm_key_type(key));
-	int rc = SG_OK;
-	if (!pub || !s->alg || sg_key_id(spki, spki_len, s->key_id))
-		rc = sg_errf(err, SG_EINPUT, "key %s: unusable public key", uri);
-	for (unsigned i = 0; !rc && i < e->nsigs; i++)
-		if (!memcmp(e->sigs[i].key_id, s->key_id, SGE_KEY_ID_SIZE))
-			rc = sg_errf(err, SG_EINPUT, "key %s: already signed this envelope", uri);
-	if (!rc && e->nsigs == SGE_MAX_SIGNATURES)
-		rc = sg_errf(err, SG_EINPUT, "envelope already has %d signatures", SGE_MAX_SIGNATURES);
-	if (!rc)
-		rc = sg_hsm_sign(key, e->msg, e->msg_len, s->sig, &s->sig_len, err);
-	if (!rc && sg_verify_sig(pub, s->alg, e->msg, e->msg_len, s->sig, s->sig_len) != 1)
-		rc = sg_errf(err, SG_EENV,
-			     "key %s: the token's signature does not verify with its public key", uri);
-	EVP_PKEY_free(pub);
-	return rc;
+	for (unsigned i = 0; i < e->nsigs; i++)
+		if (!memcmp(e->sigs[i].key_id, signer->key_id, SGE_KEY_ID_SIZE))
+			return sg_errf(err, SG_EINPUT, "key %s: already signed this envelope",
+				       signer->uri);
+	if (e->nsigs == SGE_MAX_SIGNATURES)
+		return sg_errf(err, SG_EINPUT, "envelope already has %d signatures",
+			       SGE_MAX_SIGNATURES);
+	return sg_signer_sign(signer, e->msg, e->msg_len, s, err);
 }
 
 int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm,
@@ -69,12 +56,12 @@ int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm
 	int rc = sg_envelope_load(path, &e, err);
 	if (rc)
 		return rc;
-	struct sg_hsm_key *key;
-	rc = sg_hsm_key_open(hsm, key_uri, &key, err);
-	if (rc)
-		return rc;
+	struct sg_signer signer;
 	struct sg_signature s;
-	rc = make_signature(key, key_uri, &e, &s, err);
+	rc = sg_signer_open(hsm, key_uri, &signer, err);
+	if (!rc)
+		rc = make_signature(&signer, &e, &s, err);
+	sg_signer_close(&signer);
 	if (rc)
 		return rc;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -54,11 +54,45 @@ int sg_build_time(uint64_t *t, struct sg_err *err)
 	return SG_OK;
 }
 
+int sg_signer_open(struct sg_hsm_ctx *hsm, const char *uri, struct sg_signer *s,
+		   struct sg_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->uri = uri;
+	int rc = sg_hsm_key_open(hsm, uri, &s->key, err);
+	if (rc)
+		return rc;
+	s->alg = sg_sig_alg_for_key(sg_hsm_key_type(s->key));
+	size_t spki_len;
+	const uint8_t *spki = sg_hsm_key_spki(s->key, &spki_len);
+	const unsigned char *p = spki;
+	s->pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
+	if (!s->alg || !s->pub || sg_key_id(spki, spki_len, s->key_id))
+		return sg_errf(err, SG_EINPUT, "key %s: unusable public key", uri);
+	return SG_OK;
+}
+
+int sg_signer_sign(struct sg_signer *s, const uint8_t *msg, size_t msg_len,
+		   struct sg_signature *out, struct sg_err *err)
+{
+	out->alg = (uint8_t)s->alg;
+	memcpy(out->key_id, s->key_id, SGE_KEY_ID_SIZE);
+	int rc = sg_hsm_sign(s->key, msg, msg_len, out->sig, &out->sig_len, err);
+	if (!rc && sg_verify_sig(s->pub, s->alg, msg, msg_len, out->sig, out->sig_len) != 1)
+		rc = sg_errf(err, SG_EENV,
+			     "key %s: the token's signature does not verify with its public key",
+			     s->uri);
+	return rc;
+}
+
+void sg_signer_close(struct sg_signer *s)
+{
+	EVP_PKEY_free(s->pub);
+	s->pub = NULL;
+}
+
 struct signer {
-	struct sg_hsm_key *key;
-	int alg;
-	EVP_PKEY *pub;
-	uint8_t key_id[SGE_KEY_ID_SIZE];
+	struct sg_signer k;
 	uint8_t *chain; /* CERT_CHAIN value for this key, or NULL */
 	size_t chain_len;
 };
@@ -67,22 +101,14 @@ static int open_signers(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, st
 			struct sg_err *err)
 {
 	if (o->prepare_pubkey) /* no token: the public half says who will sign */
-		return sg_pubkey_load(o->prepare_pubkey, (void **)&s[0].pub, &s[0].alg, s[0].key_id,
+		return sg_pubkey_load(o->prepare_pubkey, (void **)&s[0].k.pub, &s[0].k.alg, s[0].k.key_id,
 				      err);
 	for (size_t i = 0; i < o->nkeys; i++) {
-		int rc = sg_hsm_key_open(hsm, o->key_uris[i], &s[i].key, err);
+		int rc = sg_signer_open(hsm, o->key_uris[i], &s[i].k, err);
 		if (rc)
 			return rc;
-		s[i].alg = sg_sig_alg_for_key(sg_hsm_key_type(s[i].key));
-		size_t spki_len;
-		const uint8_t *spki = sg_hsm_key_spki(s[i].key, &spki_len);
-		const unsigned char *p = spki;
-		s[i].pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
-		if (!s[i].alg || !s[i].pub || sg_key_id(spki, spki_len, s[i].key_id))
-			return sg_errf(err, SG_EINPUT, "key %s: unusable public key",
-				       o->key_uris[i]);
 		for (size_t j = 0; j < i; j++)
-			if (!memcmp(s[j].key_id, s[i].key_id, SGE_KEY_ID_SIZE))
+			if (!memcmp(s[j].k.key_id, s[i].k.key_id, SGE_KEY_ID_SIZE))
 				return sg_errf(err, SG_EINPUT, "key %s: same key as %s",
 					       o->key_uris[i], o->key_uris[j]);
 	}
@@ -92,7 +118,7 @@ static int open_signers(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, st
 static void close_signers(struct signer *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		EVP_PKEY_free(s[i].pub);
+		sg_signer_close(&s[i].k);
 		free(s[i].chain);
 	}
 }
@@ -110,7 +136,7 @@ static int attach_chain(const struct sg_sign_opts *o, struct signer *s, struct s
 	if (sg_chain_key_id(sk_X509_value(chain, 0), key_id))
 		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate's key is unusable",
 			     o->cert_path);
-	while (!rc && i < o->nkeys && memcmp(s[i].key_id, key_id, SGE_KEY_ID_SIZE))
+	while (!rc && i < o->nkeys && memcmp(s[i].k.key_id, key_id, SGE_KEY_ID_SIZE))
 		i++;
 	if (!rc && i == o->nkeys)
 		rc = sg_errf(err, SG_EINPUT,
@@ -139,17 +165,9 @@ static int sign_msg(const struct sg_sign_opts *o, struct signer *s, const uint8_
 		    size_t msg_len, struct sg_signature *sigs, struct sg_err *err)
 {
 	for (size_t i = 0; i < o->nkeys; i++) {
-		sigs[i].alg = (uint8_t)s[i].alg;
-		memcpy(sigs[i].key_id, s[i].key_id, SGE_KEY_ID_SIZE);
-		int rc = sg_hsm_sign(s[i].key, msg, msg_len, sigs[i].sig, &sigs[i].sig_len, err);
+		int rc = sg_signer_sign(&s[i].k, msg, msg_len, &sigs[i], err);
 		if (rc)
 			return rc;
-		if (sg_verify_sig(s[i].pub, s[i].alg, msg, msg_len, sigs[i].sig,
-				  sigs[i].sig_len) != 1)
-			return sg_errf(err, SG_EENV,
-				       "key %s: the token's signature does not verify with its "
-				       "public key",
-				       o->key_uris[i]);
 	}
 	return SG_OK;
 }
@@ -165,7 +183,7 @@ static int pick_digest(const struct sg_sign_opts *o, const struct signer *s)
 	if (o->digest_alg)
 		return o->digest_alg;
 	for (size_t i = 0; i < nsigners(o); i++)
-		if (s[i].alg == SGE_SIG_ECDSA_P384_SHA384)
+		if (s[i].k.alg == SGE_SIG_ECDSA_P384_SHA384)
 			return SGE_DIGEST_SHA384;
 	return SGE_DIGEST_SHA256;
 }
@@ -178,9 +196,9 @@ static int write_request_header(struct sg_atomic_file *out, const struct signer 
 	struct sg_request r;
 	memset(&r, 0, sizeof(r));
 	r.image_format = SG_REQ_FORMAT_SIGNET;
-	r.alg = (uint8_t)s->alg;
+	r.alg = (uint8_t)s->k.alg;
 	r.tbs_len = (uint32_t)msg_len;
-	memcpy(r.key_id, s->key_id, SGE_KEY_ID_SIZE);
+	memcpy(r.key_id, s->k.key_id, SGE_KEY_ID_SIZE);
 	r.body_len = body_len;
 	const EVP_MD *md = sg_request_digest_len(r.alg) == 48 ? EVP_sha384() : EVP_sha256();
 	if (EVP_Digest(msg, msg_len, r.tbs_digest, NULL, md, NULL) != 1)

@@ -82,6 +82,23 @@ int sg_request_load(const char *path, struct sg_request_info *ri, struct sg_err 
 int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm,
 		   struct sg_err *err);
 
+/* A token key ready to sign envelopes: its public half (an EVP_PKEY), the
+ * envelope algorithm it makes and its key id. sg_signer_sign signs M and
+ * checks the fresh signature with the public half, so a faulty token cannot
+ * produce a bad envelope. */
+struct sg_signer {
+	struct sg_hsm_key *key; /* owned by the hsm context */
+	const char *uri;        /* borrowed, for messages */
+	int alg;                /* SGE_SIG_* */
+	void *pub;              /* EVP_PKEY, freed by sg_signer_close */
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+};
+int sg_signer_open(struct sg_hsm_ctx *hsm, const char *uri, struct sg_signer *s,
+		   struct sg_err *err);
+int sg_signer_sign(struct sg_signer *s, const uint8_t *msg, size_t msg_len,
+		   struct sg_signature *out, struct sg_err *err);
+void sg_signer_close(struct sg_signer *s);
+
 /* The envelope signature algorithm for a key type (0 if none), and the key
  * id: SHA-256 of the DER SubjectPublicKeyInfo. */
 int sg_sig_alg_for_key(enum sg_key_type t);
