@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include "atomic_file.h"
 #include "copy.h"
 #include "sign.h"
