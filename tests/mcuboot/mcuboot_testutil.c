@@ -33,13 +33,36 @@ static int has_input(const char *dir)
 }
 
 /* The imgtool vectors are copied into the tree (tests/vectors/mcuboot, from
- * ../shared/vectors) so that no CI machine can skip them for want of files. */
+ * ../shared/vectors) so that no CI machine can skip them for want of files:
+ * a missing directory fails the test group's setup. */
 const char *mt_vectors_dir(void)
 {
 	static char dir[1024];
 	const char *src = getenv("SIGNET_SOURCE_DIR");
 	snprintf(dir, sizeof(dir), "%s/tests/vectors/mcuboot", src && *src ? src : ".");
-	return has_input(dir) ? dir : NULL;
+	if (has_input(dir))
+		return dir;
+	fprintf(stderr, "MCUboot vectors missing: %s\n", dir);
+	return NULL;
+}
+
+struct sg_mcuboot_opts mt_vector_opts(const struct mt_vector *v, const char *in, const char *out)
+{
+	struct sg_mcuboot_opts o;
+	memset(&o, 0, sizeof(o));
+	o.in_path = in;
+	o.out_path = out;
+	o.pad = 0xff;
+	o.version = v->version;
+	o.has_counter = v->has_counter;
+	o.security_counter = v->counter;
+	o.header_size = v->header_size;
+	o.pad_header = v->pad_header;
+	o.slot_size = v->slot_size;
+	o.align = v->align;
+	o.pad_slot = v->pad;
+	o.confirm = v->confirm;
+	return o;
 }
 
 void mt_path(char *out, size_t n, const char *dir, const char *name)

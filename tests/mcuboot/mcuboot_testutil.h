@@ -27,9 +27,11 @@ struct mt_vector {
 extern const struct mt_vector mt_vectors[];
 extern const size_t mt_nvectors;
 
-/* $SIGNET_SOURCE_DIR/../shared/vectors/mcuboot, else
- * /work/shared/vectors/mcuboot; NULL when neither holds input.bin. */
+/* $SIGNET_SOURCE_DIR/tests/vectors/mcuboot; NULL (after saying so) when it
+ * does not hold input.bin, and the caller's group setup then fails. */
 const char *mt_vectors_dir(void);
+/* The signing options imgtool used for v, from in to out (no key set). */
+struct sg_mcuboot_opts mt_vector_opts(const struct mt_vector *v, const char *in, const char *out);
 /* dir/name into out (asserts that it fits). */
 void mt_path(char *out, size_t n, const char *dir, const char *name);
 

@@ -53,7 +53,7 @@ static int setup(void **state)
 	(void)state;
 	dir = mt_vectors_dir();
 	if (!dir)
-		return 0;
+		return -1;
 	if (sg_test_softhsm_setup(&hsm, "mcuboot"))
 		return -1;
 	have_hsm = true;
@@ -86,31 +86,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_VECTORS()                                                                    \
-	do {                                                                              \
-		if (!dir) {                                                               \
-			fail_msg("MCUboot vectors missing: tests/vectors/mcuboot");                                                           \
-		}                                                                         \
-	} while (0)
-
 /* imgtool's options for a vector, as signet options. */
 static struct sg_mcuboot_opts opts_for(const struct mt_vector *v)
 {
-	struct sg_mcuboot_opts o;
-	memset(&o, 0, sizeof(o));
-	o.in_path = in_path;
-	o.out_path = out_path;
-	o.pad = 0xff;
+	struct sg_mcuboot_opts o = mt_vector_opts(v, in_path, out_path);
 	o.key_uri = uri_for(v->key);
-	o.version = v->version;
-	o.has_counter = v->has_counter;
-	o.security_counter = v->counter;
-	o.header_size = v->header_size;
-	o.pad_header = v->pad_header;
-	o.slot_size = v->slot_size;
-	o.align = v->align;
-	o.pad_slot = v->pad;
-	o.confirm = v->confirm;
 	return o;
 }
 
@@ -177,7 +157,6 @@ static const struct mt_vector *find_vector(const char *file)
 static void test_ed25519_identical(void **state)
 {
 	(void)state;
-	NEED_VECTORS();
 	for (size_t i = 0; i < mt_nvectors; i++) {
 		const struct mt_vector *v = &mt_vectors[i];
 		if (v->key_type != SG_KEY_ED25519)
@@ -224,7 +203,6 @@ static void openssl_check(const char *key, uint16_t sig_type, const uint8_t *d, 
 static void test_other_algorithms(void **state)
 {
 	(void)state;
-	NEED_VECTORS();
 	for (size_t i = 0; i < mt_nvectors; i++) {
 		const struct mt_vector *v = &mt_vectors[i];
 		if (v->key_type == SG_KEY_ED25519)
@@ -295,7 +273,6 @@ static void write_elf(const char *path, const uint8_t *data, size_t len)
 static void test_input_formats(void **state)
 {
 	(void)state;
-	NEED_VECTORS();
 	const struct mt_vector *v = find_vector("ed25519.signed.bin");
 	size_t wlen, in_len;
 	uint8_t *want = vector_bytes(v, &wlen);
@@ -332,7 +309,6 @@ static void test_input_formats(void **state)
 static void test_header_room(void **state)
 {
 	(void)state;
-	NEED_VECTORS();
 	size_t in_len;
 	uint8_t *input = mt_read(in_path, &in_len);
 	uint8_t *buf = calloc(1, 0x200 + in_len);
@@ -372,7 +348,6 @@ static void test_header_room(void **state)
 static void test_header_fields(void **state)
 {
 	(void)state;
-	NEED_VECTORS();
 	struct sg_mcuboot_opts o = opts_for(find_vector("ed25519.signed.bin"));
 	o.has_load_addr = true;
 	o.load_addr = 0x20008000;
@@ -403,7 +378,6 @@ static void test_header_fields(void **state)
 static void test_trailers(void **state)
 {
 	(void)state;
-	NEED_VECTORS();
 	struct sg_mcuboot_opts o = opts_for(find_vector("ed25519.padded-confirmed.bin"));
 	o.align = 32;
 	o.pad_slot = false; /* implied by confirm */
@@ -442,7 +416,6 @@ static void test_trailers(void **state)
 static void test_large_input(void **state)
 {
 	(void)state;
-	NEED_VECTORS();
 	size_t n = 5 * 1024 * 1024 + 3;
 	uint8_t *buf = malloc(n);
 	for (size_t i = 0; i < n; i++)
@@ -476,7 +449,6 @@ static void refused(struct sg_mcuboot_opts *o, int status, const char *want)
 static void test_bad_options(void **state)
 {
 	(void)state;
-	NEED_VECTORS();
 	const struct mt_vector *v = find_vector("ed25519.signed.bin");
 	struct sg_mcuboot_opts o = opts_for(v);
 	o.header_size = 16;
