@@ -111,6 +111,7 @@ ossl_rate=$(awk "BEGIN{printf \"%.0f\", $m / $ossl_s}")
 
 printf '%-58s %8s %12s\n' "" "certs" "certs/s"
 printf '%-58s %8d %12s\n' "signet pki issue --csr-dir (SoftHSM2 P-256 CA, SQLite DB)" "$n" "$signet_rate"
+echo "(signet signs on $(nproc) threads, its default --jobs, each with its own token session)"
 printf '%-58s %8d %12s\n' "openssl x509 -req, one process per cert (software key)" "$m" "$ossl_rate"
 echo "(the openssl loop ran $m certificates; its rate is scaled to per-second, not run for $n)"
 echo "signet: $n certificates in $(printf '%.2f' "$signet_s") s; openssl: $m in $(printf '%.2f' "$ossl_s") s"

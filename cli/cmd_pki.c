@@ -1,8 +1,10 @@
 /* signet pki: a device and release PKI whose CA keys stay in the token. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -23,7 +25,8 @@ static const char usage_text[] =
 	"                  --profile idevid|code-signing|matter-dac [--subject DN]\n"
 	"                  [--serial-number DEVICE_SN] [--hw-type OID] [--vid HEX --pid HEX]\n"
 	"                  [--validity DAYS|forever] [--db PATH [--reissue]] -o CERT.pem\n"
-	"       signet pki issue ... --csr-dir DIR --out-dir DIR (instead of --csr and -o)\n"
+	"       signet pki issue ... --csr-dir DIR --out-dir DIR [--jobs N]\n"
+	"                  (instead of --csr and -o)\n"
 	"       signet pki revoke --db PATH --serial HEX [--reason REASON]\n"
 	"       signet pki crl --ca-key URI --ca-cert CA.pem --db PATH [--next-update DAYS]\n"
 	"                  -o CA.crl\n"
@@ -46,7 +49,9 @@ static const char usage_text[] =
 	"Batch: issue --csr-dir DIR --out-dir OUT issues OUT/NAME.pem for every\n"
 	"DIR/NAME.csr in one process (one login; idevid takes NAME as the device\n"
 	"serial). Each certificate is written and recorded together or not at all; a\n"
-	"refused CSR is reported and skipped (exit 1 at the end).\n"
+	"refused CSR is reported and skipped (exit 1 at the end). --jobs N signs on N\n"
+	"threads, each with its own token session (default: the number of CPUs, at\n"
+	"most 8; 1 to 64).\n"
 	"Matter (matter-paa, matter-pai, matter-dac): P-256 keys, ecdsa-with-SHA256;\n"
 	"--vid/--pid (1 to 4 hex digits) go into the subject as the Matter vendor and\n"
 	"product id attributes; matter-pai needs --vid, matter-dac --vid and --pid,\n"
@@ -57,6 +62,7 @@ enum {
 	O_KEY = 256, O_ISSUER_KEY, O_ISSUER_CERT, O_SUBJECT, O_VALIDITY, O_PROFILE, O_VID, O_PID,
 	O_CSR, O_PUBKEY, O_SERIAL_NUMBER, O_HW_TYPE, O_DB, O_REISSUE, O_SERIAL, O_REASON,
 	O_ROOT, O_UNTRUSTED, O_CRL, O_JSON, O_MODULE, O_NEXT_UPDATE, O_CSR_DIR, O_OUT_DIR,
+	O_JOBS,
 };
 
 static const struct option options[] = {
@@ -86,6 +92,7 @@ static const struct option options[] = {
 	{ "next-update", required_argument, NULL, O_NEXT_UPDATE },
 	{ "csr-dir", required_argument, NULL, O_CSR_DIR },
 	{ "out-dir", required_argument, NULL, O_OUT_DIR },
+	{ "jobs", required_argument, NULL, O_JOBS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -95,7 +102,7 @@ static const struct option options[] = {
 struct pki_args {
 	const char *key, *issuer_key, *issuer_cert, *subject, *validity, *profile, *vid, *pid;
 	const char *csr, *pubkey, *serial_number, *hw_type, *db, *serial, *reason, *module;
-	const char *next_update, *out, *csr_dir, *out_dir;
+	const char *next_update, *out, *csr_dir, *out_dir, *jobs;
 	const char *roots[MAX_FILES], *untrusted[MAX_FILES], *crls[MAX_FILES];
 	int nroots, nuntrusted, ncrls;
 	bool reissue, json;
@@ -138,6 +145,7 @@ static int parse(int argc, char **argv, struct pki_args *a)
 		case O_JSON: a->json = true; break;
 		case O_MODULE: a->module = optarg; break;
 		case O_NEXT_UPDATE: a->next_update = optarg; break;
+		case O_JOBS: a->jobs = optarg; break;
 		case O_CSR_DIR: a->csr_dir = optarg; break;
 		case O_OUT_DIR: a->out_dir = optarg; break;
 		case 'o': a->out = optarg; break;
@@ -266,17 +274,24 @@ static int load_crl(const char *path, STACK_OF(X509_CRL) *sk, struct sg_err *err
 	return SG_OK;
 }
 
-/* The subject's public key: a CSR (its signature checked) or a key file. */
-static int load_subject_key(const struct pki_args *a, EVP_PKEY **key, struct sg_err *err)
+/* The subject's public key: a CSR (its signature checked; *spki gets its
+ * encoding) or a key file (*spki NULL). Both are the caller's to free. */
+static int load_subject_key(const struct pki_args *a, EVP_PKEY **key, X509_PUBKEY **spki,
+			    struct sg_err *err)
 {
 	const char *path = a->csr ? a->csr : a->pubkey;
 	uint8_t *buf;
 	size_t len;
+	*key = NULL;
+	*spki = NULL;
 	int rc = sg_read_file(path, 1 << 20, &buf, &len, err);
 	if (rc)
 		return rc;
-	rc = a->csr ? sg_pki_csr_key(buf, len, path, key, err)
-		    : sg_pki_pubkey(buf, len, path, key, err);
+	if (!a->csr)
+		rc = sg_pki_pubkey(buf, len, path, key, err);
+	else if (!(rc = sg_pki_csr_key(buf, len, path, spki, err)) &&
+		 !EVP_PKEY_up_ref(*key = X509_PUBKEY_get0(*spki)))
+		rc = sg_errf(err, SG_EENV, "out of memory");
 	free(buf);
 	return rc;
 }
@@ -415,12 +430,12 @@ static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now
 static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct pki_batch *b,
 		     struct sg_err *err)
 {
-	struct sg_hsm_key *signer;
 	X509 *issuer = NULL;
 	int rc;
-	if ((rc = sg_hsm_key_open(h, a->issuer_key, &signer, err)) ||
+	b->hsm = h;
+	if ((rc = sg_hsm_key_open(h, a->issuer_key, &b->signer, err)) ||
 	    (rc = load_cert(a->issuer_cert, &issuer, err)) ||
-	    (rc = sg_pki_ca_new(signer, issuer, &b->ca, err)) ||
+	    (rc = sg_pki_ca_new(b->signer, issuer, &b->ca, err)) ||
 	    (a->db && (rc = sg_pki_db_open(a->db, &b->db, err)))) {
 		X509_free(issuer);
 		sg_pki_ca_free(b->ca);
@@ -431,6 +446,23 @@ static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct pki_
 	sg_pki_db_close(b->db);
 	sg_pki_ca_free(b->ca);
 	return rc;
+}
+
+/* --jobs, 1 to 64; by default the CPUs, at most 8. */
+static int get_jobs(const char *text, unsigned *n)
+{
+	if (!text) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		*n = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
+		return SG_OK;
+	}
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v < 1 || v > 64)
+		return cli_usage_error("pki", "--jobs '%s': give 1 to 64", text);
+	*n = (unsigned)v;
+	return SG_OK;
 }
 
 static int do_issue_batch(struct sg_hsm_ctx *h, const struct pki_args *a,
@@ -451,6 +483,9 @@ static int do_issue_batch(struct sg_hsm_ctx *h, const struct pki_args *a,
 		return cli_usage_error("pki", "--reissue needs --db");
 	struct pki_batch b = { .csr_dir = a->csr_dir, .out_dir = a->out_dir,
 			       .reissue = a->reissue, .s = j->s };
+	int rc = get_jobs(a->jobs, &b.signers);
+	if (rc)
+		return rc;
 	b.s.dn = a->subject;
 	b.s.hw_type = a->hw_type;
 	struct sg_err err = { 0 };
@@ -477,6 +512,8 @@ static int do_issue(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 		return do_issue_batch(h, a, &j);
 	if (!a->csr == !a->pubkey)
 		return cli_usage_error("pki", "issue needs one of --csr or --pubkey");
+	if (a->jobs)
+		return cli_usage_error("pki", "--jobs is for batch issue (--csr-dir)");
 	if (j.s.profile == SG_PROF_IDEVID && (!a->serial_number || !a->hw_type))
 		return cli_usage_error("pki", "profile idevid needs --serial-number and --hw-type");
 	if (j.s.profile != SG_PROF_IDEVID && (a->serial_number || a->hw_type))
@@ -487,15 +524,21 @@ static int do_issue(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 		return cli_usage_error("pki", "--reissue needs --db");
 	struct sg_err err = { 0 };
 	EVP_PKEY *key;
-	if ((rc = load_subject_key(a, &key, &err)))
+	X509_PUBKEY *spki;
+	if ((rc = load_subject_key(a, &key, &spki, &err))) {
+		EVP_PKEY_free(key);
+		X509_PUBKEY_free(spki);
 		return cli_report(&err);
+	}
 	j.s.key = key;
+	j.s.spki = spki;
 	j.s.dn = a->subject;
 	j.s.device_serial = a->serial_number;
 	j.s.hw_type = a->hw_type;
 	j.s.now = now;
 	rc = run_issue(h, a, &j, &err);
 	EVP_PKEY_free(key);
+	X509_PUBKEY_free(spki);
 	return rc ? cli_report(&err) : SG_OK;
 }
 

@@ -1,21 +1,29 @@
-/* Batch issuance: one token login, one CA, one database for a whole
- * directory of CSRs, certificates grouped GROUP to a transaction.
+/* Batch issuance: one token login, one database for a whole directory of
+ * CSRs, certificates grouped GROUP to a transaction, signed on several
+ * threads.
  *
- * A certificate exists only if it is on record, as for a single issue:
- * within a group each certificate is issued in its own savepoint and
- * written to a temp file beside its output; then the temp files are
- * flushed (one syncfs), the transaction commits, and only then are they
- * renamed into place. A refused CSR rolls back its savepoint alone. A
- * failure before the commit removes the group's temp files and records
- * nothing of it. SIGINT/SIGTERM/SIGHUP are held while a group is in
- * flight, so an interrupt lands between groups, never inside one. */
+ * A group goes through the three steps of sg_pki_issue (pki.h):
+ *   1. reserve, on the main thread (it owns the database): the
+ *      one-live-certificate check and a fresh serial for every CSR;
+ *   2. sign, on every signer thread at once, each with its own token
+ *      session: read the CSR, check it, build, lint, sign, and write the
+ *      certificate to a temp file beside its output;
+ *   3. record, on the main thread, in name order: each insert in its own
+ *      savepoint, so a refusal drops that certificate alone.
+ * Then the temp files are flushed (one syncfs), the transaction commits,
+ * and only then are they renamed into place: a certificate exists only if
+ * it is on record. A token, database or I/O failure drops the group's temp
+ * files and records nothing of it. SIGINT/SIGTERM/SIGHUP are held while a
+ * group is in flight, so an interrupt lands between groups. */
 
 #include "pki_batch.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +38,30 @@
  * interrupt waits a fraction of a second. */
 #define GROUP 256
 #define NAME_MAX_LEN 200
+#define SIGNERS_MAX 64
 
-struct pending {
+/* One CSR of a group. */
+struct job {
+	const char *name;              /* NAME.csr in the CSR directory */
+	char stem[NAME_MAX_LEN + 1];   /* NAME: the device serial for idevid */
 	char tmp[NAME_MAX_LEN + 32], out[NAME_MAX_LEN + 8];
+	uint8_t serial[16];
+	int rc;                        /* SG_OK while the CSR is still going */
+	struct sg_err err;             /* why not, naming the CSR */
+	X509 *cert;
+	bool have_tmp;
 };
 
-struct group {
+struct run {
 	const struct pki_batch *b;
 	int dirfd;
-	struct pending *p;
-	int np;
-	int worst;     /* worst status of a refused CSR */
+	struct sg_pki_ca *cas[SIGNERS_MAX]; /* one per signer; cas[0] the caller's */
+	int ncas;
+	struct job jobs[GROUP];
+	int njobs;
+	atomic_int next;  /* the next job a signer takes */
+	atomic_bool stop; /* a signer failed for good: the others stop */
+	int worst;        /* worst status of a refused CSR */
 	unsigned issued;
 };
 
@@ -51,16 +72,23 @@ static int is_csr(const struct dirent *d)
 	       d->d_name[0] != '.';
 }
 
-/* The certificate as PEM into a new temp file in the output directory. */
-static int write_tmp(struct group *g, X509 *x, const char *stem, struct sg_err *err)
+static struct sg_pki_subject subject_of(const struct run *r, const struct job *j)
 {
-	struct pending *p = &g->p[g->np];
-	snprintf(p->out, sizeof(p->out), "%s.pem", stem);
-	snprintf(p->tmp, sizeof(p->tmp), ".%s.pem.tmp-%ld", stem, (long)getpid());
+	struct sg_pki_subject s = r->b->s;
+	if (s.profile == SG_PROF_IDEVID)
+		s.device_serial = j->stem;
+	return s;
+}
+
+/* The certificate as PEM into a new temp file in the output directory. */
+static int write_tmp(struct run *r, struct job *j, struct sg_err *err)
+{
+	snprintf(j->out, sizeof(j->out), "%s.pem", j->stem);
+	snprintf(j->tmp, sizeof(j->tmp), ".%s.pem.tmp-%ld", j->stem, (long)getpid());
 	BIO *mem = BIO_new(BIO_s_mem());
 	char *pem;
-	long n = mem && PEM_write_bio_X509(mem, x) ? BIO_get_mem_data(mem, &pem) : 0;
-	int fd = n > 0 ? openat(g->dirfd, p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+	long n = mem && PEM_write_bio_X509(mem, j->cert) ? BIO_get_mem_data(mem, &pem) : 0;
+	int fd = n > 0 ? openat(r->dirfd, j->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
 		       : -1;
 	bool ok = fd >= 0 && write(fd, pem, (size_t)n) == n;
 	int e = errno;
@@ -68,105 +96,205 @@ static int write_tmp(struct group *g, X509 *x, const char *stem, struct sg_err *
 		ok = false;
 	BIO_free(mem);
 	if (ok) {
-		g->np++;
+		j->have_tmp = true;
 		return SG_OK;
 	}
 	if (fd >= 0)
-		unlinkat(g->dirfd, p->tmp, 0);
-	return sg_errf(err, SG_EENV, "%s/%s: cannot write: %s", g->b->out_dir, p->tmp, strerror(e));
+		unlinkat(r->dirfd, j->tmp, 0);
+	return sg_errf(err, SG_EENV, "%s/%s: cannot write: %s", r->b->out_dir, j->tmp,
+		       strerror(e));
 }
 
-/* One CSR: key (proof of possession), issue in a savepoint, temp file. */
-static int one(struct group *g, const char *name, struct sg_err *err)
+/* Step 2 for one CSR: its key (proof of possession), the certificate, the
+ * temp file. */
+static void sign_job(struct run *r, struct sg_pki_ca *ca, struct job *j)
 {
-	const struct pki_batch *b = g->b;
-	char path[4096], stem[NAME_MAX_LEN + 1];
-	snprintf(path, sizeof(path), "%s/%s", b->csr_dir, name);
-	snprintf(stem, sizeof(stem), "%.*s", (int)(strlen(name) - 4), name);
+	const struct pki_batch *b = r->b;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", b->csr_dir, j->name);
 	uint8_t *buf;
 	size_t len;
-	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
-	int rc = sg_read_file(path, 1 << 20, &buf, &len, err);
-	if (rc)
-		return rc;
-	rc = sg_pki_csr_key(buf, len, path, &key, err);
-	free(buf);
-	if (rc)
-		return rc;
-	struct sg_pki_subject s = b->s;
-	s.key = key;
-	if (s.profile == SG_PROF_IDEVID)
-		s.device_serial = stem;
-	struct sg_pki_issue_opts o = { .db = b->db, .reissue = b->reissue, .batch = b->db != NULL };
+	X509_PUBKEY *spki = NULL;
 	struct sg_err why = { 0 };
-	if ((rc = sg_pki_issue(b->ca, &s, &o, &x, &why)))
-		sg_errf(err, rc, "%s: %s", path, why.msg);
-	else
-		rc = write_tmp(g, x, stem, err);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	return rc;
-}
-
-static void drop_tmps(struct group *g)
-{
-	for (int i = 0; i < g->np; i++)
-		unlinkat(g->dirfd, g->p[i].tmp, 0);
-	g->np = 0;
-}
-
-/* Temp files on disk, then the commit, then the renames. */
-static int finish_group(struct group *g, struct sg_err *err)
-{
-	const struct pki_batch *b = g->b;
-	if (g->np && syncfs(g->dirfd) != 0) {
-		drop_tmps(g);
-		return sg_errf(err, SG_EENV, "%s: cannot flush: %s", b->out_dir, strerror(errno));
+	int rc = sg_read_file(path, 1 << 20, &buf, &len, &j->err);
+	if (rc == SG_OK) {
+		rc = sg_pki_csr_key(buf, len, path, &spki, &j->err);
+		free(buf);
 	}
-	int rc = b->db ? sg_pki_db_commit(b->db, err) : SG_OK;
+	if (rc == SG_OK) {
+		struct sg_pki_subject s = subject_of(r, j);
+		s.key = X509_PUBKEY_get0(spki);
+		s.spki = spki;
+		if ((rc = sg_pki_issue_sign(ca, &s, j->serial, &j->cert, &why)))
+			sg_errf(&j->err, rc, "%s: %s", path, why.msg);
+		else
+			rc = write_tmp(r, j, &j->err);
+	}
+	X509_PUBKEY_free(spki);
+	j->rc = rc;
+	if (rc == SG_EENV)
+		atomic_store(&r->stop, true);
+}
+
+static void sign_jobs(struct run *r, struct sg_pki_ca *ca)
+{
+	int i;
+	while (!atomic_load(&r->stop) && (i = atomic_fetch_add(&r->next, 1)) < r->njobs)
+		if (r->jobs[i].rc == SG_OK)
+			sign_job(r, ca, &r->jobs[i]);
+}
+
+struct signer {
+	struct run *r;
+	struct sg_pki_ca *ca;
+};
+
+static void *signer_main(void *arg)
+{
+	struct signer *w = arg;
+	sign_jobs(w->r, w->ca);
+	return NULL;
+}
+
+/* Step 2 for the whole group: the extra signers on threads of their own,
+ * the first on this one. A thread that cannot start leaves its share to
+ * the others. */
+static void sign_group(struct run *r)
+{
+	pthread_t tid[SIGNERS_MAX];
+	struct signer w[SIGNERS_MAX];
+	bool started[SIGNERS_MAX] = { false };
+	atomic_store(&r->next, 0);
+	for (int i = 1; i < r->ncas; i++) {
+		w[i] = (struct signer){ .r = r, .ca = r->cas[i] };
+		started[i] = pthread_create(&tid[i], NULL, signer_main, &w[i]) == 0;
+	}
+	sign_jobs(r, r->cas[0]);
+	for (int i = 1; i < r->ncas; i++)
+		if (started[i])
+			pthread_join(tid[i], NULL);
+}
+
+static void drop_group(struct run *r)
+{
+	for (int i = 0; i < r->njobs; i++) {
+		struct job *j = &r->jobs[i];
+		if (j->have_tmp)
+			unlinkat(r->dirfd, j->tmp, 0);
+		X509_free(j->cert);
+		memset(j, 0, sizeof(*j));
+	}
+	r->njobs = 0;
+}
+
+/* Step 1; SG_EENV stops the run. */
+static int reserve_group(struct run *r, struct sg_err *err)
+{
+	struct sg_pki_issue_opts o = { .db = r->b->db, .reissue = r->b->reissue, .batch = true };
+	for (int i = 0; i < r->njobs; i++) {
+		struct job *j = &r->jobs[i];
+		struct sg_pki_subject s = subject_of(r, j);
+		struct sg_err why = { 0 };
+		if ((j->rc = sg_pki_issue_reserve(r->cas[0], &s, &o, j->serial, &why)))
+			sg_errf(&j->err, j->rc, "%s/%s: %s", r->b->csr_dir, j->name, why.msg);
+		if (j->rc == SG_EENV) {
+			*err = j->err;
+			return SG_EENV;
+		}
+	}
+	return SG_OK;
+}
+
+/* Step 3, and the report of every CSR refused on the way; SG_EENV stops
+ * the run. */
+static int record_group(struct run *r, struct sg_err *err)
+{
+	struct sg_pki_issue_opts o = { .db = r->b->db, .reissue = r->b->reissue, .batch = true };
+	for (int i = 0; i < r->njobs; i++) { /* a signer's failure first */
+		if (r->jobs[i].rc == SG_EENV) {
+			*err = r->jobs[i].err;
+			return SG_EENV;
+		}
+	}
+	for (int i = 0; i < r->njobs; i++) {
+		struct job *j = &r->jobs[i];
+		struct sg_pki_subject s = subject_of(r, j);
+		struct sg_err why = { 0 };
+		if (j->rc == SG_OK && (j->rc = sg_pki_issue_record(&s, &o, j->cert, &why))) {
+			sg_errf(&j->err, j->rc, "%s/%s: %s", r->b->csr_dir, j->name, why.msg);
+			unlinkat(r->dirfd, j->tmp, 0);
+			j->have_tmp = false;
+		}
+		if (j->rc == SG_EENV) {
+			*err = j->err;
+			return SG_EENV;
+		}
+		if (j->rc) { /* refused or malformed: this CSR only */
+			cli_report(&j->err);
+			r->worst = j->rc > r->worst ? j->rc : r->worst;
+		}
+	}
+	return SG_OK;
+}
+
+/* Temp files on disk, then the commit, then the renames. Before the
+ * commit, a failure rolls the group back. */
+static int finish_group(struct run *r, struct sg_err *err)
+{
+	const struct pki_batch *b = r->b;
+	int rc = SG_OK;
+	if (syncfs(r->dirfd) != 0)
+		rc = sg_errf(err, SG_EENV, "%s: cannot flush: %s", b->out_dir, strerror(errno));
+	else if (b->db)
+		rc = sg_pki_db_commit(b->db, err);
 	if (rc) {
-		drop_tmps(g);
+		if (b->db)
+			sg_pki_db_rollback(b->db);
 		return rc;
 	}
-	for (int i = 0; i < g->np; i++) {
-		if (renameat(g->dirfd, g->p[i].tmp, g->dirfd, g->p[i].out) != 0) {
-			rc = sg_errf(err, SG_EENV, "%s/%s: recorded in the database but cannot be "
-				     "renamed into place: %s", b->out_dir, g->p[i].out, strerror(errno));
-			unlinkat(g->dirfd, g->p[i].tmp, 0);
+	for (int i = 0; i < r->njobs; i++) {
+		struct job *j = &r->jobs[i];
+		if (!j->have_tmp)
 			continue;
+		if (renameat(r->dirfd, j->tmp, r->dirfd, j->out) != 0) {
+			rc = sg_errf(err, SG_EENV, "%s/%s: recorded in the database but cannot be "
+				     "renamed into place: %s", b->out_dir, j->out, strerror(errno));
+			continue; /* drop_group removes the temp file */
 		}
-		g->issued++;
+		j->have_tmp = false;
+		r->issued++;
 	}
-	g->np = 0;
-	fsync(g->dirfd);
+	fsync(r->dirfd);
 	return rc;
 }
 
-static int run_group(struct group *g, struct dirent **names, int from, int to,
+static int run_group(struct run *r, struct dirent **names, int from, int to,
 		     struct sg_err *err)
 {
-	int rc = g->b->db ? sg_pki_db_begin(g->b->db, err) : SG_OK;
-	for (int i = from; rc == SG_OK && i < to; i++) {
-		struct sg_err e = { 0 };
-		int r = one(g, names[i]->d_name, &e);
-		if (r == SG_EENV || r == SG_OK) {
-			rc = r;
-			*err = e;
-		} else { /* refused or malformed: this CSR only */
-			cli_report(&e);
-			g->worst = r > g->worst ? r : g->worst;
-		}
+	struct sg_pki_db *db = r->b->db;
+	r->njobs = to - from;
+	for (int i = 0; i < r->njobs; i++) {
+		struct job *j = &r->jobs[i];
+		j->name = names[from + i]->d_name;
+		snprintf(j->stem, sizeof(j->stem), "%.*s", (int)(strlen(j->name) - 4), j->name);
 	}
-	if (rc == SG_OK)
-		return finish_group(g, err);
-	drop_tmps(g);
-	if (g->b->db)
-		sg_pki_db_rollback(g->b->db);
+	atomic_store(&r->stop, false);
+	int rc = db ? sg_pki_db_begin(db, err) : SG_OK;
+	if (rc == SG_OK) {
+		if ((rc = reserve_group(r, err)) == SG_OK) {
+			sign_group(r);
+			rc = record_group(r, err);
+		}
+		if (rc == SG_OK)
+			rc = finish_group(r, err);
+		else if (db)
+			sg_pki_db_rollback(db);
+	}
+	drop_group(r);
 	return rc;
 }
 
-static int run_all(struct group *g, struct dirent **names, int n, struct sg_err *err)
+static int run_all(struct run *r, struct dirent **names, int n, struct sg_err *err)
 {
 	sigset_t hold, old;
 	sigemptyset(&hold);
@@ -176,10 +304,34 @@ static int run_all(struct group *g, struct dirent **names, int n, struct sg_err 
 	int rc = SG_OK;
 	for (int i = 0; rc == SG_OK && i < n; i += GROUP) {
 		sigprocmask(SIG_BLOCK, &hold, &old);
-		rc = run_group(g, names, i, i + GROUP < n ? i + GROUP : n, err);
+		rc = run_group(r, names, i, i + GROUP < n ? i + GROUP : n, err);
 		sigprocmask(SIG_SETMASK, &old, NULL); /* a held signal lands here */
 	}
 	return rc;
+}
+
+/* A CA on a session of its own for each extra signer. A token that opens
+ * no more sessions leaves fewer signers, with a note. */
+static int add_signers(struct run *r, struct sg_err *err)
+{
+	const struct pki_batch *b = r->b;
+	unsigned want = b->signers < 1 ? 1 : b->signers > SIGNERS_MAX ? SIGNERS_MAX : b->signers;
+	r->cas[0] = b->ca;
+	r->ncas = 1;
+	while ((unsigned)r->ncas < want) {
+		struct sg_hsm_key *k;
+		struct sg_err why = { 0 };
+		if (sg_hsm_key_dup(b->hsm, b->signer, &k, &why)) {
+			fprintf(stderr, "signet: note: signing on %d thread(s): %s\n", r->ncas,
+				why.msg);
+			break;
+		}
+		int rc = sg_pki_ca_new(k, sg_pki_ca_cert(b->ca), &r->cas[r->ncas], err);
+		if (rc)
+			return rc;
+		r->ncas++;
+	}
+	return SG_OK;
 }
 
 int pki_batch_run(const struct pki_batch *b)
@@ -191,31 +343,39 @@ int pki_batch_run(const struct pki_batch *b)
 		sg_errf(&err, SG_EENV, "%s: cannot list: %s", b->csr_dir, strerror(errno));
 		return cli_report(&err);
 	}
-	struct group g = { .b = b, .dirfd = open(b->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-			   .p = calloc(GROUP, sizeof(struct pending)) };
+	struct run *r = calloc(1, sizeof(*r));
 	int rc;
 	bool started = false;
-	if (n == 0)
-		rc = sg_errf(&err, SG_EINPUT, "%s: no *.csr files", b->csr_dir);
-	else if (g.dirfd < 0)
+	if (r) {
+		r->b = b;
+		r->dirfd = open(b->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (!r)
+		rc = sg_errf(&err, SG_EENV, "out of memory");
+	else if (r->dirfd < 0)
 		rc = sg_errf(&err, SG_EENV, "%s: not a directory we can write: %s", b->out_dir,
 			     strerror(errno));
-	else if (!g.p)
-		rc = sg_errf(&err, SG_EENV, "out of memory");
-	else {
+	else if (n == 0)
+		rc = sg_errf(&err, SG_EINPUT, "%s: no *.csr files", b->csr_dir);
+	else if ((rc = add_signers(r, &err)) == SG_OK) {
 		started = true;
-		rc = run_all(&g, names, n, &err);
+		rc = run_all(r, names, n, &err);
 	}
 	if (rc)
 		cli_report(&err);
 	if (started)
-		fprintf(stderr, "signet: issued %u of %d certificate(s) into %s\n", g.issued, n,
+		fprintf(stderr, "signet: issued %u of %d certificate(s) into %s\n", r->issued, n,
 			b->out_dir);
+	int worst = r ? r->worst : 0;
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	free(g.p);
-	if (g.dirfd >= 0)
-		close(g.dirfd);
-	return rc ? rc : g.worst;
+	if (r) {
+		for (int i = 1; i < r->ncas; i++)
+			sg_pki_ca_free(r->cas[i]);
+		if (r->dirfd >= 0)
+			close(r->dirfd);
+		free(r);
+	}
+	return rc ? rc : worst;
 }

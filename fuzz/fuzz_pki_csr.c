@@ -9,11 +9,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sg_err err;
-	EVP_PKEY *key;
-	if (sg_pki_csr_key(data, size, "fuzz", &key, &err) == SG_OK) {
+	X509_PUBKEY *spki;
+	if (sg_pki_csr_key(data, size, "fuzz", &spki, &err) == SG_OK) {
 		for (int p = SG_PROF_ROOT; p <= SG_PROF_MATTER_DAC; p++)
-			sg_pki_check_key(key, (enum sg_pki_profile)p, &err);
-		EVP_PKEY_free(key);
+			sg_pki_check_key(X509_PUBKEY_get0(spki), (enum sg_pki_profile)p, &err);
+		X509_PUBKEY_free(spki);
 	}
 	X509 *x;
 	if (sg_pki_cert(data, size, "fuzz", &x, &err) == SG_OK) {

@@ -56,6 +56,15 @@ void sg_hsm_ctx_free(struct sg_hsm_ctx *ctx);
 int sg_hsm_key_open(struct sg_hsm_ctx *ctx, const char *uri, struct sg_hsm_key **key,
 		    struct sg_err *err);
 
+/* The same key on a new session of its own, for another thread: a session
+ * runs one operation at a time, so each signing thread needs its own. The
+ * object handle and the login are the application's, shared by every
+ * session (PKCS#11 v2.40 2.4, 2.6), so no PIN is asked again. The copy
+ * belongs to ctx, which must be the key's, and must not be used by two
+ * threads at once either. SG_EENV when the token opens no more sessions. */
+int sg_hsm_key_dup(struct sg_hsm_ctx *ctx, const struct sg_hsm_key *key,
+		   struct sg_hsm_key **copy, struct sg_err *err);
+
 enum sg_key_type sg_hsm_key_type(const struct sg_hsm_key *key);
 /* DER SubjectPublicKeyInfo of the key (owned by the key). */
 const uint8_t *sg_hsm_key_spki(const struct sg_hsm_key *key, size_t *len);

@@ -69,6 +69,8 @@ struct sg_hsm_ctx {
 	char *module_override;
 	struct hsm_module_ref *modules;
 	struct hsm_token *tokens;
+	struct hsm_token *extra; /* sessions of key copies (sg_hsm_key_dup), never
+				  * handed out by hsm_token_find */
 	struct sg_hsm_key *keys;
 };
 
@@ -115,6 +117,9 @@ int hsm_token_slots(struct hsm_module *mod, CK_SLOT_ID **slots, CK_ULONG *n,
 int hsm_token_session(struct sg_hsm_ctx *ctx, struct hsm_module *mod, CK_SLOT_ID slot,
 		      const CK_TOKEN_INFO *info, struct hsm_token **tok, struct sg_err *err);
 void hsm_token_close(struct hsm_token *tok);
+/* Another session on tok's token, in ctx->extra, sharing its login. */
+int hsm_token_another(struct sg_hsm_ctx *ctx, const struct hsm_token *tok,
+		      struct hsm_token **out, struct sg_err *err);
 /* Every object matching tmpl, in a malloc'ed array. */
 CK_RV hsm_find(struct hsm_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE **out,
 	       CK_ULONG *count);

@@ -443,6 +443,27 @@ int sg_hsm_key_open(struct sg_hsm_ctx *ctx, const char *text, struct sg_hsm_key 
 	return SG_OK;
 }
 
+int sg_hsm_key_dup(struct sg_hsm_ctx *ctx, const struct sg_hsm_key *key,
+		   struct sg_hsm_key **copy, struct sg_err *err)
+{
+	*copy = NULL;
+	struct sg_hsm_key *k = malloc(sizeof(*k));
+	if (!k)
+		return sg_errf(err, SG_EENV, "out of memory");
+	*k = *key;
+	int rc = (k->uri = strdup(key->uri)) ? hsm_token_another(ctx, key->tok, &k->tok, err)
+					     : sg_errf(err, SG_EENV, "out of memory");
+	if (rc) {
+		free(k->uri);
+		free(k);
+		return rc;
+	}
+	k->next = ctx->keys;
+	ctx->keys = k;
+	*copy = k;
+	return SG_OK;
+}
+
 enum sg_key_type sg_hsm_key_type(const struct sg_hsm_key *key)
 {
 	return key->type;

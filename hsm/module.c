@@ -202,6 +202,11 @@ void sg_hsm_ctx_free(struct sg_hsm_ctx *ctx)
 		free(k);
 	}
 	/* Sessions before modules: closing a module's last session logs out. */
+	while (ctx->extra) {
+		struct hsm_token *t = ctx->extra;
+		ctx->extra = t->next;
+		hsm_token_close(t);
+	}
 	while (ctx->tokens) {
 		struct hsm_token *t = ctx->tokens;
 		ctx->tokens = t->next;

@@ -119,6 +119,27 @@ int hsm_token_session(struct sg_hsm_ctx *ctx, struct hsm_module *mod, CK_SLOT_ID
 	return SG_OK;
 }
 
+int hsm_token_another(struct sg_hsm_ctx *ctx, const struct hsm_token *tok,
+		      struct hsm_token **out, struct sg_err *err)
+{
+	struct hsm_token *t = malloc(sizeof(*t));
+	if (!t)
+		return sg_errf(err, SG_EENV, "out of memory");
+	*t = *tok;
+	/* Read-only: copies only sign and draw random numbers. */
+	CK_RV rv = tok->mod->f->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL, NULL,
+					      &t->session);
+	if (rv != CKR_OK) {
+		free(t);
+		return sg_errf(err, SG_EENV, "token '%s': cannot open another session: %s",
+			       tok->label, hsm_rv_name(rv));
+	}
+	t->next = ctx->extra;
+	ctx->extra = t;
+	*out = t;
+	return SG_OK;
+}
+
 void hsm_token_close(struct hsm_token *tok)
 {
 	/* No C_Logout: login state is per process and token, and another

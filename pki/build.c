@@ -227,12 +227,41 @@ static bool add_key_ids(X509 *x, X509 *issuer)
 	return ok;
 }
 
+bool pki_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from)
+{
+	ASN1_OBJECT *alg;
+	const unsigned char *bits;
+	int len;
+	X509_ALGOR *from_alg, *to_alg;
+	if (!X509_PUBKEY_get0_param(&alg, &bits, &len, &from_alg, from))
+		return false;
+	unsigned char *copy = OPENSSL_memdup(bits, (size_t)len);
+	ASN1_OBJECT *obj = OBJ_dup(alg);
+	if (copy && obj && X509_PUBKEY_set0_param(to, obj, V_ASN1_UNDEF, NULL, copy, len))
+		return X509_PUBKEY_get0_param(NULL, NULL, NULL, &to_alg, to) &&
+		       X509_ALGOR_copy(to_alg, from_alg); /* with the parameters (curve) */
+	OPENSSL_free(copy);
+	ASN1_OBJECT_free(obj);
+	return false;
+}
+
+/* The subject's SubjectPublicKeyInfo. Given its encoding (a CSR's), it is
+ * copied as it is: OpenSSL 3.0 would encode the key again and decode the
+ * result (X509_set_pubkey), which costs more than the rest of a
+ * certificate together. */
+static bool set_spki(X509 *x, const struct sg_pki_subject *s)
+{
+	if (!s->spki)
+		return X509_set_pubkey(x, s->key) == 1;
+	return pki_spki_copy(X509_get_X509_PUBKEY(x), s->spki);
+}
+
 static int build(X509 *x, const struct sg_pki_subject *s, const struct pki_profile *pr,
 		 X509 *issuer, const uint8_t serial[16], struct sg_err *err)
 {
 	BIGNUM *bn = BN_bin2bn(serial, 16, NULL);
 	bool ok = bn && X509_set_version(x, X509_VERSION_3) &&
-		  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) && X509_set_pubkey(x, s->key);
+		  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) && set_spki(x, s);
 	BN_free(bn);
 	if (!ok)
 		return sg_errf(err, SG_EENV, "cannot set serial number or public key");
@@ -261,6 +290,8 @@ int sg_pki_build(const struct sg_pki_subject *s, X509 *issuer, const uint8_t ser
 	if (!pr || !pr->supported)
 		return sg_errf(err, SG_EINPUT, "profile %s is not yet supported",
 			       sg_pki_profile_name(s->profile));
+	if (s->spki && X509_PUBKEY_get0(s->spki) != s->key)
+		return sg_errf(err, SG_EINPUT, "the subject key and its encoding differ");
 	X509 *x = X509_new();
 	if (!x)
 		return sg_errf(err, SG_EENV, "out of memory");

@@ -1,6 +1,7 @@
-/* Issuance and CRLs: build, lint, sign in the token, verify what was
- * signed, record, in that order and in one database transaction, so a
- * certificate exists only if it passed every rule and is on record. */
+/* Issuance and CRLs: build, lint, sign in the token (the signature checked
+ * with the CA's public key), record, in that order and in one database
+ * transaction, so a certificate exists only if it passed every rule and
+ * is on record. */
 #include "pki_priv.h"
 
 #include "fileio.h"
@@ -23,24 +24,6 @@ static int new_serial(struct sg_pki_ca *ca, uint8_t serial[16], char hex[33],
 	return SG_OK;
 }
 
-/* The certificate as the world will see it: decoded from its own DER and
- * verified with the issuer's public key. */
-static int reparse_cert(X509 *x, EVP_PKEY *pub, X509 **out, struct sg_err *err)
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(x, &der);
-	const unsigned char *p = der;
-	X509 *y = n > 0 ? d2i_X509(NULL, &p, n) : NULL;
-	OPENSSL_free(der);
-	if (!y || X509_verify(y, pub) != 1) {
-		X509_free(y);
-		ERR_clear_error();
-		return sg_errf(err, SG_EENV, "the signed certificate does not verify once encoded");
-	}
-	*out = y;
-	return SG_OK;
-}
-
 static int check_request(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
 			 struct sg_err *err)
 {
@@ -59,33 +42,60 @@ static int check_request(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
 	if (pr->matter && sg_hsm_key_type(ca->key) != SG_KEY_ECDSA_P256)
 		return sg_errf(err, SG_FAIL, "rule matter.signature: profile %s needs a P-256 CA key "
 			       "(ecdsa-with-SHA256), '%s' is not", pr->name, sg_hsm_key_uri(ca->key));
-	/* Before the token does any work; the lint checks it again. */
+	/* Before the token signs; the lint checks it again. */
 	return sg_pki_check_key(s->key, s->profile, err);
 }
 
-static int issue(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
-		 const struct sg_pki_issue_opts *o, X509 **out, struct sg_err *err)
+/* The device serial the database keeps one live certificate for. */
+static const char *device_of(const struct sg_pki_subject *s)
 {
 	const struct pki_profile *pr = pki_profile(s->profile);
-	const char *dev = pr->idevid ? s->device_serial : NULL;
-	uint8_t serial[16];
+	return pr && pr->idevid ? s->device_serial : NULL;
+}
+
+int sg_pki_issue_reserve(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
+			 const struct sg_pki_issue_opts *o, uint8_t serial[16], struct sg_err *err)
+{
+	const char *dev = device_of(s);
 	char hex[33];
+	int rc;
+	if (o->db && dev && !o->reissue &&
+	    (rc = pki_db_check_device(o->db, sg_pki_profile_name(s->profile), dev, err)))
+		return rc;
+	if ((rc = new_serial(ca, serial, hex, err)))
+		return rc;
+	return o->db ? pki_db_check_serial(o->db, hex, err) : SG_OK;
+}
+
+int sg_pki_issue_sign(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
+		      const uint8_t serial[16], X509 **out, struct sg_err *err)
+{
+	*out = NULL;
 	X509 *x = NULL;
 	int rc;
-	if (o->db && dev && !o->reissue && (rc = pki_db_check_device(o->db, pr->name, dev, err)))
+	if ((rc = check_request(ca, s, err)) || (rc = sg_pki_build(s, ca->cert, serial, &x, err)) ||
+	    (rc = pki_lint(x, s->key, s->profile, ca->cert, err)) ||
+	    (rc = sg_pki_sign_cert(ca, x, err))) {
+		X509_free(x);
 		return rc;
-	if ((rc = new_serial(ca, serial, hex, err)) ||
-	    (o->db && (rc = pki_db_check_serial(o->db, hex, err))) ||
-	    (rc = sg_pki_build(s, ca->cert, serial, &x, err)) ||
-	    (rc = sg_pki_lint(x, s->profile, ca->cert, err)) || (rc = pki_sign_cert(ca, x, false, err)) ||
-	    (rc = reparse_cert(x, ca->pub, out, err)))
-		goto out;
-	if (o->db && (rc = pki_db_insert(o->db, *out, pr->name, dev, o->reissue, s->now, err))) {
-		X509_free(*out);
-		*out = NULL;
 	}
-out:
-	X509_free(x);
+	*out = x;
+	return SG_OK;
+}
+
+int sg_pki_issue_record(const struct sg_pki_subject *s, const struct sg_pki_issue_opts *o,
+			X509 *cert, struct sg_err *err)
+{
+	if (!o->db)
+		return SG_OK;
+	int rc = pki_db_savepoint(o->db, err);
+	if (rc)
+		return rc;
+	rc = pki_db_insert(o->db, cert, sg_pki_profile_name(s->profile), device_of(s), o->reissue,
+			   s->now, err);
+	if (rc == SG_OK && (rc = pki_db_release(o->db, err)) == SG_OK)
+		return SG_OK;
+	pki_db_rollback_savepoint(o->db);
 	return rc;
 }
 
@@ -93,23 +103,20 @@ int sg_pki_issue(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
 		 const struct sg_pki_issue_opts *o, X509 **out, struct sg_err *err)
 {
 	*out = NULL;
+	uint8_t serial[16];
 	int rc = check_request(ca, s, err);
-	if (rc)
+	if (rc || (o->db && !o->batch && (rc = pki_db_begin(o->db, err))))
 		return rc;
-	if (o->db && (rc = o->batch ? pki_db_savepoint(o->db, err) : pki_db_begin(o->db, err)))
-		return rc;
-	rc = issue(ca, s, o, out, err);
-	if (o->db && rc == SG_OK &&
-	    (rc = o->batch ? pki_db_release(o->db, err) : pki_db_commit(o->db, err))) {
+	if ((rc = sg_pki_issue_reserve(ca, s, o, serial, err)) == SG_OK &&
+	    (rc = sg_pki_issue_sign(ca, s, serial, out, err)) == SG_OK &&
+	    (rc = sg_pki_issue_record(s, o, *out, err)) == SG_OK && o->db && !o->batch)
+		rc = pki_db_commit(o->db, err);
+	if (rc) {
 		X509_free(*out);
 		*out = NULL;
 	}
-	if (o->db && rc) {
-		if (o->batch)
-			pki_db_rollback_savepoint(o->db);
-		else
-			pki_db_rollback(o->db);
-	}
+	if (rc && o->db && !o->batch)
+		pki_db_rollback(o->db);
 	return rc;
 }
 

@@ -81,10 +81,10 @@ static void *d2i_cert(const unsigned char **p, long n)
 	return x;
 }
 
-int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **key,
+int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, X509_PUBKEY **spki,
 		   struct sg_err *err)
 {
-	*key = NULL;
+	*spki = NULL;
 	X509_REQ *req = read_obj(buf, len, pem_req, d2i_req);
 	if (!req)
 		return sg_errf(err, SG_EINPUT, "%s: not a PKCS#10 certificate request", name);
@@ -99,10 +99,14 @@ int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **
 			     "rule csr.signature: %s: the request's signature does not verify with "
 			     "its own key (no proof of possession)",
 			     name);
-	else if (EVP_PKEY_up_ref(pub))
-		*key = pub;
-	else
+	else if (!(*spki = X509_PUBKEY_dup(X509_REQ_get_X509_PUBKEY(req))) ||
+		 /* OpenSSL 3.0's dup drops the BIT STRING's unused-bits count,
+		  * and its encoder would then guess one from trailing zeros */
+		 !pki_spki_copy(*spki, X509_REQ_get_X509_PUBKEY(req))) {
+		X509_PUBKEY_free(*spki);
+		*spki = NULL;
 		rc = sg_errf(err, SG_EENV, "out of memory");
+	}
 	ERR_clear_error();
 	X509_REQ_free(req);
 	return rc;

@@ -57,6 +57,10 @@ struct sg_pki_subject {
 				    * digits ("FFF1"), or NULL where the profile
 				    * allows none (sg_pki_matter_id normalises) */
 	EVP_PKEY *key;             /* the public key to certify (not owned) */
+	X509_PUBKEY *spki;         /* optional, not owned: key as encoded (a CSR's);
+				    * then key must be X509_PUBKEY_get0(spki), and
+				    * its bytes go into the certificate verbatim
+				    * instead of being encoded again */
 	long long validity_days;   /* > 0 days, SG_PKI_FOREVER, or 0: up to the
 				    * issuer's notAfter (required for a root) */
 	time_t now;                /* notBefore; $SOURCE_DATE_EPOCH in the CLI */
@@ -107,6 +111,25 @@ void sg_pki_db_rollback(struct sg_pki_db *db);
 int sg_pki_issue(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
 		 const struct sg_pki_issue_opts *o, X509 **out, struct sg_err *err);
 
+/* sg_pki_issue in its three steps, for a batch that signs on several
+ * threads. Only reserve and record touch the database (the thread that
+ * owns it, inside its transaction); sign may run on any thread with a CA
+ * of its own (sg_pki_ca_new on a key from sg_hsm_key_dup), many at once.
+ *   reserve: the one-live-certificate-per-device check (unless o->reissue)
+ *            and a fresh serial from ca's token, not yet in the database;
+ *   sign:    the request checks, build, lint, sign in the token (checked);
+ *   record:  the insert, in a savepoint of its own: SG_FAIL naming the rule
+ *            if the database refuses (the certificate must then be dropped).
+ * A serial is reserved only against the database, so two reservations
+ * in flight could collide (2^-126); record's unique constraint refuses the
+ * second. */
+int sg_pki_issue_reserve(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
+			 const struct sg_pki_issue_opts *o, uint8_t serial[16], struct sg_err *err);
+int sg_pki_issue_sign(struct sg_pki_ca *ca, const struct sg_pki_subject *s,
+		      const uint8_t serial[16], X509 **out, struct sg_err *err);
+int sg_pki_issue_record(const struct sg_pki_subject *s, const struct sg_pki_issue_opts *o,
+			X509 *cert, struct sg_err *err);
+
 /* Building blocks of sg_pki_issue, exposed for tests and other tools. */
 
 /* The unsigned certificate (serial, names, validity, extensions) for s,
@@ -125,9 +148,10 @@ int sg_pki_lint(X509 *cert, enum sg_pki_profile profile, X509 *issuer, struct sg
 int sg_pki_check_key(EVP_PKEY *key, enum sg_pki_profile profile, struct sg_err *err);
 
 /* A CSR (PEM or DER) whose own signature verifies (proof of possession,
- * rule "csr.signature"): its public key, up-ref'ed into *key. Malformed
- * input is SG_EINPUT; a bad signature SG_FAIL. name is for messages. */
-int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **key,
+ * rule "csr.signature"): its public key as encoded, a copy owned by the
+ * caller (X509_PUBKEY_get0 gives the decoded key). Malformed input is
+ * SG_EINPUT; a bad signature SG_FAIL. name is for messages. */
+int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, X509_PUBKEY **spki,
 		   struct sg_err *err);
 /* A public key, PEM or DER SubjectPublicKeyInfo. */
 int sg_pki_pubkey(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **key,

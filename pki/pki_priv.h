@@ -10,6 +10,8 @@ struct sg_pki_ca {
 	EVP_PKEY *pub;       /* the token key's public half */
 	EVP_PKEY *stand_in;  /* throwaway host key of the same algorithm (ca.c) */
 	const EVP_MD *md;
+	X509_ALGOR *sigalg;  /* a certificate's AlgorithmIdentifiers (ca.c) */
+	EVP_PKEY_CTX *check; /* verifies the token's signatures */
 	char ski[2 * EVP_MAX_MD_SIZE + 1]; /* hex SKI of cert, "" for a root */
 };
 
@@ -55,9 +57,15 @@ bool pki_time(const ASN1_TIME *t, long long *out);
 /* The SKI of a certificate as lower-case hex ("" if absent). */
 void pki_ski_hex(X509 *x, char *buf, size_t n);
 
-/* sg_pki_sign_cert, optionally without verifying the result (issuance
- * verifies the certificate once, from its final DER). */
-int pki_sign_cert(struct sg_pki_ca *ca, X509 *x, bool verify, struct sg_err *err);
+/* Sets to's algorithm (with its parameters) and key bits to from's, with
+ * no unused bits; to's cached key, if any, is left alone. */
+bool pki_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from);
+
+/* sg_pki_lint with the subject key given: the decoded form of the key
+ * whose encoding the certificate carries (sg_pki_subject.spki), which a
+ * certificate built without decoding has no cached copy of. */
+int pki_lint(X509 *x, EVP_PKEY *key, enum sg_pki_profile profile, X509 *issuer,
+	     struct sg_err *err);
 
 /* db.c: the steps sg_pki_issue and sg_pki_crl take inside one
  * transaction. begin/commit/rollback pair up; the checks return SG_FAIL

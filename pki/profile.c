@@ -437,10 +437,10 @@ static int rule_issuer(X509 *x, X509 *issuer, const struct pki_profile *pr, stru
 /* Matter certificates are P-256 signed with ecdsa-with-SHA256 only: the
  * issuer's key (a PAA's own) must be P-256 and, once the certificate is
  * signed, both AlgorithmIdentifiers must say ecdsa-with-SHA256. */
-static int rule_matter_signature(X509 *x, X509 *issuer, struct sg_err *err)
+static int rule_matter_signature(X509 *x, EVP_PKEY *key, X509 *issuer, struct sg_err *err)
 {
 	char desc[80];
-	EVP_PKEY *ik = X509_get0_pubkey(issuer ? issuer : x);
+	EVP_PKEY *ik = issuer ? X509_get0_pubkey(issuer) : key;
 	if (!ik || pki_key_type(ik, desc, sizeof(desc)) != SG_KEY_ECDSA_P256)
 		return RULE("matter.signature", "the issuer's key must be P-256 (ecdsa-with-SHA256)");
 	const X509_ALGOR *inner = X509_get0_tbs_sigalg(x), *outer;
@@ -498,10 +498,11 @@ static int rule_matter_id(X509 *x, X509 *issuer, const struct pki_profile *pr, c
 	return SG_OK;
 }
 
-static int rule_matter(X509 *x, X509 *issuer, const struct pki_profile *pr, struct sg_err *err)
+static int rule_matter(X509 *x, EVP_PKEY *key, X509 *issuer, const struct pki_profile *pr,
+		       struct sg_err *err)
 {
 	int rc;
-	if ((rc = rule_matter_signature(x, issuer, err)) ||
+	if ((rc = rule_matter_signature(x, key, issuer, err)) ||
 	    (rc = rule_matter_id(x, issuer, pr, 'v', err)))
 		return rc;
 	return rule_matter_id(x, issuer, pr, 'p', err);
@@ -509,12 +510,17 @@ static int rule_matter(X509 *x, X509 *issuer, const struct pki_profile *pr, stru
 
 int sg_pki_lint(X509 *x, enum sg_pki_profile profile, X509 *issuer, struct sg_err *err)
 {
+	return pki_lint(x, X509_get0_pubkey(x), profile, issuer, err);
+}
+
+int pki_lint(X509 *x, EVP_PKEY *key, enum sg_pki_profile profile, X509 *issuer,
+	     struct sg_err *err)
+{
 	const struct pki_profile *pr = pki_profile(profile);
 	if (!pr)
 		return sg_errf(err, SG_EINPUT, "unknown profile");
 	if (X509_get_version(x) != X509_VERSION_3)
 		return RULE("version", "certificate must be version 3");
-	EVP_PKEY *key = X509_get0_pubkey(x);
 	if (!key)
 		return RULE("key.type", "subject public key does not parse");
 	int rc;
@@ -526,7 +532,7 @@ int sg_pki_lint(X509 *x, enum sg_pki_profile profile, X509 *issuer, struct sg_er
 	    (rc = rule_key_ids(x, issuer, err)))
 		return rc;
 	if (pr->matter)
-		return rule_matter(x, issuer, pr, err);
+		return rule_matter(x, key, issuer, pr, err);
 	return pr->idevid ? rule_idevid(x, err) : SG_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,65 @@ static void keys_share_one_session(void **state)
 	sg_hsm_ctx_free(b);
 }
 
+/* sg_hsm_key_dup: copies on sessions of their own sign at the same time
+ * (one shared session would fail with CKR_OPERATION_ACTIVE), no PIN is
+ * asked again, and the context frees them. */
+struct signer_run {
+	struct sg_hsm_key *key;
+	int good, bad;
+};
+
+static void *sign_many(void *arg)
+{
+	struct signer_run *r = arg;
+	size_t spki_len;
+	const uint8_t *spki = sg_hsm_key_spki(r->key, &spki_len);
+	for (int i = 0; i < 100; i++) {
+		uint8_t sig[SG_SIG_MAX];
+		size_t sig_len;
+		struct sg_err err = { 0 };
+		if (sg_hsm_sign(r->key, msg, sizeof(msg), sig, &sig_len, &err) == SG_OK &&
+		    test_verify(spki, spki_len, SG_KEY_ECDSA_P256, msg, sizeof(msg), sig, sig_len))
+			r->good++;
+		else
+			r->bad++;
+	}
+	return NULL;
+}
+
+static void key_copies_sign_at_once(void **state)
+{
+	(void)state;
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct signer_run run[4] = { { .key = open_key(ctx, 0) } };
+	struct sg_err err = { 0 };
+	for (int i = 1; i < 4; i++) {
+		assert_int_equal(sg_hsm_key_dup(ctx, run[0].key, &run[i].key, &err), SG_OK);
+		assert_int_equal(sg_hsm_key_type(run[i].key), SG_KEY_ECDSA_P256);
+		assert_string_equal(sg_hsm_key_uri(run[i].key), sg_hsm_key_uri(run[0].key));
+		for (int j = 0; j < i; j++)
+			assert_true(run[i].key->tok->session != run[j].key->tok->session);
+	}
+	/* A key opened later still gets the first session, not a copy's. */
+	assert_ptr_equal(open_key(ctx, 1)->tok, run[0].key->tok);
+	pthread_t tid[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&tid[i], NULL, sign_many, &run[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(tid[i], NULL);
+		assert_int_equal(run[i].bad, 0);
+		assert_int_equal(run[i].good, 100);
+	}
+	sg_hsm_ctx_free(ctx);
+	/* The copies' sessions are closed and nothing is left logged out
+	 * under a new context. */
+	ctx = sg_hsm_ctx_new(NULL);
+	struct signer_run again = { .key = open_key(ctx, 0) };
+	sign_many(&again);
+	assert_int_equal(again.good, 100);
+	sg_hsm_ctx_free(ctx);
+}
+
 struct listing {
 	struct sg_hsm_item items[16];
 	size_t n;
@@ -427,6 +487,7 @@ int main(void)
 		cmocka_unit_test(keygen_refuses_existing_label_and_id),
 		cmocka_unit_test(spki_parses_with_openssl_cli),
 		cmocka_unit_test(keys_share_one_session),
+		cmocka_unit_test(key_copies_sign_at_once),
 		cmocka_unit_test(list_tokens_and_keys),
 		cmocka_unit_test(list_stops_when_callback_says),
 	};

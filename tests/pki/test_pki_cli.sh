@@ -196,6 +196,47 @@ expect 3 "not a directory" "$S" pki issue "${F[@]}" --profile idevid --hw-type "
 expect 2 "both --csr-dir and --out-dir" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
   --csr-dir "$B/in"
 
+# ---- batch on 4 signer threads, RSA-PSS CA: refusals at the start, middle
+# and end, reported in name order; everything issued verifies and is on record
+B="$T/batch4"
+R="$T/rsa-3072"
+mkdir -p "$B/in" "$B/out"
+for i in $(seq -w 1 40); do cp "$T/p256.csr" "$B/in/T$i.csr"; done
+cp "$T/p521.csr" "$B/in/T01.csr"  # wrong curve: rule key.type
+cp "$T/p521.csr" "$B/in/T40.csr"
+head -c 200 "$T/p384.csr" >"$B/in/T17.csr"  # malformed
+cp "$T/rsa3072.csr" "$B/in/T23.csr"
+openssl req -in "$T/p384.csr" -outform DER -out "$T/p384.der"
+cp "$T/p384.der" "$B/in/T30.csr"  # DER is fine too
+"$S" pki issue --ca-key "$U;object=factory-rsa-3072" --ca-cert "$R/factory.pem" --db "$R/db" \
+  --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/out" --jobs 4 \
+  2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 2 ] && ok || bad "threaded batch: exit $rc (wanted 2, the worst: a malformed CSR)"
+[ "$(grep -o 'T[0-9]*\.csr' "$T/batch.err" | tr '\n' ' ')" = "T01.csr T17.csr T40.csr " ] && ok \
+  || bad "threaded batch refusals: $(cat "$T/batch.err")"
+grep -q 'issued 37 of 40' "$T/batch.err" && ok || bad "threaded batch count: $(cat "$T/batch.err")"
+[ "$(ls -A "$B/out" | wc -l)" = 37 ] && [ ! -e "$B/out/T17.pem" ] && ok \
+  || bad "threaded batch outputs: $(ls -A "$B/out")"
+openssl verify -x509_strict -CAfile "$R/root.pem" -untrusted "$R/factory.pem" "$B"/out/*.pem \
+  >"$T/ov.txt" 2>&1 && [ "$(grep -c ': OK$' "$T/ov.txt")" = 37 ] && ok \
+  || bad "openssl rejects a threaded batch certificate: $(grep -v ': OK$' "$T/ov.txt" | head -3)"
+for f in "$B"/out/*.pem; do serial_of "$f"; done | sort -u >"$T/serials.txt"
+[ "$(wc -l <"$T/serials.txt")" = 37 ] && ok || bad "threaded batch serials are not distinct"
+"$S" pki list --db "$R/db" --json >"$T/list.json"
+[ "$(jq '[.[] | select(.device_serial // "" | startswith("T"))] | length' "$T/list.json")" = 37 ] \
+  && ok || bad "threaded batch records: $(jq length "$T/list.json")"
+[ "$(jq -r '.[] | select(.device_serial // "" | startswith("T")) | .serial' "$T/list.json" |
+  tr a-f A-F | sort -u)" = "$(cat "$T/serials.txt")" ] && ok || bad "records and files differ"
+openssl x509 -in "$B/out/T23.pem" -noout -subject | grep -q 'serialNumber = T23' && ok \
+  || bad "threaded batch device serial"
+expect 2 "give 1 to 64" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
+  --csr-dir "$B/in" --out-dir "$B/out" --jobs 0
+expect 2 "give 1 to 64" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
+  --csr-dir "$B/in" --out-dir "$B/out" --jobs 2x
+expect 2 "--jobs is for batch issue" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
+  --serial-number X --csr "$T/p256.csr" --jobs 2 -o "$T/x.pem"
+no_output "$T/x.pem"
+
 # ---- revocation and CRLs, checked by openssl
 victim=$(serial_of "$D/dev-p384.pem")
 expect 0 "revoked" "$S" pki revoke --db "$D/db" --serial "$victim" --reason keyCompromise

@@ -160,6 +160,107 @@ static void test_serial_unique(void **state)
 	X509_free(x);
 }
 
+/* A CSR's public key as the batch gets it: its encoding, with the key. */
+static X509_PUBKEY *csr_spki(EVP_PKEY *key)
+{
+	X509_REQ *req = X509_REQ_new();
+	assert_non_null(req);
+	assert_true(X509_REQ_set_pubkey(req, key));
+	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
+	unsigned char *der = NULL;
+	int n = i2d_X509_REQ(req, &der);
+	X509_PUBKEY *spki = NULL;
+	struct sg_err err = { 0 };
+	assert_int_equal(sg_pki_csr_key(der, (size_t)n, "req", &spki, &err), SG_OK);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	return spki;
+}
+
+static int spki_der(X509_PUBKEY *pk, unsigned char **der)
+{
+	*der = NULL;
+	return i2d_X509_PUBKEY(pk, der);
+}
+
+/* The three steps a threaded batch takes, one by one: reserve draws fresh
+ * serials and applies the device rule, sign copies the CSR's key encoding
+ * verbatim (and refuses a key that is not the encoding's), record is the
+ * last word on serial uniqueness. */
+static void test_issue_steps(void **state)
+{
+	struct sg_pki_db *db = *state;
+	struct sg_err err = { 0 };
+	/* A key whose last byte ends in a zero bit: a BIT STRING that lost
+	 * its unused-bits count (OpenSSL 3.0's X509_PUBKEY_dup) would then
+	 * encode differently, and the comparison below must see it. */
+	EVP_PKEY *key = NULL;
+	unsigned char *a, *b;
+	int na, nb;
+	do {
+		EVP_PKEY_free(key);
+		key = pki_test_key("P-256");
+		a = NULL;
+		na = i2d_PUBKEY(key, &a);
+		assert_true(na > 0);
+		nb = a[na - 1];
+		OPENSSL_free(a);
+	} while (nb & 1);
+	X509_PUBKEY *spki = csr_spki(key);
+	struct sg_pki_subject s = { .profile = SG_PROF_IDEVID, .key = X509_PUBKEY_get0(spki),
+				    .spki = spki, .now = P.now + 10, .device_serial = "STEP-1",
+				    .hw_type = "1.3.6.1.4.1.99999.1" };
+	struct sg_pki_issue_opts o = { .db = db, .batch = true };
+	uint8_t serial[16], serial2[16];
+	assert_int_equal(sg_pki_db_begin(db, &err), SG_OK);
+	assert_int_equal(sg_pki_issue_reserve(P.factory_ca, &s, &o, serial, &err), SG_OK);
+	assert_int_equal(sg_pki_issue_reserve(P.factory_ca, &s, &o, serial2, &err), SG_OK);
+	assert_memory_not_equal(serial, serial2, 16);
+	assert_int_equal(serial[0] & 0xc0, 0x40);
+
+	X509 *x;
+	assert_int_equal(sg_pki_issue_sign(P.factory_ca, &s, serial, &x, &err), SG_OK);
+	na = spki_der(spki, &a);
+	nb = spki_der(X509_get_X509_PUBKEY(x), &b);
+	assert_true(na > 0);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, (size_t)na);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	/* what others see: the DER decodes, its key is the CSR's, it verifies */
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	const unsigned char *p = der;
+	X509 *y = d2i_X509(NULL, &p, n);
+	assert_non_null(y);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(y), key), 1);
+	assert_int_equal(X509_verify(y, X509_get0_pubkey(P.factory)), 1);
+	assert_int_equal(sg_pki_lint(y, SG_PROF_IDEVID, P.factory, &err), SG_OK);
+	X509_free(y);
+	OPENSSL_free(der);
+
+	assert_int_equal(sg_pki_issue_record(&s, &o, x, &err), SG_OK);
+	struct sg_pki_subject twin = s; /* another device, the same serial */
+	twin.device_serial = "STEP-9";
+	assert_int_equal(sg_pki_issue_record(&twin, &o, x, &err), SG_FAIL);
+	assert_non_null(strstr(err.msg, "rule serial.unique:"));
+	/* the refused insert rolled back its savepoint alone */
+	assert_int_equal(sg_pki_issue_reserve(P.factory_ca, &s, &o, serial2, &err), SG_FAIL);
+	assert_non_null(strstr(err.msg, "rule db.one-live-per-device:"));
+	assert_int_equal(sg_pki_db_commit(db, &err), SG_OK);
+	X509_free(x);
+
+	/* a key that is not the encoding's is refused before anything is made */
+	EVP_PKEY *other = pki_test_key("P-256");
+	s.key = other;
+	s.device_serial = "STEP-2";
+	assert_int_equal(sg_pki_issue_sign(P.factory_ca, &s, serial2, &x, &err), SG_EINPUT);
+	assert_null(x);
+	EVP_PKEY_free(other);
+	X509_PUBKEY_free(spki);
+	EVP_PKEY_free(key);
+}
+
 static void test_not_ours(void **state)
 {
 	(void)state;
@@ -203,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_revoke_frees_device),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_serial_unique),
+		cmocka_unit_test(test_issue_steps),
 		cmocka_unit_test(test_not_ours),
 	};
 	return cmocka_run_group_tests_name("pki_db", tests, setup, teardown);
