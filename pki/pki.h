@@ -218,10 +218,11 @@ struct sg_pki_record {
 int sg_pki_db_list(struct sg_pki_db *db, int (*fn)(const struct sg_pki_record *r, void *arg),
 		   void *arg, struct sg_err *err);
 
-/* Chain verification: cert to one of roots, through untrusted, against
- * crls (leaf revocation when crls are given), at time now; then the leaf's
- * profile rules when profile is not SG_PROF_NONE. SG_FAIL naming the
- * reason, SG_OK when valid. */
+/* Chain verification: cert to one of roots, through untrusted, at time
+ * now; then the leaf's profile rules when profile is not SG_PROF_NONE.
+ * With crls, each certificate of the chain is checked against its issuer's
+ * CRL among them; the leaf's issuer must have one there, a CA's need not
+ * (not given: not checked). SG_FAIL naming the reason, SG_OK when valid. */
 int sg_pki_verify(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
 		  STACK_OF(X509_CRL) *crls, enum sg_pki_profile profile, time_t now,
 		  struct sg_err *err);

@@ -1,5 +1,5 @@
 /* Chain verification with OpenSSL's verifier (strict X.509 checks, CRLs
- * for the leaf when given), then the leaf's profile rules. */
+ * when given), then the leaf's profile rules. */
 #include "pki_priv.h"
 
 #include <openssl/err.h>
@@ -10,15 +10,29 @@ static void subject_text(X509 *x, char *buf, size_t n)
 	X509_NAME_oneline(X509_get_subject_name(x), buf, (int)n);
 }
 
+/* With CRLs, every certificate of the chain is checked against its
+ * issuer's CRL (X509_V_FLAG_CRL_CHECK_ALL), but only the leaf must have
+ * one: a CA certificate whose issuer's CRL was not given is taken as not
+ * revoked, so `--crl factory.crl` alone still works and adding the root's
+ * CRL also catches a revoked intermediate. */
+static bool forgiven(X509_STORE_CTX *ctx, int e)
+{
+	return e == X509_V_ERR_UNABLE_TO_GET_CRL && X509_STORE_CTX_get_error_depth(ctx) > 0;
+}
+
+static int crl_cb(int ok, X509_STORE_CTX *ctx)
+{
+	return ok || forgiven(ctx, X509_STORE_CTX_get_error(ctx));
+}
+
 /* SG_PKI_CRL_ANY_TIME: a CRL's validity period says nothing about a past
  * check time (a certificate revoked today was not revoked in a CRL of the
  * build day), so only its time errors are forgiven; revocation still counts. */
 static int crl_any_time_cb(int ok, X509_STORE_CTX *ctx)
 {
 	int e = X509_STORE_CTX_get_error(ctx);
-	if (!ok && (e == X509_V_ERR_CRL_NOT_YET_VALID || e == X509_V_ERR_CRL_HAS_EXPIRED))
-		return 1;
-	return ok;
+	return ok || forgiven(ctx, e) || e == X509_V_ERR_CRL_NOT_YET_VALID ||
+	       e == X509_V_ERR_CRL_HAS_EXPIRED;
 }
 
 int sg_pki_verify(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
@@ -51,11 +65,11 @@ int sg_pki_verify_ex(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untruste
 	unsigned long flags = X509_V_FLAG_X509_STRICT;
 	if (sk_X509_CRL_num(crls) > 0) {
 		X509_STORE_CTX_set0_crls(ctx, crls);
-		flags |= X509_V_FLAG_CRL_CHECK;
+		flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+		X509_STORE_CTX_set_verify_cb(ctx, vflags & SG_PKI_CRL_ANY_TIME ? crl_any_time_cb
+										: crl_cb);
 	}
 	X509_STORE_CTX_set_flags(ctx, flags);
-	if (vflags & SG_PKI_CRL_ANY_TIME)
-		X509_STORE_CTX_set_verify_cb(ctx, crl_any_time_cb);
 	X509_STORE_CTX_set_time(ctx, 0, now);
 	char name[256];
 	if (X509_verify_cert(ctx) != 1) {

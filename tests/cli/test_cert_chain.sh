@@ -158,4 +158,15 @@ openssl verify -crl_check -CAfile "$T/root.pem" -untrusted "$T/ca.pem" -CRLfile 
   >/dev/null 2>&1 && bad "openssl accepts the revoked certificate" || ok
 expect 2 "--crl goes with --trust-root" "$S" verify --trust "$T/fw1.pub.pem" --crl "$T/ca.crl" "$T/r1.sgn"
 
+# ---- the code-signing CA itself revoked by the root: every release under it
+# fails once the root's CRL is given too
+R=(--ca-key "$U;object=root" --ca-cert "$T/root.pem" "${P[@]}")
+expect 0 "0 revoked" "$S" pki crl "${R[@]}" -o "$T/root0.crl"
+expect 0 "valid" "$S" verify --trust-root "$T/root.pem" --crl "$T/ca.crl" --crl "$T/root0.crl" "$T/r2.sgn"
+expect 0 "revoked" "$S" pki revoke "${P[@]}" --serial "$(openssl x509 -in "$T/ca.pem" -noout -serial | cut -d= -f2)" \
+  --reason cACompromise
+expect 0 "1 revoked" "$S" pki crl "${R[@]}" -o "$T/root1.crl"
+expect 1 "certificate revoked" "$S" verify --trust-root "$T/root.pem" --crl "$T/ca.crl" --crl "$T/root1.crl" \
+  "$T/r2.sgn"
+
 finish

@@ -273,6 +273,27 @@ for t in ecdsa-p384 rsa-3072; do
     && ok || bad "openssl rejects the $t CRL"
 done
 
+# ---- a revoked intermediate: the root's CRL lists the factory CA. Every
+# CRL given is used; only the leaf's issuer must have one.
+RK=(--ca-key "$U;object=root-ecdsa-p256" --ca-cert "$D/root.pem" --db "$D/db")
+expect 0 "0 revoked" "$S" pki crl "${RK[@]}" -o "$D/root0.crl"
+V=(--root "$D/root.pem" --untrusted "$D/factory.pem")
+expect 0 "" "$S" pki verify "${V[@]}" --crl "$D/factory.crl" --crl "$D/root0.crl" "$D/dev-rsa3072.pem"
+expect 0 "revoked" "$S" pki revoke --db "$D/db" --serial "$(serial_of "$D/factory.pem")" \
+  --reason cACompromise
+expect 0 "1 revoked" "$S" pki crl "${RK[@]}" -o "$D/root1.crl"
+expect 1 "certificate revoked (depth 1)" "$S" pki verify "${V[@]}" --crl "$D/factory.crl" \
+  --crl "$D/root1.crl" "$D/dev-rsa3072.pem"
+expect 0 "" "$S" pki verify "${V[@]}" --crl "$D/factory.crl" "$D/dev-rsa3072.pem"
+expect 1 "unable to get certificate CRL (depth 0)" "$S" pki verify "${V[@]}" --crl "$D/root1.crl" \
+  "$D/dev-rsa3072.pem"
+cat "$D/factory.crl" "$D/root1.crl" >"$D/both.crl"
+openssl verify -crl_check_all -CAfile "$D/root.pem" -untrusted "$D/factory.pem" -CRLfile "$D/both.crl" \
+  "$D/dev-rsa3072.pem" >/dev/null 2>&1 && bad "openssl accepts a chain with a revoked CA" || ok
+cat "$D/factory.crl" "$D/root0.crl" >"$D/both.crl"
+openssl verify -crl_check_all -CAfile "$D/root.pem" -untrusted "$D/factory.pem" -CRLfile "$D/both.crl" \
+  "$D/dev-rsa3072.pem" >/dev/null 2>&1 && ok || bad "openssl rejects the chain before the CA's revocation"
+
 # ---- the database, listed
 "$S" pki list --db "$D/db" --json >"$T/list.json"
 [ "$(jq length "$T/list.json")" = 11 ] && ok || bad "list has $(jq length "$T/list.json") entries"
