@@ -22,8 +22,10 @@ static const struct pki_profile profiles[] = {
 				      KT_EC_RSA, .self_signed = false },
 	[SG_PROF_IDEVID] = { "idevid", true, false, -1, KU_DIGITAL_SIGNATURE, NID_undef, true,
 			     KT_EC_RSA, .self_signed = false },
+	/* Release keys may be Ed25519, as signet signs with them (CA keys may not). */
 	[SG_PROF_CODE_SIGNING] = { "code-signing", true, false, -1, KU_DIGITAL_SIGNATURE,
-				   NID_code_sign, false, KT_EC_RSA, .self_signed = false },
+				   NID_code_sign, false, KT_EC_RSA | KT(SG_KEY_ED25519),
+				   .self_signed = false },
 	/* Matter core spec 6.2.2 and 6.5: the PAA writes pathlen 1 (as the
 	 * spec's test PAAs do) and may leave it out; a PAA may name a vendor. */
 	[SG_PROF_MATTER_PAA] = { "matter-paa", true, true, 1, KU_KEY_CERT_SIGN | KU_CRL_SIGN,

@@ -144,6 +144,19 @@ expect 0 "valid" "$S" verify --trust-root "$T/root.pem" "$T/r2.sgn"
 openssl verify -x509_strict -CAfile "$T/root.pem" -untrusted "$T/ca.pem" "$T/fw2.pem" >/dev/null 2>&1 \
   && ok || bad "openssl rejects the rotated chain"
 
+# An Ed25519 release key: certified, signs, verifies through the chain.
+"$S" hsm keygen --type ed25519 --key "$U;object=fw3" 2>/dev/null
+"$S" hsm pubkey --key "$U;object=fw3" -o "$T/fw3.pub.pem" 2>/dev/null
+expect 0 "certificate" "$S" pki issue "${C[@]}" --pubkey "$T/fw3.pub.pem" --profile code-signing \
+  --subject "/CN=Release 2028 Ed25519/O=Acme" --validity 365 -o "$T/fw3.pem"
+openssl verify -x509_strict -CAfile "$T/root.pem" -untrusted "$T/ca.pem" "$T/fw3.pem" >/dev/null 2>&1 \
+  && ok || bad "openssl rejects the Ed25519 release certificate"
+cat "$T/fw3.pem" "$T/ca.pem" >"$T/chain3.pem"
+expect 0 "" "$S" sign --key "$U;object=fw3" --cert "$T/chain3.pem" --version 1.2.0 "$T/fw.bin" "$T/r3.sgn"
+expect 0 "valid (1 trusted signer)" "$S" verify --trust-root "$T/root.pem" "$T/r3.sgn"
+"$S" verify --trust-root "$T/root.pem" --json "$T/r3.sgn" >"$T/v.json"
+[ "$(jq -r '.signatures[0].algorithm' "$T/v.json")" = ed25519 ] && ok || bad "ed25519 json: $(cat "$T/v.json")"
+
 # ---- revocation: revoke the first release certificate
 expect 0 "revoked" "$S" pki revoke "${P[@]}" --serial "$(openssl x509 -in "$T/fw1.pem" -noout -serial | cut -d= -f2)" \
   --reason keyCompromise
