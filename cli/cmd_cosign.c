@@ -5,21 +5,25 @@
 #include "sign.h"
 
 static const char usage_text[] =
-	"usage: signet cosign --key URI [--module PATH] FILE\n"
+	"usage: signet cosign --key URI [--cert CHAIN.pem] [--module PATH] FILE\n"
 	"\n"
 	"Adds a signature by the key URI to the signet envelope FILE, in place and\n"
 	"atomically, for M-of-N approval ('signet verify --threshold M'). Only the\n"
 	"signed header and metadata are signed (they bind the payload through its\n"
 	"digest), so the payload is not hashed again. Refuses a key that already\n"
 	"signed FILE. Existing signatures are kept as they are and not checked.\n"
+	"--cert CHAIN.pem adds the key's certificate chain (PEM, leaf first; the leaf\n"
+	"must certify the key), as 'signet sign --cert' does, so that 'signet verify\n"
+	"--trust-root' can count this signature.\n"
 	"\n"
 	"Module and PIN as for 'signet sign'.\n";
 
-enum { O_KEY = 256, O_MODULE };
+enum { O_KEY = 256, O_MODULE, O_CERT };
 
 static const struct option options[] = {
 	{ "key", required_argument, NULL, O_KEY },
 	{ "module", required_argument, NULL, O_MODULE },
+	{ "cert", required_argument, NULL, O_CERT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -30,7 +34,7 @@ int cmd_cosign(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return SG_OK;
 	}
-	const char *key = NULL, *module = NULL;
+	const char *key = NULL, *module = NULL, *cert = NULL;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -40,6 +44,10 @@ int cmd_cosign(int argc, char **argv)
 			return cli_usage_error("cosign", "one --key per run");
 		else if (c == O_MODULE)
 			module = optarg;
+		else if (c == O_CERT && !cert)
+			cert = optarg;
+		else if (c == O_CERT)
+			return cli_usage_error("cosign", "one --cert per run");
 		else
 			return cli_usage_error("cosign", "unknown or incomplete option '%s'",
 					       argv[optind - 1]);
@@ -50,7 +58,7 @@ int cmd_cosign(int argc, char **argv)
 		return cli_usage_error("cosign", "expected one FILE");
 	struct sg_err err = { 0 };
 	struct sg_hsm_ctx *hsm = sg_hsm_ctx_new(module);
-	int rc = hsm ? sg_cosign_file(argv[optind], key, hsm, &err)
+	int rc = hsm ? sg_cosign_file(argv[optind], key, cert, hsm, &err)
 		     : sg_errf(&err, SG_EENV, "out of memory");
 	sg_hsm_ctx_free(hsm);
 	if (rc)

@@ -18,11 +18,12 @@
 static const char usage_text[] =
 	"usage: signet inspect [--json] [--tbs-out F] FILE\n"
 	"\n"
-	"Shows every field of a signet envelope or an MCUboot image (by magic): sizes, version, security counter,\n"
-	"hardware id, load address, payload digest, build time, SBOM binding and each\n"
-	"signature's algorithm and key id, and the certificate chain (signet sign --cert:\n"
-	"subject, issuer, serial and validity of each certificate). Checks the structure, not the signatures\n"
-	"(use 'signet verify' for that). Exit 2 if FILE is not a well-formed envelope.\n"
+	"Shows every field of a signet envelope or an MCUboot image (by magic): sizes,\n"
+	"version, security counter, hardware id, load address, payload digest, build\n"
+	"time, SBOM binding, each signature's algorithm and key id, and the certificate\n"
+	"chains (signet sign --cert, cosign --cert: subject, issuer, serial and validity\n"
+	"of each certificate). Checks the structure, not the signatures (use 'signet\n"
+	"verify' for that). Exit 2 if FILE is not a well-formed envelope.\n"
 	"\n"
 	"For a signing request (signet sign --prepare), shows what is to be signed, by\n"
 	"which key, and how; --tbs-out F writes the bytes to give the offline signer\n"
@@ -165,34 +166,31 @@ static void cert_fields(X509 *x, struct cert_fields *f)
 	time_str(f->not_after, f->to, sizeof(f->to));
 }
 
-static void chain_text(STACK_OF(X509) *chain)
+/* Chain i of n; "certificate chain:" alone when it is the only one. */
+static void chain_text(STACK_OF(X509) *chain, int i, int n)
 {
 	char hex[2 * SGE_KEY_ID_SIZE + 1];
 	uint8_t key_id[SGE_KEY_ID_SIZE];
-	if (!chain)
-		return;
-	printf("certificate chain: %d certificate%s", sk_X509_num(chain),
-	       sk_X509_num(chain) == 1 ? "" : "s");
+	if (n > 1)
+		printf("certificate chain %d of %d: ", i + 1, n);
+	else
+		printf("certificate chain: ");
+	printf("%d certificate%s", sk_X509_num(chain), sk_X509_num(chain) == 1 ? "" : "s");
 	if (!sg_chain_key_id(sk_X509_value(chain, 0), key_id))
 		printf(", leaf key id %s", sg_hex(key_id, SGE_KEY_ID_SIZE, hex));
 	putchar('\n');
-	for (int i = 0; i < sk_X509_num(chain); i++) {
+	for (int j = 0; j < sk_X509_num(chain); j++) {
 		static struct cert_fields f;
-		cert_fields(sk_X509_value(chain, i), &f);
+		cert_fields(sk_X509_value(chain, j), &f);
 		printf("  [%d] subject %s\n      issuer  %s\n      serial  %s\n"
 		       "      valid   %s to %s\n",
-		       i + 1, f.subject, f.issuer, f.serial, f.from, f.to);
+		       j + 1, f.subject, f.issuer, f.serial, f.from, f.to);
 	}
 }
 
 static void chain_json(STACK_OF(X509) *chain)
 {
 	uint8_t key_id[SGE_KEY_ID_SIZE];
-	fputs(",\"certificate_chain\":", stdout);
-	if (!chain) {
-		fputs("null", stdout);
-		return;
-	}
 	fputs("{\"leaf_key_id\":", stdout);
 	if (!sg_chain_key_id(sk_X509_value(chain, 0), key_id))
 		json_hex(stdout, key_id, SGE_KEY_ID_SIZE);
@@ -214,6 +212,22 @@ static void chain_json(STACK_OF(X509) *chain)
 			f.not_before, f.from, f.not_after, f.to);
 	}
 	fputs("]}", stdout);
+}
+
+/* Every chain of e, decoded before anything is printed. */
+static int load_chains(const char *path, const struct sgv_envelope *e, STACK_OF(X509) **chains,
+		       struct sg_err *err)
+{
+	int rc = SG_OK;
+	for (unsigned i = 0; !rc && i < e->nchains; i++)
+		rc = sg_envelope_chain(path, e, i, &chains[i], err);
+	return rc;
+}
+
+static void free_chains(STACK_OF(X509) **chains, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		sk_X509_pop_free(chains[i], X509_free);
 }
 
 static void print_text(const char *path, const struct sgv_envelope *e)
@@ -262,13 +276,16 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", "--tbs-out applies to signing requests");
 	static struct sgv_envelope e;
 	struct sg_err err = { 0 };
-	STACK_OF(X509) *chain = NULL;
-	if (sg_envelope_load(path, &e, &err) || sg_envelope_chain(path, &e, &chain, &err))
+	STACK_OF(X509) *chains[SGE_MAX_SIGNATURES] = { NULL };
+	if (sg_envelope_load(path, &e, &err) || load_chains(path, &e, chains, &err)) {
+		free_chains(chains, e.nchains);
 		return cli_report(&err);
+	}
 	if (!json) {
 		print_text(path, &e);
-		chain_text(chain);
-		sk_X509_pop_free(chain, X509_free);
+		for (unsigned i = 0; i < e.nchains; i++)
+			chain_text(chains[i], (int)i, e.nchains);
+		free_chains(chains, e.nchains);
 		return SG_OK;
 	}
 	fputs("{\"file\":", stdout);
@@ -282,9 +299,13 @@ int cmd_inspect(int argc, char **argv)
 		cli_signature_json(stdout, &e.sigs[i], i + 1);
 		fputc('}', stdout);
 	}
-	fputc(']', stdout);
-	chain_json(chain);
-	fputs("}\n", stdout);
-	sk_X509_pop_free(chain, X509_free);
+	fputs("],\"certificate_chains\":[", stdout);
+	for (unsigned i = 0; i < e.nchains; i++) {
+		if (i)
+			fputc(',', stdout);
+		chain_json(chains[i]);
+	}
+	fputs("]}\n", stdout);
+	free_chains(chains, e.nchains);
 	return SG_OK;
 }

@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"  --cert CHAIN.pem     certificate chain (PEM, leaf first, then intermediates;\n"
 	"                       no root needed) carried in the envelope; the leaf must\n"
 	"                       certify one of the --key keys ('signet verify\n"
-	"                       --trust-root' checks it)\n"
+	"                       --trust-root' checks it); one per key, repeatable\n"
 	"  --module PATH        PKCS#11 module (else module-path= in the URI, or\n"
 	"                       $SIGNET_PKCS11_MODULE)\n"
 	"\n"
@@ -180,7 +180,7 @@ static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
 {
 	if (!prepare && o->nkeys != 1)
 		return cli_usage_error("sign", "an MCUboot image takes exactly one --key");
-	if (o->hw_id || o->sbom_path || o->digest_alg || o->cert_path)
+	if (o->hw_id || o->sbom_path || o->digest_alg || o->ncerts)
 		return cli_usage_error("sign", "--hw-id, --sbom, --digest and --cert are for signet "
 					       "envelopes");
 	if (!m->o.header_size)
@@ -266,9 +266,9 @@ static int parse_option(int c, struct sg_sign_opts *o, const char **version, con
 		o->sbom_path = optarg;
 		break;
 	case O_CERT:
-		if (o->cert_path)
-			return cli_usage_error("sign", "one --cert per run");
-		o->cert_path = optarg;
+		if (o->ncerts == SG_SIGN_MAX_KEYS)
+			return cli_usage_error("sign", "at most %d --cert options", SG_SIGN_MAX_KEYS);
+		o->cert_paths[o->ncerts++] = optarg;
 		break;
 	default:
 		return cli_usage_error("sign", "bad option");
@@ -303,7 +303,7 @@ int cmd_sign(int argc, char **argv)
 			return rc;
 	}
 	if (t.complete) {
-		if (t.prepare || o.nkeys || version || o.cert_path || mb.on || mb.any)
+		if (t.prepare || o.nkeys || version || o.ncerts || mb.on || mb.any)
 			return cli_usage_error("sign", "--complete takes only --signature, "
 						       "--signature-format and --pubkey");
 		return run_complete(&t, argc, argv);
@@ -312,7 +312,7 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "--signature goes with --complete");
 	if (t.prepare && (!t.pubkey || o.nkeys))
 		return cli_usage_error("sign", "--prepare needs --pubkey and no --key");
-	if (t.prepare && o.cert_path)
+	if (t.prepare && o.ncerts)
 		return cli_usage_error("sign", "--cert is not supported with --prepare");
 	if (!t.prepare && t.pubkey)
 		return cli_usage_error("sign", "--pubkey goes with --prepare or --complete");

@@ -24,12 +24,12 @@ static const char usage_text[] =
 	"\n"
 	"  --trust PUB.pem            trusted public key (PEM or DER SubjectPublicKeyInfo)\n"
 	"  --trust-root ROOT.pem      trusted root certificate (PEM or DER): a key\n"
-	"                             certified by the envelope's certificate chain\n"
-	"                             (signet sign --cert) is trusted when the chain\n"
-	"                             leads to this root, the leaf fits the\n"
-	"                             code-signing profile and every certificate was\n"
-	"                             valid at the envelope's BUILD_TIME; a chain that\n"
-	"                             fails makes the envelope invalid\n"
+	"                             certified by one of the envelope's certificate\n"
+	"                             chains (sign --cert, cosign --cert) is trusted\n"
+	"                             when its chain leads to this root, the leaf fits\n"
+	"                             the code-signing profile and every certificate\n"
+	"                             was valid at the envelope's BUILD_TIME; a chain\n"
+	"                             that fails makes the envelope invalid\n"
 	"  --crl CA.crl               with --trust-root, repeatable: refuse a revoked\n"
 	"                             leaf (its issuer's CRL must be given) or CA (when\n"
 	"                             its issuer's CRL is given); taken as current,\n"
@@ -257,10 +257,11 @@ int cmd_verify(int argc, char **argv)
 		rc = cli_usage_error("verify", "at least one --trust key or --trust-root is required");
 	if (!rc && sk_X509_CRL_num(roots.crls) > 0 && nroots == 0)
 		rc = cli_usage_error("verify", "--crl goes with --trust-root");
-	/* The chain adds at most one key. */
-	if (!rc && p.threshold > trust.n + (nroots ? 1 : 0))
+	/* With --trust-root the envelope's chains add keys, up to one per
+	 * signature: only the verification can tell whether enough signed. */
+	if (!rc && !nroots && p.threshold > trust.n)
 		rc = cli_usage_error("verify", "--threshold %u is more than the %zu trusted keys",
-				     p.threshold, trust.n + (nroots ? 1 : 0));
+				     p.threshold, trust.n);
 	if (rc) {
 		sg_trust_free(&trust);
 		roots_free(&roots);

@@ -205,13 +205,12 @@ static int parse_area(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint
 			s->sig_off = off + 4 + SGE_SIG_TLV_FIXED;
 			s->status = SGV_SIG_UNCHECKED;
 			e->nsigs++;
-		} else if (type == SGE_T_CERT_CHAIN) {
-			if (e->nchains == 0) { /* located only; the host checks it */
-				e->chain_off = off + 4;
-				e->chain_len = len;
-			}
-			if (e->nchains < UINT8_MAX) /* saturates: "more than one" is all it says */
-				e->nchains++;
+		} else if (type == SGE_T_CERT_CHAIN) { /* located only; the host checks it */
+			if (e->nchains == SGE_MAX_SIGNATURES)
+				return fail(e, SGV_EFORMAT, "too many certificate chains");
+			e->chains[e->nchains].off = off + 4;
+			e->chains[e->nchains].len = len;
+			e->nchains++;
 		} else if (type & SGE_CRITICAL) {
 			return fail(e, SGV_EFORMAT, "unknown critical signature-area field");
 		} else {

@@ -62,6 +62,11 @@ struct sgv_signature {
 	uint8_t key_id[SGE_KEY_ID_SIZE];
 };
 
+struct sgv_chain {
+	uint64_t off; /* file offset of the CERT_CHAIN value */
+	uint16_t len;
+};
+
 struct sgv_envelope {
 	/* The signed message M: header and protected area, as stored. */
 	uint8_t msg[SGE_MSG_MAX];
@@ -89,11 +94,10 @@ struct sgv_envelope {
 
 	struct sgv_signature sigs[SGE_MAX_SIGNATURES];
 	uint8_t nsigs;
-	/* CERT_CHAIN (§5): located, not interpreted; the first one's value.
-	 * A verifier that uses it refuses nchains > 1. */
+	/* CERT_CHAIN fields (§5), at most one per signature: located, not
+	 * interpreted (the host checks them). */
+	struct sgv_chain chains[SGE_MAX_SIGNATURES];
 	uint8_t nchains;
-	uint16_t chain_len;
-	uint64_t chain_off;
 
 	/* Results of the checks. */
 	uint8_t computed_digest[SGE_DIGEST_MAX];

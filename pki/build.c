@@ -227,24 +227,6 @@ static bool add_key_ids(X509 *x, X509 *issuer)
 	return ok;
 }
 
-bool pki_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from)
-{
-	ASN1_OBJECT *alg;
-	const unsigned char *bits;
-	int len;
-	X509_ALGOR *from_alg, *to_alg;
-	if (!X509_PUBKEY_get0_param(&alg, &bits, &len, &from_alg, from))
-		return false;
-	unsigned char *copy = OPENSSL_memdup(bits, (size_t)len);
-	ASN1_OBJECT *obj = OBJ_dup(alg);
-	if (copy && obj && X509_PUBKEY_set0_param(to, obj, V_ASN1_UNDEF, NULL, copy, len))
-		return X509_PUBKEY_get0_param(NULL, NULL, NULL, &to_alg, to) &&
-		       X509_ALGOR_copy(to_alg, from_alg); /* with the parameters (curve) */
-	OPENSSL_free(copy);
-	ASN1_OBJECT_free(obj);
-	return false;
-}
-
 /* The subject's SubjectPublicKeyInfo. Given its encoding (a CSR's), it is
  * copied as it is: OpenSSL 3.0 would encode the key again and decode the
  * result (X509_set_pubkey), which costs more than the rest of a

@@ -81,6 +81,24 @@ static void *d2i_cert(const unsigned char **p, long n)
 	return x;
 }
 
+bool pki_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from)
+{
+	ASN1_OBJECT *alg;
+	const unsigned char *bits;
+	int len;
+	X509_ALGOR *from_alg, *to_alg;
+	if (!X509_PUBKEY_get0_param(&alg, &bits, &len, &from_alg, from))
+		return false;
+	unsigned char *copy = OPENSSL_memdup(bits, (size_t)len);
+	ASN1_OBJECT *obj = OBJ_dup(alg);
+	if (copy && obj && X509_PUBKEY_set0_param(to, obj, V_ASN1_UNDEF, NULL, copy, len))
+		return X509_PUBKEY_get0_param(NULL, NULL, NULL, &to_alg, to) &&
+		       X509_ALGOR_copy(to_alg, from_alg); /* with the parameters (curve) */
+	OPENSSL_free(copy);
+	ASN1_OBJECT_free(obj);
+	return false;
+}
+
 int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, X509_PUBKEY **spki,
 		   struct sg_err *err)
 {

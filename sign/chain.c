@@ -77,28 +77,25 @@ static int decode_chain(const uint8_t *v, size_t n, STACK_OF(X509) *sk)
 	return 0;
 }
 
-int sg_envelope_chain(const char *path, const struct sgv_envelope *e, STACK_OF(X509) **out,
-		      struct sg_err *err)
+int sg_envelope_chain(const char *path, const struct sgv_envelope *e, unsigned i,
+		      STACK_OF(X509) **out, struct sg_err *err)
 {
 	*out = NULL;
-	if (e->nchains == 0)
-		return SG_OK;
-	if (e->nchains > 1)
-		return sg_errf(err, SG_EINPUT, "%s: more than one CERT_CHAIN field", path);
 	int fd;
 	uint64_t size;
 	int rc = sg_open_regular(path, &fd, &size, err);
 	if (rc)
 		return rc;
-	uint8_t *v = malloc(e->chain_len ? e->chain_len : 1);
+	const struct sgv_chain *c = &e->chains[i];
+	uint8_t *v = malloc(c->len ? c->len : 1);
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	struct sg_fd_at at = { fd, 0 };
 	if (!v || !sk)
 		rc = sg_errf(err, SG_EENV, "out of memory");
-	else if (sg_read_at(&at, e->chain_off, v, e->chain_len))
+	else if (sg_read_at(&at, c->off, v, c->len))
 		rc = sg_errf(err, SG_EENV, "%s: cannot read the certificate chain", path);
-	else if (decode_chain(v, e->chain_len, sk))
-		rc = sg_errf(err, SG_EINPUT, "%s: CERT_CHAIN field is malformed", path);
+	else if (decode_chain(v, c->len, sk))
+		rc = sg_errf(err, SG_EINPUT, "%s: CERT_CHAIN field %u is malformed", path, i + 1);
 	close(fd);
 	free(v);
 	ERR_clear_error();
@@ -148,6 +145,33 @@ static int trust_leaf(struct sg_trust *t, const char *path, const struct sgv_env
 	return sg_trust_add_pkey(t, X509_get0_pubkey(leaf), label, 1, err);
 }
 
+/* Chain i: its leaf made a signature, no earlier chain certifies the same
+ * key (seen holds their key ids), and it verifies. */
+static int add_one(struct sg_trust *t, const char *path, const struct sgv_envelope *e,
+		   unsigned i, uint8_t seen[][SGE_KEY_ID_SIZE], const struct sg_chain_trust *ct,
+		   struct sg_err *err)
+{
+	STACK_OF(X509) *chain = NULL;
+	int rc = sg_envelope_chain(path, e, i, &chain, err);
+	if (rc)
+		return rc;
+	uint8_t *key_id = seen[i];
+	if (sg_chain_key_id(sk_X509_value(chain, 0), key_id))
+		rc = sg_errf(err, SG_EINPUT, "%s: the leaf of certificate chain %u has an unusable "
+			     "public key", path, i + 1);
+	else if (!leaf_signed(e, key_id))
+		rc = sg_errf(err, SG_FAIL, "%s: the leaf key of certificate chain %u made no "
+			     "signature", path, i + 1);
+	for (unsigned j = 0; !rc && j < i; j++)
+		if (!memcmp(seen[j], key_id, SGE_KEY_ID_SIZE))
+			rc = sg_errf(err, SG_EINPUT, "%s: certificate chains %u and %u certify one "
+				     "key", path, j + 1, i + 1);
+	if (!rc)
+		rc = trust_leaf(t, path, e, chain, ct, err);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
 int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
 		       struct sg_err *err)
 {
@@ -155,27 +179,17 @@ int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_cha
 	int rc = sg_envelope_load(path, &e, err);
 	if (rc)
 		return rc;
-	STACK_OF(X509) *chain = NULL;
-	rc = sg_envelope_chain(path, &e, &chain, err);
-	if (rc)
-		return rc;
-	if (!chain)
+	if (e.nchains == 0)
 		return t->n ? SG_OK
 			    : sg_errf(err, SG_FAIL,
 				      "%s: no certificate chain to check against --trust-root", path);
-	uint8_t key_id[SGE_KEY_ID_SIZE];
 	if (!e.has_build_time)
-		rc = sg_errf(err, SG_FAIL,
-			     "%s: no BUILD_TIME, so the certificate chain cannot be checked at the "
-			     "signing time",
-			     path);
-	else if (sg_chain_key_id(sk_X509_value(chain, 0), key_id))
-		rc = sg_errf(err, SG_EINPUT, "%s: the chain's leaf has an unusable public key", path);
-	else if (!leaf_signed(&e, key_id))
-		rc = sg_errf(err, SG_FAIL, "%s: the certificate chain's leaf key made no signature",
-			     path);
-	else
-		rc = trust_leaf(t, path, &e, chain, ct, err);
-	sk_X509_pop_free(chain, X509_free);
+		return sg_errf(err, SG_FAIL,
+			       "%s: no BUILD_TIME, so the certificate chain cannot be checked at "
+			       "the signing time",
+			       path);
+	uint8_t seen[SGE_MAX_SIGNATURES][SGE_KEY_ID_SIZE];
+	for (unsigned i = 0; !rc && i < e.nchains; i++)
+		rc = add_one(t, path, &e, i, seen, ct, err);
 	return rc;
 }

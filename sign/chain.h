@@ -25,21 +25,22 @@ int sg_chain_encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg
 /* Key id (SHA-256 of the SPKI) of a certificate's public key. */
 int sg_chain_key_id(X509 *cert, uint8_t key_id[SGE_KEY_ID_SIZE]);
 
-/* The chain of the parsed envelope e at path; *out NULL when it has none.
- * SG_EINPUT for two CERT_CHAIN fields or a malformed value. */
-int sg_envelope_chain(const char *path, const struct sgv_envelope *e, STACK_OF(X509) **out,
-		      struct sg_err *err);
+/* Chain i (< e->nchains) of the parsed envelope e at path. SG_EINPUT for a
+ * malformed value. */
+int sg_envelope_chain(const char *path, const struct sgv_envelope *e, unsigned i,
+		      STACK_OF(X509) **out, struct sg_err *err);
 
 struct sg_chain_trust {
 	STACK_OF(X509) *roots;    /* --trust-root */
 	STACK_OF(X509_CRL) *crls; /* --crl; empty or NULL: no revocation check */
 };
 
-/* Checks the chain of the envelope at path: to one of the roots, the
+/* Checks every chain of the envelope at path: to one of the roots, the
  * code-signing profile on the leaf, at the envelope's BUILD_TIME, against
- * the CRLs; then adds the leaf's key to t (unless t already trusts it).
- * SG_FAIL naming the reason when the chain is absent (and t is empty),
- * fails, has no BUILD_TIME to check at, or its leaf made no signature. */
+ * the CRLs; then adds each leaf's key to t (unless t already trusts it).
+ * SG_FAIL naming the reason when there is no chain (and t is empty), a
+ * chain fails, there is no BUILD_TIME to check at, or a leaf made no
+ * signature; SG_EINPUT when two chains certify one key. */
 int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
 		       struct sg_err *err);
 

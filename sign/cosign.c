@@ -9,30 +9,53 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "chain.h"
 #include "copy.h"
 #include "sign.h"
 #include "verify.h"
 
-/* The signature area with one more SIGNATURE TLV appended; unknown
- * non-critical TLVs are kept as they were. */
+/* The signature area with one more SIGNATURE TLV appended, and the
+ * signer's CERT_CHAIN if given; the fields already there are kept as they
+ * were. */
 static int extend_area(int fd, const struct sgv_envelope *e, const struct sg_signature *s,
-		       uint8_t *area, size_t *area_len, const char *path, struct sg_err *err)
+		       const uint8_t *chain, size_t chain_len, uint8_t *area, size_t *area_len,
+		       const char *path, struct sg_err *err)
 {
-	size_t tlv = 4 + SGE_SIG_TLV_FIXED + s->sig_len;
-	if (e->area_size + tlv > SGE_AREA_MAX)
-		return sg_errf(err, SG_EINPUT, "%s: no room for another signature", path);
 	if (pread(fd, area, e->area_size, (off_t)e->area_off) != (ssize_t)e->area_size)
 		return sg_errf(err, SG_EENV, "%s: read failed", path);
-	uint8_t *p = area + e->area_size;
-	sge_put16(p, SGE_T_SIGNATURE);
-	sge_put16(p + 2, (uint16_t)(SGE_SIG_TLV_FIXED + s->sig_len));
-	p[4] = s->alg;
-	p[5] = 0;
-	memcpy(p + 6, s->key_id, SGE_KEY_ID_SIZE);
-	memcpy(p + 4 + SGE_SIG_TLV_FIXED, s->sig, s->sig_len);
-	*area_len = e->area_size + tlv;
-	sge_put32(area + 4, (uint32_t)*area_len);
+	*area_len = e->area_size;
+	uint8_t v[SGE_SIG_TLV_FIXED + SGE_SIG_MAX];
+	v[0] = s->alg;
+	v[1] = 0;
+	memcpy(v + 2, s->key_id, SGE_KEY_ID_SIZE);
+	memcpy(v + SGE_SIG_TLV_FIXED, s->sig, s->sig_len);
+	struct sg_err why = { 0 };
+	if (sg_envelope_area_append(area, area_len, SGE_T_SIGNATURE, v,
+				    SGE_SIG_TLV_FIXED + s->sig_len, &why) ||
+	    (chain && sg_envelope_area_append(area, area_len, SGE_T_CERT_CHAIN, chain, chain_len,
+					      &why)))
+		return sg_errf(err, SG_EINPUT, "%s: no room for another signature%s", path,
+			       chain ? " and its certificate chain" : "");
 	return SG_OK;
+}
+
+/* --cert: the chain of the co-signing key, encoded. */
+static int load_chain(const char *cert_path, const struct sg_signer *signer, uint8_t **out,
+		      size_t *len, struct sg_err *err)
+{
+	STACK_OF(X509) *chain;
+	int rc = sg_chain_load_pem(cert_path, &chain, err);
+	if (rc)
+		return rc;
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	if (sg_chain_key_id(sk_X509_value(chain, 0), key_id) ||
+	    memcmp(key_id, signer->key_id, SGE_KEY_ID_SIZE))
+		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate does not certify key %s",
+			     cert_path, signer->uri);
+	else
+		rc = sg_chain_encode(chain, out, len, err);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
 }
 
 static int make_signature(struct sg_signer *signer, const struct sgv_envelope *e,
@@ -48,8 +71,8 @@ static int make_signature(struct sg_signer *signer, const struct sgv_envelope *e
 	return sg_signer_sign(signer, e->msg, e->msg_len, s, err);
 }
 
-int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm,
-		   struct sg_err *err)
+int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
+		   struct sg_hsm_ctx *hsm, struct sg_err *err)
 {
 	static struct sgv_envelope e;
 	int rc = sg_envelope_load(path, &e, err);
@@ -57,20 +80,23 @@ int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm
 		return rc;
 	struct sg_signer signer;
 	struct sg_signature s;
+	uint8_t *chain = NULL;
+	size_t chain_len = 0;
 	rc = sg_signer_open(hsm, key_uri, &signer, err);
+	if (!rc && cert_path)
+		rc = load_chain(cert_path, &signer, &chain, &chain_len, err);
 	if (!rc)
 		rc = make_signature(&signer, &e, &s, err);
 	sg_signer_close(&signer);
-	if (rc)
-		return rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-	uint8_t *area = malloc(SGE_AREA_MAX);
+	int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	if (!rc && fd < 0)
+		rc = sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+	uint8_t *area = rc ? NULL : malloc(SGE_AREA_MAX);
 	size_t area_len = 0;
 	struct sg_atomic_file out;
-	rc = area ? extend_area(fd, &e, &s, area, &area_len, path, err)
-		  : sg_errf(err, SG_EENV, "out of memory");
+	if (!rc)
+		rc = area ? extend_area(fd, &e, &s, chain, chain_len, area, &area_len, path, err)
+			  : sg_errf(err, SG_EENV, "out of memory");
 	if (!rc)
 		rc = sg_atomic_open(&out, path, err);
 	if (!rc) {
@@ -89,6 +115,8 @@ int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm
 			rc = sg_atomic_commit(&out, err);
 	}
 	free(area);
-	close(fd);
+	free(chain);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }

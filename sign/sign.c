@@ -123,25 +123,27 @@ static void close_signers(struct signer *s, size_t n)
 	}
 }
 
-/* --cert: the chain goes with the signer its leaf certifies; a chain for
- * none of them would send verifiers after a key that did not sign. */
-static int attach_chain(const struct sg_sign_opts *o, struct signer *s, struct sg_err *err)
+/* --cert: a chain goes with the signer its leaf certifies; a chain for
+ * none of them would send verifiers after a key that did not sign, and two
+ * for one key would leave them to pick one. */
+static int attach_chain(const struct sg_sign_opts *o, const char *path, struct signer *s,
+			struct sg_err *err)
 {
 	STACK_OF(X509) *chain;
-	int rc = sg_chain_load_pem(o->cert_path, &chain, err);
+	int rc = sg_chain_load_pem(path, &chain, err);
 	if (rc)
 		return rc;
 	uint8_t key_id[SGE_KEY_ID_SIZE];
 	size_t i = 0;
 	if (sg_chain_key_id(sk_X509_value(chain, 0), key_id))
-		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate's key is unusable",
-			     o->cert_path);
+		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate's key is unusable", path);
 	while (!rc && i < o->nkeys && memcmp(s[i].k.key_id, key_id, SGE_KEY_ID_SIZE))
 		i++;
 	if (!rc && i == o->nkeys)
 		rc = sg_errf(err, SG_EINPUT,
-			     "%s: the first certificate does not certify a signing key (--key)",
-			     o->cert_path);
+			     "%s: the first certificate does not certify a signing key (--key)", path);
+	else if (!rc && s[i].chain)
+		rc = sg_errf(err, SG_EINPUT, "%s: a second chain for key %s", path, s[i].k.uri);
 	if (!rc)
 		rc = sg_chain_encode(chain, &s[i].chain, &s[i].chain_len, err);
 	sk_X509_pop_free(chain, X509_free);
@@ -274,7 +276,7 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 		return sg_errf(err, SG_EINPUT, "a signing request is for one public key, not --key");
 	if (!o->prepare_pubkey && (o->nkeys == 0 || o->nkeys > SG_SIGN_MAX_KEYS))
 		return sg_errf(err, SG_EINPUT, "need 1 to %d --key options", SG_SIGN_MAX_KEYS);
-	if (o->prepare_pubkey && o->cert_path)
+	if (o->prepare_pubkey && o->ncerts)
 		return sg_errf(err, SG_EINPUT, "--cert is not supported with a signing request");
 	struct sg_envelope_meta m;
 	memset(&m, 0, sizeof(m));
@@ -303,8 +305,8 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	struct signer s[SG_SIGN_MAX_KEYS];
 	memset(s, 0, sizeof(s));
 	rc = open_signers(o, hsm, s, err);
-	if (!rc && o->cert_path)
-		rc = attach_chain(o, s, err);
+	for (size_t i = 0; !rc && i < o->ncerts; i++)
+		rc = attach_chain(o, o->cert_paths[i], s, err);
 	if (!rc) {
 		m.payload_size = in.size;
 		m.has_load_addr = o->has_load_addr || in.has_addr;

@@ -36,9 +36,11 @@ struct sg_sign_opts {
 	uint64_t load_addr;
 	int digest_alg; /* SGE_DIGEST_*, 0 = SHA-384 if any key is P-384, else SHA-256 */
 	const char *sbom_path; /* SBOM to bind (formats/sbom.h), or NULL */
-	/* PEM chain (leaf first) for the key the leaf certifies, carried in a
-	 * CERT_CHAIN field (sign/chain.h), or NULL. */
-	const char *cert_path;
+	/* PEM chains (leaf first), each carried in a CERT_CHAIN field
+	 * (sign/chain.h) beside the signature of the key its leaf certifies;
+	 * at most one per key. */
+	const char *cert_paths[SG_SIGN_MAX_KEYS];
+	size_t ncerts;
 	/* Two-step signing: with prepare_pubkey set (and no key URIs), OUT is a
 	 * signing request (formats/request.h) for that public key's holder. */
 	const char *prepare_pubkey;
@@ -76,11 +78,13 @@ struct sg_request_info {
 int sg_request_load(const char *path, struct sg_request_info *ri, struct sg_err *err);
 
 /* Adds a signature by key_uri to the envelope at path, in place and
- * atomically. Only M is signed, so the payload is not hashed again. Refuses
- * a key that already signed and a full signature area. The existing
- * signatures are not checked (signet verify does that). */
-int sg_cosign_file(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm,
-		   struct sg_err *err);
+ * atomically, and with cert_path (or NULL) the key's certificate chain as a
+ * CERT_CHAIN field, whose leaf must certify that key. Only M is signed, so
+ * the payload is not hashed again. Refuses a key that already signed and a
+ * full signature area. The existing signatures are not checked (signet
+ * verify does that). */
+int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
+		   struct sg_hsm_ctx *hsm, struct sg_err *err);
 
 /* A token key ready to sign envelopes: its public half (an EVP_PKEY), the
  * envelope algorithm it makes and its key id. sg_signer_sign signs M and

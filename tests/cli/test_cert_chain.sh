@@ -46,14 +46,14 @@ expect 1 "no valid signature by a trusted key" "$S" verify --trust "$T/other.pub
 
 # The embedded chain is exactly the one openssl accepts.
 "$S" inspect --json "$T/r1.sgn" >"$T/i.json"
-[ "$(jq '.certificate_chain.certificates | length' "$T/i.json")" = 2 ] && ok || bad "inspect chain: $(cat "$T/i.json")"
-[ "$(jq -r '.certificate_chain.certificates[0].serial' "$T/i.json")" = \
+[ "$(jq '.certificate_chains[0].certificates | length' "$T/i.json")" = 2 ] && ok || bad "inspect chain: $(cat "$T/i.json")"
+[ "$(jq -r '.certificate_chains[0].certificates[0].serial' "$T/i.json")" = \
   "$(openssl x509 -in "$T/fw1.pem" -noout -serial | cut -d= -f2 | tr A-F a-f)" ] && ok || bad "inspect serial"
-[ "$(jq -r '.certificate_chain.certificates[1].subject' "$T/i.json")" = "O=Acme,CN=Acme Code CA" ] && ok \
-  || bad "inspect subject: $(jq -c .certificate_chain "$T/i.json")"
-[ "$(jq -r '.certificate_chain.leaf_key_id' "$T/i.json")" = "$(jq -r '.signatures[0].key_id' "$T/i.json")" ] \
+[ "$(jq -r '.certificate_chains[0].certificates[1].subject' "$T/i.json")" = "O=Acme,CN=Acme Code CA" ] && ok \
+  || bad "inspect subject: $(jq -c .certificate_chains "$T/i.json")"
+[ "$(jq -r '.certificate_chains[0].leaf_key_id' "$T/i.json")" = "$(jq -r '.signatures[0].key_id' "$T/i.json")" ] \
   && ok || bad "leaf key id is not the signature's"
-[ "$(jq -r '.certificate_chain.certificates[0].not_after' "$T/i.json")" = \
+[ "$(jq -r '.certificate_chains[0].certificates[0].not_after' "$T/i.json")" = \
   "$(date -d "$(openssl x509 -in "$T/fw1.pem" -noout -enddate | cut -d= -f2)" +%s)" ] && ok || bad "inspect validity"
 "$S" inspect "$T/r1.sgn" >"$T/i.txt"
 grep -q 'certificate chain: 2 certificates' "$T/i.txt" && grep -q 'subject O=Acme,CN=Release 2026' "$T/i.txt" \
@@ -72,14 +72,15 @@ tail -c +$((o + 3)) "$T/r1.sgn" | head -c "$l2" | openssl x509 -inform der -out 
 openssl verify -x509_strict -CAfile "$T/root.pem" -untrusted "$T/x-ca.pem" "$T/x-leaf.pem" >/dev/null 2>&1 \
   && ok || bad "openssl rejects the embedded chain"
 cmp -s "$T/x-leaf.pem" "$T/fw1.pem" && ok || bad "embedded leaf differs"
-# Two CERT_CHAIN fields: refused by what uses them (malformed, exit 2).
+# Two CERT_CHAIN fields for one key: refused by what uses them (exit 2).
 { cat "$T/r1.sgn"; tail -c +$((off + 1)) "$T/r1.sgn"; } >"$T/dup.sgn"
 size=$(( $(stat -c %s "$T/dup.sgn") - A ))
 printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((size & 255)) $((size >> 8 & 255)) 0 0)" |
   dd of="$T/dup.sgn" bs=1 seek=$((A + 4)) conv=notrunc 2>/dev/null
 expect 0 "valid" "$S" verify --trust "$T/fw1.pub.pem" "$T/dup.sgn"
-expect 2 "more than one CERT_CHAIN" "$S" verify --trust-root "$T/root.pem" "$T/dup.sgn"
-expect 2 "more than one CERT_CHAIN" "$S" inspect "$T/dup.sgn"
+expect 2 "certificate chains 1 and 2 certify one key" "$S" verify --trust-root "$T/root.pem" "$T/dup.sgn"
+"$S" inspect "$T/dup.sgn" >"$T/i.txt" && grep -q 'certificate chain 2 of 2: 2 certificates' "$T/i.txt" \
+  && ok || bad "inspect of two chains: $(cat "$T/i.txt")"
 
 # ---- refusals when signing
 expect 2 "does not certify a signing key" "$S" sign --key "$U;object=other" --cert "$T/chain1.pem" \
@@ -99,7 +100,9 @@ expect 0 "2 signatures" "$S" sign --key "$U;object=other" --key "$U;object=fw1" 
   || bad "two: $(jq -c .signatures "$T/v.json")"
 expect 1 "not enough distinct trusted signers" "$S" verify --trust-root "$T/root.pem" \
   --trust "$T/fw2.pub.pem" --threshold 2 "$T/two.sgn"
-expect 2 "is more than the 1 trusted keys" "$S" verify --trust-root "$T/root.pem" --threshold 2 "$T/two.sgn"
+expect 1 "not enough distinct trusted signers" "$S" verify --trust-root "$T/root.pem" --threshold 2 \
+  "$T/two.sgn"
+expect 2 "is more than the 1 trusted keys" "$S" verify --trust "$T/fw1.pub.pem" --threshold 2 "$T/two.sgn"
 
 # ---- refusals when verifying
 # another root
@@ -143,6 +146,34 @@ expect 0 "" "$S" sign --key "$U;object=fw2" --cert "$T/chain2.pem" --version 1.1
 expect 0 "valid" "$S" verify --trust-root "$T/root.pem" "$T/r2.sgn"
 openssl verify -x509_strict -CAfile "$T/root.pem" -untrusted "$T/ca.pem" "$T/fw2.pem" >/dev/null 2>&1 \
   && ok || bad "openssl rejects the rotated chain"
+
+# ---- M-of-N with chains: each signer's chain beside its signature, from
+# one sign run or added by cosign; the root alone makes both count
+expect 0 "2 signatures" "$S" sign --key "$U;object=fw1" --key "$U;object=fw2" --cert "$T/chain1.pem" \
+  --cert "$T/chain2.pem" --version 1.1.0 "$T/fw.bin" "$T/both.sgn"
+expect 0 "valid (2 trusted signers)" "$S" verify --trust-root "$T/root.pem" --threshold 2 "$T/both.sgn"
+"$S" inspect --json "$T/both.sgn" >"$T/i.json"
+[ "$(jq -r '[.certificate_chains[].leaf_key_id] | join(",")' "$T/i.json")" = \
+  "$(jq -r '[.signatures[].key_id] | join(",")' "$T/i.json")" ] && ok || bad "two chains: $(cat "$T/i.json")"
+expect 2 "a second chain for key" "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" \
+  --cert "$T/chain1.pem" --version 1.1.0 "$T/fw.bin" "$T/x.sgn"
+no_output "$T/x.sgn"
+expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" --version 1.1.0 "$T/fw.bin" "$T/co.sgn"
+cp "$T/co.sgn" "$T/co0.sgn"
+expect 2 "does not certify key" "$S" cosign --key "$U;object=other" --cert "$T/chain2.pem" "$T/co.sgn"
+cmp -s "$T/co.sgn" "$T/co0.sgn" && ok || bad "a refused cosign changed the envelope"
+expect 0 "signature added" "$S" cosign --key "$U;object=fw2" --cert "$T/chain2.pem" "$T/co.sgn"
+expect 0 "valid (2 trusted signers)" "$S" verify --trust-root "$T/root.pem" --threshold 2 "$T/co.sgn"
+"$S" inspect --json "$T/co.sgn" >"$T/i.json"
+[ "$(jq '.certificate_chains | length' "$T/i.json")" = 2 ] && ok || bad "cosign chain: $(cat "$T/i.json")"
+# a co-signature without its chain does not count for the root alone
+expect 0 "signature added" "$S" cosign --key "$U;object=fw2" "$T/co0.sgn"
+expect 1 "not enough distinct trusted signers" "$S" verify --trust-root "$T/root.pem" --threshold 2 \
+  "$T/co0.sgn"
+expect 0 "valid (2 trusted signers)" "$S" verify --trust-root "$T/root.pem" --trust "$T/fw2.pub.pem" \
+  --threshold 2 "$T/co0.sgn"
+expect 2 "one --cert per run" "$S" cosign --key "$U;object=other" --cert "$T/chain1.pem" \
+  --cert "$T/chain2.pem" "$T/co0.sgn"
 
 # An Ed25519 release key: certified, signs, verifies through the chain.
 "$S" hsm keygen --type ed25519 --key "$U;object=fw3" 2>/dev/null

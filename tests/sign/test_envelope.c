@@ -382,6 +382,53 @@ static void test_unknown_fields(void **state)
 	assert_non_null(strstr(err.msg, "out of order"));
 }
 
+/* CERT_CHAIN fields in the signature area: the core locates up to one per
+ * possible signature (values not interpreted) and refuses more. */
+static int with_chains(int nchains, struct sgv_envelope *e, struct sg_err *err)
+{
+	struct sg_envelope_meta m = basic_meta();
+	int k = 0;
+	struct built b;
+	build(&b, &m, &k, 1);
+	size_t msg_len = SGE_HEADER_SIZE + sge_get32(b.bytes + 8);
+	size_t off = msg_len + sizeof(payload);
+	uint8_t area[SGE_AREA_MAX];
+	size_t area_len = b.len - off;
+	memcpy(area, b.bytes + off, area_len);
+	for (int i = 0; i < nchains; i++) {
+		uint8_t value[3] = { 'c', (uint8_t)i, 0x5a };
+		assert_int_equal(sg_envelope_area_append(area, &area_len, SGE_T_CERT_CHAIN, value,
+							 sizeof(value), NULL),
+				 SG_OK);
+	}
+	uint8_t *n = malloc(off + area_len);
+	memcpy(n, b.bytes, off);
+	memcpy(n + off, area, area_len);
+	int rc = verify_bytes(n, off + area_len, &k, 1, NULL, e, err);
+	for (int i = 0; rc == SG_OK && i < e->nchains; i++) {
+		assert_int_equal(e->chains[i].len, 3);
+		assert_true(e->chains[i].off + 3 <= off + area_len);
+		assert_int_equal(n[e->chains[i].off], 'c');
+		assert_int_equal(n[e->chains[i].off + 1], i);
+	}
+	free(n);
+	free(b.bytes);
+	return rc;
+}
+
+static void test_cert_chains_located(void **state)
+{
+	(void)state;
+	static struct sgv_envelope e;
+	struct sg_err err;
+	assert_int_equal(with_chains(1, &e, &err), SG_OK);
+	assert_int_equal(e.nchains, 1);
+	assert_int_equal(with_chains(SGE_MAX_SIGNATURES, &e, &err), SG_OK);
+	assert_int_equal(e.nchains, SGE_MAX_SIGNATURES);
+	assert_int_equal(with_chains(SGE_MAX_SIGNATURES + 1, &e, &err), SG_EINPUT);
+	assert_non_null(strstr(err.msg, "too many certificate chains"));
+}
+
 static void test_version_parse(void **state)
 {
 	(void)state;
@@ -435,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_and_trailing),
 		cmocka_unit_test(test_header_rules),
 		cmocka_unit_test(test_unknown_fields),
+		cmocka_unit_test(test_cert_chains_located),
 		cmocka_unit_test(test_version_parse),
 		cmocka_unit_test(test_encoder_limits),
 	};
