@@ -113,6 +113,36 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$de
 echo "openssl, independently:"
 openssl verify -x509_strict -crl_check -CAfile "$demo/root.pem" -untrusted "$demo/factory.pem" \
   -CRLfile "$demo/factory.crl" "$demo/device.pem"
+# A production batch: one CSR per device, named by its serial, one process.
+rm -rf "$demo/csr" "$demo/certs"
+mkdir -p "$demo/csr" "$demo/certs"
+for i in $(seq -w 1 20); do
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -subj /CN=device -out "$demo/csr/GW2-0002$i.csr" 2>/dev/null
+done
+"$S" pki issue --ca-key "$P;object=pki-factory" --ca-cert "$demo/factory.pem" --profile idevid \
+  --hw-type 1.3.6.1.4.1.99999.1.2 --subject "/CN=Acme Gateway/O=Acme" --db "$demo/pki.db" \
+  --csr-dir "$demo/csr" --out-dir "$demo/certs"
+
+say "Release keys under a root: two approvers, each with a code-signing certificate"
+for k in rel-ca rel-alice rel-bob; do
+  "$S" hsm keygen --type ecdsa-p256 --key "$P;object=$k" 2>/dev/null
+done
+"$S" pki init-ca --key "$P;object=rel-ca" --ca-key "$P;object=pki-root" --ca-cert "$demo/root.pem" \
+  --profile code-signing-ca --subject "/CN=Acme Release CA/O=Acme" --db "$demo/pki.db" \
+  -o "$demo/release-ca.pem"
+for who in alice bob; do
+  "$S" hsm pubkey --key "$P;object=rel-$who" -o "$demo/rel-$who.pub.pem" 2>/dev/null
+  "$S" pki issue --ca-key "$P;object=rel-ca" --ca-cert "$demo/release-ca.pem" \
+    --pubkey "$demo/rel-$who.pub.pem" --profile code-signing --subject "/CN=Release key $who/O=Acme" \
+    --validity 365 --db "$demo/pki.db" -o "$demo/rel-$who.pem"
+  cat "$demo/rel-$who.pem" "$demo/release-ca.pem" >"$demo/rel-$who.chain.pem"
+done
+"$S" sign --key "$P;object=rel-alice" --cert "$demo/rel-alice.chain.pem" --version 1.5.0 \
+  "$demo/app.hex" "$demo/rotated.sgn"
+"$S" cosign --key "$P;object=rel-bob" --cert "$demo/rel-bob.chain.pem" "$demo/rotated.sgn"
+echo "the device trusts the root alone:"
+"$S" verify --trust-root "$demo/root.pem" --threshold 2 "$demo/rotated.sgn"
 
 cat <<MSG
 
@@ -134,6 +164,9 @@ What just happened:
   7. A device PKI with its CA keys in the token: a root, a factory CA, an IEEE 802.1AR
      device certificate (IDevID) for a key whose CSR openssl made, recorded in an SQLite
      database with a CRL; openssl verify (strict, CRL checked) accepts the device
-     certificate. See docs/pki.md.
+     certificate. Then 20 more devices in one batch process.
+  8. Release keys certified under the same root: each approver's signature carries its
+     certificate chain, so a device holding only the root certificate requires two of
+     them; a key can be rotated or revoked without touching the device. See docs/pki.md.
 The format is specified in docs/envelope.md.
 MSG
