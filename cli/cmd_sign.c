@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"       signet sign --prepare --pubkey PUB.pem --format mcuboot --version X.Y.Z[+N]\n"
 	"                   --header-size N [MCUboot options] IN OUT.req\n"
 	"       signet sign --complete OUT.req --signature SIG [--signature-format der|raw]\n"
-	"                   --pubkey PUB.pem OUT\n"
+	"                   --pubkey PUB.pem [--cert CHAIN.pem] OUT\n"
 	"\n"
 	"Signs IN into a signet envelope OUT (docs/envelope.md) with each key, inside\n"
 	"its PKCS#11 token. OUT is written atomically: on any failure it is not created.\n"
@@ -53,7 +53,8 @@ static const char usage_text[] =
 	"of PUB.pem's private key instead of signing ('signet inspect OUT.req' says what\n"
 	"to sign and how; 'signet inspect --tbs-out F OUT.req' writes those bytes).\n"
 	"--complete checks the signature made elsewhere against PUB.pem and the request\n"
-	"before writing OUT. ECDSA signatures are DER by default; --signature-format raw\n"
+	"before writing OUT (with --cert, the key's certificate chain goes into the\n"
+	"envelope). ECDSA signatures are DER by default; --signature-format raw\n"
 	"takes r||s. Ed25519 and RSA-PSS signatures are raw bytes. With --format mcuboot,\n"
 	"--prepare takes the MCUboot options and --complete writes the MCUboot image\n"
 	"(the request says which; docs/signing-request.md).\n"
@@ -201,14 +202,14 @@ static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
 	return cli_sign_mcuboot(&m->o, module);
 }
 
-static int run_complete(const struct twostep *t, int argc, char **argv)
+static int run_complete(const struct twostep *t, const char *cert, int argc, char **argv)
 {
 	if (!t->signature || !t->pubkey)
 		return cli_usage_error("sign", "--complete needs --signature and --pubkey");
 	if (argc - optind != 1)
 		return cli_usage_error("sign", "--complete expects one OUT");
 	struct sg_err err = { 0 };
-	if (sg_sign_complete(t->complete, t->signature, t->raw, t->pubkey, argv[optind], &err))
+	if (sg_sign_complete(t->complete, t->signature, t->raw, t->pubkey, cert, argv[optind], &err))
 		return cli_report(&err);
 	fprintf(stderr, "signet: completed %s -> %s (signature checked with %s)\n", t->complete,
 		argv[optind], t->pubkey);
@@ -303,17 +304,18 @@ int cmd_sign(int argc, char **argv)
 			return rc;
 	}
 	if (t.complete) {
-		if (t.prepare || o.nkeys || version || o.ncerts || mb.on || mb.any)
+		if (t.prepare || o.nkeys || version || o.ncerts > 1 || mb.on || mb.any)
 			return cli_usage_error("sign", "--complete takes only --signature, "
-						       "--signature-format and --pubkey");
-		return run_complete(&t, argc, argv);
+						       "--signature-format, --pubkey and one --cert");
+		return run_complete(&t, o.ncerts ? o.cert_paths[0] : NULL, argc, argv);
 	}
 	if (t.signature || t.sigformat_given)
 		return cli_usage_error("sign", "--signature goes with --complete");
 	if (t.prepare && (!t.pubkey || o.nkeys))
 		return cli_usage_error("sign", "--prepare needs --pubkey and no --key");
 	if (t.prepare && o.ncerts)
-		return cli_usage_error("sign", "--cert is not supported with --prepare");
+		return cli_usage_error("sign", "--cert goes with --complete, not --prepare (the chain "
+					       "is not signed)");
 	if (!t.prepare && t.pubkey)
 		return cli_usage_error("sign", "--pubkey goes with --prepare or --complete");
 	o.prepare_pubkey = t.prepare ? t.pubkey : NULL;

@@ -12,19 +12,7 @@
 #include "pki.h"
 #include "sign.h"
 
-int sg_chain_load_pem(const char *path, STACK_OF(X509) **out, struct sg_err *err)
-{
-	STACK_OF(X509) *sk = sk_X509_new_null();
-	int rc = sk ? sg_pki_load_certs(path, sk, err) : sg_errf(err, SG_EENV, "out of memory");
-	if (rc) {
-		sk_X509_pop_free(sk, X509_free);
-		return rc;
-	}
-	*out = sk;
-	return SG_OK;
-}
-
-int sg_chain_encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_err *err)
+static int encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_err *err)
 {
 	uint8_t *buf = malloc(SGE_AREA_MAX);
 	size_t n = 0;
@@ -45,6 +33,21 @@ int sg_chain_encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg
 	*out = buf;
 	*len = n;
 	return SG_OK;
+}
+
+int sg_chain_file(const char *path, uint8_t **out, size_t *len,
+		  uint8_t leaf_key_id[SGE_KEY_ID_SIZE], struct sg_err *err)
+{
+	*out = NULL;
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	int rc = sk ? sg_pki_load_certs(path, sk, err) : sg_errf(err, SG_EENV, "out of memory");
+	if (!rc && sg_chain_key_id(sk_X509_value(sk, 0), leaf_key_id))
+		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate's key is unusable", path);
+	struct sg_err why = { 0 };
+	if (!rc && (rc = encode(sk, out, len, &why)))
+		sg_errf(err, rc, "%s: %s", path, why.msg);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
 }
 
 int sg_chain_key_id(X509 *cert, uint8_t key_id[SGE_KEY_ID_SIZE])

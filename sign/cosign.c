@@ -43,18 +43,14 @@ static int extend_area(int fd, const struct sgv_envelope *e, const struct sg_sig
 static int load_chain(const char *cert_path, const struct sg_signer *signer, uint8_t **out,
 		      size_t *len, struct sg_err *err)
 {
-	STACK_OF(X509) *chain;
-	int rc = sg_chain_load_pem(cert_path, &chain, err);
-	if (rc)
-		return rc;
 	uint8_t key_id[SGE_KEY_ID_SIZE];
-	if (sg_chain_key_id(sk_X509_value(chain, 0), key_id) ||
-	    memcmp(key_id, signer->key_id, SGE_KEY_ID_SIZE))
+	int rc = sg_chain_file(cert_path, out, len, key_id, err);
+	if (!rc && memcmp(key_id, signer->key_id, SGE_KEY_ID_SIZE)) {
+		free(*out);
+		*out = NULL;
 		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate does not certify key %s",
 			     cert_path, signer->uri);
-	else
-		rc = sg_chain_encode(chain, out, len, err);
-	sk_X509_pop_free(chain, X509_free);
+	}
 	return rc;
 }
 

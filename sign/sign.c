@@ -129,25 +129,25 @@ static void close_signers(struct signer *s, size_t n)
 static int attach_chain(const struct sg_sign_opts *o, const char *path, struct signer *s,
 			struct sg_err *err)
 {
-	STACK_OF(X509) *chain;
-	int rc = sg_chain_load_pem(path, &chain, err);
+	uint8_t *chain, key_id[SGE_KEY_ID_SIZE];
+	size_t len, i = 0;
+	int rc = sg_chain_file(path, &chain, &len, key_id, err);
 	if (rc)
 		return rc;
-	uint8_t key_id[SGE_KEY_ID_SIZE];
-	size_t i = 0;
-	if (sg_chain_key_id(sk_X509_value(chain, 0), key_id))
-		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate's key is unusable", path);
-	while (!rc && i < o->nkeys && memcmp(s[i].k.key_id, key_id, SGE_KEY_ID_SIZE))
+	while (i < o->nkeys && memcmp(s[i].k.key_id, key_id, SGE_KEY_ID_SIZE))
 		i++;
-	if (!rc && i == o->nkeys)
+	if (i == o->nkeys)
 		rc = sg_errf(err, SG_EINPUT,
 			     "%s: the first certificate does not certify a signing key (--key)", path);
-	else if (!rc && s[i].chain)
+	else if (s[i].chain)
 		rc = sg_errf(err, SG_EINPUT, "%s: a second chain for key %s", path, s[i].k.uri);
-	if (!rc)
-		rc = sg_chain_encode(chain, &s[i].chain, &s[i].chain_len, err);
-	sk_X509_pop_free(chain, X509_free);
-	return rc;
+	if (rc) {
+		free(chain);
+		return rc;
+	}
+	s[i].chain = chain;
+	s[i].chain_len = len;
+	return SG_OK;
 }
 
 static int append_chains(const struct sg_sign_opts *o, const struct signer *s, uint8_t *area,
@@ -277,7 +277,7 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	if (!o->prepare_pubkey && (o->nkeys == 0 || o->nkeys > SG_SIGN_MAX_KEYS))
 		return sg_errf(err, SG_EINPUT, "need 1 to %d --key options", SG_SIGN_MAX_KEYS);
 	if (o->prepare_pubkey && o->ncerts)
-		return sg_errf(err, SG_EINPUT, "--cert is not supported with a signing request");
+		return sg_errf(err, SG_EINPUT, "--cert goes with sign --complete, not --prepare");
 	struct sg_envelope_meta m;
 	memset(&m, 0, sizeof(m));
 	m.version = o->version;

@@ -62,9 +62,12 @@ int sg_sign_file(const struct sg_sign_opts *opts, struct sg_hsm_ctx *hsm,
 /* Finishes a request made with prepare_pubkey (or, for an MCUboot image,
  * sg_mcuboot_opts.prepare_pubkey): checks sig (DER or raw r||s for ECDSA,
  * as raw_ecdsa says; raw for the others) against pub_path and the request
- * before anything is written, then writes the envelope or the image. */
+ * before anything is written, then writes the envelope or the image. With
+ * cert_path (NULL: none; signet envelopes only) the envelope also carries
+ * that certificate chain, whose leaf must certify the request's key. */
 int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
-		     const char *pub_path, const char *out_path, struct sg_err *err);
+		     const char *pub_path, const char *cert_path, const char *out_path,
+		     struct sg_err *err);
 
 /* A signing request, opened and checked: the header, and what its body
  * holds for its image format. */

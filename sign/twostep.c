@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "atomic_file.h"
+#include "chain.h"
 #include "copy.h"
 #include "fileio.h"
 #include "mcuboot_sign.h"
@@ -90,12 +91,18 @@ static int load_signature(const char *path, int alg, bool raw_ecdsa, struct sg_s
 
 /* ---- image format 1: signet envelopes ---- */
 
+/* The envelope: the request's body, then the signature area with the one
+ * signature and, when given, the signer's CERT_CHAIN. */
 static int write_envelope(int req_fd, const struct sg_request *r, const struct sg_signature *s,
-			  const char *req_path, const char *out_path, struct sg_err *err)
+			  const struct sg_chain_value *chain, const char *req_path,
+			  const char *out_path, struct sg_err *err)
 {
 	uint8_t area[SGE_AREA_MAX];
 	size_t area_len;
 	int rc = sg_envelope_encode_area(s, 1, area, &area_len, err);
+	if (!rc && chain->value)
+		rc = sg_envelope_area_append(area, &area_len, SGE_T_CERT_CHAIN, chain->value,
+					     chain->len, err);
 	if (rc)
 		return rc;
 	struct sg_atomic_file out;
@@ -158,12 +165,30 @@ static int sig_verifies(const struct sg_request_info *ri, EVP_PKEY *pub,
 }
 
 static int write_output(int fd, const struct sg_request_info *ri, const struct sg_signature *s,
-			const char *req_path, const char *out_path, struct sg_err *err)
+			const struct sg_chain_value *chain, const char *req_path,
+			const char *out_path, struct sg_err *err)
 {
 	if (is_mcuboot(ri))
 		return sg_mcuboot_request_write(fd, &ri->mcu, s->sig, s->sig_len, req_path, out_path,
 						err);
-	return write_envelope(fd, &ri->r, s, req_path, out_path, err);
+	return write_envelope(fd, &ri->r, s, chain, req_path, out_path, err);
+}
+
+/* --cert: a signet envelope only, and its leaf must certify the request's
+ * key. */
+static int load_chain(const struct sg_request_info *ri, const char *cert_path,
+		      struct sg_chain_value *chain, struct sg_err *err)
+{
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	if (!cert_path)
+		return SG_OK;
+	if (is_mcuboot(ri))
+		return sg_errf(err, SG_EINPUT, "--cert: an MCUboot image carries no certificate chain");
+	int rc = sg_chain_file(cert_path, &chain->value, &chain->len, key_id, err);
+	if (!rc && memcmp(key_id, ri->r.key_id, SGE_KEY_ID_SIZE))
+		rc = sg_errf(err, SG_EINPUT,
+			     "%s: the first certificate does not certify the request's key", cert_path);
+	return rc;
 }
 
 int sg_request_load(const char *path, struct sg_request_info *ri, struct sg_err *err)
@@ -194,16 +219,20 @@ static int check_key(struct sg_request_info *ri, EVP_PKEY *pub, int alg,
 }
 
 int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
-		     const char *pub_path, const char *out_path, struct sg_err *err)
+		     const char *pub_path, const char *cert_path, const char *out_path,
+		     struct sg_err *err)
 {
 	static struct sg_request_info ri;
 	struct sg_signature s;
 	memset(&s, 0, sizeof(s));
+	struct sg_chain_value chain = { NULL, 0 };
 	EVP_PKEY *pub = NULL;
 	int fd = -1, alg = 0;
 	int rc = open_request(req_path, &fd, &ri.r, err);
 	if (!rc)
 		rc = check_body(fd, &ri, req_path, err);
+	if (!rc)
+		rc = load_chain(&ri, cert_path, &chain, err);
 	if (!rc)
 		rc = sg_pubkey_load(pub_path, (void **)&pub, &alg, s.key_id, err);
 	if (!rc)
@@ -221,7 +250,8 @@ int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
 			     sig_path, req_path,
 			     alg <= SGE_SIG_ECDSA_P384_SHA384 ? ", or wrong --signature-format" : "");
 	if (!rc)
-		rc = write_output(fd, &ri, &s, req_path, out_path, err);
+		rc = write_output(fd, &ri, &s, &chain, req_path, out_path, err);
+	free(chain.value);
 	EVP_PKEY_free(pub);
 	if (fd >= 0)
 		close(fd);

@@ -89,7 +89,7 @@ no_output "$T/x.sgn"
 expect 2 "not an X.509 certificate" "$S" sign --key "$U;object=fw1" --cert "$T/fw1.pub.pem" \
   --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"
-expect 2 "--cert is not supported with --prepare" "$S" sign --prepare --pubkey "$T/fw1.pub.pem" \
+expect 2 "--cert goes with --complete" "$S" sign --prepare --pubkey "$T/fw1.pub.pem" \
   --cert "$T/chain1.pem" --version 1.0.0 "$T/fw.bin" "$T/x.req"
 # with two keys the chain goes with the key it certifies
 expect 0 "2 signatures" "$S" sign --key "$U;object=other" --key "$U;object=fw1" --cert "$T/chain1.pem" \
@@ -174,6 +174,33 @@ expect 0 "valid (2 trusted signers)" "$S" verify --trust-root "$T/root.pem" --tr
   --threshold 2 "$T/co0.sgn"
 expect 2 "one --cert per run" "$S" cosign --key "$U;object=other" --cert "$T/chain1.pem" \
   --cert "$T/chain2.pem" "$T/co0.sgn"
+
+# Two-step signing with a certified offline key (openssl holds it): the chain
+# is attached when the signature is, at --complete.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/off.key" 2>/dev/null
+openssl pkey -in "$T/off.key" -pubout -out "$T/off.pub.pem"
+expect 0 "certificate" "$S" pki issue "${C[@]}" --pubkey "$T/off.pub.pem" --profile code-signing \
+  --subject "/CN=Offline release key/O=Acme" --validity 365 -o "$T/off.pem"
+cat "$T/off.pem" "$T/ca.pem" >"$T/off.chain.pem"
+expect 0 "" "$S" sign --prepare --pubkey "$T/off.pub.pem" --version 1.3.0 "$T/fw.bin" "$T/off.req"
+"$S" inspect --tbs-out "$T/off.tbs" "$T/off.req" >/dev/null
+openssl pkeyutl -sign -inkey "$T/off.key" -in "$T/off.tbs" -out "$T/off.sig"
+expect 2 "does not certify the request's key" "$S" sign --complete "$T/off.req" --signature "$T/off.sig" \
+  --pubkey "$T/off.pub.pem" --cert "$T/chain1.pem" "$T/off.sgn"
+no_output "$T/off.sgn"
+expect 2 "one --cert" "$S" sign --complete "$T/off.req" --signature "$T/off.sig" \
+  --pubkey "$T/off.pub.pem" --cert "$T/off.chain.pem" --cert "$T/chain1.pem" "$T/off.sgn"
+expect 0 "completed" "$S" sign --complete "$T/off.req" --signature "$T/off.sig" \
+  --pubkey "$T/off.pub.pem" --cert "$T/off.chain.pem" "$T/off.sgn"
+expect 0 "valid (1 trusted signer)" "$S" verify --trust-root "$T/root.pem" "$T/off.sgn"
+expect 0 "valid" "$S" verify --trust "$T/off.pub.pem" "$T/off.sgn"
+expect 0 "" "$S" sign --prepare --pubkey "$T/off.pub.pem" --format mcuboot --header-size 0x200 \
+  --pad-header --version 1.3.0 "$T/fw.bin" "$T/offmcu.req"
+"$S" inspect --tbs-out "$T/offmcu.tbs" "$T/offmcu.req" >/dev/null
+openssl pkeyutl -sign -inkey "$T/off.key" -in "$T/offmcu.tbs" -out "$T/offmcu.sig"
+expect 2 "an MCUboot image carries no certificate chain" "$S" sign --complete "$T/offmcu.req" \
+  --signature "$T/offmcu.sig" --pubkey "$T/off.pub.pem" --cert "$T/off.chain.pem" "$T/offmcu.bin"
+no_output "$T/offmcu.bin"
 
 # An Ed25519 release key: certified, signs, verifies through the chain.
 "$S" hsm keygen --type ed25519 --key "$U;object=fw3" 2>/dev/null

@@ -327,7 +327,7 @@ static void round_trip(const struct mt_vector *v)
 	assert_int_equal(ri.mcu.params.header_size, v->header_size);
 	assert_int_equal(ri.mcu.info.has_counter, v->has_counter);
 	sign_offline("ed25519", ri.r.tbs_digest, ri.r.tbs_len, sig);
-	if (sg_sign_complete(req, sig, false, pub, out, &err))
+	if (sg_sign_complete(req, sig, false, pub, NULL, out, &err))
 		fail_msg("complete: %s", err.msg);
 	size_t n1, n2;
 	uint8_t *a = mt_read(out, &n1), *b = mt_read(want, &n2);
