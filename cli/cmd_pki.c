@@ -1,5 +1,4 @@
 /* signet pki: a device and release PKI whose CA keys stay in the token. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,21 +447,20 @@ static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct pki_
 	return rc;
 }
 
-/* --jobs, 1 to 64; by default the CPUs, at most 8. */
+/* --jobs, 1 to PKI_BATCH_SIGNERS_MAX; by default the CPUs, at most 8. */
 static int get_jobs(const char *text, unsigned *n)
 {
+	uint64_t v;
 	if (!text) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		*n = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
 		return SG_OK;
 	}
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v < 1 || v > 64)
-		return cli_usage_error("pki", "--jobs '%s': give 1 to 64", text);
+	int rc = cli_parse_u64("pki", "--jobs", text, PKI_BATCH_SIGNERS_MAX, &v);
+	if (!rc && v == 0)
+		rc = cli_usage_error("pki", "--jobs 0: give 1 to %d", PKI_BATCH_SIGNERS_MAX);
 	*n = (unsigned)v;
-	return SG_OK;
+	return rc;
 }
 
 static int do_issue_batch(struct sg_hsm_ctx *h, const struct pki_args *a,

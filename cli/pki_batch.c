@@ -38,7 +38,6 @@
  * interrupt waits a fraction of a second. */
 #define GROUP 256
 #define NAME_MAX_LEN 200
-#define SIGNERS_MAX 64
 
 /* One CSR of a group. */
 struct job {
@@ -55,7 +54,7 @@ struct job {
 struct run {
 	const struct pki_batch *b;
 	int dirfd;
-	struct sg_pki_ca *cas[SIGNERS_MAX]; /* one per signer; cas[0] the caller's */
+	struct sg_pki_ca *cas[PKI_BATCH_SIGNERS_MAX]; /* one per signer; cas[0] the caller's */
 	int ncas;
 	struct job jobs[GROUP];
 	int njobs;
@@ -161,9 +160,9 @@ static void *signer_main(void *arg)
  * the others. */
 static void sign_group(struct run *r)
 {
-	pthread_t tid[SIGNERS_MAX];
-	struct signer w[SIGNERS_MAX];
-	bool started[SIGNERS_MAX] = { false };
+	pthread_t tid[PKI_BATCH_SIGNERS_MAX];
+	struct signer w[PKI_BATCH_SIGNERS_MAX];
+	bool started[PKI_BATCH_SIGNERS_MAX] = { false };
 	atomic_store(&r->next, 0);
 	for (int i = 1; i < r->ncas; i++) {
 		w[i] = (struct signer){ .r = r, .ca = r->cas[i] };
@@ -315,7 +314,9 @@ static int run_all(struct run *r, struct dirent **names, int n, struct sg_err *e
 static int add_signers(struct run *r, struct sg_err *err)
 {
 	const struct pki_batch *b = r->b;
-	unsigned want = b->signers < 1 ? 1 : b->signers > SIGNERS_MAX ? SIGNERS_MAX : b->signers;
+	unsigned want = b->signers < 1 ? 1 : b->signers;
+	if (want > PKI_BATCH_SIGNERS_MAX)
+		want = PKI_BATCH_SIGNERS_MAX;
 	r->cas[0] = b->ca;
 	r->ncas = 1;
 	while ((unsigned)r->ncas < want) {

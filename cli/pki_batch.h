@@ -4,6 +4,9 @@
 
 #include "pki.h"
 
+/* Signer threads at most (each with a token session of its own). */
+#define PKI_BATCH_SIGNERS_MAX 64
+
 struct pki_batch {
 	const char *csr_dir, *out_dir;
 	struct sg_hsm_ctx *hsm;

@@ -35,19 +35,27 @@ static int encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_e
 	return SG_OK;
 }
 
-int sg_chain_file(const char *path, uint8_t **out, size_t *len,
+int sg_chain_file(const char *path, struct sg_chain_value *out,
 		  uint8_t leaf_key_id[SGE_KEY_ID_SIZE], struct sg_err *err)
 {
-	*out = NULL;
+	*out = (struct sg_chain_value){ NULL, 0 };
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	int rc = sk ? sg_pki_load_certs(path, sk, err) : sg_errf(err, SG_EENV, "out of memory");
 	if (!rc && sg_chain_key_id(sk_X509_value(sk, 0), leaf_key_id))
 		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate's key is unusable", path);
 	struct sg_err why = { 0 };
-	if (!rc && (rc = encode(sk, out, len, &why)))
+	if (!rc && (rc = encode(sk, &out->value, &out->len, &why)))
 		sg_errf(err, rc, "%s: %s", path, why.msg);
 	sk_X509_pop_free(sk, X509_free);
 	return rc;
+}
+
+int sg_chain_append(uint8_t *area, size_t *area_len, const struct sg_chain_value *c,
+		    struct sg_err *err)
+{
+	if (!c->value)
+		return SG_OK;
+	return sg_envelope_area_append(area, area_len, SGE_T_CERT_CHAIN, c->value, c->len, err);
 }
 
 int sg_chain_key_id(X509 *cert, uint8_t key_id[SGE_KEY_ID_SIZE])

@@ -14,19 +14,24 @@
 #include "verifier.h"
 #include "verify.h"
 
-/* A PEM chain file (leaf first, as --cert takes it) as the CERT_CHAIN
- * value: each certificate's DER after its u16 LE length, *out malloc'ed;
- * and the key id of the leaf's key, which the caller matches with the
- * signer the chain goes with. SG_EINPUT when unreadable, holding no
- * certificate, too big, or the leaf's key is unusable. */
-int sg_chain_file(const char *path, uint8_t **out, size_t *len,
-		  uint8_t leaf_key_id[SGE_KEY_ID_SIZE], struct sg_err *err);
-
 /* An encoded CERT_CHAIN value; value NULL when there is none. */
 struct sg_chain_value {
 	uint8_t *value;
 	size_t len;
 };
+
+/* A PEM chain file (leaf first, as --cert takes it) as the CERT_CHAIN
+ * value: each certificate's DER after its u16 LE length, out->value
+ * malloc'ed; and the key id of the leaf's key, which the caller matches
+ * with the signer the chain goes with. SG_EINPUT when unreadable, holding
+ * no certificate, too big, or the leaf's key is unusable. */
+int sg_chain_file(const char *path, struct sg_chain_value *out,
+		  uint8_t leaf_key_id[SGE_KEY_ID_SIZE], struct sg_err *err);
+
+/* Appends c as a CERT_CHAIN field to a signature area; nothing when c has
+ * no value. */
+int sg_chain_append(uint8_t *area, size_t *area_len, const struct sg_chain_value *c,
+		    struct sg_err *err);
 
 /* Key id (SHA-256 of the SPKI) of a certificate's public key. */
 int sg_chain_key_id(X509 *cert, uint8_t key_id[SGE_KEY_ID_SIZE]);

@@ -18,7 +18,7 @@
  * signer's CERT_CHAIN if given; the fields already there are kept as they
  * were. */
 static int extend_area(int fd, const struct sgv_envelope *e, const struct sg_signature *s,
-		       const uint8_t *chain, size_t chain_len, uint8_t *area, size_t *area_len,
+		       const struct sg_chain_value *chain, uint8_t *area, size_t *area_len,
 		       const char *path, struct sg_err *err)
 {
 	if (pread(fd, area, e->area_size, (off_t)e->area_off) != (ssize_t)e->area_size)
@@ -32,22 +32,21 @@ static int extend_area(int fd, const struct sgv_envelope *e, const struct sg_sig
 	struct sg_err why = { 0 };
 	if (sg_envelope_area_append(area, area_len, SGE_T_SIGNATURE, v,
 				    SGE_SIG_TLV_FIXED + s->sig_len, &why) ||
-	    (chain && sg_envelope_area_append(area, area_len, SGE_T_CERT_CHAIN, chain, chain_len,
-					      &why)))
+	    sg_chain_append(area, area_len, chain, &why))
 		return sg_errf(err, SG_EINPUT, "%s: no room for another signature%s", path,
-			       chain ? " and its certificate chain" : "");
+			       chain->value ? " and its certificate chain" : "");
 	return SG_OK;
 }
 
 /* --cert: the chain of the co-signing key, encoded. */
-static int load_chain(const char *cert_path, const struct sg_signer *signer, uint8_t **out,
-		      size_t *len, struct sg_err *err)
+static int load_chain(const char *cert_path, const struct sg_signer *signer,
+		      struct sg_chain_value *out, struct sg_err *err)
 {
 	uint8_t key_id[SGE_KEY_ID_SIZE];
-	int rc = sg_chain_file(cert_path, out, len, key_id, err);
+	int rc = sg_chain_file(cert_path, out, key_id, err);
 	if (!rc && memcmp(key_id, signer->key_id, SGE_KEY_ID_SIZE)) {
-		free(*out);
-		*out = NULL;
+		free(out->value);
+		out->value = NULL;
 		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate does not certify key %s",
 			     cert_path, signer->uri);
 	}
@@ -76,11 +75,10 @@ int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
 		return rc;
 	struct sg_signer signer;
 	struct sg_signature s;
-	uint8_t *chain = NULL;
-	size_t chain_len = 0;
+	struct sg_chain_value chain = { NULL, 0 };
 	rc = sg_signer_open(hsm, key_uri, &signer, err);
 	if (!rc && cert_path)
-		rc = load_chain(cert_path, &signer, &chain, &chain_len, err);
+		rc = load_chain(cert_path, &signer, &chain, err);
 	if (!rc)
 		rc = make_signature(&signer, &e, &s, err);
 	sg_signer_close(&signer);
@@ -91,7 +89,7 @@ int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
 	size_t area_len = 0;
 	struct sg_atomic_file out;
 	if (!rc)
-		rc = area ? extend_area(fd, &e, &s, chain, chain_len, area, &area_len, path, err)
+		rc = area ? extend_area(fd, &e, &s, &chain, area, &area_len, path, err)
 			  : sg_errf(err, SG_EENV, "out of memory");
 	if (!rc)
 		rc = sg_atomic_open(&out, path, err);
@@ -111,7 +109,7 @@ int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
 			rc = sg_atomic_commit(&out, err);
 	}
 	free(area);
-	free(chain);
+	free(chain.value);
 	if (fd >= 0)
 		close(fd);
 	return rc;

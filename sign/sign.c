@@ -93,8 +93,7 @@ void sg_signer_close(struct sg_signer *s)
 
 struct signer {
 	struct sg_signer k;
-	uint8_t *chain; /* CERT_CHAIN value for this key, or NULL */
-	size_t chain_len;
+	struct sg_chain_value chain; /* CERT_CHAIN for this key, if any */
 };
 
 static int open_signers(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct signer *s,
@@ -119,7 +118,7 @@ static void close_signers(struct signer *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		sg_signer_close(&s[i].k);
-		free(s[i].chain);
+		free(s[i].chain.value);
 	}
 }
 
@@ -129,9 +128,10 @@ static void close_signers(struct signer *s, size_t n)
 static int attach_chain(const struct sg_sign_opts *o, const char *path, struct signer *s,
 			struct sg_err *err)
 {
-	uint8_t *chain, key_id[SGE_KEY_ID_SIZE];
-	size_t len, i = 0;
-	int rc = sg_chain_file(path, &chain, &len, key_id, err);
+	struct sg_chain_value chain;
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	size_t i = 0;
+	int rc = sg_chain_file(path, &chain, key_id, err);
 	if (rc)
 		return rc;
 	while (i < o->nkeys && memcmp(s[i].k.key_id, key_id, SGE_KEY_ID_SIZE))
@@ -139,14 +139,13 @@ static int attach_chain(const struct sg_sign_opts *o, const char *path, struct s
 	if (i == o->nkeys)
 		rc = sg_errf(err, SG_EINPUT,
 			     "%s: the first certificate does not certify a signing key (--key)", path);
-	else if (s[i].chain)
+	else if (s[i].chain.value)
 		rc = sg_errf(err, SG_EINPUT, "%s: a second chain for key %s", path, s[i].k.uri);
 	if (rc) {
-		free(chain);
+		free(chain.value);
 		return rc;
 	}
 	s[i].chain = chain;
-	s[i].chain_len = len;
 	return SG_OK;
 }
 
@@ -155,9 +154,7 @@ static int append_chains(const struct sg_sign_opts *o, const struct signer *s, u
 {
 	int rc = SG_OK;
 	for (size_t i = 0; !rc && i < o->nkeys; i++)
-		if (s[i].chain)
-			rc = sg_envelope_area_append(area, area_len, SGE_T_CERT_CHAIN, s[i].chain,
-						     s[i].chain_len, err);
+		rc = sg_chain_append(area, area_len, &s[i].chain, err);
 	return rc;
 }
 

@@ -100,9 +100,8 @@ static int write_envelope(int req_fd, const struct sg_request *r, const struct s
 	uint8_t area[SGE_AREA_MAX];
 	size_t area_len;
 	int rc = sg_envelope_encode_area(s, 1, area, &area_len, err);
-	if (!rc && chain->value)
-		rc = sg_envelope_area_append(area, &area_len, SGE_T_CERT_CHAIN, chain->value,
-					     chain->len, err);
+	if (!rc)
+		rc = sg_chain_append(area, &area_len, chain, err);
 	if (rc)
 		return rc;
 	struct sg_atomic_file out;
@@ -184,7 +183,7 @@ static int load_chain(const struct sg_request_info *ri, const char *cert_path,
 		return SG_OK;
 	if (is_mcuboot(ri))
 		return sg_errf(err, SG_EINPUT, "--cert: an MCUboot image carries no certificate chain");
-	int rc = sg_chain_file(cert_path, &chain->value, &chain->len, key_id, err);
+	int rc = sg_chain_file(cert_path, chain, key_id, err);
 	if (!rc && memcmp(key_id, ri->r.key_id, SGE_KEY_ID_SIZE))
 		rc = sg_errf(err, SG_EINPUT,
 			     "%s: the first certificate does not certify the request's key", cert_path);

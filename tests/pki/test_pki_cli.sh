@@ -231,8 +231,10 @@ openssl x509 -in "$B/out/T23.pem" -noout -subject | grep -q 'serialNumber = T23'
   || bad "threaded batch device serial"
 expect 2 "give 1 to 64" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
   --csr-dir "$B/in" --out-dir "$B/out" --jobs 0
-expect 2 "give 1 to 64" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
+expect 2 "not a number" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
   --csr-dir "$B/in" --out-dir "$B/out" --jobs 2x
+expect 2 "larger than 64" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
+  --csr-dir "$B/in" --out-dir "$B/out" --jobs 65
 expect 2 "--jobs is for batch issue" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
   --serial-number X --csr "$T/p256.csr" --jobs 2 -o "$T/x.pem"
 no_output "$T/x.pem"

@@ -261,6 +261,37 @@ static void test_issue_steps(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* A token signature that does not verify with the CA's public key is
+ * caught before a certificate or CRL exists and nothing is recorded: here
+ * the factory CA checks with the root's key (both P-256). */
+static void test_bad_token_signature(void **state)
+{
+	struct sg_pki_db *db = *state;
+	struct sg_err err = { 0 };
+	EVP_PKEY *key = pki_test_key("P-256");
+	struct sg_pki_subject s = { .profile = SG_PROF_IDEVID, .key = key, .now = P.now + 10,
+				    .device_serial = "BAD-SIG", .hw_type = "1.3.6.1.4.1.99999.1" };
+	struct sg_pki_issue_opts o = { .db = db };
+	EVP_PKEY_CTX *good = P.factory_ca->check;
+	P.factory_ca->check = P.root_ca->check;
+	X509 *x = NULL;
+	X509_CRL *crl = NULL;
+	int rc = sg_pki_issue(P.factory_ca, &s, &o, &x, &err);
+	struct sg_err crl_err = { 0 };
+	int crl_rc = sg_pki_crl(P.factory_ca, db, P.now + 20, 7, &crl, &crl_err);
+	P.factory_ca->check = good;
+	assert_int_equal(rc, SG_EENV);
+	assert_null(x);
+	assert_non_null(strstr(err.msg, "signature does not verify"));
+	assert_int_equal(crl_rc, SG_EENV);
+	assert_null(crl);
+	assert_non_null(strstr(crl_err.msg, "signature does not verify"));
+	/* not recorded: the device may have its certificate now */
+	assert_int_equal(sg_pki_issue(P.factory_ca, &s, &o, &x, &err), SG_OK);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
 static void test_not_ours(void **state)
 {
 	(void)state;
@@ -305,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_serial_unique),
 		cmocka_unit_test(test_issue_steps),
+		cmocka_unit_test(test_bad_token_signature),
 		cmocka_unit_test(test_not_ours),
 	};
 	return cmocka_run_group_tests_name("pki_db", tests, setup, teardown);
