@@ -11,7 +11,7 @@ PACKAGES=(
   softhsm2 opensc
   libcmocka-dev
   clang-14 libclang-rt-14-dev
-  gcc-arm-none-eabi
+  gcc-arm-none-eabi libnewlib-arm-none-eabi
   libsqlite3-dev
   jq time
 )

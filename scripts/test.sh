@@ -2,27 +2,65 @@
 # The whole test suite on a fresh Debian 12 machine: installs what is
 # missing, builds with warnings as errors, runs ctest, then runs ctest again
 # in an ASan+UBSan build, then briefly runs each fuzzer.
+# Every stage runs even when an earlier one failed (a stage whose build
+# failed is skipped); a summary of all stages ends the output, and the exit
+# status is non-zero when any stage failed.
 #   FUZZ_SECONDS=N   seconds per fuzzer (default 10; 0 skips fuzzing)
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup-deps.sh
+./scripts/setup-deps.sh || { echo "test.sh: setup-deps failed" >&2; exit 3; }
 
 jobs=$(nproc)
-echo "== release build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs"
-echo "== tests"
-ctest --test-dir build --output-on-failure -j"$jobs"
+summary=()
+failed=0
+# stage NAME COMMAND...: runs one stage, records its outcome.
+stage() {
+  local name=$1 start=$SECONDS
+  shift
+  echo "== $name"
+  if "$@"; then
+    summary+=("PASS  $name ($((SECONDS - start)) s)")
+    return 0
+  fi
+  summary+=("FAIL  $name ($((SECONDS - start)) s)")
+  failed=1
+  return 1
+}
+skip() { summary+=("SKIP  $1 (${2})"); }
 
-echo "== ASan+UBSan build"
-cmake -S . -B build-asan -DSIGNET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build-asan -j"$jobs"
-echo "== tests under ASan+UBSan"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+build_release() {
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+    cmake --build build -j"$jobs"
+}
+build_asan() {
+  cmake -S . -B build-asan -DSIGNET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+    cmake --build build-asan -j"$jobs"
+}
+test_asan() {
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs"
+}
 
+if stage "release build" build_release; then
+  stage "tests" ctest --test-dir build --output-on-failure -j"$jobs"
+else
+  skip "tests" "release build failed"
+fi
+if stage "ASan+UBSan build" build_asan; then
+  stage "tests under ASan+UBSan" test_asan
+else
+  skip "tests under ASan+UBSan" "ASan+UBSan build failed"
+fi
 if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
-  echo "== fuzzers"
-  ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+  stage "fuzzers (${FUZZ_SECONDS:-10} s each)" ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+else
+  skip "fuzzers" "FUZZ_SECONDS=0"
+fi
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+if [ "$failed" -ne 0 ]; then
+  echo "== some stages FAILED" >&2
+  exit 1
 fi
 echo "== all tests passed"
