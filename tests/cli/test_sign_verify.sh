@@ -547,6 +547,29 @@ expect 2 "not a regular file" timeout 10 "$S" verify --trust "$T/fifo" "$T/fw-ed
 expect 2 "not a regular file" timeout 10 "$S" verify --trust "$T/ed25519.pub.pem" "$T/fifo"
 rm -f "$T/fifo"
 
+# ---- numbers: one strict parser. Decimal for counts and counters; 0x-hex
+# too for addresses, sizes and bytes; no octal, sign, whitespace or overflow
+E25519="$U;object=fw-ed25519"
+for bad_num in 010 09 0x10 " 1" "1 " +1 -1 4294967296 1e3 ""; do
+  expect 2 "--security-counter" "$S" sign --key "$E25519" --version 1.0.0 \
+    --security-counter "$bad_num" "$T/fw.bin" "$T/num.sgn"
+  no_output "$T/num.sgn"
+done
+for bad_addr in $'\t-1' -1 " 0x10" 0x 010 18446744073709551616 0xg; do
+  expect 2 "--load-addr" "$S" sign --key "$E25519" --version 1.0.0 --load-addr "$bad_addr" \
+    "$T/fw.bin" "$T/num.sgn"
+done
+expect 2 "--pad-byte" "$S" sign --key "$E25519" --version 1.0.0 --pad-byte 0x100 \
+  "$T/fw.bin" "$T/num.sgn"
+expect 2 "--min-security-counter" "$S" verify --trust "$T/ed25519.pub.pem" \
+  --min-security-counter 07 "$T/fw-ed25519.sgn"
+expect 0 "" "$S" sign --key "$E25519" --version 1.0.0 --security-counter 10 \
+  --load-addr 0x8000000 --pad-byte 0xFF "$T/fw.bin" "$T/num.sgn"
+[ "$("$S" inspect --json "$T/num.sgn" | jq -r '.security_counter, .load_addr')" = \
+  "$(printf '10\n0x08000000')" ] && ok || bad "counter 10 / load address 0x8000000 not as given"
+SOURCE_DATE_EPOCH=0x10 expect 2 "SOURCE_DATE_EPOCH" "$S" sign --key "$E25519" --version 1.0.0 \
+  "$T/fw.bin" "$T/num.sgn"
+
 # ---- inspect shows every field in words
 "$S" inspect "$T/fw-ecdsa-p256.sgn" >"$T/inspect.txt"
 for w in "version:          1.2.3+45" "security counter: 7" "hardware id:      acme-gw-rev2" \
