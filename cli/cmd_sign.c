@@ -152,14 +152,14 @@ static int parse_mcuboot(int c, struct mcuboot_args *m)
 		m->on = !strcmp(optarg, "mcuboot");
 		return SG_OK;
 	case O_HDRSIZE:
-		rc = cli_parse_u64("sign", "--header-size", optarg, 65535, &v);
+		rc = cli_parse_u64_hex("sign", "--header-size", optarg, 65535, &v);
 		m->o.header_size = (uint32_t)v;
 		break;
 	case O_PADHDR:
 		m->o.pad_header = true;
 		break;
 	case O_SLOT:
-		rc = cli_parse_u64("sign", "--slot-size", optarg, UINT32_MAX, &v);
+		rc = cli_parse_u64_hex("sign", "--slot-size", optarg, UINT32_MAX, &v);
 		m->o.slot_size = (uint32_t)v;
 		break;
 	case O_ALIGN:
@@ -272,7 +272,7 @@ static int parse_option(int c, struct sg_sign_opts *o, const char **version, con
 		o->hw_id = optarg;
 		break;
 	case O_LOAD:
-		rc = cli_parse_u64("sign", "--load-addr", optarg, UINT64_MAX, &o->load_addr);
+		rc = cli_parse_u64_hex("sign", "--load-addr", optarg, UINT64_MAX, &o->load_addr);
 		o->has_load_addr = true;
 		break;
 	case O_FORMAT: {
@@ -283,7 +283,7 @@ static int parse_option(int c, struct sg_sign_opts *o, const char **version, con
 		break;
 	}
 	case O_PAD:
-		rc = cli_parse_u64("sign", "--pad-byte", optarg, 255, &v);
+		rc = cli_parse_u64_hex("sign", "--pad-byte", optarg, 255, &v);
 		o->pad = (uint8_t)v;
 		break;
 	case O_MAX_SPAN:

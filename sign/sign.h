@@ -113,8 +113,4 @@ void sg_signer_close(struct sg_signer *s);
 int sg_sig_alg_for_key(enum sg_key_type t);
 int sg_key_id(const uint8_t *spki, size_t spki_len, uint8_t key_id[SGE_KEY_ID_SIZE]);
 
-/* Build time for the envelope: $SOURCE_DATE_EPOCH when set (must be a
- * decimal number), else now. */
-int sg_build_time(uint64_t *t, struct sg_err *err);
-
 #endif
