@@ -287,7 +287,7 @@ static int parse_option(int c, struct sg_sign_opts *o, const char **version, con
 		o->pad = (uint8_t)v;
 		break;
 	case O_MAX_SPAN:
-		rc = cli_parse_u64("sign", "--max-span", optarg, UINT64_MAX, &o->max_span);
+		rc = cli_parse_u64_hex("sign", "--max-span", optarg, UINT64_MAX, &o->max_span);
 		if (!rc && o->max_span == 0)
 			return cli_usage_error("sign", "--max-span must be at least 1");
 		break;

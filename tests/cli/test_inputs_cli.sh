@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The inputs of sign and cosign through the signet binary, with a real
 # SoftHSM2 token: the payload span limit (--max-span) for every format, an
-# OUT that is one of the inputs, and concurrent co-signing of one envelope.
+# OUT that is one of the inputs, FIFOs where a file is read, and concurrent
+# co-signing of one envelope.
 . "$(dirname "$0")/lib.sh"
 
 new_token inputs
@@ -93,6 +94,19 @@ cmp -s "$T/off.req" "$T/keep.req" && cmp -s "$T/off.sig" "$T/keep.sig" && ok \
 expect 0 "completed" "$S" sign --complete "$T/off.req" --signature "$T/off.sig" \
   --pubkey "$T/off.pub" "$T/off.sgn"
 
+# ---- a FIFO where a file is read: refused at once, never waited on
+mkfifo "$T/fifo"
+start=$(date +%s)
+expect 2 "fifo: not a regular file" timeout 10 "$S" sign --key "$K" --version 1.0.0 "$T/fifo" "$T/f.sgn"
+expect 2 "fifo: not a regular file" timeout 10 "$S" sign --key "$K" --version 1.0.0 \
+  --sbom "$T/fifo" "$T/fw.bin" "$T/f.sgn"
+expect 2 "fifo: not a regular file" timeout 10 "$S" sign --format mcuboot --header-size 0x200 \
+  --pad-header --key "$K" --version 1.0.0 "$T/fifo" "$T/f.img"
+expect 2 "fifo: not a regular file" timeout 10 "$S" cosign --key "$K" "$T/fifo"
+no_output "$T/f.sgn"
+no_output "$T/f.img"
+[ $(($(date +%s) - start)) -lt 10 ] && ok || bad "FIFO inputs took $(($(date +%s) - start)) s"
+
 # ---- concurrent co-signing: every run's signature ends up in the file
 # Without a lock, runs that start together each add their signature to the
 # same old file and the last rename wins. Each co-signer has its own SoftHSM
@@ -127,7 +141,7 @@ for r in $(seq 1 "$ROUNDS"); do
   [ "$fails" = 0 ] && ok || bad "round $r: $fails cosign runs failed: $(cat "$T"/race-*.err)"
   n=$("$S" inspect --json "$T/race.sgn" | jq '.signatures | length')
   [ "$n" = $NKEYS ] && ok || bad "round $r: $n of $NKEYS signatures in the file"
-  compgen -G "$T/race.sgn.tmp-*" >/dev/null && bad "round $r: temp file left: $(ls "$T")" || ok
+  compgen -G "$T/.race.sgn.signet-tmp-*" >/dev/null && bad "round $r: temp file left: $(ls "$T")" || ok
 done
 expect 0 "$NKEYS trusted signers" "$S" verify "${TR[@]}" --threshold $NKEYS "$T/race.sgn"
 
