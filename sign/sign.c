@@ -281,7 +281,7 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	}
 
 	struct sg_input in;
-	rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, err);
+	rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, o->max_span, err);
 	if (rc)
 		return rc;
 	struct signer s[SG_SIGN_MAX_KEYS];

@@ -26,6 +26,7 @@ struct sg_sign_opts {
 	const char *in_path, *out_path;
 	enum sg_input_format in_format;
 	uint8_t pad;
+	uint64_t max_span; /* payload span limit; 0 = SG_INPUT_SPAN_MAX (formats/input.h) */
 	const char *key_uris[SG_SIGN_MAX_KEYS];
 	size_t nkeys;
 	struct sg_version version;
@@ -85,7 +86,8 @@ int sg_request_load(const char *path, struct sg_request_info *ri, struct sg_err 
  * CERT_CHAIN field, whose leaf must certify that key. Only M is signed, so
  * the payload is not hashed again. Refuses a key that already signed and a
  * full signature area. The existing signatures are not checked (signet
- * verify does that). */
+ * verify does that). Concurrent calls on one file take turns (flock on the
+ * envelope, sign/cosign.c), so no signature is lost. */
 int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
 		   struct sg_hsm_ctx *hsm, struct sg_err *err);
 
