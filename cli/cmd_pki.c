@@ -244,31 +244,6 @@ static int load_cert(const char *path, X509 **x, struct sg_err *err)
 	return rc;
 }
 
-static int load_crl(const char *path, STACK_OF(X509_CRL) *sk, struct sg_err *err)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc = sg_read_file(path, 1 << 24, &buf, &len, err);
-	if (rc)
-		return rc;
-	BIO *b = BIO_new_mem_buf(buf, (int)len);
-	X509_CRL *crl = NULL;
-	if (b && memmem(buf, len, "-----BEGIN", 10))
-		crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
-	else if (b)
-		crl = d2i_X509_CRL_bio(b, NULL);
-	BIO_free(b);
-	free(buf);
-	ERR_clear_error();
-	if (!crl)
-		return sg_errf(err, SG_EINPUT, "%s: not a CRL", path);
-	if (!sk_X509_CRL_push(sk, crl)) {
-		X509_CRL_free(crl);
-		return sg_errf(err, SG_EENV, "out of memory");
-	}
-	return SG_OK;
-}
-
 /* The subject's public key: a CSR (its signature checked; *spki gets its
  * encoding) or a key file (*spki NULL). Both are the caller's to free. */
 static int load_subject_key(const struct pki_args *a, EVP_PKEY **key, X509_PUBKEY **spki,
@@ -684,7 +659,7 @@ static int do_verify(const struct pki_args *a)
 	for (int i = 0; rc == SG_OK && i < a->nuntrusted; i++)
 		rc = sg_pki_load_certs(a->untrusted[i], untrusted, &err);
 	for (int i = 0; rc == SG_OK && i < a->ncrls; i++)
-		rc = load_crl(a->crls[i], crls, &err);
+		rc = sg_pki_load_crl(a->crls[i], crls, &err);
 	if (rc == SG_OK)
 		rc = load_cert(a->arg, &cert, &err);
 	if (rc == SG_OK)

@@ -115,21 +115,7 @@ static int add_root(struct roots *r, const char *path, struct sg_err *err)
 
 static int add_crl(struct roots *r, const char *path, struct sg_err *err)
 {
-	BIO *b = BIO_new_file(path, "rb");
-	if (!b)
-		return sg_errf(err, SG_EINPUT, "%s: cannot open", path);
-	X509_CRL *crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
-	if (!crl && BIO_reset(b) == 0)
-		crl = d2i_X509_CRL_bio(b, NULL);
-	BIO_free(b);
-	ERR_clear_error();
-	if (!crl)
-		return sg_errf(err, SG_EINPUT, "%s: not a CRL", path);
-	if (!sk_X509_CRL_push(r->crls, crl)) {
-		X509_CRL_free(crl);
-		return sg_errf(err, SG_EENV, "out of memory");
-	}
-	return SG_OK;
+	return sg_pki_load_crl(path, r->crls, err);
 }
 
 static void print_json(const char *path, int rc, const struct sg_err *err,

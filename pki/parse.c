@@ -240,3 +240,28 @@ int sg_pki_load_certs(const char *path, STACK_OF(X509) *sk, struct sg_err *err)
 	free(buf);
 	return rc;
 }
+
+int sg_pki_load_crl(const char *path, STACK_OF(X509_CRL) *sk, struct sg_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, 1 << 24, &buf, &len, err);
+	if (rc)
+		return rc;
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+	X509_CRL *crl = NULL;
+	if (b && is_pem(buf, len))
+		crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+	else if (b)
+		crl = d2i_X509_CRL_bio(b, NULL);
+	BIO_free(b);
+	free(buf);
+	ERR_clear_error();
+	if (!crl)
+		return sg_errf(err, SG_EINPUT, "%s: not a CRL", path);
+	if (!sk_X509_CRL_push(sk, crl)) {
+		X509_CRL_free(crl);
+		return sg_errf(err, SG_EENV, "out of memory");
+	}
+	return SG_OK;
+}

@@ -162,6 +162,9 @@ int sg_pki_cert(const uint8_t *buf, size_t len, const char *name, X509 **cert,
 /* Appends every certificate of a file to sk: a PEM bundle (several), or
  * one DER certificate. SG_EINPUT naming the file if it holds none. */
 int sg_pki_load_certs(const char *path, STACK_OF(X509) *sk, struct sg_err *err);
+/* Appends the CRL in a file (PEM or DER, at most 16 MiB) to sk. SG_EINPUT
+ * naming the file when it holds none. */
+int sg_pki_load_crl(const char *path, STACK_OF(X509_CRL) *sk, struct sg_err *err);
 
 /* A Matter vendor or product id given as 1 to 4 hex digits (optional 0x)
  * into the form certificates carry: 4 upper-case hex digits in out[5].

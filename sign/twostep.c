@@ -27,17 +27,17 @@
 
 static int open_request(const char *path, int *fd, struct sg_request *r, struct sg_err *err)
 {
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-	struct stat st;
+	uint64_t size;
+	int rc = sg_open_regular(path, fd, &size, err);
+	if (rc)
+		return rc;
 	uint8_t hdr[SG_REQ_HEADER_SIZE];
-	ssize_t n = fstat(*fd, &st) == 0 ? pread(*fd, hdr, sizeof(hdr), 0) : -1;
-	if (n < 0 || !S_ISREG(st.st_mode))
-		return sg_errf(err, SG_EINPUT, "%s: not a readable regular file", path);
+	ssize_t n = pread(*fd, hdr, sizeof(hdr), 0);
+	if (n < 0)
+		return sg_errf(err, SG_EINPUT, "%s: cannot read: %s", path, strerror(errno));
 	if (n < (ssize_t)sizeof(hdr))
 		return sg_errf(err, SG_EINPUT, "%s: not a signet signing request", path);
-	return sg_request_decode(hdr, (uint64_t)st.st_size, path, r, err);
+	return sg_request_decode(hdr, size, path, r, err);
 }
 
 /* raw r||s (each half the curve size) to DER Ecdsa-Sig-Value. */

@@ -152,6 +152,14 @@ expect 0 "valid" "$S" verify --trust-root "$T/root.pem" "$T/full.sgn"
 # usage
 expect 2 "at least one --trust key or --trust-root" "$S" verify "$T/r1.sgn"
 
+# inputs that are not regular files are refused at once (a FIFO would block)
+mkfifo "$T/fifo"
+expect 2 "not a regular file" timeout 10 "$S" verify --trust-root "$T/root.pem" --crl "$T/fifo" \
+  "$T/r1.sgn"
+expect 2 "not a regular file" timeout 10 "$S" sign --key "$U;object=fw1" --cert "$T/fifo" \
+  --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+rm -f "$T/fifo"
+
 # ---- key rotation: a new key, a new certificate, the same root
 expect 0 "certificate" "$S" pki issue "${C[@]}" --pubkey "$T/fw2.pub.pem" --profile code-signing \
   --subject "/CN=Release 2027/O=Acme" --validity 365 -o "$T/fw2.pem"

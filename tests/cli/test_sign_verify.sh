@@ -545,6 +545,9 @@ mkfifo "$T/fifo"
 expect 2 "not a regular file" timeout 10 "$S" inspect "$T/fifo"
 expect 2 "not a regular file" timeout 10 "$S" verify --trust "$T/fifo" "$T/fw-ed25519.sgn"
 expect 2 "not a regular file" timeout 10 "$S" verify --trust "$T/ed25519.pub.pem" "$T/fifo"
+expect 2 "not a regular file" timeout 10 "$S" verify --trust-root "$T/fifo" "$T/fw-ed25519.sgn"
+expect 2 "not a regular file" timeout 10 "$S" sign --complete "$T/fifo" --signature "$T/fifo" \
+  --pubkey "$T/ed25519.pub.pem" "$T/x.sgn"
 rm -f "$T/fifo"
 
 # ---- numbers: one strict parser. Decimal for counts and counters; 0x-hex
