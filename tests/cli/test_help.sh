@@ -1,6 +1,6 @@
 # The README and --help say the same: the "Commands" block is each command's
-# usage, word for word (both ways); every --option the README shows with a
-# command is in that command's --help; the exit-code meanings are the
+# usage, word for word (both ways); every --option the README or docs/ show
+# with a command is in that command's --help; the exit-code meanings are the
 # top-level help's; 'signet help CMD' is 'signet CMD --help'; -V, --version
 # and version print the version.
 # README=FILE checks another copy (to see this test fail on a stale one).
@@ -32,10 +32,10 @@ readme_commands() {
 		if (/^```/) { exit if $in; $in = 1; next } print if $in' "$README"
 }
 
-# readme_options: "CMD --option" for every option the README shows with a
+# doc_options FILE: "CMD --option" for every option FILE shows with a
 # command, in code blocks (indented lines continue a command) and in
 # `inline code` starting with [signet] CMD.
-readme_options() {
+doc_options() {
 	perl -0ne 's/\\\n/ /g; my @code;
 		while (/^```[a-z]*\n(.*?)^```/msg) { (my $b = $1) =~ s/\n[ \t]+/ /g; push @code, split /\n/, $b }
 		my $prose = $_; $prose =~ s/^```.*?^```//msg;
@@ -49,7 +49,7 @@ readme_options() {
 				my ($c, $rest) = ($1, $2);
 				while ($rest =~ /(?<![\w-])(--[a-z][a-z0-9-]*)/g) { print "$c $1\n" unless $1 eq "--help" }
 			}
-		}' "$README" | sort -u
+		}' "$1" | sort -u
 }
 
 # commands: the command names the top-level help lists.
@@ -73,16 +73,18 @@ for cmd in $(awk '{ print $2 }' "$T/readme.usage" | sort -u); do
 	done < <(help_of "$cmd" | usage_entries)
 done
 
-# 2. Options the README shows with a command.
-readme_options >"$T/readme.options"
+# 2. Options the README and docs/ show with a command.
+doc_options "$README" >"$T/readme.options"
 [ -s "$T/readme.options" ] && ok || bad "no options found in $README"
-while read -r cmd opt; do
-	if help_of "$cmd" | grep -qE -- "(^|[^a-z0-9-])$opt([^a-z0-9-]|\$)"; then
-		ok
-	else
-		bad "README shows '$cmd $opt', 'signet $cmd --help' does not know it"
-	fi
-done <"$T/readme.options"
+for doc in "$README" "$SIGNET_SOURCE_DIR"/docs/*.md; do
+	while read -r cmd opt; do
+		if help_of "$cmd" | grep -qE -- "(^|[^a-z0-9-])$opt([^a-z0-9-]|\$)"; then
+			ok
+		else
+			bad "${doc##*/} shows '$cmd $opt', 'signet $cmd --help' does not know it"
+		fi
+	done < <(doc_options "$doc")
+done
 
 # 3. Exit codes: the README table's meanings are the top-level help's words,
 # and every command help that lists exit codes uses the same words.
