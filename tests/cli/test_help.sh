@@ -7,13 +7,16 @@
 . "$(dirname "$0")/lib.sh"
 README=${README:-$SIGNET_SOURCE_DIR/README.md}
 
+# The commands the top-level help lists, but help: "hsm sign ...", and as a
+# regular expression "hsm|sign|...".
+CMDS=$("$S" --help | awk '/^commands:/ { c = 1; next } c && !NF { exit } c && $1 != "help" { print $1 }')
+export CMDRE=$(printf '%s' "$CMDS" | tr '\n' '|')
+[ -n "$CMDS" ] && ok || bad "'signet --help' lists no commands"
+
 # help_of WORD: the help text for a README command line's first word after
 # "signet" (help, --version and the like belong to the top-level help).
 help_of() {
-	case "$1" in
-	hsm | sign | cosign | verify | inspect | pki) "$S" "$1" --help ;;
-	*) "$S" --help ;;
-	esac
+	if printf '%s\n' $CMDS | grep -qxF -- "$1"; then "$S" "$1" --help; else "$S" --help; fi
 }
 
 # usage_entries: the usage paragraph of a help text (stdin), one usage per
@@ -41,19 +44,16 @@ doc_options() {
 		my $prose = $_; $prose =~ s/^```.*?^```//msg;
 		while ($prose =~ /`([^`\n]+)`/g) {
 			my $span = $1;
-			push @code, $span if $span =~ /^(signet\s+)?(hsm|sign|cosign|verify|inspect|pki)\s/;
+			push @code, $span if $span =~ /^(signet\s+)?($ENV{CMDRE})\s/;
 		}
 		for (@code) {
 			s/\s#.*//;
-			while (/(?:^|\bsignet\s+)(hsm|sign|cosign|verify|inspect|pki)\b(.*?)(?=\s(?:\|(?!\s+-)|\|\||&&|;)\s|\$\(|\bsignet\s|$)/g) {
+			while (/(?:^|\bsignet\s+)($ENV{CMDRE})\b(.*?)(?=\s(?:\|(?!\s+-)|\|\||&&|;)\s|\$\(|\bsignet\s|$)/g) {
 				my ($c, $rest) = ($1, $2);
 				while ($rest =~ /(?<![\w-])(--[a-z][a-z0-9-]*)/g) { print "$c $1\n" unless $1 eq "--help" }
 			}
 		}' "$1" | sort -u
 }
-
-# commands: the command names the top-level help lists.
-commands() { "$S" --help | awk '/^commands:/ { c = 1; next } c && !NF { exit } c { print $1 }'; }
 
 # 1. The Commands block, both ways.
 readme_commands | usage_entries >"$T/readme.usage"
@@ -66,8 +66,7 @@ while read -r line; do
 		bad "README usage not in 'signet $word --help': $line"
 	fi
 done <"$T/readme.usage"
-for cmd in $(awk '{ print $2 }' "$T/readme.usage" | sort -u); do
-	case "$cmd" in hsm | sign | cosign | verify | inspect | pki) ;; *) continue ;; esac
+for cmd in $CMDS; do
 	while read -r line; do
 		grep -qxF -- "$line" "$T/readme.usage" && ok || bad "'signet $cmd --help' usage missing in README: $line"
 	done < <(help_of "$cmd" | usage_entries)
@@ -95,7 +94,7 @@ perl -ne '$in = /^## Exit codes/ if /^## /;
 exit_words() { # help text on stdin -> its exit-code sentence, normalised
 	tr '\n' ' ' | perl -ne 'print "$1\n" if /\b[Ee]xit codes:\s*(.*)/' | perl -pe 's/\s+/ /g'
 }
-for cmd in "" $(commands | grep -vx help); do
+for cmd in "" $CMDS; do
 	words=$(help_of "${cmd:-help}" | exit_words)
 	[ -n "$words" ] || { [ -n "$cmd" ] && continue; }
 	while read -r code meaning; do
@@ -107,8 +106,7 @@ for cmd in "" $(commands | grep -vx help); do
 done
 
 # 4. signet help CMD is CMD --help; unknown commands are usage errors.
-for cmd in $(commands); do
-	[ "$cmd" = help ] && continue
+for cmd in $CMDS; do
 	if cmp -s <("$S" help "$cmd") <("$S" "$cmd" --help); then ok; else
 		bad "'signet help $cmd' differs from 'signet $cmd --help'"
 	fi
