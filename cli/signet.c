@@ -57,7 +57,8 @@ int cmd_help(int argc, char **argv)
 	const struct command *cmd = find_command(argv[1]);
 	if (!cmd)
 		return SG_EINPUT;
-	char *help_argv[] = { (char *)cmd->name, "--help", NULL };
+	char help_flag[] = "--help";
+	char *help_argv[] = { (char *)cmd->name, help_flag, NULL };
 	return cmd->run(2, help_argv);
 }
 
