@@ -12,9 +12,9 @@
 #include "verify.h"
 
 static const char usage_text[] =
-	"usage: signet verify (--trust PUB.pem | --trust-root ROOT.pem [--crl CA.crl]) ...\n"
-	"                     [--threshold M]\n"
-	"                     [--hw-id ID] [--min-security-counter N] [--sbom BOM.json]\n"
+	"usage: signet verify (--trust PUB.pem | --trust-root ROOT.pem)...\n"
+	"                     [--crl CA.crl]... [--threshold M] [--hw-id ID]\n"
+	"                     [--min-security-counter N] [--sbom BOM.json]\n"
 	"                     [--format auto|signet|mcuboot] [--json] FILE\n"
 	"\n"
 	"Verifies a signet envelope: structure, payload digest, signatures by trusted\n"
@@ -22,12 +22,13 @@ static const char usage_text[] =
 	"(default 1); signatures by untrusted keys are ignored; two signatures by one\n"
 	"key count once.\n"
 	"\n"
-	"  --trust PUB.pem            trusted public key (PEM or DER SubjectPublicKeyInfo)\n"
-	"  --trust-root ROOT.pem      trusted root certificate (PEM or DER): a key\n"
-	"                             certified by one of the envelope's certificate\n"
-	"                             chains (sign --cert, cosign --cert) is trusted\n"
-	"                             when its chain leads to this root, the leaf fits\n"
-	"                             the code-signing profile and every certificate\n"
+	"  --trust PUB.pem            trusted public key (SubjectPublicKeyInfo, PEM or\n"
+	"                             DER); repeatable, and combines with --trust-root\n"
+	"  --trust-root ROOT.pem      trusted root certificate (PEM or DER), repeatable:\n"
+	"                             a key certified by one of the envelope's\n"
+	"                             certificate chains (sign --cert, cosign --cert) is\n"
+	"                             trusted when its chain leads to this root, the leaf\n"
+	"                             fits the code-signing profile and every certificate\n"
 	"                             was valid at the envelope's BUILD_TIME; a chain\n"
 	"                             that fails makes the envelope invalid\n"
 	"  --crl CA.crl               with --trust-root, repeatable: refuse a revoked\n"
@@ -37,7 +38,7 @@ static const char usage_text[] =
 	"  --threshold M              distinct trusted signers required (default 1)\n"
 	"  --hw-id ID                 require this hardware / device-class id\n"
 	"  --min-security-counter N   require a security counter >= N\n"
-	"  --sbom BOM.json             require that this SBOM is the one bound in FILE\n"
+	"  --sbom BOM.json            require that this SBOM is the one bound in FILE\n"
 	"  --format F                 auto (default: by magic), signet or mcuboot; an\n"
 	"                             MCUboot image is valid when its digest matches, a\n"
 	"                             trusted key signed it and no trusted signature\n"
@@ -45,8 +46,9 @@ static const char usage_text[] =
 	"  --json                     machine-readable result on stdout, naming each\n"
 	"                             signature and whether it counted\n"
 	"\n"
-	"Exit: 0 valid; 1 invalid (digest, signatures, policy); 2 malformed envelope or\n"
-	"usage; 3 I/O failure.\n";
+	"Exit codes: 0 ok (valid); 1 verification or policy failure (digest,\n"
+	"signatures, chains, policy); 2 usage error or malformed input (envelope,\n"
+	"key or certificate file); 3 HSM, device, I/O or environment failure.\n";
 
 enum { O_TRUST = 256, O_THRESHOLD, O_HWID, O_MINCOUNTER, O_JSON, O_SBOM, O_FORMAT, O_ROOT,
        O_CRL };

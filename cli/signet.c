@@ -18,26 +18,48 @@ static const struct command {
 	{ "verify", cmd_verify, "verify an envelope or MCUboot image against trusted keys and a policy" },
 	{ "inspect", cmd_inspect, "show every field of an envelope, MCUboot image or signing request" },
 	{ "pki", cmd_pki, "device and release certificates with CA keys in the token" },
-	{ "help", cmd_help, "show this help" },
+	{ "help", cmd_help, "this help, or a command's ('signet help sign')" },
 };
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: signet <command> [options]\n\ncommands:\n");
+	fprintf(fp, "usage: signet COMMAND [options]\n"
+		    "       signet help [COMMAND]\n"
+		    "       signet --version\n"
+		    "\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(fp, "\n'signet <command> --help' describes a command.\n"
+	fprintf(fp, "\n'signet COMMAND --help' or 'signet help COMMAND' describes a command.\n"
+		    "'signet --version' (also -V, version) prints the version.\n"
 		    "exit codes: 0 ok; 1 verification or policy failure; 2 usage error or\n"
-		    "malformed input; 3 HSM, device, I/O or environment failure.\n"
-		    "'signet --version' prints the version.\n");
+		    "malformed input; 3 HSM, device, I/O or environment failure.\n");
 }
 
+/* The command called name, or NULL after a one-line error on stderr. */
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	fprintf(stderr, "signet: unknown command '%s' (see 'signet help')\n", name);
+	return NULL;
+}
+
+/* signet help [COMMAND]: COMMAND's own --help, so that both say the same. */
 int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	usage(stdout);
-	return 0;
+	if (argc < 2 || cli_wants_help(argc, argv)) {
+		usage(stdout);
+		return SG_OK;
+	}
+	if (argc > 2)
+		return cli_usage_error("help", "expected at most one COMMAND");
+	const struct command *cmd = find_command(argv[1]);
+	if (!cmd)
+		return SG_EINPUT;
+	char help_flag[] = "--help";
+	char *help_argv[] = { (char *)cmd->name, help_flag, NULL };
+	return cmd->run(2, help_argv);
 }
 
 /* An interrupted run leaves no output: unnamed temps vanish with the
@@ -72,15 +94,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
 		printf("signet %s\n", SIGNET_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "signet: unknown command '%s' (see 'signet help')\n", argv[1]);
-	return 2;
+	const struct command *cmd = find_command(argv[1]);
+	return cmd ? cmd->run(argc - 1, argv + 1) : SG_EINPUT;
 }

@@ -1,7 +1,7 @@
 /* libFuzzer harness for MCUboot images: the codec's parser (header, both
  * TLV areas, trailer) and the whole host verification path with real
  * OpenSSL, over arbitrary bytes. The trusted keys are the public halves of
- * imgtool's test keys (../shared/vectors/mcuboot), which signed the seed
+ * imgtool's test keys (tests/vectors/mcuboot), which signed the seed
  * corpus, so mutations of valid images reach the digest and signature
  * checks and the verdict. */
 #include <stdint.h>

@@ -32,9 +32,9 @@ static int has_input(const char *dir)
 	return access(p, R_OK) == 0;
 }
 
-/* The imgtool vectors are copied into the tree (tests/vectors/mcuboot, from
- * ../shared/vectors) so that no CI machine can skip them for want of files:
- * a missing directory fails the test group's setup. */
+/* The imgtool vectors live in the tree (tests/vectors/mcuboot) so that no CI
+ * machine can skip them for want of files: a missing directory fails the
+ * test group's setup. */
 const char *mt_vectors_dir(void)
 {
 	static char dir[1024];
