@@ -21,9 +21,10 @@ help_of() {
 
 # usage_entries: the usage paragraph of a help text (stdin), one usage per
 # line, whitespace-normalised: a line starting with "signet" starts one,
-# indented lines continue it.
+# indented lines continue it. Reads all of stdin (and no grep -q below): a
+# reader that stops early ends signet by SIGPIPE, which pipefail reports.
 usage_entries() {
-	perl -ne 'chomp; last if /^\s*$/ && $seen; s/^usage:\s*//; next unless /\S/; $seen = 1;
+	perl -ne 'chomp; $done = 1 if /^\s*$/ && $seen; next if $done; s/^usage:\s*//; next unless /\S/; $seen = 1;
 		if (/^\s*signet\s/) { print "$e\n" if defined $e; $e = $_ } else { $e .= " $_" }
 		END { print "$e\n" if defined $e }' |
 		perl -pe 's/[ \t]+/ /g; s/^ //; s/ $//'
@@ -60,7 +61,7 @@ readme_commands | usage_entries >"$T/readme.usage"
 [ -s "$T/readme.usage" ] && ok || bad "$README: no Commands block"
 while read -r line; do
 	word=$(printf '%s\n' "$line" | awk '{ print $2 }')
-	if help_of "$word" | usage_entries | grep -qxF -- "$line"; then
+	if help_of "$word" | usage_entries | grep -xF -- "$line" >/dev/null; then
 		ok
 	else
 		bad "README usage not in 'signet $word --help': $line"
