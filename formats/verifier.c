@@ -148,6 +148,7 @@ static int parse_protected(struct sgv_envelope *e)
 	return SGV_OK;
 }
 
+/* §5: 1 if n bytes fit the algorithm, 0 if not, -1 if alg is unknown. */
 static int signature_len_ok(uint8_t alg, unsigned n)
 {
 	switch (alg) {
@@ -160,7 +161,7 @@ static int signature_len_ok(uint8_t alg, unsigned n)
 	case SGE_SIG_RSA_PSS_SHA256:
 		return n == 384 || n == 512;
 	default:
-		return 0;
+		return -1;
 	}
 }
 
@@ -228,9 +229,11 @@ static int parse_area(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint
 			if (h[5] != 0)
 				return fail(e, SGV_EFORMAT, "signature reserved byte not zero");
 			s->sig_len = (uint16_t)(len - SGE_SIG_TLV_FIXED);
-			if (!signature_len_ok(s->alg, s->sig_len))
+			int fits = signature_len_ok(s->alg, s->sig_len);
+			if (fits <= 0)
 				return fail(e, SGV_EFORMAT,
-					    "unknown signature algorithm or bad signature length");
+					    fits ? "unknown signature algorithm"
+						 : "bad signature length for its algorithm");
 			memcpy(s->key_id, h + 6, SGE_KEY_ID_SIZE);
 			s->sig_off = off + 4 + SGE_SIG_TLV_FIXED;
 			s->status = SGV_SIG_UNCHECKED;
