@@ -24,8 +24,13 @@ int cli_report(const struct sg_err *err);
 /* Prints "signet <cmd>: <message>" plus a hint and returns SG_EINPUT. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Decimal or 0x-hex unsigned numbers, whole string, within max. */
+/* Unsigned numbers, the whole string, within max (common/num.h's strict
+ * rules): cli_parse_u64 takes decimal only (counts, counters, times),
+ * cli_parse_u64_hex also 0x-hex (addresses, sizes, byte values). A usage
+ * error naming the option otherwise. */
 int cli_parse_u64(const char *cmd, const char *what, const char *s, uint64_t max, uint64_t *out);
+int cli_parse_u64_hex(const char *cmd, const char *what, const char *s, uint64_t max,
+		      uint64_t *out);
 
 /* JSON string literal with escapes. */
 void json_str(FILE *fp, const char *s);

@@ -16,6 +16,10 @@ static const char usage_text[] =
 	"must certify the key), as 'signet sign --cert' does, so that 'signet verify\n"
 	"--trust-root' can count this signature.\n"
 	"\n"
+	"Runs on one FILE at the same time take turns (an exclusive lock on FILE for\n"
+	"the read-modify-write, taken after the token is opened): each adds its\n"
+	"signature to the result of the one before, none is lost.\n"
+	"\n"
 	"Module and PIN as for 'signet sign'.\n";
 
 enum { O_KEY = 256, O_MODULE, O_CERT };

@@ -11,6 +11,7 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "fileio.h"
+#include "num.h"
 #include "pki.h"
 #include "pki_batch.h"
 
@@ -161,16 +162,11 @@ static int parse(int argc, char **argv, struct pki_args *a)
 /* $SOURCE_DATE_EPOCH, else the clock: the time that goes into outputs. */
 static int issue_time(time_t *now)
 {
-	const char *e = getenv("SOURCE_DATE_EPOCH");
-	uint64_t v;
-	if (!e) {
-		*now = time(NULL);
-		return SG_OK;
-	}
-	if (cli_parse_u64("pki", "SOURCE_DATE_EPOCH", e, 253402300799ULL, &v))
-		return SG_EINPUT;
+	uint64_t v = 0;
+	struct sg_err err;
+	int rc = sg_now(&v, &err);
 	*now = (time_t)v;
-	return SG_OK;
+	return rc == SG_OK ? SG_OK : cli_report(&err);
 }
 
 /* The profile a subcommand allows; Matter ones are named but refused. */

@@ -1,6 +1,7 @@
 /* signet sign: build output in, signed envelope out. */
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "mcuboot_sign.h"
@@ -10,12 +11,12 @@ static const char usage_text[] =
 	"usage: signet sign --key URI [--key URI ...] --version X.Y.Z[+N]\n"
 	"                   [--security-counter N] [--hw-id ID] [--load-addr ADDR]\n"
 	"                   [--input-format auto|bin|ihex|srec|elf] [--pad-byte B]\n"
-	"                   [--digest sha256|sha384] [--sbom BOM.json] [--cert CHAIN.pem]\n"
-	"                   [--module PATH] IN OUT\n"
+	"                   [--max-span BYTES] [--digest sha256|sha384] [--sbom BOM.json]\n"
+	"                   [--cert CHAIN.pem] [--module PATH] IN OUT\n"
 	"       signet sign --format mcuboot --key URI --version X.Y.Z[+N] --header-size N\n"
 	"                   [--pad-header] [--slot-size N] [--align 1|2|4|8|16|32] [--pad]\n"
 	"                   [--confirm] [--security-counter N] [--load-addr ADDR]\n"
-	"                   [--input-format F] [--pad-byte B] IN OUT\n"
+	"                   [--input-format F] [--pad-byte B] [--max-span BYTES] IN OUT\n"
 	"       signet sign --prepare --pubkey PUB.pem --version X.Y.Z[+N] [options] IN OUT.req\n"
 	"       signet sign --prepare --pubkey PUB.pem --format mcuboot --version X.Y.Z[+N]\n"
 	"                   --header-size N [MCUboot options] IN OUT.req\n"
@@ -33,6 +34,8 @@ static const char usage_text[] =
 	"  --load-addr ADDR     load address (default: from HEX/SREC/ELF input)\n"
 	"  --input-format F     input format, default auto (ELF magic, ':' HEX, 'S' SREC)\n"
 	"  --pad-byte B         fill byte for gaps in the input (default 0xff)\n"
+	"  --max-span BYTES     largest payload the input may define, lowest to highest\n"
+	"                       address with gaps (default 1073741824 = 1 GiB; any format)\n"
 	"  --digest ALG         payload digest (default sha384 with a P-384 key, else sha256)\n"
 	"  --sbom BOM.json      bind this SBOM (CycloneDX JSON 1.4-1.6 or SPDX 2.3 JSON):\n"
 	"                       its kind and SHA-256 go into the signed metadata\n"
@@ -63,7 +66,7 @@ static const char usage_text[] =
 	"Build time: $SOURCE_DATE_EPOCH when set, else now.\n";
 
 enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE, O_SBOM,
-       O_CERT,
+       O_CERT, O_MAX_SPAN,
        O_PREPARE, O_COMPLETE, O_PUBKEY, O_SIGNATURE, O_SIGFORMAT, O_FORMAT_IMG,
        O_HDRSIZE, O_PADHDR, O_SLOT, O_ALIGN, O_PADSLOT, O_CONFIRM };
 
@@ -75,6 +78,7 @@ static const struct option options[] = {
 	{ "load-addr", required_argument, NULL, O_LOAD },
 	{ "input-format", required_argument, NULL, O_FORMAT },
 	{ "pad-byte", required_argument, NULL, O_PAD },
+	{ "max-span", required_argument, NULL, O_MAX_SPAN },
 	{ "digest", required_argument, NULL, O_DIGEST },
 	{ "module", required_argument, NULL, O_MODULE },
 	{ "sbom", required_argument, NULL, O_SBOM },
@@ -148,14 +152,14 @@ static int parse_mcuboot(int c, struct mcuboot_args *m)
 		m->on = !strcmp(optarg, "mcuboot");
 		return SG_OK;
 	case O_HDRSIZE:
-		rc = cli_parse_u64("sign", "--header-size", optarg, 65535, &v);
+		rc = cli_parse_u64_hex("sign", "--header-size", optarg, 65535, &v);
 		m->o.header_size = (uint32_t)v;
 		break;
 	case O_PADHDR:
 		m->o.pad_header = true;
 		break;
 	case O_SLOT:
-		rc = cli_parse_u64("sign", "--slot-size", optarg, UINT32_MAX, &v);
+		rc = cli_parse_u64_hex("sign", "--slot-size", optarg, UINT32_MAX, &v);
 		m->o.slot_size = (uint32_t)v;
 		break;
 	case O_ALIGN:
@@ -192,6 +196,7 @@ static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
 	m->o.out_path = o->out_path;
 	m->o.in_format = o->in_format;
 	m->o.pad = o->pad;
+	m->o.max_span = o->max_span;
 	m->o.key_uri = prepare ? NULL : o->key_uris[0];
 	m->o.prepare_pubkey = o->prepare_pubkey;
 	m->o.version = o->version;
@@ -202,12 +207,41 @@ static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
 	return cli_sign_mcuboot(&m->o, module);
 }
 
-static int run_complete(const struct twostep *t, const char *cert, int argc, char **argv)
+/* Refuses an OUT that is one of the files this run reads (the same device
+ * and inode, so also through a hard or symbolic link): the atomic rename
+ * would replace that input with the output, e.g. 'sign fw.bin fw.bin'. An
+ * OUT that does not exist yet is no input. */
+static int refuse_output_is_input(const char *out, const struct sg_sign_opts *o,
+				  const struct twostep *t)
+{
+	const char *in[5 + SG_SIGN_MAX_KEYS] = { o->in_path, o->sbom_path, t->pubkey, t->complete,
+						 t->signature };
+	memcpy(in + 5, o->cert_paths, o->ncerts * sizeof(in[0]));
+	struct stat so, si;
+	if (stat(out, &so) != 0)
+		return SG_OK;
+	for (size_t i = 0; i < 5 + o->ncerts; i++)
+		if (in[i] && stat(in[i], &si) == 0 && si.st_dev == so.st_dev &&
+		    si.st_ino == so.st_ino) {
+			struct sg_err err;
+			sg_errf(&err, SG_EINPUT, "%s: output is the same file as the input %s", out,
+				in[i]);
+			return cli_report(&err);
+		}
+	return SG_OK;
+}
+
+static int run_complete(const struct twostep *t, const struct sg_sign_opts *o, int argc,
+			char **argv)
 {
 	if (!t->signature || !t->pubkey)
 		return cli_usage_error("sign", "--complete needs --signature and --pubkey");
 	if (argc - optind != 1)
 		return cli_usage_error("sign", "--complete expects one OUT");
+	int rc = refuse_output_is_input(argv[optind], o, t);
+	if (rc)
+		return rc;
+	const char *cert = o->ncerts ? o->cert_paths[0] : NULL;
 	struct sg_err err = { 0 };
 	if (sg_sign_complete(t->complete, t->signature, t->raw, t->pubkey, cert, argv[optind], &err))
 		return cli_report(&err);
@@ -238,7 +272,7 @@ static int parse_option(int c, struct sg_sign_opts *o, const char **version, con
 		o->hw_id = optarg;
 		break;
 	case O_LOAD:
-		rc = cli_parse_u64("sign", "--load-addr", optarg, UINT64_MAX, &o->load_addr);
+		rc = cli_parse_u64_hex("sign", "--load-addr", optarg, UINT64_MAX, &o->load_addr);
 		o->has_load_addr = true;
 		break;
 	case O_FORMAT: {
@@ -249,8 +283,13 @@ static int parse_option(int c, struct sg_sign_opts *o, const char **version, con
 		break;
 	}
 	case O_PAD:
-		rc = cli_parse_u64("sign", "--pad-byte", optarg, 255, &v);
+		rc = cli_parse_u64_hex("sign", "--pad-byte", optarg, 255, &v);
 		o->pad = (uint8_t)v;
+		break;
+	case O_MAX_SPAN:
+		rc = cli_parse_u64_hex("sign", "--max-span", optarg, UINT64_MAX, &o->max_span);
+		if (!rc && o->max_span == 0)
+			return cli_usage_error("sign", "--max-span must be at least 1");
 		break;
 	case O_DIGEST:
 		if (!strcmp(optarg, "sha256"))
@@ -307,7 +346,7 @@ int cmd_sign(int argc, char **argv)
 		if (t.prepare || o.nkeys || version || o.ncerts > 1 || mb.on || mb.any)
 			return cli_usage_error("sign", "--complete takes only --signature, "
 						       "--signature-format, --pubkey and one --cert");
-		return run_complete(&t, o.ncerts ? o.cert_paths[0] : NULL, argc, argv);
+		return run_complete(&t, &o, argc, argv);
 	}
 	if (t.signature || t.sigformat_given)
 		return cli_usage_error("sign", "--signature goes with --complete");
@@ -330,6 +369,9 @@ int cmd_sign(int argc, char **argv)
 		return cli_report(&err);
 	o.in_path = argv[optind];
 	o.out_path = argv[optind + 1];
+	int rc = refuse_output_is_input(o.out_path, &o, &t);
+	if (rc)
+		return rc;
 	if (mb.on)
 		return run_mcuboot(&mb, &o, module, t.prepare);
 	if (mb.any)
@@ -340,7 +382,7 @@ int cmd_sign(int argc, char **argv)
 	if (!hsm)
 		return sg_errf(&err, SG_EENV, "out of memory"), cli_report(&err);
 	struct sg_sign_result r;
-	int rc = sg_sign_file(&o, hsm, &r, &err);
+	rc = sg_sign_file(&o, hsm, &r, &err);
 	sg_hsm_ctx_free(hsm);
 	if (rc)
 		return cli_report(&err);

@@ -1,8 +1,10 @@
 /* signet: the command dispatcher. Each command family lives in its own file
  * and is reached through the table below. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "cli.h"
 
 static const struct command {
@@ -38,8 +40,34 @@ int cmd_help(int argc, char **argv)
 	return 0;
 }
 
+/* An interrupted run leaves no output: unnamed temps vanish with the
+ * process; named ones (file systems without O_TMPFILE) are removed here. */
+static void on_fatal_signal(int sig)
+{
+	sg_atomic_signal_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_signal_cleanup(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	/* A signal the caller chose to ignore (nohup, a background job) stays
+	 * ignored: it would not have stopped us anyway. */
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	install_signal_cleanup();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -2,8 +2,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "fileio.h"
+#include "num.h"
 
 int cli_report(const struct sg_err *err)
 {
@@ -22,20 +25,34 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return SG_EINPUT;
 }
 
-int cli_parse_u64(const char *cmd, const char *what, const char *s, uint64_t max, uint64_t *out)
+static int parse_number(const char *cmd, const char *what, const char *s, unsigned flags,
+			uint64_t max, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	if (!s[0] || s[0] == '-' || s[0] == '+' || s[0] == ' ')
-		return cli_usage_error(cmd, "%s '%s': not a number", what, s);
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return cli_usage_error(cmd, "%s '%s': not a number", what, s);
+	uint64_t v;
+	if (sg_parse_u64(s, flags, UINT64_MAX, &v) != 0) {
+		if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+			return cli_usage_error(cmd, "%s '%s': leading zero (write it without%s)",
+					       what, s, flags & SG_NUM_HEX ? ", or 0x for hex" : "");
+		return cli_usage_error(cmd, "%s '%s': not a number (%s)", what, s,
+				       flags & SG_NUM_HEX ? "decimal, or 0x and hex digits"
+							  : "decimal digits");
+	}
 	if (v > max)
 		return cli_usage_error(cmd, "%s '%s': larger than %llu", what, s,
 				       (unsigned long long)max);
 	*out = v;
 	return SG_OK;
+}
+
+int cli_parse_u64(const char *cmd, const char *what, const char *s, uint64_t max, uint64_t *out)
+{
+	return parse_number(cmd, what, s, 0, max, out);
+}
+
+int cli_parse_u64_hex(const char *cmd, const char *what, const char *s, uint64_t max,
+		      uint64_t *out)
+{
+	return parse_number(cmd, what, s, SG_NUM_HEX, max, out);
 }
 
 void json_str(FILE *fp, const char *s)
@@ -73,10 +90,20 @@ bool cli_wants_help(int argc, char **argv)
 
 size_t cli_read_magic(const char *path, uint8_t *buf, size_t n)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return 0;
-	size_t got = fread(buf, 1, n, fp);
-	fclose(fp);
+	int fd;
+	uint64_t size;
+	struct sg_err ignored;
+	if (sg_open_regular(path, &fd, &size, &ignored) != SG_OK)
+		return 0; /* the reader that follows names the problem */
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
 	return got;
 }

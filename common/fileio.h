@@ -14,8 +14,17 @@
  * the user); memory or read failures are SG_EENV. */
 int sg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sg_err *err);
 
+/* sg_read_file with flags: SG_READ_PRIVATE refuses (SG_EENV, saying why) a
+ * file that group or others may read or write, as ssh does with keys: for
+ * PIN files and other secrets. */
+#define SG_READ_PRIVATE 1u
+int sg_read_file_ex(const char *path, size_t max, unsigned flags, uint8_t **buf, size_t *len,
+		    struct sg_err *err);
+
 /* Opens path read-only; it must be a regular file. *size gets its size.
- * SG_EINPUT naming the file otherwise. */
+ * SG_EINPUT naming the file otherwise. Neither function ever blocks on a
+ * FIFO or a device: they open non-blocking and refuse what is not a regular
+ * file. */
 int sg_open_regular(const char *path, int *fd, uint64_t *size, struct sg_err *err);
 
 /* Reads exactly len bytes at off (retrying short reads); 0, or -1. The

@@ -7,9 +7,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "input_priv.h"
 
 static const char *const format_names[] = {
@@ -63,14 +63,31 @@ static bool pieces_join(const struct sg_piece *a, const struct sg_piece *b)
 	return a->addr + a->size == b->addr && a->off + a->size == b->off;
 }
 
+/* The payload is as long as the span of the pieces, padding included, so
+ * the span is checked before anything is allocated for or read into it. */
+static int span_check(const struct sg_input *in, const struct sg_piece *p, size_t n,
+		      struct sg_err *err)
+{
+	uint64_t lo = p[0].addr, hi = p[n - 1].addr + p[n - 1].size;
+	if (hi - lo <= in->max_span)
+		return SG_OK;
+	return sg_errf(err, SG_EINPUT,
+		       "%s: data spans 0x%08" PRIX64 "..0x%08" PRIX64 " (%" PRIu64
+		       " bytes), over the %" PRIu64 "-byte limit (see --max-span)",
+		       in->path, lo, hi - 1, hi - lo, in->max_span);
+}
+
 int sg_input_take_pieces(struct sg_input *in, const struct sg_piece *p, size_t n,
 			 const uint8_t *data, struct sg_err *err)
 {
-	size_t nsegs = n ? 1 : 0;
+	if (n == 0)
+		return sg_errf(err, SG_EINPUT, "%s: no data", in->path);
+	int rc = span_check(in, p, n, err);
+	if (rc)
+		return rc;
+	size_t nsegs = 1;
 	for (size_t i = 1; i < n; i++)
 		nsegs += !pieces_join(&p[i - 1], &p[i]);
-	if (nsegs == 0)
-		return sg_errf(err, SG_EINPUT, "%s: no data", in->path);
 	if (nsegs > SG_INPUT_MAX_SEGMENTS)
 		return sg_errf(err, SG_EINPUT, "%s: too many separate segments (%zu, limit %d)",
 			       in->path, nsegs, SG_INPUT_MAX_SEGMENTS);
@@ -180,18 +197,19 @@ static int detect_file(struct sg_input *in, uint64_t file_size, enum sg_input_fo
 
 /* ---- open, read, close ---- */
 
+/* Streaming needs a size and positioned reads, so only a regular file will
+ * do; sg_open_regular checks that without blocking on a FIFO or a device. */
 static int open_file(struct sg_input *in, uint64_t *size, struct sg_err *err)
 {
-	in->fp = fopen(in->path, "rb");
-	if (!in->fp)
-		return sg_errf(err, SG_EINPUT, "%s: cannot open: %s", in->path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(in->fp), &st) != 0)
-		return sg_errf(err, SG_EENV, "%s: cannot stat: %s", in->path, strerror(errno));
-	/* Streaming needs a size and positioned reads: no pipes or devices. */
-	if (!S_ISREG(st.st_mode))
-		return sg_errf(err, SG_EINPUT, "%s: not a regular file", in->path);
-	*size = (uint64_t)st.st_size;
+	int fd;
+	int rc = sg_open_regular(in->path, &fd, size, err);
+	if (rc)
+		return rc;
+	in->fp = fdopen(fd, "rb");
+	if (!in->fp) {
+		close(fd);
+		return sg_errf(err, SG_EENV, "%s: out of memory", in->path);
+	}
 	return SG_OK;
 }
 
@@ -225,11 +243,12 @@ static int load(struct sg_input *in, enum sg_input_format fmt, struct sg_err *er
 }
 
 int sg_input_open(struct sg_input *in, const char *path, enum sg_input_format fmt,
-		  uint8_t pad, struct sg_err *err)
+		  uint8_t pad, uint64_t max_span, struct sg_err *err)
 {
 	memset(in, 0, sizeof(*in));
 	in->path = path;
 	in->pad = pad;
+	in->max_span = max_span ? max_span : SG_INPUT_SPAN_MAX;
 	int rc = load(in, fmt, err);
 	if (rc) {
 		sg_input_close(in);

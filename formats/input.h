@@ -31,10 +31,11 @@ enum sg_input_format {
 
 #define SG_INPUT_TEXT_MAX (256u * 1024 * 1024) /* decoded HEX/SREC payload limit */
 #define SG_INPUT_MAX_SEGMENTS 4096
-/* HEX/SREC payload span limit (lowest to highest address, gaps included).
- * Their addresses reach 4 GiB, so one stray record far from the rest (an
- * option byte, a config word) could turn a small image into a gigabyte of
- * padding. ELF and raw binary stream and have no such limit. */
+/* Default payload span limit, for every format: the payload runs from the
+ * lowest to the highest address, gaps included, so one stray record or
+ * segment far from the rest (an option byte, a config word; an ELF segment
+ * at 2^40) would turn a small file into gigabytes or terabytes of padding
+ * to write and sign. Checked when the input is opened, before any output. */
 #define SG_INPUT_SPAN_MAX (1ull << 30)
 
 /* One contiguous run of defined bytes, at payload offset (addr - base). */
@@ -57,6 +58,7 @@ struct sg_input {
 	bool has_entry;            /* HEX start record / SREC S7-9 or ELF e_entry, if not 0 */
 	uint64_t entry;
 	uint8_t pad;
+	uint64_t max_span;         /* the span limit this input was opened with */
 	void *priv;                /* reader-owned memory */
 };
 
@@ -64,10 +66,11 @@ const char *sg_input_format_name(enum sg_input_format f);
 /* Parses "auto", "bin", "ihex" (also "hex"), "srec", "elf"; -1 if unknown. */
 int sg_input_format_parse(const char *name);
 
-/* Opens and fully validates path. On success the caller owns in and must
- * call sg_input_close. On failure nothing needs closing. */
+/* Opens and fully validates path, refusing a payload longer than max_span
+ * bytes (0: SG_INPUT_SPAN_MAX). On success the caller owns in and must call
+ * sg_input_close. On failure nothing needs closing. */
 int sg_input_open(struct sg_input *in, const char *path, enum sg_input_format fmt,
-		  uint8_t pad, struct sg_err *err);
+		  uint8_t pad, uint64_t max_span, struct sg_err *err);
 
 /* Copies len payload bytes starting at payload offset off into buf (pad
  * bytes in gaps). off + len must be <= in->size. Sequential calls are the

@@ -11,6 +11,9 @@
 #include "envelope_format.h"
 #include "fileio.h"
 
+/* The length noted for a member of interest whose value is not a string. */
+#define NOT_A_STRING ((size_t)-1)
+
 struct json {
 	const uint8_t *p, *end, *start;
 	const char *error;
@@ -149,6 +152,59 @@ static bool literal(struct json *j, const char *word)
 
 static bool value(struct json *j);
 
+static unsigned hex4(const uint8_t *p)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++)
+		v = v << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' : (p[i] | 0x20) - 'a' + 10);
+	return v;
+}
+
+/* The next code point of a checked string's raw contents at *p, escapes
+ * decoded (a \u surrogate pair is one code point; a lone surrogate stays
+ * as it is, matching nothing we look for). */
+static uint32_t next_cp(const uint8_t **p, const uint8_t *end)
+{
+	const uint8_t *s = *p;
+	if (*s != '\\') {
+		size_t n = utf8_len(s, end);
+		uint32_t cp = n == 1 ? s[0] : s[0] & (0x7f >> n);
+		for (size_t i = 1; i < n; i++)
+			cp = cp << 6 | (s[i] & 0x3f);
+		*p += n;
+		return cp;
+	}
+	static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+	const char *e = strchr(from, s[1]);
+	if (s[1] != 'u') {
+		*p += 2;
+		return e ? (uint32_t)(uint8_t)to[e - from] : s[1];
+	}
+	uint32_t cp = hex4(s + 2);
+	*p += 6;
+	if (cp >= 0xd800 && cp < 0xdc00 && end - *p >= 6 && (*p)[0] == '\\' && (*p)[1] == 'u') {
+		uint32_t lo = hex4(*p + 2);
+		if (lo >= 0xdc00 && lo < 0xe000) {
+			*p += 6;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		}
+	}
+	return cp;
+}
+
+/* True if the string with raw contents s (n bytes) decodes to want (ASCII):
+ * "spec\u0056ersion" is specVersion to every JSON reader, so it is to us. */
+static bool decoded_equals(const uint8_t *s, size_t n, const char *want)
+{
+	if (!s || n == NOT_A_STRING)
+		return false;
+	const uint8_t *end = s + n;
+	for (; *want; want++)
+		if (s == end || next_cp(&s, end) != (uint8_t)*want)
+			return false;
+	return s == end;
+}
+
 static void note_member(struct json *j, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
 {
 	static const struct { const char *name; size_t off_p, off_n; } members[] = {
@@ -159,14 +215,14 @@ static void note_member(struct json *j, const uint8_t *k, size_t kn, const uint8
 		  offsetof(struct json, spdx_version_len) },
 	};
 	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
-		if (kn != strlen(members[i].name) || memcmp(k, members[i].name, kn))
+		if (!decoded_equals(k, kn, members[i].name))
 			continue;
 		const uint8_t **pp = (const uint8_t **)((char *)j + members[i].off_p);
 		size_t *np = (size_t *)((char *)j + members[i].off_n);
 		if (*pp)
 			j->dup = 1;
 		*pp = v ? v : (const uint8_t *)"";
-		*np = v ? vn : (size_t)-1; /* -1: present but not a string */
+		*np = v ? vn : NOT_A_STRING;
 	}
 }
 
@@ -279,23 +335,25 @@ static void position(const struct json *j, unsigned long *line, unsigned long *c
 	}
 }
 
-static bool equals(const uint8_t *s, size_t n, const char *want)
-{
-	return s && n == strlen(want) && !memcmp(s, want, n);
-}
-
 static int classify(const struct json *j, const char *name, struct sg_sbom *out,
 		    struct sg_err *err)
 {
 	if (j->dup)
 		return sg_errf(err, SG_EINPUT,
 			       "%s: bomFormat, specVersion or spdxVersion appears twice", name);
+	/* A document that is both would be read as one kind here and as the
+	 * other by a tool that looks for the other's marker first. */
+	if ((j->bom_format || j->spec_version) && j->spdx_version)
+		return sg_errf(err, SG_EINPUT,
+			       "%s: both CycloneDX (bomFormat, specVersion) and SPDX (spdxVersion) "
+			       "members: ambiguous document",
+			       name);
 	if (j->bom_format) {
-		if (!equals(j->bom_format, j->bom_format_len, "CycloneDX"))
+		if (!decoded_equals(j->bom_format, j->bom_format_len, "CycloneDX"))
 			return sg_errf(err, SG_EINPUT, "%s: bomFormat is not \"CycloneDX\"", name);
 		static const char *const ok[] = { "1.4", "1.5", "1.6" };
 		for (size_t i = 0; i < 3; i++)
-			if (equals(j->spec_version, j->spec_version_len, ok[i])) {
+			if (decoded_equals(j->spec_version, j->spec_version_len, ok[i])) {
 				out->kind = SGE_SBOM_CYCLONEDX;
 				strcpy(out->version, ok[i]);
 				return SG_OK;
@@ -309,7 +367,7 @@ static int classify(const struct json *j, const char *name, struct sg_sbom *out,
 			       name);
 	}
 	if (j->spdx_version) {
-		if (equals(j->spdx_version, j->spdx_version_len, "SPDX-2.3")) {
+		if (decoded_equals(j->spdx_version, j->spdx_version_len, "SPDX-2.3")) {
 			out->kind = SGE_SBOM_SPDX;
 			strcpy(out->version, "SPDX-2.3");
 			return SG_OK;

@@ -1,8 +1,11 @@
 /* SBOM identification for binding an SBOM into an envelope: the file must
  * be well-formed JSON (RFC 8259, checked in full) and either CycloneDX JSON
  * 1.4, 1.5 or 1.6 (top-level "bomFormat": "CycloneDX", "specVersion") or
- * SPDX 2.3 JSON (top-level "spdxVersion": "SPDX-2.3"). Anything else is
- * refused with the reason. */
+ * SPDX 2.3 JSON (top-level "spdxVersion": "SPDX-2.3"). Member names and
+ * values are compared decoded ("spec\u0056ersion" is specVersion). A
+ * document that is ambiguous, with one of those members twice or with both
+ * CycloneDX and SPDX members, is refused, as is anything else, with the
+ * reason. */
 #ifndef SIGNET_SBOM_H
 #define SIGNET_SBOM_H
 

@@ -234,14 +234,6 @@ static int finish(struct sg_text *t, struct sg_input *in, sg_text_parser parse,
 	size_t i = sg_pieces_overlap(t->runs, t->nruns);
 	if (i)
 		return report_overlap(t, in, parse, t->runs[i].addr, err);
-
-	const struct sg_piece *first = &t->runs[0], *last = &t->runs[t->nruns - 1];
-	uint64_t end = last->addr + last->size;
-	if (end - first->addr > SG_INPUT_SPAN_MAX)
-		return sg_errf(err, SG_EINPUT,
-			       "%s: data spans 0x%08" PRIX64 "..0x%08" PRIX64
-			       ", over the %llu MiB limit for HEX and S-record input",
-			       t->path, first->addr, end - 1, SG_INPUT_SPAN_MAX >> 20);
 	int rc = arena_reorder(t, err);
 	if (rc)
 		return rc;

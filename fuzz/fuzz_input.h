@@ -73,7 +73,7 @@ static void fuzz_input(const uint8_t *data, size_t size, enum sg_input_format fm
 
 	struct sg_input in;
 	struct sg_err err;
-	if (sg_input_open(&in, path, fmt, 0xff, &err) != SG_OK) {
+	if (sg_input_open(&in, path, fmt, 0xff, 0, &err) != SG_OK) {
 		if (!memchr(err.msg, 0, sizeof(err.msg)) || err.status == SG_OK)
 			abort();
 		return;

@@ -1,12 +1,14 @@
 /* CERT_CHAIN: encode for signing, decode and check for verification. */
 #include "chain.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "fileio.h"
 #include "pki.h"
@@ -35,6 +37,47 @@ static int encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_e
 	return SG_OK;
 }
 
+static void name_of(X509_NAME *n, char *buf, size_t size)
+{
+	X509_NAME_oneline(n, buf, (int)size);
+}
+
+/* The chain file must be usable at verification: leaf first, each
+ * certificate issued (name and signature) by the next, and up to the
+ * root's level: it ends at a self-signed root, or at a CA certificate
+ * (which a verifier's --trust-root issued). A file that ends at an
+ * end-entity certificate lacks its issuer: that is named now, rather than
+ * left to verification. */
+static int chain_linked(const char *path, STACK_OF(X509) *sk, struct sg_err *err)
+{
+	char a[256], b[256];
+	int n = sk_X509_num(sk);
+	for (int i = 0; i + 1 < n; i++) {
+		X509 *x = sk_X509_value(sk, i), *up = sk_X509_value(sk, i + 1);
+		EVP_PKEY *k = X509_get0_pubkey(up);
+		if (X509_check_issued(up, x) != X509_V_OK || !k || X509_verify(x, k) != 1) {
+			ERR_clear_error();
+			name_of(X509_get_subject_name(x), a, sizeof(a));
+			name_of(X509_get_subject_name(up), b, sizeof(b));
+			return sg_errf(err, SG_EINPUT,
+				       "%s: certificate %d ('%s') is not issued by certificate %d "
+				       "('%s'): the chain goes leaf first, each followed by its issuer",
+				       path, i + 1, a, i + 2, b);
+		}
+	}
+	X509 *top = sk_X509_value(sk, n - 1);
+	bool self_signed = X509_check_issued(top, top) == X509_V_OK;
+	if (!self_signed && !X509_check_ca(top)) {
+		name_of(X509_get_subject_name(top), a, sizeof(a));
+		name_of(X509_get_issuer_name(top), b, sizeof(b));
+		return sg_errf(err, SG_EINPUT,
+			       "%s: the chain ends at '%s', whose issuer '%s' is missing: append that "
+			       "CA's certificate (and any CA above it but the root)",
+			       path, a, b);
+	}
+	return SG_OK;
+}
+
 int sg_chain_file(const char *path, struct sg_chain_value *out,
 		  uint8_t leaf_key_id[SGE_KEY_ID_SIZE], struct sg_err *err)
 {
@@ -43,6 +86,8 @@ int sg_chain_file(const char *path, struct sg_chain_value *out,
 	int rc = sk ? sg_pki_load_certs(path, sk, err) : sg_errf(err, SG_EENV, "out of memory");
 	if (!rc && sg_chain_key_id(sk_X509_value(sk, 0), leaf_key_id))
 		rc = sg_errf(err, SG_EINPUT, "%s: the first certificate's key is unusable", path);
+	if (!rc)
+		rc = chain_linked(path, sk, err);
 	struct sg_err why = { 0 };
 	if (!rc && (rc = encode(sk, &out->value, &out->len, &why)))
 		sg_errf(err, rc, "%s: %s", path, why.msg);

@@ -2,15 +2,16 @@
  * covers M (header and protected area), which binds the payload through its
  * digest, so the payload is copied (in the kernel) but never hashed again. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
 #include "chain.h"
 #include "copy.h"
+#include "fileio.h"
 #include "sign.h"
 #include "verify.h"
 
@@ -66,51 +67,101 @@ static int make_signature(struct sg_signer *signer, const struct sgv_envelope *e
 	return sg_signer_sign(signer, e->msg, e->msg_len, s, err);
 }
 
-int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
-		   struct sg_hsm_ctx *hsm, struct sg_err *err)
+/* Co-signing is a read-modify-write of the whole envelope, so two runs on
+ * one file at once would each add their signature to the same old file and
+ * the second rename would drop the first's. Runs take an exclusive flock()
+ * on the envelope for the whole read-modify-write; the second waits.
+ *
+ * The file is replaced by rename, so the lock is on an inode that the
+ * first run's commit takes away from the name: a waiter that wakes holding
+ * the lock of a replaced file lets go and locks the file now at path (its
+ * inode checked again under the lock), and then reads the first run's
+ * result. flock, not fcntl: an fcntl lock would vanish when any other
+ * descriptor of the file is closed (loading the envelope opens and closes
+ * one). No lock file is left beside the envelope. */
+static int lock_envelope(const char *path, int *fd, struct sg_err *err)
 {
-	static struct sgv_envelope e;
-	int rc = sg_envelope_load(path, &e, err);
-	if (rc)
-		return rc;
-	struct sg_signer signer;
+	for (;;) {
+		uint64_t size;
+		int rc = sg_open_regular(path, fd, &size, err);
+		if (rc)
+			return rc;
+		struct stat held, now;
+		while ((rc = flock(*fd, LOCK_EX)) != 0 && errno == EINTR)
+			;
+		if (rc != 0 || fstat(*fd, &held) != 0) {
+			rc = sg_errf(err, SG_EENV, "%s: cannot lock: %s", path, strerror(errno));
+			close(*fd);
+			*fd = -1;
+			return rc;
+		}
+		if (stat(path, &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino)
+			return SG_OK;
+		close(*fd); /* replaced while we waited: lock what is there now */
+	}
+}
+
+/* Under the lock: the envelope as it is now, one more signature, and the
+ * new file in its place. */
+static int cosign_locked(const char *path, int fd, struct sgv_envelope *e,
+			 struct sg_signer *signer, const struct sg_chain_value *chain,
+			 struct sg_err *err)
+{
 	struct sg_signature s;
-	struct sg_chain_value chain = { NULL, 0 };
-	rc = sg_signer_open(hsm, key_uri, &signer, err);
-	if (!rc && cert_path)
-		rc = load_chain(cert_path, &signer, &chain, err);
+	int rc = sg_envelope_load(path, e, err);
 	if (!rc)
-		rc = make_signature(&signer, &e, &s, err);
-	sg_signer_close(&signer);
-	int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-	if (!rc && fd < 0)
-		rc = sg_errf(err, SG_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+		rc = make_signature(signer, e, &s, err);
 	uint8_t *area = rc ? NULL : malloc(SGE_AREA_MAX);
 	size_t area_len = 0;
-	struct sg_atomic_file out;
 	if (!rc)
-		rc = area ? extend_area(fd, &e, &s, &chain, area, &area_len, path, err)
+		rc = area ? extend_area(fd, e, &s, chain, area, &area_len, path, err)
 			  : sg_errf(err, SG_EENV, "out of memory");
+	struct sg_atomic_file out;
 	if (!rc)
 		rc = sg_atomic_open(&out, path, err);
 	if (!rc) {
-		/* Check M again: the file must not have changed since it was signed. */
+		/* Check M again: the file must not have changed since it was
+		 * signed (a writer that does not take the lock). */
 		uint8_t now[SGE_MSG_MAX];
-		if (pread(fd, now, e.msg_len, 0) != (ssize_t)e.msg_len ||
-		    memcmp(now, e.msg, e.msg_len))
+		if (pread(fd, now, e->msg_len, 0) != (ssize_t)e->msg_len ||
+		    memcmp(now, e->msg, e->msg_len))
 			rc = sg_errf(err, SG_EENV, "%s: changed while being co-signed", path);
 		if (!rc)
-			rc = sg_copy_range(fd, 0, &out, e.area_off, path, err);
+			rc = sg_copy_range(fd, 0, &out, e->area_off, path, err);
 		if (!rc)
-			rc = sg_atomic_pwrite(&out, area, area_len, (long long)e.area_off, err);
+			rc = sg_atomic_pwrite(&out, area, area_len, (long long)e->area_off, err);
 		if (rc)
 			sg_atomic_abort(&out);
 		else
 			rc = sg_atomic_commit(&out, err);
 	}
 	free(area);
-	free(chain.value);
+	return rc;
+}
+
+int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
+		   struct sg_hsm_ctx *hsm, struct sg_err *err)
+{
+	static struct sgv_envelope e;
+	/* A file that is no envelope is refused before the token is opened
+	 * (and a PIN asked for); the lock is taken after, so that no other
+	 * run waits on someone typing a PIN. */
+	int rc = sg_envelope_load(path, &e, err);
+	if (rc)
+		return rc;
+	struct sg_signer signer;
+	struct sg_chain_value chain = { NULL, 0 };
+	rc = sg_signer_open(hsm, key_uri, &signer, err);
+	if (!rc && cert_path)
+		rc = load_chain(cert_path, &signer, &chain, err);
+	int fd = -1;
+	if (!rc)
+		rc = lock_envelope(path, &fd, err);
+	if (!rc)
+		rc = cosign_locked(path, fd, &e, &signer, &chain, err);
 	if (fd >= 0)
-		close(fd);
+		close(fd); /* after the commit: the lock covers the rename */
+	sg_signer_close(&signer);
+	free(chain.value);
 	return rc;
 }

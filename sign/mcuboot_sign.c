@@ -439,7 +439,7 @@ int sg_mcuboot_sign_file(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm
 	if (rc)
 		return rc;
 	struct sg_input in;
-	if ((rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, err)))
+	if ((rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, o->max_span, err)))
 		return rc;
 	struct signer s;
 	memset(&s, 0, sizeof(s));

@@ -30,6 +30,7 @@ struct sg_mcuboot_opts {
 	const char *in_path, *out_path;
 	enum sg_input_format in_format;
 	uint8_t pad;            /* fill for gaps in HEX/SREC/ELF inputs */
+	uint64_t max_span;      /* input span limit; 0 = SG_INPUT_SPAN_MAX */
 	const char *key_uri;    /* one key */
 	struct sg_version version;
 	bool has_counter;       /* SEC_CNT in the protected TLV area */

@@ -11,6 +11,7 @@
 #include "atomic_file.h"
 #include "chain.h"
 #include "copy.h"
+#include "num.h"
 #include "request.h"
 #include "sbom.h"
 #include "verifier.h"
@@ -36,22 +37,6 @@ int sg_sig_alg_for_key(enum sg_key_type t)
 int sg_key_id(const uint8_t *spki, size_t spki_len, uint8_t key_id[SGE_KEY_ID_SIZE])
 {
 	return EVP_Digest(spki, spki_len, key_id, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
-}
-
-int sg_build_time(uint64_t *t, struct sg_err *err)
-{
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	if (!sde || !*sde) {
-		*t = (uint64_t)time(NULL);
-		return SG_OK;
-	}
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(sde, &end, 10);
-	if (errno || *end || sde[0] < '0' || sde[0] > '9')
-		return sg_errf(err, SG_EINPUT, "SOURCE_DATE_EPOCH '%s': not a decimal number", sde);
-	*t = v;
-	return SG_OK;
 }
 
 int sg_signer_open(struct sg_hsm_ctx *hsm, const char *uri, struct sg_signer *s,
@@ -282,7 +267,7 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	m.security_counter = o->security_counter;
 	m.hw_id = o->hw_id;
 	m.has_build_time = true;
-	int rc = sg_build_time(&m.build_time, err);
+	int rc = sg_now(&m.build_time, err);
 	if (rc)
 		return rc;
 	if (o->sbom_path) {
@@ -296,7 +281,7 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	}
 
 	struct sg_input in;
-	rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, err);
+	rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, o->max_span, err);
 	if (rc)
 		return rc;
 	struct signer s[SG_SIGN_MAX_KEYS];

@@ -26,6 +26,7 @@ struct sg_sign_opts {
 	const char *in_path, *out_path;
 	enum sg_input_format in_format;
 	uint8_t pad;
+	uint64_t max_span; /* payload span limit; 0 = SG_INPUT_SPAN_MAX (formats/input.h) */
 	const char *key_uris[SG_SIGN_MAX_KEYS];
 	size_t nkeys;
 	struct sg_version version;
@@ -85,7 +86,8 @@ int sg_request_load(const char *path, struct sg_request_info *ri, struct sg_err 
  * CERT_CHAIN field, whose leaf must certify that key. Only M is signed, so
  * the payload is not hashed again. Refuses a key that already signed and a
  * full signature area. The existing signatures are not checked (signet
- * verify does that). */
+ * verify does that). Concurrent calls on one file take turns (flock on the
+ * envelope, sign/cosign.c), so no signature is lost. */
 int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
 		   struct sg_hsm_ctx *hsm, struct sg_err *err);
 
@@ -110,9 +112,5 @@ void sg_signer_close(struct sg_signer *s);
  * id: SHA-256 of the DER SubjectPublicKeyInfo. */
 int sg_sig_alg_for_key(enum sg_key_type t);
 int sg_key_id(const uint8_t *spki, size_t spki_len, uint8_t key_id[SGE_KEY_ID_SIZE]);
-
-/* Build time for the envelope: $SOURCE_DATE_EPOCH when set (must be a
- * decimal number), else now. */
-int sg_build_time(uint64_t *t, struct sg_err *err);
 
 #endif

@@ -48,10 +48,12 @@ expect() {
   ok
 }
 
-# no_output FILE: FILE and any FILE.tmp-* must not exist.
+# no_output FILE: FILE and any temp of it (named .FILE.signet-tmp-*) must not
+# exist.
 no_output() {
-  if [ -e "$1" ] || compgen -G "$1.tmp-*" >/dev/null; then
-    bad "output left behind: $(ls "$1"*)"
+  local tmps="$(dirname "$1")/.$(basename "$1").signet-tmp-*"
+  if [ -e "$1" ] || compgen -G "$tmps" >/dev/null; then
+    bad "output left behind: $(ls -a "$1"* $tmps 2>/dev/null)"
   else
     ok
   fi

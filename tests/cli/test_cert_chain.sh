@@ -192,9 +192,23 @@ expect 0 "certificate" "$S" pki issue --ca-key "$U;object=factory" --ca-cert "$T
 cat "$T/dev.pem" "$T/factory.pem" >"$T/devchain.pem"
 expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$T/devchain.pem" --version 1.0.0 "$T/fw.bin" "$T/dev.sgn"
 expect 1 "profile code-signing: rule" "$S" verify --trust-root "$T/root.pem" "$T/dev.sgn"
-# a chain whose intermediate is missing
-expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$T/fw1.pem" --version 1.0.0 "$T/fw.bin" "$T/short.sgn"
-expect 1 "unable to get local issuer" "$S" verify --trust-root "$T/root.pem" "$T/short.sgn"
+# chains that cannot reach the root are refused when signing, naming what is
+# missing or misplaced: the intermediate left out, the order reversed
+expect 2 "whose issuer '/CN=Acme Code CA/O=Acme' is missing" "$S" sign --key "$U;object=fw1" \
+  --cert "$T/fw1.pem" --version 1.0.0 "$T/fw.bin" "$T/short.sgn"
+no_output "$T/short.sgn"
+cat "$T/ca.pem" "$T/fw1.pem" >"$T/reversed.pem"
+expect 2 "is not issued by certificate 2" "$S" sign --key "$U;object=fw1" \
+  --cert "$T/reversed.pem" --version 1.0.0 "$T/fw.bin" "$T/short.sgn"
+no_output "$T/short.sgn"
+cat "$T/fw1.pem" "$T/root.pem" >"$T/skip.pem"
+expect 2 "is not issued by certificate 2" "$S" cosign --key "$U;object=fw1" \
+  --cert "$T/skip.pem" "$T/plain.sgn"
+# ... and a chain that includes the root is fine
+cat "$T/chain1.pem" "$T/root.pem" >"$T/full.pem"
+expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$T/full.pem" --version 1.0.0 "$T/fw.bin" \
+  "$T/full.sgn"
+expect 0 "valid" "$S" verify --trust-root "$T/root.pem" "$T/full.sgn"
 # usage
 expect 2 "at least one --trust key or --trust-root" "$S" verify "$T/r1.sgn"
 

@@ -467,21 +467,108 @@ cmp -s "$T/repro1.sgn" "$T/repro2.sgn" && ok || bad "not reproducible"
 SOURCE_DATE_EPOCH=yesterday expect 2 "SOURCE_DATE_EPOCH" "$S" sign --key "$U;object=fw-ed25519" \
   --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
 
-# ---- an interrupted run leaves no output and no temp file: SIGTERM once the
-# temp file exists (SIGINT is ignored by background jobs of a script)
+# ---- an interrupted run leaves no output and no temp file: SIGTERM, then
+# kill -9, once the output is being written (SIGINT is ignored by background
+# jobs of a script). The temp is unnamed (O_TMPFILE): it shows only as a
+# deleted file among the process's descriptors.
+writing_temp() { # pid dir: the process has an unnamed temp open in dir
+  local fd
+  for fd in /proc/"$1"/fd/*; do
+    case $(readlink "$fd" 2>/dev/null) in "$2"/\#*" (deleted)") return 0 ;; esac
+  done
+  return 1
+}
 truncate -s 1G "$T/big.bin"
-"$S" sign --key "$U;object=fw-ecdsa-p256" --version 1.0.0 "$T/big.bin" "$T/big.sgn" 2>/dev/null &
-pid=$!
-for _ in $(seq 500); do compgen -G "$T/big.sgn.tmp-*" >/dev/null && break; sleep 0.01; done
-kill -TERM $pid 2>/dev/null || true
-rc=0; wait $pid 2>/dev/null || rc=$?
-if [ $rc = 0 ]; then
-  bad "signing 1 GiB finished before SIGTERM: the interrupt test did not interrupt"
-else
-  [ $rc = 143 ] && ok || bad "signet sign ended with $rc on SIGTERM, not 143"
-  no_output "$T/big.sgn"
-fi
+for sig in TERM KILL; do
+  mkdir -p "$T/int"
+  "$S" sign --key "$U;object=fw-ecdsa-p256" --version 1.0.0 "$T/big.bin" "$T/int/big.sgn" \
+    2>/dev/null &
+  pid=$!
+  for _ in $(seq 1000); do writing_temp $pid "$T/int" && break; sleep 0.01; done
+  kill -$sig $pid 2>/dev/null || true
+  rc=0; wait $pid 2>/dev/null || rc=$?
+  want=$((128 + $(kill -l $sig)))
+  if [ $rc = 0 ]; then
+    bad "signing 1 GiB finished before SIG$sig: the interrupt test did not interrupt"
+  else
+    [ $rc = $want ] && ok || bad "signet sign ended with $rc on SIG$sig, not $want"
+    no_output "$T/int/big.sgn"
+    [ -z "$(ls -A "$T/int")" ] && ok || bad "SIG$sig left files: $(ls -A "$T/int")"
+  fi
+  rm -rf "$T/int"
+done
 rm -f "$T/big.bin"
+
+# ---- named temps of dead processes are swept by the next run in the same
+# directory; a live process's temp, another name's and a symlink stay
+mkdir -p "$T/sw"
+sleep 30 & live=$!
+bash -c 'exit 0' & dead=$!; wait $dead
+printf x >"$T/sw/.a.sgn.signet-tmp-$dead-abc123"
+printf x >"$T/sw/.a.sgn.signet-tmp-$live-abc123"
+printf x >"$T/sw/.a.sgn.tmp-$dead-abc123"
+ln -s "$T/sw/victim" "$T/sw/.b.sgn.signet-tmp-$dead-abc123"
+printf keep >"$T/sw/victim"
+"$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/fw.bin" "$T/sw/a.sgn" && ok \
+  || bad "sign into the sweep directory failed"
+[ ! -e "$T/sw/.a.sgn.signet-tmp-$dead-abc123" ] && ok || bad "a dead process's temp was not swept"
+[ -e "$T/sw/.a.sgn.signet-tmp-$live-abc123" ] && ok || bad "a live process's temp was swept"
+[ -e "$T/sw/.a.sgn.tmp-$dead-abc123" ] && ok || bad "a file not named by signet was swept"
+[ -L "$T/sw/.b.sgn.signet-tmp-$dead-abc123" ] && [ "$(cat "$T/sw/victim")" = keep ] && ok \
+  || bad "a symlink named like a temp was followed or removed"
+kill $live 2>/dev/null; wait $live 2>/dev/null || true
+
+# ---- outputs: mode 0666 less the umask for a new file, the old mode kept
+# when replacing one; a symlink at the output name is replaced, not written
+# through
+mkdir -p "$T/mode"
+for m in 022 077 002; do
+  (umask $m && "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/fw.bin" \
+    "$T/mode/u$m.sgn")
+  want=$(printf '%o' $((0666 & ~0$m)))
+  got=$(stat -c %a "$T/mode/u$m.sgn")
+  [ "$got" = "$want" ] && ok || bad "umask $m: output mode $got, wanted $want"
+done
+printf old >"$T/mode/keep.sgn"; chmod 640 "$T/mode/keep.sgn"
+(umask 022 && "$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/fw.bin" \
+  "$T/mode/keep.sgn")
+[ "$(stat -c %a "$T/mode/keep.sgn")" = 640 ] && ok || bad "overwriting changed the mode"
+printf precious >"$T/mode/victim"
+ln -s "$T/mode/victim" "$T/mode/link.sgn"
+"$S" sign --key "$U;object=fw-ed25519" --version 1.0.0 "$T/fw.bin" "$T/mode/link.sgn"
+[ "$(cat "$T/mode/victim")" = precious ] && [ ! -L "$T/mode/link.sgn" ] && ok \
+  || bad "a symlink at the output name was written through"
+
+# ---- inputs that are not regular files are refused at once, never read
+# (a FIFO would block for ever)
+mkfifo "$T/fifo"
+expect 2 "not a regular file" timeout 10 "$S" inspect "$T/fifo"
+expect 2 "not a regular file" timeout 10 "$S" verify --trust "$T/fifo" "$T/fw-ed25519.sgn"
+expect 2 "not a regular file" timeout 10 "$S" verify --trust "$T/ed25519.pub.pem" "$T/fifo"
+rm -f "$T/fifo"
+
+# ---- numbers: one strict parser. Decimal for counts and counters; 0x-hex
+# too for addresses, sizes and bytes; no octal, sign, whitespace or overflow
+E25519="$U;object=fw-ed25519"
+for bad_num in 010 09 0x10 " 1" "1 " +1 -1 4294967296 1e3 ""; do
+  expect 2 "--security-counter" "$S" sign --key "$E25519" --version 1.0.0 \
+    --security-counter "$bad_num" "$T/fw.bin" "$T/num.sgn"
+  no_output "$T/num.sgn"
+done
+for bad_addr in $'\t-1' -1 " 0x10" 0x 010 18446744073709551616 0xg; do
+  expect 2 "--load-addr" "$S" sign --key "$E25519" --version 1.0.0 --load-addr "$bad_addr" \
+    "$T/fw.bin" "$T/num.sgn"
+done
+expect 2 "--pad-byte" "$S" sign --key "$E25519" --version 1.0.0 --pad-byte 0x100 \
+  "$T/fw.bin" "$T/num.sgn"
+expect 2 "--min-security-counter" "$S" verify --trust "$T/ed25519.pub.pem" \
+  --min-security-counter 07 "$T/fw-ed25519.sgn"
+expect 0 "" "$S" sign --key "$E25519" --version 1.0.0 --security-counter 10 \
+  --load-addr 0x8000000 --pad-byte 0xFF "$T/fw.bin" "$T/num.sgn"
+[ "$("$S" inspect --json "$T/num.sgn" | jq -r '.security_counter, .load_addr')" = \
+  "$(printf '10\n0x08000000')" ] && ok || bad "counter 10 / load address 0x8000000 not as given"
+SOURCE_DATE_EPOCH=0x10 expect 2 "SOURCE_DATE_EPOCH" "$S" sign --key "$E25519" --version 1.0.0 \
+  "$T/fw.bin" "$T/num.sgn"
 
 # ---- inspect shows every field in words
 "$S" inspect "$T/fw-ecdsa-p256.sgn" >"$T/inspect.txt"

@@ -144,7 +144,7 @@ uint8_t *tu_read_all(struct sg_input *in, size_t chunk)
 void tu_open(struct sg_input *in, const char *path, enum sg_input_format fmt, uint8_t pad)
 {
 	struct sg_err err = { 0 };
-	int rc = sg_input_open(in, path, fmt, pad, &err);
+	int rc = sg_input_open(in, path, fmt, pad, 0, &err);
 	if (rc != SG_OK)
 		fail_msg("open %s: %s", path, err.msg);
 }
@@ -155,7 +155,7 @@ void tu_open_fails(void **state, const char *name, const void *data, size_t len,
 	const char *path = tu_write(state, name, data, len);
 	struct sg_input in;
 	struct sg_err err = { 0 };
-	int rc = sg_input_open(&in, path, fmt, 0xff, &err);
+	int rc = sg_input_open(&in, path, fmt, 0xff, 0, &err);
 	if (rc == SG_OK) {
 		sg_input_close(&in);
 		fail_msg("%s opened, expected an error containing '%s'", name, want);

@@ -47,17 +47,39 @@ static void bin_empty_and_missing(void **state)
 	struct sg_input in;
 	struct sg_err err = { 0 };
 	const char *missing = tu_path(state, "missing.bin");
-	assert_int_equal(sg_input_open(&in, missing, SG_INPUT_AUTO, 0xff, &err), SG_EINPUT);
+	assert_int_equal(sg_input_open(&in, missing, SG_INPUT_AUTO, 0xff, 0, &err), SG_EINPUT);
 	assert_non_null(strstr(err.msg, "missing.bin: cannot open: No such file"));
 	assert_null(in.fp);
 
 	const char *dir = tu_path(state, "");
-	assert_int_equal(sg_input_open(&in, dir, SG_INPUT_AUTO, 0xff, &err), SG_EINPUT);
+	assert_int_equal(sg_input_open(&in, dir, SG_INPUT_AUTO, 0xff, 0, &err), SG_EINPUT);
 	assert_non_null(strstr(err.msg, "not a regular file"));
 
 	const char *ok = tu_write(state, "x.bin", "x", 1);
-	assert_int_equal(sg_input_open(&in, ok, (enum sg_input_format)42, 0xff, &err), SG_EINPUT);
+	assert_int_equal(sg_input_open(&in, ok, (enum sg_input_format)42, 0xff, 0, &err), SG_EINPUT);
 	assert_non_null(strstr(err.msg, "unknown input format"));
+}
+
+/* The span limit holds for raw binary too (its span is its size), and for
+ * text, exactly at the caller's limit. */
+static void span_limit_every_format(void **state)
+{
+	static const char hex[] = ":0100000042BD\n:0100FF0042BE\n:00000001FF\n";
+	uint8_t bin[100] = { 0 };
+	const char *paths[] = { tu_write(state, "s.bin", bin, sizeof(bin)),
+				tu_write_str(state, "s.hex", hex) };
+	const uint64_t spans[] = { 100, 256 };
+	for (int i = 0; i < 2; i++) {
+		struct sg_input in;
+		struct sg_err err = { 0 };
+		assert_int_equal(sg_input_open(&in, paths[i], SG_INPUT_AUTO, 0xff, spans[i] - 1, &err),
+				 SG_EINPUT);
+		assert_non_null(strstr(err.msg, "-byte limit (see --max-span)"));
+		if (sg_input_open(&in, paths[i], SG_INPUT_AUTO, 0xff, spans[i], &err))
+			fail_msg("%s", err.msg);
+		assert_int_equal(in.size, spans[i]);
+		sg_input_close(&in);
+	}
 }
 
 static enum sg_input_format detect(void **state, const char *name, const void *data, size_t len)
@@ -65,7 +87,7 @@ static enum sg_input_format detect(void **state, const char *name, const void *d
 	struct sg_input in;
 	struct sg_err err = { 0 };
 	const char *path = tu_write(state, name, data, len);
-	if (sg_input_open(&in, path, SG_INPUT_AUTO, 0xff, &err) != SG_OK)
+	if (sg_input_open(&in, path, SG_INPUT_AUTO, 0xff, 0, &err) != SG_OK)
 		fail_msg("%s: %s", name, err.msg);
 	enum sg_input_format f = in.format;
 	sg_input_close(&in);
@@ -162,7 +184,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(bin_round_trip), T(bin_empty_and_missing), T(auto_detect),
-		T(format_names),   T(bin_large_sequential),
+		T(format_names),   T(bin_large_sequential), T(span_limit_every_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,8 +133,16 @@ static void elf_large_gap(void **state)
 	struct elf_spec s = { .bits = 64, .ph = segs, .nph = 2 };
 	build_elf(file, &s);
 	memcpy(file + 0x100, "ABCDEFGHabcdefgh", 16);
+	const char *path = tu_write(state, "gap.elf", file, sizeof(file));
+	/* 4 GiB of padding is over the default span limit ... */
+	tu_open_fails(state, "gap.elf", file, sizeof(file), SG_INPUT_ELF, SG_EINPUT,
+		      "data spans 0x00000010..0x100000007 (4294967288 bytes), over the "
+		      "1073741824-byte limit (see --max-span)");
+	/* ... and streams without being held in memory when the caller allows it. */
 	struct sg_input in;
-	tu_open(&in, tu_write(state, "gap.elf", file, sizeof(file)), SG_INPUT_ELF, 0xff);
+	struct sg_err err = { 0 };
+	if (sg_input_open(&in, path, SG_INPUT_ELF, 0xff, 1ull << 33, &err))
+		fail_msg("%s", err.msg);
 	assert_false(in.has_entry);
 	assert_int_equal(in.base, 0x10);
 	assert_int_equal(in.size, 0x100000000 - 0x10 + 8);
@@ -145,6 +153,34 @@ static void elf_large_gap(void **state)
 				 "abcdefgh", 24);
 	assert_int_equal(sg_input_read(&in, 0, got, 12, NULL), SG_OK);
 	assert_memory_equal(got, "ABCDEFGH\xff\xff\xff\xff", 12);
+	sg_input_close(&in);
+}
+
+/* One span limit for all inputs: a 432-byte ELF with segments at 0 and 2^40
+ * would otherwise start a 1 TiB payload. The limit is exact, and the
+ * caller's limit replaces the default. */
+static void elf_span_limit(void **state)
+{
+	static const struct eseg segs[] = {
+		{ PT_LOAD, 0x1a0, 0, 0, 8, 8 },
+		{ PT_LOAD, 0x1a8, 0, 1ull << 40, 8, 8 },
+	};
+	uint8_t file[432] = { 0 };
+	struct elf_spec s = { .bits = 64, .ph = segs, .nph = 2, .phoff = 0x100 };
+	build_elf(file, &s);
+	tu_open_fails(state, "tib.elf", file, sizeof(file), SG_INPUT_AUTO, SG_EINPUT,
+		      "data spans 0x00000000..0x10000000007 (1099511627784 bytes), over the "
+		      "1073741824-byte limit");
+	const char *path = tu_write(state, "tib.elf", file, sizeof(file));
+	struct sg_input in;
+	struct sg_err err = { 0 };
+	uint64_t span = (1ull << 40) + 8;
+	assert_int_equal(sg_input_open(&in, path, SG_INPUT_ELF, 0xff, span - 1, &err), SG_EINPUT);
+	assert_non_null(strstr(err.msg, "over the 1099511627783-byte limit"));
+	assert_null(in.fp);
+	if (sg_input_open(&in, path, SG_INPUT_ELF, 0xff, span, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(in.size, span);
 	sg_input_close(&in);
 }
 
@@ -360,7 +396,8 @@ static void elf_segment_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(elf_round_trip),        T(elf_large_gap),     T(elf_touching_segments),
+		T(elf_round_trip),        T(elf_large_gap),     T(elf_span_limit),
+		T(elf_touching_segments),
 		T(elf_truncated_header),  T(elf_bad_ident),     T(elf_bad_phdr_table),
 		T(elf_segment_beyond_eof), T(elf_overlap),      T(elf_no_load),
 		T(elf_address_wrap),      T(elf_filesz_over_memsz), T(elf_segment_limit),

@@ -145,7 +145,7 @@ static void srec_address_range(void **state)
 	tu_srec(&b, 3, 0, seq, 1);
 	tu_srec(&b, 3, 0x80000000, seq, 1);
 	tu_srec(&b, 7, 0, NULL, 0);
-	tu_open_fails_str(state, "span.srec", b.s, SG_INPUT_SREC, "over the 1024 MiB limit");
+	tu_open_fails_str(state, "span.srec", b.s, SG_INPUT_SREC, "over the 1073741824-byte limit");
 	tu_buf_free(&b);
 }
 

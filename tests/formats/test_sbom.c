@@ -32,6 +32,10 @@ static void test_accepted(void **state)
 		  SGE_SBOM_CYCLONEDX, "1.5" },
 		{ "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\",\"metadata\":{\"a\":{\"b\":[]}}}",
 		  SGE_SBOM_CYCLONEDX, "1.6" },
+		/* names and values are compared decoded, as JSON readers see them */
+		{ "{\"bom\\u0046ormat\":\"Cyclone\\u0044X\",\"specVersion\":\"1\\u002e5\"}",
+		  SGE_SBOM_CYCLONEDX, "1.5" },
+		{ "{\"\\u0073pdxVersion\":\"\\u0053PDX-2.3\"}", SGE_SBOM_SPDX, "SPDX-2.3" },
 		{ "{\"spdxVersion\":\"SPDX-2.3\",\"SPDXID\":\"SPDXRef-DOCUMENT\",\"name\":\"fw\","
 		  "\"packages\":[{\"name\":\"caf\xc3\xa9\"}]}",
 		  SGE_SBOM_SPDX, "SPDX-2.3" },
@@ -60,6 +64,17 @@ static void test_refused(void **state)
 		{ "{\"spdxVersion\":\"SPDX-2.2\"}", "spdxVersion \"SPDX-2.2\" is not supported" },
 		{ "{\"name\":\"x\"}", "not a CycloneDX or SPDX JSON document" },
 		{ "{\"spdxVersion\":\"SPDX-2.3\",\"spdxVersion\":\"SPDX-2.3\"}", "appears twice" },
+		/* the same member twice, once escaped: readers would disagree on which counts */
+		{ "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.4\",\"spec\\u0056ersion\":\"9\"}",
+		  "appears twice" },
+		{ "{\"\\u0073pdxVersion\":\"SPDX-2.3\",\"spdxVersion\":\"SPDX-2.2\"}", "appears twice" },
+		/* both kinds at once */
+		{ "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"spdxVersion\":\"SPDX-2.3\"}",
+		  "both CycloneDX (bomFormat, specVersion) and SPDX (spdxVersion) members" },
+		{ "{\"spdxVersion\":\"SPDX-2.3\",\"specVersion\":\"1.5\"}", "ambiguous document" },
+		/* a lone surrogate or a non-ASCII escape matches no marker */
+		{ "{\"bomFormat\":\"CycloneD\\ud800\"}", "bomFormat is not \"CycloneDX\"" },
+		{ "{\"spdxVersion\":\"\\ud83d\\ude00\"}", "is not supported" },
 		{ "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\"} x", "trailing data" },
 		{ "{\"bomFormat\":\"CycloneDX\",\n\"specVersion\":\"1.5\",}",
 		  "line 2, column 21: expected a string" },
