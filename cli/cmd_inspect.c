@@ -23,7 +23,9 @@ static const char usage_text[] =
 	"time, SBOM binding, each signature's algorithm and key id, and the certificate\n"
 	"chains (signet sign --cert, cosign --cert: subject, issuer, serial and validity\n"
 	"of each certificate). Checks the structure, not the signatures (use 'signet\n"
-	"verify' for that). Exit 2 if FILE is not a well-formed envelope.\n"
+	"verify' for that). Exit 2 if FILE is not a well-formed envelope. A well-framed\n"
+	"certificate chain whose certificates are not X.509 is shown as unusable (exit\n"
+	"0: verify --trust-root refuses it, exit 1).\n"
 	"\n"
 	"For a signing request (signet sign --prepare), shows what is to be signed, by\n"
 	"which key, and how; --tbs-out F writes the bytes to give the offline signer\n"
@@ -54,7 +56,8 @@ void cli_envelope_json(FILE *fp, const struct sgv_envelope *e)
 	char buf[64];
 	char hw[SGE_HW_ID_MAX + 1];
 	version_str(e, buf, sizeof(buf));
-	fprintf(fp, "\"format\":\"signet\",\"format_version\":%d,", SGE_FORMAT_VERSION);
+	fprintf(fp, "\"format\":\"signet\",\"format_version\":%d,\"header_size\":%d,",
+		SGE_FORMAT_VERSION, SGE_HEADER_SIZE);
 	fprintf(fp, "\"protected_size\":%" PRIu32 ",\"payload_size\":%" PRIu64
 		    ",\"signature_area_size\":%" PRIu32 ",",
 		e->protected_size, e->payload_size, e->area_size);
@@ -167,7 +170,8 @@ static void cert_fields(X509 *x, struct cert_fields *f)
 }
 
 /* Chain i of n; "certificate chain:" alone when it is the only one. */
-static void chain_text(STACK_OF(X509) *chain, int i, int n)
+static void chain_text(const char *path, STACK_OF(X509) *chain, const struct sg_err *why, int i,
+		       int n)
 {
 	char hex[2 * SGE_KEY_ID_SIZE + 1];
 	uint8_t key_id[SGE_KEY_ID_SIZE];
@@ -175,6 +179,11 @@ static void chain_text(STACK_OF(X509) *chain, int i, int n)
 		printf("certificate chain %d of %d: ", i + 1, n);
 	else
 		printf("certificate chain: ");
+	if (!chain) { /* why says "PATH: certificate chain I: REASON" */
+		size_t skip = strlen(path) + 2;
+		printf("unusable: %s\n", strlen(why->msg) > skip ? why->msg + skip : why->msg);
+		return;
+	}
 	printf("%d certificate%s", sk_X509_num(chain), sk_X509_num(chain) == 1 ? "" : "s");
 	if (!sg_chain_key_id(sk_X509_value(chain, 0), key_id))
 		printf(", leaf key id %s", sg_hex(key_id, SGE_KEY_ID_SIZE, hex));
@@ -188,9 +197,15 @@ static void chain_text(STACK_OF(X509) *chain, int i, int n)
 	}
 }
 
-static void chain_json(STACK_OF(X509) *chain)
+static void chain_json(STACK_OF(X509) *chain, const struct sg_err *why)
 {
 	uint8_t key_id[SGE_KEY_ID_SIZE];
+	if (!chain) {
+		fputs("{\"leaf_key_id\":null,\"certificates\":null,\"error\":", stdout);
+		json_str(stdout, why->msg);
+		fputc('}', stdout);
+		return;
+	}
 	fputs("{\"leaf_key_id\":", stdout);
 	if (!sg_chain_key_id(sk_X509_value(chain, 0), key_id))
 		json_hex(stdout, key_id, SGE_KEY_ID_SIZE);
@@ -211,17 +226,23 @@ static void chain_json(STACK_OF(X509) *chain)
 			",\"not_after_utc\":\"%s\"}",
 			f.not_before, f.from, f.not_after, f.to);
 	}
-	fputs("]}", stdout);
+	fputs("],\"error\":null}", stdout);
 }
 
-/* Every chain of e, decoded before anything is printed. */
+/* Every chain of e, decoded before anything is printed. A chain whose
+ * certificates are not X.509 is well-formed (§5: its framing is checked
+ * with the envelope) and is shown with why[i] saying so. */
 static int load_chains(const char *path, const struct sgv_envelope *e, STACK_OF(X509) **chains,
-		       struct sg_err *err)
+		       struct sg_err *why, struct sg_err *err)
 {
-	int rc = SG_OK;
-	for (unsigned i = 0; !rc && i < e->nchains; i++)
-		rc = sg_envelope_chain(path, e, i, &chains[i], err);
-	return rc;
+	for (unsigned i = 0; i < e->nchains; i++) {
+		int rc = sg_envelope_chain(path, e, i, &chains[i], &why[i]);
+		if (rc && rc != SG_FAIL) {
+			*err = why[i];
+			return rc;
+		}
+	}
+	return SG_OK;
 }
 
 static void free_chains(STACK_OF(X509) **chains, unsigned n)
@@ -277,14 +298,15 @@ int cmd_inspect(int argc, char **argv)
 	static struct sgv_envelope e;
 	struct sg_err err = { 0 };
 	STACK_OF(X509) *chains[SGE_MAX_SIGNATURES] = { NULL };
-	if (sg_envelope_load(path, &e, &err) || load_chains(path, &e, chains, &err)) {
+	static struct sg_err why[SGE_MAX_SIGNATURES];
+	if (sg_envelope_load(path, &e, &err) || load_chains(path, &e, chains, why, &err)) {
 		free_chains(chains, e.nchains);
 		return cli_report(&err);
 	}
 	if (!json) {
 		print_text(path, &e);
 		for (unsigned i = 0; i < e.nchains; i++)
-			chain_text(chains[i], (int)i, e.nchains);
+			chain_text(path, chains[i], &why[i], (int)i, e.nchains);
 		free_chains(chains, e.nchains);
 		return SG_OK;
 	}
@@ -303,7 +325,7 @@ int cmd_inspect(int argc, char **argv)
 	for (unsigned i = 0; i < e.nchains; i++) {
 		if (i)
 			fputc(',', stdout);
-		chain_json(chains[i]);
+		chain_json(chains[i], &why[i]);
 	}
 	fputs("]}\n", stdout);
 	free_chains(chains, e.nchains);

@@ -81,6 +81,10 @@ int sg_envelope_encode_msg(const struct sg_envelope_meta *m, uint8_t *msg, size_
 			       "hardware id '%s': must be 1 to %d printable ASCII characters, no "
 			       "spaces",
 			       m->hw_id, SGE_HW_ID_MAX);
+	if (m->has_build_time && m->build_time > SGE_BUILD_TIME_MAX)
+		return sg_errf(err, SG_EINPUT,
+			       "build time %llu is after 9999-12-31T23:59:59Z (253402300799)",
+			       (unsigned long long)m->build_time);
 	memset(msg, 0, SGE_MSG_MAX);
 	uint8_t *p = msg + SGE_HEADER_SIZE;
 	/* Ascending type order, as the spec requires. */

@@ -29,6 +29,12 @@
 #define SGE_SIG_MAX 512
 
 #define SGE_CRITICAL 0x8000u
+#define SGE_T_RESERVED 0x0000u /* never valid in either area: zero-filled bytes */
+
+/* BUILD_TIME's upper bound, 9999-12-31T23:59:59Z: the last second X.509
+ * can express, so every BUILD_TIME is a date any tool can print and compare
+ * with certificate validity. */
+#define SGE_BUILD_TIME_MAX 253402300799ull
 
 /* Protected TLV types. */
 #define SGE_T_VERSION 0x8001u

@@ -97,6 +97,8 @@ static int protected_field(struct sgv_envelope *e, uint16_t type, const uint8_t 
 			return -fail(e, SGV_EFORMAT, "BUILD_TIME field has a bad length");
 		e->has_build_time = 1;
 		e->build_time = sge_get64(v);
+		if (e->build_time > SGE_BUILD_TIME_MAX)
+			return -fail(e, SGV_EFORMAT, "BUILD_TIME after 9999-12-31T23:59:59Z");
 		return 1;
 	case SGE_T_SBOM_DIGEST:
 		if (n != 34 || (v[0] != SGE_SBOM_CYCLONEDX && v[0] != SGE_SBOM_SPDX) ||
@@ -123,6 +125,8 @@ static int parse_protected(struct sgv_envelope *e)
 		uint16_t type = sge_get16(p), len = sge_get16(p + 2);
 		if ((uint32_t)len > left - 4)
 			return fail(e, SGV_EFORMAT, "protected field runs past its area");
+		if (type == SGE_T_RESERVED)
+			return fail(e, SGV_EFORMAT, "reserved field type 0x0000");
 		if (type <= prev_type)
 			return fail(e, SGV_EFORMAT, "protected fields out of order or repeated");
 		prev_type = type;
@@ -144,6 +148,7 @@ static int parse_protected(struct sgv_envelope *e)
 	return SGV_OK;
 }
 
+/* §5: 1 if n bytes fit the algorithm, 0 if not, -1 if alg is unknown. */
 static int signature_len_ok(uint8_t alg, unsigned n)
 {
 	switch (alg) {
@@ -156,8 +161,32 @@ static int signature_len_ok(uint8_t alg, unsigned n)
 	case SGE_SIG_RSA_PSS_SHA256:
 		return n == 384 || n == 512;
 	default:
-		return 0;
+		return -1;
 	}
+}
+
+/* §5: a CERT_CHAIN value of n bytes at off is a non-empty sequence of
+ * certificates, each a u16 length > 0 and that many bytes, filling the
+ * value exactly. Only the framing: the certificates are the host's. */
+static int chain_framing(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint64_t off,
+			 uint32_t n)
+{
+	uint8_t h[2];
+	if (n == 0)
+		return fail(e, SGV_EFORMAT, "empty certificate chain");
+	while (n) {
+		if (n < 2)
+			return fail(e, SGV_EFORMAT, "certificate chain ends inside a length");
+		if (rd(rd_arg, off, h, 2))
+			return fail(e, SGV_EIO, "cannot read the signature area");
+		uint16_t len = sge_get16(h);
+		if (len == 0 || (uint32_t)len > n - 2)
+			return fail(e, SGV_EFORMAT, "certificate chain: a length is 0 or runs past "
+						    "the field");
+		off += 2u + len;
+		n -= 2u + len;
+	}
+	return SGV_OK;
 }
 
 /* §5: the signature area, read TLV header by TLV header. */
@@ -186,6 +215,8 @@ static int parse_area(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint
 		uint16_t type = sge_get16(h), len = sge_get16(h + 2);
 		if ((uint32_t)len > left - 4)
 			return fail(e, SGV_EFORMAT, "signature field runs past its area");
+		if (type == SGE_T_RESERVED)
+			return fail(e, SGV_EFORMAT, "reserved field type 0x0000");
 		if (type == SGE_T_SIGNATURE) {
 			if (e->nsigs == SGE_MAX_SIGNATURES)
 				return fail(e, SGV_EFORMAT, "too many signatures");
@@ -198,16 +229,21 @@ static int parse_area(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint
 			if (h[5] != 0)
 				return fail(e, SGV_EFORMAT, "signature reserved byte not zero");
 			s->sig_len = (uint16_t)(len - SGE_SIG_TLV_FIXED);
-			if (!signature_len_ok(s->alg, s->sig_len))
+			int fits = signature_len_ok(s->alg, s->sig_len);
+			if (fits <= 0)
 				return fail(e, SGV_EFORMAT,
-					    "unknown signature algorithm or bad signature length");
+					    fits ? "unknown signature algorithm"
+						 : "bad signature length for its algorithm");
 			memcpy(s->key_id, h + 6, SGE_KEY_ID_SIZE);
 			s->sig_off = off + 4 + SGE_SIG_TLV_FIXED;
 			s->status = SGV_SIG_UNCHECKED;
 			e->nsigs++;
-		} else if (type == SGE_T_CERT_CHAIN) { /* located only; the host checks it */
+		} else if (type == SGE_T_CERT_CHAIN) {
 			if (e->nchains == SGE_MAX_SIGNATURES)
-				return fail(e, SGV_EFORMAT, "too many certificate chains");
+				return fail(e, SGV_EFORMAT, "more certificate chains than signatures");
+			int r = chain_framing(e, rd, rd_arg, off + 4, len);
+			if (r)
+				return r;
 			e->chains[e->nchains].off = off + 4;
 			e->chains[e->nchains].len = len;
 			e->nchains++;
@@ -219,6 +255,8 @@ static int parse_area(struct sgv_envelope *e, sgv_read_fn rd, void *rd_arg, uint
 		off += 4u + len;
 		left -= 4u + len;
 	}
+	if (e->nchains > e->nsigs) /* TLVs come in any order: count at the end */
+		return fail(e, SGV_EFORMAT, "more certificate chains than signatures");
 	return SGV_OK;
 }
 

@@ -5,10 +5,13 @@
  * Image bytes come through a read callback, so the payload streams from
  * flash or a file; crypto comes through struct sgv_crypto. No stack frame
  * holds a buffer. Implements docs/envelope.md §7 step by step:
- *   sgv_parse            steps 1-3 (structure; SGV_EFORMAT on any rule)
+ *   sgv_parse            steps 1-3 (the whole structure, CERT_CHAIN framing
+ *                        included; SGV_EFORMAT on any rule)
  *   sgv_check_digest     step 4    (SGV_EDIGEST)
- *   sgv_check_signatures step 5-6a (SGV_ETHRESHOLD)
- *   sgv_check_policy     step 6b   (SGV_EHWID, SGV_ECOUNTER)
+ *   (step 5, CERT_CHAIN content, is the host's: sign/chain.h)
+ *   sgv_check_signatures step 6-7a (SGV_ETHRESHOLD)
+ *   sgv_check_policy     step 7b   (SGV_EHWID, SGV_ECOUNTER; the SBOM is the
+ *                        host's)
  * sgv_verify runs all four. On failure e->detail names the broken rule. */
 #ifndef SIGNET_VERIFIER_H
 #define SIGNET_VERIFIER_H
@@ -94,8 +97,8 @@ struct sgv_envelope {
 
 	struct sgv_signature sigs[SGE_MAX_SIGNATURES];
 	uint8_t nsigs;
-	/* CERT_CHAIN fields (§5), at most one per signature: located, not
-	 * interpreted (the host checks them). */
+	/* CERT_CHAIN fields (§5), no more than signatures: framing checked,
+	 * certificates not interpreted (the host checks them). */
 	struct sgv_chain chains[SGE_MAX_SIGNATURES];
 	uint8_t nchains;
 

@@ -105,19 +105,18 @@ int sg_chain_append(uint8_t *area, size_t *area_len, const struct sg_chain_value
 
 int sg_chain_key_id(X509 *cert, uint8_t key_id[SGE_KEY_ID_SIZE])
 {
-	unsigned char *der = NULL;
-	int n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
-	int rc = n <= 0 || sg_key_id(der, (size_t)n, key_id);
-	OPENSSL_free(der);
-	return rc ? -1 : 0;
+	EVP_PKEY *pkey = X509_get0_pubkey(cert);
+	return pkey ? sg_pkey_key_id(pkey, key_id) : -1;
 }
 
-/* Each certificate must fill its length exactly: one encoding per chain. */
+/* Decodes a CERT_CHAIN value whose framing the core checked (§5): 0, or
+ * the 1-based number of the certificate that is not DER X.509 filling its
+ * length exactly (one encoding per chain); -1 if the framing is broken. */
 static int decode_chain(const uint8_t *v, size_t n, STACK_OF(X509) *sk)
 {
 	if (n == 0)
 		return -1;
-	while (n) {
+	for (int i = 1; n; i++) {
 		if (n < 2 || sge_get16(v) == 0 || sge_get16(v) > n - 2)
 			return -1;
 		size_t len = sge_get16(v);
@@ -125,7 +124,7 @@ static int decode_chain(const uint8_t *v, size_t n, STACK_OF(X509) *sk)
 		X509 *x = d2i_X509(NULL, &p, (long)len);
 		if (!x || p != v + 2 + len || !sk_X509_push(sk, x)) {
 			X509_free(x);
-			return -1;
+			return i;
 		}
 		v += 2 + len;
 		n -= 2 + len;
@@ -146,12 +145,18 @@ int sg_envelope_chain(const char *path, const struct sgv_envelope *e, unsigned i
 	uint8_t *v = malloc(c->len ? c->len : 1);
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	struct sg_fd_at at = { fd, 0 };
+	int bad = 0;
 	if (!v || !sk)
 		rc = sg_errf(err, SG_EENV, "out of memory");
 	else if (sg_read_at(&at, c->off, v, c->len))
 		rc = sg_errf(err, SG_EENV, "%s: cannot read the certificate chain", path);
-	else if (decode_chain(v, c->len, sk))
+	else if ((bad = decode_chain(v, c->len, sk)) < 0)
 		rc = sg_errf(err, SG_EINPUT, "%s: CERT_CHAIN field %u is malformed", path, i + 1);
+	else if (bad)
+		rc = sg_errf(err, SG_FAIL,
+			     "%s: certificate chain %u: certificate %d is not a DER X.509 "
+			     "certificate",
+			     path, i + 1, bad);
 	close(fd);
 	free(v);
 	ERR_clear_error();
@@ -201,33 +206,30 @@ static int trust_leaf(struct sg_trust *t, const char *path, const struct sgv_env
 	return sg_trust_add_pkey(t, X509_get0_pubkey(leaf), label, 1, err);
 }
 
-/* Chain i: its leaf made a signature, no earlier chain certifies the same
- * key (seen holds their key ids), and it verifies. */
-static int add_one(struct sg_trust *t, const char *path, const struct sgv_envelope *e,
-		   unsigned i, uint8_t seen[][SGE_KEY_ID_SIZE], const struct sg_chain_trust *ct,
-		   struct sg_err *err)
+/* The leaves' keys: usable, distinct, and each made a signature. */
+static int check_leaves(const char *path, const struct sgv_envelope *e, STACK_OF(X509) **chains,
+			struct sg_err *err)
 {
-	STACK_OF(X509) *chain = NULL;
-	int rc = sg_envelope_chain(path, e, i, &chain, err);
-	if (rc)
-		return rc;
-	uint8_t *key_id = seen[i];
-	if (sg_chain_key_id(sk_X509_value(chain, 0), key_id))
-		rc = sg_errf(err, SG_EINPUT, "%s: the leaf of certificate chain %u has an unusable "
-			     "public key", path, i + 1);
-	else if (!leaf_signed(e, key_id))
-		rc = sg_errf(err, SG_FAIL, "%s: the leaf key of certificate chain %u made no "
-			     "signature", path, i + 1);
-	for (unsigned j = 0; !rc && j < i; j++)
-		if (!memcmp(seen[j], key_id, SGE_KEY_ID_SIZE))
-			rc = sg_errf(err, SG_EINPUT, "%s: certificate chains %u and %u certify one "
-				     "key", path, j + 1, i + 1);
-	if (!rc)
-		rc = trust_leaf(t, path, e, chain, ct, err);
-	sk_X509_pop_free(chain, X509_free);
-	return rc;
+	uint8_t seen[SGE_MAX_SIGNATURES][SGE_KEY_ID_SIZE];
+	for (unsigned i = 0; i < e->nchains; i++) {
+		if (sg_chain_key_id(sk_X509_value(chains[i], 0), seen[i]))
+			return sg_errf(err, SG_FAIL, "%s: the leaf of certificate chain %u has an "
+				       "unusable public key", path, i + 1);
+		for (unsigned j = 0; j < i; j++)
+			if (!memcmp(seen[j], seen[i], SGE_KEY_ID_SIZE))
+				return sg_errf(err, SG_FAIL, "%s: certificate chains %u and %u "
+					       "certify one key", path, j + 1, i + 1);
+	}
+	for (unsigned i = 0; i < e->nchains; i++)
+		if (!leaf_signed(e, seen[i]))
+			return sg_errf(err, SG_FAIL, "%s: the leaf key of certificate chain %u made "
+				       "no signature", path, i + 1);
+	return SG_OK;
 }
 
+/* The structure is checked (sg_envelope_load) before any chain is looked
+ * at, and every refusal after that is a "no" (§7 step 5): the exit class
+ * never depends on the order of the chains. */
 int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
 		       struct sg_err *err)
 {
@@ -244,8 +246,14 @@ int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_cha
 			       "%s: no BUILD_TIME, so the certificate chain cannot be checked at "
 			       "the signing time",
 			       path);
-	uint8_t seen[SGE_MAX_SIGNATURES][SGE_KEY_ID_SIZE];
+	STACK_OF(X509) *chains[SGE_MAX_SIGNATURES] = { NULL };
 	for (unsigned i = 0; !rc && i < e.nchains; i++)
-		rc = add_one(t, path, &e, i, seen, ct, err);
+		rc = sg_envelope_chain(path, &e, i, &chains[i], err);
+	if (!rc)
+		rc = check_leaves(path, &e, chains, err);
+	for (unsigned i = 0; !rc && i < e.nchains; i++)
+		rc = trust_leaf(t, path, &e, chains[i], ct, err);
+	for (unsigned i = 0; i < e.nchains; i++)
+		sk_X509_pop_free(chains[i], X509_free);
 	return rc;
 }

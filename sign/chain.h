@@ -36,8 +36,9 @@ int sg_chain_append(uint8_t *area, size_t *area_len, const struct sg_chain_value
 /* Key id (SHA-256 of the SPKI) of a certificate's public key. */
 int sg_chain_key_id(X509 *cert, uint8_t key_id[SGE_KEY_ID_SIZE]);
 
-/* Chain i (< e->nchains) of the parsed envelope e at path. SG_EINPUT for a
- * malformed value. */
+/* Chain i (< e->nchains) of the envelope e at path, parsed (so framed
+ * right, §5). SG_FAIL naming the certificate that is not DER X.509: a
+ * content fault, a "no" for a verifier that uses the chain (§7 step 5). */
 int sg_envelope_chain(const char *path, const struct sgv_envelope *e, unsigned i,
 		      STACK_OF(X509) **out, struct sg_err *err);
 
@@ -49,9 +50,10 @@ struct sg_chain_trust {
 /* Checks every chain of the envelope at path: to one of the roots, the
  * code-signing profile on the leaf, at the envelope's BUILD_TIME, against
  * the CRLs; then adds each leaf's key to t (unless t already trusts it).
- * SG_FAIL naming the reason when there is no chain (and t is empty), a
- * chain fails, there is no BUILD_TIME to check at, or a leaf made no
- * signature; SG_EINPUT when two chains certify one key. */
+ * SG_EINPUT for a malformed envelope (all its structure is checked first);
+ * otherwise SG_FAIL naming the reason when there is no chain (and t is
+ * empty), no BUILD_TIME to check at, a certificate is not X.509, two chains
+ * certify one key, a leaf made no signature, or a chain fails. */
 int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
 		       struct sg_err *err);
 

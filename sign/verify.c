@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -57,8 +58,38 @@ static EVP_PKEY *load_pubkey(const uint8_t *buf, size_t len)
 	return pkey;
 }
 
-int sg_pubkey_load(const char *path, void **pkey_out, int *alg, uint8_t key_id[SGE_KEY_ID_SIZE],
-		   struct sg_err *err)
+int sg_pkey_key_id(void *pkey, uint8_t key_id[SGE_KEY_ID_SIZE])
+{
+	/* An EC key read from a compressed point would otherwise encode
+	 * compressed and get another id than its signer gave it. */
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
+	    !EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+					    OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED))
+		return -1;
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(pkey, &der);
+	int rc = n <= 0 || sg_key_id(der, (size_t)n, key_id);
+	OPENSSL_free(der);
+	return rc ? -1 : 0;
+}
+
+static int is_certificate(const uint8_t *buf, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	if (!x) {
+		const unsigned char *p = buf;
+		x = d2i_X509(NULL, &p, (long)len);
+	}
+	X509_free(x);
+	ERR_clear_error();
+	return x != NULL;
+}
+
+/* sg_pubkey_load; cert_hint says what to do when path is a certificate. */
+static int pubkey_load(const char *path, const char *cert_hint, void **pkey_out, int *alg,
+		       uint8_t key_id[SGE_KEY_ID_SIZE], struct sg_err *err)
 {
 	uint8_t *buf;
 	size_t len;
@@ -66,7 +97,11 @@ int sg_pubkey_load(const char *path, void **pkey_out, int *alg, uint8_t key_id[S
 	if (rc)
 		return rc;
 	EVP_PKEY *pkey = load_pubkey(buf, len);
+	int cert = !pkey && is_certificate(buf, len);
 	free(buf);
+	if (cert)
+		return sg_errf(err, SG_EINPUT, "%s: a certificate, not a public key: %s", path,
+			       cert_hint);
 	if (!pkey)
 		return sg_errf(err, SG_EINPUT, "%s: not a PEM or DER public key", path);
 	*alg = key_alg(pkey);
@@ -76,16 +111,20 @@ int sg_pubkey_load(const char *path, void **pkey_out, int *alg, uint8_t key_id[S
 			       "%s: unsupported key type (need P-256, P-384, Ed25519, RSA 3072/4096)",
 			       path);
 	}
-	unsigned char *der = NULL;
-	int der_len = i2d_PUBKEY(pkey, &der);
-	rc = der_len <= 0 || sg_key_id(der, (size_t)der_len, key_id);
-	OPENSSL_free(der);
-	if (rc) {
+	if (sg_pkey_key_id(pkey, key_id)) {
 		EVP_PKEY_free(pkey);
 		return sg_errf(err, SG_EENV, "%s: cannot encode the public key", path);
 	}
 	*pkey_out = pkey;
 	return SG_OK;
+}
+
+#define GIVE_THE_KEY "give its public key (openssl x509 -pubkey -noout -in CERT)"
+
+int sg_pubkey_load(const char *path, void **pkey_out, int *alg, uint8_t key_id[SGE_KEY_ID_SIZE],
+		   struct sg_err *err)
+{
+	return pubkey_load(path, GIVE_THE_KEY, pkey_out, alg, key_id, err);
 }
 
 static int trust_check_new(struct sg_trust *t, const char *label, struct sg_err *err)
@@ -102,7 +141,8 @@ int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
 	if (t->n == SG_MAX_TRUST)
 		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", path, SG_MAX_TRUST);
 	struct sg_trust_key *k = &t->keys[t->n];
-	int rc = sg_pubkey_load(path, &k->pkey, &k->alg, k->key_id, err);
+	int rc = pubkey_load(path, "use --trust-root for a root certificate, or " GIVE_THE_KEY,
+			     &k->pkey, &k->alg, k->key_id, err);
 	if (!rc)
 		rc = trust_check_new(t, path, err);
 	if (rc) {
@@ -127,11 +167,7 @@ int sg_trust_add_pkey(struct sg_trust *t, void *pkey, const char *label, int fro
 		return sg_errf(err, SG_FAIL,
 			       "%s: unsupported key type (need P-256, P-384, Ed25519, RSA 3072/4096)",
 			       label);
-	unsigned char *der = NULL;
-	int der_len = i2d_PUBKEY(pkey, &der);
-	int bad = der_len <= 0 || sg_key_id(der, (size_t)der_len, k->key_id);
-	OPENSSL_free(der);
-	if (bad)
+	if (sg_pkey_key_id(pkey, k->key_id))
 		return sg_errf(err, SG_EENV, "%s: cannot encode the public key", label);
 	int rc = trust_check_new(t, label, err);
 	if (rc)
@@ -267,6 +303,20 @@ static int check_sbom(const char *path, const char *sbom_path, const struct sgv_
 	return SG_OK;
 }
 
+/* Both values, the required one made printable (it comes from argv). */
+static int hw_id_mismatch(const char *path, const struct sgv_envelope *e, const char *want,
+			  struct sg_err *err)
+{
+	char w[SGE_HW_ID_MAX + 5]; /* 65 characters, "..." */
+	size_t n = 0;
+	for (; want[n] && n < SGE_HW_ID_MAX + 1; n++)
+		w[n] = want[n] > 0x20 && want[n] < 0x7f ? want[n] : '?';
+	strcpy(w + n, want[n] ? "..." : "");
+	return sg_errf(err, SG_FAIL,
+		       "%s: hardware id does not match: envelope '%.*s', required '%s'", path,
+		       e->hw_id_len, (const char *)e->hw_id, w);
+}
+
 int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_verify_policy *p,
 		   struct sgv_envelope *e, struct sg_err *err)
 {
@@ -301,6 +351,8 @@ int sg_verify_file(const char *path, const struct sg_trust *t, const struct sg_v
 	if (r == SGV_ETHRESHOLD)
 		return sg_errf(err, SG_FAIL, "%s: %s (%u of %u required)", path, e->detail,
 			       e->valid_signers, p->threshold ? p->threshold : 1);
+	if (r == SGV_EHWID && e->has_hw_id)
+		return hw_id_mismatch(path, e, p->hw_id, err);
 	if (r == SGV_ECOUNTER)
 		return sg_errf(err, SG_FAIL, "%s: %s (%u < %u)", path, e->detail,
 			       e->security_counter, p->min_counter);

@@ -25,6 +25,11 @@ struct sg_trust {
 	size_t n;
 };
 
+/* Key id of a public key (docs/envelope.md §5): SHA-256 of its DER
+ * SubjectPublicKeyInfo with an EC point uncompressed (pkey is set to encode
+ * that way). 0 or -1. */
+int sg_pkey_key_id(void *pkey, uint8_t key_id[SGE_KEY_ID_SIZE]);
+
 /* Loads a PEM or DER public key file: the EVP_PKEY (caller frees), the
  * envelope algorithm it makes and its key id. SG_EINPUT for an unreadable,
  * malformed or unsupported key. */

@@ -5,6 +5,42 @@
 # below it. Cross-checked with openssl verify.
 . "$(dirname "$0")/lib.sh"
 
+# Crafting signature areas (docs/envelope.md §5) from real parts.
+uat() { od -An -tu"$3" -j "$2" -N"$3" "$1" | tr -d ' '; } # FILE OFFSET SIZE: an LE integer
+le() { # VALUE BYTES: VALUE little-endian
+  local s="" i
+  for ((i = 0; i < $2; i++)); do s+=$(printf '\\%03o' $((($1 >> (8 * i)) & 255))); done
+  printf "$s"
+}
+area_at() { echo $((32 + $(uat "$1" 8 4) + $(uat "$1" 16 8))); }
+split_area() { # ENV: its signature-area TLVs as ENV.tlv1, ENV.tlv2, ...
+  local f=$1 o end i=0 len
+  o=$(($(area_at "$f") + 8)); end=$(stat -c %s "$f")
+  while [ "$o" -lt "$end" ]; do
+    len=$(uat "$f" $((o + 2)) 2); i=$((i + 1))
+    tail -c +$((o + 1)) "$f" | head -c $((4 + len)) >"$f.tlv$i"
+    o=$((o + 4 + len))
+  done
+}
+tlv() { le "$1" 2; le "$(stat -c %s "$2")" 2; cat "$2"; } # TYPE FILE: a TLV of FILE's bytes
+rearea() { # ENV OUT TLVFILE...: ENV with a signature area of these TLVs
+  local f=$1 out=$2 size=8 t a
+  shift 2
+  a=$(area_at "$f")
+  for t in "$@"; do size=$((size + $(stat -c %s "$t"))); done
+  { head -c "$a" "$f"; printf SGSA; le "$size" 4; cat "$@"; } >"$out"
+}
+chain_tlv() { # OUT [CERT.pem | -raw BYTESFILE]...: a CERT_CHAIN TLV
+  local out=$1 v="$T/chainvalue"
+  shift
+  : >"$v"
+  while [ $# -gt 0 ]; do
+    if [ "$1" = -raw ]; then cp "$2" "$T/c.der"; shift; else openssl x509 -in "$1" -outform der -out "$T/c.der"; fi
+    le "$(stat -c %s "$T/c.der")" 2 >>"$v"; cat "$T/c.der" >>"$v"; shift
+  done
+  tlv 2 "$v" >"$out"
+}
+
 new_token rel
 U="pkcs11:token=rel;pin-source=file:$PINFILE"
 for k in root code factory; do "$S" hsm keygen --type ecdsa-p256 --key "$U;object=$k" 2>/dev/null; done
@@ -72,15 +108,35 @@ tail -c +$((o + 3)) "$T/r1.sgn" | head -c "$l2" | openssl x509 -inform der -out 
 openssl verify -x509_strict -CAfile "$T/root.pem" -untrusted "$T/x-ca.pem" "$T/x-leaf.pem" >/dev/null 2>&1 \
   && ok || bad "openssl rejects the embedded chain"
 cmp -s "$T/x-leaf.pem" "$T/fw1.pem" && ok || bad "embedded leaf differs"
-# Two CERT_CHAIN fields for one key: refused by what uses them (exit 2).
-{ cat "$T/r1.sgn"; tail -c +$((off + 1)) "$T/r1.sgn"; } >"$T/dup.sgn"
-size=$(( $(stat -c %s "$T/dup.sgn") - A ))
-printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((size & 255)) $((size >> 8 & 255)) 0 0)" |
-  dd of="$T/dup.sgn" bs=1 seek=$((A + 4)) conv=notrunc 2>/dev/null
-expect 0 "valid" "$S" verify --trust "$T/fw1.pub.pem" "$T/dup.sgn"
-expect 2 "certificate chains 1 and 2 certify one key" "$S" verify --trust-root "$T/root.pem" "$T/dup.sgn"
-"$S" inspect "$T/dup.sgn" >"$T/i.txt" && grep -q 'certificate chain 2 of 2: 2 certificates' "$T/i.txt" \
-  && ok || bad "inspect of two chains: $(cat "$T/i.txt")"
+expect 2 "a certificate, not a public key: use --trust-root" "$S" verify --trust "$T/root.pem" "$T/r1.sgn"
+[ "$(jq .header_size "$T/i.json")" = 32 ] && ok || bad "inspect --json lacks header_size"
+
+# ---- CERT_CHAIN structure is checked by every verifier, whatever its options
+split_area "$T/r1.sgn" # tlv1: fw1's signature, tlv2: its chain
+: >"$T/empty"; tlv 2 "$T/empty" >"$T/empty.tlv"
+rearea "$T/r1.sgn" "$T/empty.sgn" "$T/r1.sgn.tlv1" "$T/empty.tlv"
+for o in "--trust $T/fw1.pub.pem" "--trust-root $T/root.pem"; do
+  # shellcheck disable=SC2086
+  expect 2 "empty certificate chain" "$S" verify $o "$T/empty.sgn"
+done
+expect 2 "empty certificate chain" "$S" inspect "$T/empty.sgn"
+# at most one chain per signature
+rearea "$T/r1.sgn" "$T/2for1.sgn" "$T/r1.sgn.tlv1" "$T/r1.sgn.tlv2" "$T/r1.sgn.tlv2"
+expect 2 "more certificate chains than signatures" "$S" verify --trust "$T/fw1.pub.pem" "$T/2for1.sgn"
+expect 2 "more certificate chains than signatures" "$S" verify --trust-root "$T/root.pem" "$T/2for1.sgn"
+expect 2 "more certificate chains than signatures" "$S" inspect "$T/2for1.sgn"
+# A well-framed value that is not X.509: the structure is fine (inspect shows
+# it, --trust ignores it); the chain authenticates nothing (exit 1).
+printf 'junk' >"$T/junk"
+chain_tlv "$T/junk.tlv" -raw "$T/junk"
+rearea "$T/r1.sgn" "$T/junk.sgn" "$T/r1.sgn.tlv1" "$T/junk.tlv"
+expect 0 "valid" "$S" verify --trust "$T/fw1.pub.pem" "$T/junk.sgn"
+expect 1 "certificate chain 1: certificate 1 is not a DER X.509 certificate" "$S" verify \
+  --trust-root "$T/root.pem" "$T/junk.sgn"
+"$S" inspect "$T/junk.sgn" >"$T/i.txt" && grep -q 'certificate chain: unusable: certificate chain 1: certificate 1 is not' \
+  "$T/i.txt" && ok || bad "inspect of a non-X.509 chain: $(cat "$T/i.txt")"
+"$S" inspect --json "$T/junk.sgn" >"$T/i.json" && jq -r '.certificate_chains[0].error' "$T/i.json" \
+  | grep -q 'not a DER X.509' && ok || bad "inspect --json of a non-X.509 chain: $(cat "$T/i.json")"
 
 # ---- refusals when signing
 expect 2 "does not certify a signing key" "$S" sign --key "$U;object=other" --cert "$T/chain1.pem" \
@@ -121,6 +177,10 @@ expect 1 "certificate is not yet valid" "$S" verify --trust-root "$T/root.pem" "
 SOURCE_DATE_EPOCH=$((nb + 400 * 86400)) "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" \
   --version 1.0.0 "$T/fw.bin" "$T/late.sgn" 2>/dev/null
 expect 1 "certificate has expired" "$S" verify --trust-root "$T/root.pem" "$T/late.sgn"
+# a BUILD_TIME past 9999 (here 2^63, once a negative time_t: "not yet valid") is not written
+expect 2 "" env SOURCE_DATE_EPOCH=9223372036854775808 "$S" sign --key "$U;object=fw1" \
+  --cert "$T/chain1.pem" --version 1.0.0 "$T/fw.bin" "$T/far.sgn"
+no_output "$T/far.sgn"
 # ... but a release built inside the validity stays valid (checked at BUILD_TIME, not now)
 SOURCE_DATE_EPOCH=$((nb + 60)) "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" \
   --version 1.0.0 "$T/fw.bin" "$T/intime.sgn" 2>/dev/null
@@ -177,6 +237,33 @@ expect 0 "valid (2 trusted signers)" "$S" verify --trust-root "$T/root.pem" --th
 "$S" inspect --json "$T/both.sgn" >"$T/i.json"
 [ "$(jq -r '[.certificate_chains[].leaf_key_id] | join(",")' "$T/i.json")" = \
   "$(jq -r '[.signatures[].key_id] | join(",")' "$T/i.json")" ] && ok || bad "two chains: $(cat "$T/i.json")"
+# Exit classes do not depend on chain order: structure (exit 2) is checked
+# before any chain is; all chain refusals are a "no" (exit 1).
+split_area "$T/both.sgn" # tlv1, tlv2: signatures by fw1, fw2; tlv3, tlv4: their chains
+chain_tlv "$T/short1.tlv" "$T/fw1.pem"         # fails: no intermediate
+{ le 3 2; printf abc; le 9 2; printf xy; } >"$T/broken"  # framing error: 9 > 2
+tlv 2 "$T/broken" >"$T/broken.tlv"
+chain_tlv "$T/dup.tlv" "$T/fw1.pem" "$T/ca.pem" # a second chain for fw1
+cp "$T/both.sgn.tlv3" "$T/c1.tlv"                # fw1's good chain
+B=("$T/both.sgn.tlv1" "$T/both.sgn.tlv2")
+for order in "short1 broken" "broken short1"; do
+  set -- $order
+  rearea "$T/both.sgn" "$T/o.sgn" "${B[@]}" "$T/$1.tlv" "$T/$2.tlv"
+  expect 2 "a length is 0 or runs past" "$S" verify --trust-root "$T/root.pem" "$T/o.sgn"
+  expect 2 "a length is 0 or runs past" "$S" verify --trust "$T/fw1.pub.pem" "$T/o.sgn"
+  expect 2 "a length is 0 or runs past" "$S" inspect "$T/o.sgn"
+done
+for order in "short1 junk" "junk short1" "c1 dup" "dup c1" "junk dup"; do
+  set -- $order
+  rearea "$T/both.sgn" "$T/o.sgn" "${B[@]}" "$T/$1.tlv" "$T/$2.tlv"
+  expect 1 "" "$S" verify --trust-root "$T/root.pem" --threshold 2 "$T/o.sgn"
+  expect 0 "" "$S" inspect "$T/o.sgn"
+done
+rearea "$T/both.sgn" "$T/dup.sgn" "${B[@]}" "$T/c1.tlv" "$T/dup.tlv"
+expect 1 "certificate chains 1 and 2 certify one key" "$S" verify --trust-root "$T/root.pem" "$T/dup.sgn"
+expect 0 "valid" "$S" verify --trust "$T/fw1.pub.pem" "$T/dup.sgn"
+"$S" inspect "$T/dup.sgn" >"$T/i.txt" && grep -q 'certificate chain 2 of 2: 2 certificates' "$T/i.txt" \
+  && ok || bad "inspect of two chains for one key: $(cat "$T/i.txt")"
 expect 2 "a second chain for key" "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" \
   --cert "$T/chain1.pem" --version 1.1.0 "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"

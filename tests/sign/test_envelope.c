@@ -125,7 +125,7 @@ static void build(struct built *b, const struct sg_envelope_meta *base, const in
 	uint8_t msg[SGE_MSG_MAX], area[SGE_AREA_MAX];
 	size_t msg_len, area_len;
 	assert_int_equal(sg_envelope_encode_msg(&m, msg, &msg_len, NULL), SG_OK);
-	struct sg_signature sigs[8];
+	struct sg_signature sigs[SGE_MAX_SIGNATURES];
 	for (size_t i = 0; i < nkeys; i++)
 		sign_with(&keys[key_idx[i]], msg, msg_len, &sigs[i]);
 	assert_int_equal(sg_envelope_encode_area(sigs, nkeys, area, &area_len, NULL), SG_OK);
@@ -249,7 +249,11 @@ static void test_policy(void **state)
 	assert_int_equal(verify_bytes(b.bytes, b.len, &k, 1, &p, &e, &err), SG_OK);
 	p.hw_id = "acme-gw-rev3";
 	assert_int_equal(verify_bytes(b.bytes, b.len, &k, 1, &p, &e, &err), SG_FAIL);
-	assert_non_null(strstr(err.msg, "hardware id does not match"));
+	assert_non_null(strstr(err.msg, "hardware id does not match: envelope 'acme-gw-rev2', "
+					"required 'acme-gw-rev3'"));
+	p.hw_id = "bad\nid"; /* from argv: shown on one line */
+	assert_int_equal(verify_bytes(b.bytes, b.len, &k, 1, &p, &e, &err), SG_FAIL);
+	assert_non_null(strstr(err.msg, "required 'bad?id'"));
 	p.hw_id = NULL;
 	p.min_counter = 8;
 	assert_int_equal(verify_bytes(b.bytes, b.len, &k, 1, &p, &e, &err), SG_FAIL);
@@ -319,14 +323,21 @@ static int resign_and_verify(struct built *b, size_t msg_len, struct sg_err *err
 	return verify_bytes(b->bytes, b->len, &k, 1, NULL, &e, err);
 }
 
+/* The basic envelope signed by the Ed25519 key (what resign_and_verify
+ * signs with); returns the length of its M. */
+static size_t build_ed25519(struct built *b)
+{
+	struct sg_envelope_meta m = basic_meta();
+	int k = 2;
+	build(b, &m, &k, 1);
+	return SGE_HEADER_SIZE + sge_get32(b->bytes + 8);
+}
+
 static void test_header_rules(void **state)
 {
 	(void)state;
-	struct sg_envelope_meta m = basic_meta();
-	int k = 2;
 	struct built b;
-	build(&b, &m, &k, 1);
-	size_t msg_len = SGE_HEADER_SIZE + sge_get32(b.bytes + 8);
+	size_t msg_len = build_ed25519(&b);
 	struct sg_err err;
 	struct { size_t off; uint8_t val; const char *msg; } cases[] = {
 		{ 4, 2, "unsupported format version" },
@@ -382,51 +393,231 @@ static void test_unknown_fields(void **state)
 	assert_non_null(strstr(err.msg, "out of order"));
 }
 
-/* CERT_CHAIN fields in the signature area: the core locates up to one per
- * possible signature (values not interpreted) and refuses more. */
-static int with_chains(int nchains, struct sgv_envelope *e, struct sg_err *err)
+/* A field for the signature area. */
+struct field {
+	uint16_t type;
+	const uint8_t *value;
+	size_t len;
+};
+
+/* Builds an envelope signed by the given keys, appends fields to its
+ * signature area and verifies it with the first key trusted. */
+static int with_fields(const int *signers, size_t nsigners, const struct field *f, size_t nf,
+		       struct sgv_envelope *e, struct sg_err *err)
 {
 	struct sg_envelope_meta m = basic_meta();
-	int k = 0;
 	struct built b;
-	build(&b, &m, &k, 1);
-	size_t msg_len = SGE_HEADER_SIZE + sge_get32(b.bytes + 8);
-	size_t off = msg_len + sizeof(payload);
+	build(&b, &m, signers, nsigners);
+	size_t off = SGE_HEADER_SIZE + sge_get32(b.bytes + 8) + sizeof(payload);
 	uint8_t area[SGE_AREA_MAX];
 	size_t area_len = b.len - off;
 	memcpy(area, b.bytes + off, area_len);
-	for (int i = 0; i < nchains; i++) {
-		uint8_t value[3] = { 'c', (uint8_t)i, 0x5a };
-		assert_int_equal(sg_envelope_area_append(area, &area_len, SGE_T_CERT_CHAIN, value,
-							 sizeof(value), NULL),
+	for (size_t i = 0; i < nf; i++)
+		assert_int_equal(sg_envelope_area_append(area, &area_len, f[i].type, f[i].value,
+							 f[i].len, NULL),
 				 SG_OK);
-	}
 	uint8_t *n = malloc(off + area_len);
 	memcpy(n, b.bytes, off);
 	memcpy(n + off, area, area_len);
-	int rc = verify_bytes(n, off + area_len, &k, 1, NULL, e, err);
-	for (int i = 0; rc == SG_OK && i < e->nchains; i++) {
-		assert_int_equal(e->chains[i].len, 3);
-		assert_true(e->chains[i].off + 3 <= off + area_len);
-		assert_int_equal(n[e->chains[i].off], 'c');
-		assert_int_equal(n[e->chains[i].off + 1], i);
-	}
+	int rc = verify_bytes(n, off + area_len, signers, 1, NULL, e, err);
+	for (int i = 0; rc == SG_OK && i < e->nchains; i++) /* located where they are */
+		assert_memory_equal(n + e->chains[i].off, f[i].value, f[i].len);
 	free(n);
 	free(b.bytes);
 	return rc;
 }
 
+/* A well-framed CERT_CHAIN value: certificates of 1 byte ('c', i); the
+ * core checks the framing, not X.509 (the host does). */
+static const uint8_t chain_values[SGE_MAX_SIGNATURES + 1][3] = {
+	{ 1, 0, 'c' }, { 1, 0, 1 }, { 1, 0, 2 }, { 1, 0, 3 }, { 1, 0, 4 }, { 1, 0, 5 },
+	{ 1, 0, 6 }, { 1, 0, 7 }, { 1, 0, 8 }, { 1, 0, 9 }, { 1, 0, 10 }, { 1, 0, 11 },
+	{ 1, 0, 12 }, { 1, 0, 13 }, { 1, 0, 14 }, { 1, 0, 15 }, { 1, 0, 16 },
+};
+
+static int with_chains(size_t nsigs, size_t nchains, struct sgv_envelope *e, struct sg_err *err)
+{
+	int signers[SGE_MAX_SIGNATURES];
+	struct field f[SGE_MAX_SIGNATURES + 1];
+	for (size_t i = 0; i < nsigs; i++)
+		signers[i] = 2; /* one Ed25519 key signing again and again */
+	for (size_t i = 0; i < nchains; i++)
+		f[i] = (struct field){ SGE_T_CERT_CHAIN, chain_values[i], 3 };
+	return with_fields(signers, nsigs, f, nchains, e, err);
+}
+
+/* §5: at most one CERT_CHAIN per SIGNATURE, checked by every verifier. */
 static void test_cert_chains_located(void **state)
 {
 	(void)state;
 	static struct sgv_envelope e;
 	struct sg_err err;
-	assert_int_equal(with_chains(1, &e, &err), SG_OK);
+	assert_int_equal(with_chains(1, 1, &e, &err), SG_OK);
 	assert_int_equal(e.nchains, 1);
-	assert_int_equal(with_chains(SGE_MAX_SIGNATURES, &e, &err), SG_OK);
+	assert_int_equal(with_chains(SGE_MAX_SIGNATURES, SGE_MAX_SIGNATURES, &e, &err), SG_OK);
 	assert_int_equal(e.nchains, SGE_MAX_SIGNATURES);
-	assert_int_equal(with_chains(SGE_MAX_SIGNATURES + 1, &e, &err), SG_EINPUT);
-	assert_non_null(strstr(err.msg, "too many certificate chains"));
+	assert_int_equal(with_chains(1, 2, &e, &err), SG_EINPUT);
+	assert_non_null(strstr(err.msg, "more certificate chains than signatures"));
+	assert_int_equal(with_chains(SGE_MAX_SIGNATURES, SGE_MAX_SIGNATURES + 1, &e, &err),
+			 SG_EINPUT);
+	assert_non_null(strstr(err.msg, "more certificate chains than signatures"));
+}
+
+/* §5 CERT_CHAIN framing is structure (§7 step 3): malformed whatever keys
+ * the verifier trusts, and whether or not it uses chains. */
+static void test_cert_chain_framing(void **state)
+{
+	(void)state;
+	static struct sgv_envelope e;
+	struct sg_err err;
+	int k = 0;
+	static const uint8_t two[] = { 1, 0, 'a', 2, 0, 'b', 'c' };
+	static const uint8_t zero[] = { 1, 0, 'a', 0, 0 };
+	static const uint8_t over[] = { 1, 0, 'a', 2, 0, 'b' };
+	static const uint8_t odd[] = { 1, 0, 'a', 1 };
+	struct {
+		struct field f;
+		int rc;
+		const char *msg;
+	} cases[] = {
+		{ { SGE_T_CERT_CHAIN, two, sizeof(two) }, SG_OK, NULL },
+		{ { SGE_T_CERT_CHAIN, two, 0 }, SG_EINPUT, "empty certificate chain" },
+		{ { SGE_T_CERT_CHAIN, zero, sizeof(zero) }, SG_EINPUT, "a length is 0" },
+		{ { SGE_T_CERT_CHAIN, over, sizeof(over) }, SG_EINPUT, "runs past the field" },
+		{ { SGE_T_CERT_CHAIN, odd, sizeof(odd) }, SG_EINPUT, "ends inside a length" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(with_fields(&k, 1, &cases[i].f, 1, &e, &err), cases[i].rc);
+		if (cases[i].msg)
+			assert_non_null(strstr(err.msg, cases[i].msg));
+	}
+}
+
+/* §3: type 0x0000 is reserved in both areas (what zeroed bytes read as);
+ * 0x0001 is the lowest usable non-critical type. */
+static void test_reserved_type_zero(void **state)
+{
+	(void)state;
+	static struct sgv_envelope e;
+	struct sg_err err;
+	assert_int_equal(with_extra_field(0x0001, &err), SG_OK);
+	assert_int_equal(with_extra_field(0x0000, &err), SG_EINPUT);
+	assert_non_null(strstr(err.msg, "reserved field type 0x0000"));
+	int k = 0;
+	static const uint8_t v[] = { 0xAB };
+	struct field f = { 0x0000, v, sizeof(v) };
+	assert_int_equal(with_fields(&k, 1, &f, 1, &e, &err), SG_EINPUT);
+	assert_non_null(strstr(err.msg, "reserved field type 0x0000"));
+	f.type = 0x0001;
+	assert_int_equal(with_fields(&k, 1, &f, 1, &e, &err), SG_OK);
+}
+
+/* §5: an ECDSA signature is 8..72 (P-256) or 8..104 (P-384) bytes, checked
+ * for every SIGNATURE, trusted key or not: a malformed one makes the
+ * envelope malformed even beside a valid trusted signature. */
+static void test_signature_length_bounds(void **state)
+{
+	(void)state;
+	static struct sgv_envelope e;
+	struct sg_err err;
+	int k = 2;
+	struct {
+		uint8_t alg;
+		size_t len;
+		int rc;
+	} cases[] = {
+		{ SGE_SIG_ECDSA_P256_SHA256, 7, SG_EINPUT },  { SGE_SIG_ECDSA_P256_SHA256, 8, SG_OK },
+		{ SGE_SIG_ECDSA_P256_SHA256, 72, SG_OK },     { SGE_SIG_ECDSA_P256_SHA256, 73, SG_EINPUT },
+		{ SGE_SIG_ECDSA_P384_SHA384, 7, SG_EINPUT },  { SGE_SIG_ECDSA_P384_SHA384, 104, SG_OK },
+		{ SGE_SIG_ECDSA_P384_SHA384, 105, SG_EINPUT }, { SGE_SIG_ED25519, 63, SG_EINPUT },
+		{ 5, 64, SG_EINPUT },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t v[SGE_SIG_TLV_FIXED + 128];
+		memset(v, 0x5a, sizeof(v)); /* a key id no one trusts */
+		v[0] = cases[i].alg;
+		v[1] = 0;
+		struct field f = { SGE_T_SIGNATURE, v, SGE_SIG_TLV_FIXED + cases[i].len };
+		int rc = with_fields(&k, 1, &f, 1, &e, &err);
+		if (rc != cases[i].rc)
+			fail_msg("algorithm %d, %zu bytes: %d (%s)", cases[i].alg, cases[i].len, rc,
+				 err.msg);
+		if (rc == SG_OK)
+			assert_int_equal(e.sigs[1].status, SGV_SIG_UNTRUSTED);
+		else
+			assert_non_null(strstr(err.msg, cases[i].alg == 5
+								? "unknown signature algorithm"
+								: "bad signature length for its algorithm"));
+	}
+}
+
+/* §4: BUILD_TIME <= 9999-12-31T23:59:59Z; above is malformed (was: a
+ * negative time_t after 2^63, "not yet valid"). */
+static void test_build_time_bound(void **state)
+{
+	(void)state;
+	struct built b;
+	size_t msg_len = build_ed25519(&b);
+	size_t at = 0; /* the BUILD_TIME value */
+	for (size_t p = SGE_HEADER_SIZE; p < msg_len; p += 4u + sge_get16(b.bytes + p + 2))
+		if (sge_get16(b.bytes + p) == SGE_T_BUILD_TIME)
+			at = p + 4;
+	assert_true(at != 0);
+	struct sg_err err;
+	uint64_t cases[][2] = {
+		{ SGE_BUILD_TIME_MAX, SG_OK },
+		{ SGE_BUILD_TIME_MAX + 1, SG_EINPUT },
+		{ 1ull << 63, SG_EINPUT },
+		{ UINT64_MAX, SG_EINPUT },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sge_put64(b.bytes + at, cases[i][0]);
+		assert_int_equal(resign_and_verify(&b, msg_len, &err), (int)cases[i][1]);
+		if (cases[i][1])
+			assert_non_null(strstr(err.msg, "BUILD_TIME after 9999-12-31T23:59:59Z"));
+	}
+	free(b.bytes);
+	/* and the encoder does not write one */
+	struct sg_envelope_meta m = basic_meta();
+	uint8_t msg[SGE_MSG_MAX];
+	size_t len;
+	m.digest_alg = SGE_DIGEST_SHA256;
+	m.payload_size = 1;
+	m.build_time = SGE_BUILD_TIME_MAX + 1;
+	assert_int_equal(sg_envelope_encode_msg(&m, msg, &len, &err), SG_EINPUT);
+	assert_non_null(strstr(err.msg, "after 9999-12-31"));
+}
+
+/* §5: a key id hashes the SPKI with the EC point uncompressed, so a trusted
+ * key given in compressed form still finds its signature. */
+static void test_key_id_uncompressed(void **state)
+{
+	(void)state;
+	static struct sgv_envelope e;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/p256-compressed.pub.pem", tmpdir);
+	EVP_PKEY *c = EVP_PKEY_dup(keys[0].pkey);
+	assert_non_null(c);
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(c, "point-format", "compressed"), 1);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(PEM_write_PUBKEY(fp, c), 1);
+	fclose(fp);
+	EVP_PKEY_free(c);
+	struct sg_trust t = { 0 };
+	struct sg_err err;
+	assert_int_equal(sg_trust_add(&t, path, &err), SG_OK);
+	assert_int_equal(t.keys[0].alg, SGE_SIG_ECDSA_P256_SHA256);
+	struct sg_envelope_meta m = basic_meta();
+	int k = 0;
+	struct built b;
+	build(&b, &m, &k, 1);
+	write_bytes(b.path, b.bytes, b.len);
+	struct sg_verify_policy none = { 0 };
+	assert_int_equal(sg_verify_file(b.path, &t, &none, &e, &err), SG_OK);
+	assert_int_equal(e.sigs[0].status, SGV_SIG_VALID);
+	sg_trust_free(&t);
+	free(b.bytes);
 }
 
 static void test_version_parse(void **state)
@@ -483,6 +674,11 @@ int main(void)
 		cmocka_unit_test(test_header_rules),
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_cert_chains_located),
+		cmocka_unit_test(test_cert_chain_framing),
+		cmocka_unit_test(test_reserved_type_zero),
+		cmocka_unit_test(test_signature_length_bounds),
+		cmocka_unit_test(test_build_time_bound),
+		cmocka_unit_test(test_key_id_uncompressed),
 		cmocka_unit_test(test_version_parse),
 		cmocka_unit_test(test_encoder_limits),
 	};
