@@ -20,6 +20,17 @@ struct sg_pki_ca {
 #define KT_EC_RSA (KT(SG_KEY_ECDSA_P256) | KT(SG_KEY_ECDSA_P384) | KT(SG_KEY_RSA_3072) | \
 		   KT(SG_KEY_RSA_4096))
 
+/* The kind of CA a certificate is, read from the marks signet's CA
+ * profiles give it; each profile names the one kind that may issue it
+ * (rule issuer.profile), so a CA certifies only its own kind of subject. */
+enum pki_ca_kind {
+	PKI_CA_ROOT,         /* self-signed, no extendedKeyUsage: certifies CAs */
+	PKI_CA_FACTORY,      /* below a root, no EKU, no Matter vendor id: idevid */
+	PKI_CA_CODE_SIGNING, /* extendedKeyUsage holding codeSigning: code-signing */
+	PKI_CA_MATTER_PAI,   /* below a root, a Matter vendor id: matter-dac */
+	PKI_CA_OTHER,        /* an extendedKeyUsage without codeSigning: nothing */
+};
+
 /* What a profile puts in a certificate; build.c writes it, profile.c checks
  * it. Key usage bits are OpenSSL's KU_* values. */
 struct pki_profile {
@@ -35,6 +46,8 @@ struct pki_profile {
 	bool pathlen_optional; /* pathlen may also be absent (matter-paa) */
 	bool matter;          /* Matter rules: P-256/SHA-256 issuer, vid/pid */
 	char vid, pid;        /* Matter ids: 'r' required, 'o' optional, 'f' forbidden */
+	enum pki_ca_kind issued_by; /* the only kind of CA that may issue it (not
+				     * for self-signed profiles) */
 };
 
 const struct pki_profile *pki_profile(enum sg_pki_profile p);

@@ -14,18 +14,19 @@ static const struct pki_profile profiles[] = {
 	[SG_PROF_ROOT] = { "root", true, true, -1, KU_KEY_CERT_SIGN | KU_CRL_SIGN, NID_undef,
 			   false, KT_EC_RSA, .self_signed = true },
 	[SG_PROF_FACTORY_CA] = { "factory-ca", true, true, 0, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
-				 NID_undef, false, KT_EC_RSA, .self_signed = false },
-	/* The EKU limits what the CA's certificates are good for, by chain
-	 * policy in verifiers that honour it (OpenSSL with -purpose). */
+				 NID_undef, false, KT_EC_RSA, .issued_by = PKI_CA_ROOT },
+	/* The EKU limits what the CA's certificates are good for: signet's own
+	 * mark of a CA that may certify code signing (rule issuer.profile), and
+	 * chain policy in verifiers that honour it (OpenSSL with -purpose). */
 	[SG_PROF_CODE_SIGNING_CA] = { "code-signing-ca", true, true, 0,
 				      KU_KEY_CERT_SIGN | KU_CRL_SIGN, NID_code_sign, false,
-				      KT_EC_RSA, .self_signed = false },
+				      KT_EC_RSA, .issued_by = PKI_CA_ROOT },
 	[SG_PROF_IDEVID] = { "idevid", true, false, -1, KU_DIGITAL_SIGNATURE, NID_undef, true,
-			     KT_EC_RSA, .self_signed = false },
+			     KT_EC_RSA, .issued_by = PKI_CA_FACTORY },
 	/* Release keys may be Ed25519, as signet signs with them (CA keys may not). */
 	[SG_PROF_CODE_SIGNING] = { "code-signing", true, false, -1, KU_DIGITAL_SIGNATURE,
 				   NID_code_sign, false, KT_EC_RSA | KT(SG_KEY_ED25519),
-				   .self_signed = false },
+				   .issued_by = PKI_CA_CODE_SIGNING },
 	/* Matter core spec 6.2.2 and 6.5: the PAA writes pathlen 1 (as the
 	 * spec's test PAAs do) and may leave it out; a PAA may name a vendor. */
 	[SG_PROF_MATTER_PAA] = { "matter-paa", true, true, 1, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
@@ -33,10 +34,10 @@ static const struct pki_profile profiles[] = {
 				 .pathlen_optional = true, .matter = true, .vid = 'o', .pid = 'f' },
 	[SG_PROF_MATTER_PAI] = { "matter-pai", true, true, 0, KU_KEY_CERT_SIGN | KU_CRL_SIGN,
 				 NID_undef, false, KT(SG_KEY_ECDSA_P256), .matter = true,
-				 .vid = 'r', .pid = 'o' },
+				 .vid = 'r', .pid = 'o', .issued_by = PKI_CA_ROOT },
 	[SG_PROF_MATTER_DAC] = { "matter-dac", true, false, -1, KU_DIGITAL_SIGNATURE, NID_undef,
 				 false, KT(SG_KEY_ECDSA_P256), .matter = true, .vid = 'r',
-				 .pid = 'r' },
+				 .pid = 'r', .issued_by = PKI_CA_MATTER_PAI },
 };
 #define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
 
@@ -414,8 +415,34 @@ static int rule_idevid(X509 *x, struct sg_err *err)
 	return rc;
 }
 
+static int name_attr(X509 *x, const char *oid, const ASN1_STRING **v);
+
+/* The marks, in this order: an extendedKeyUsage (codeSigning in it or
+ * not), self-signed, a Matter vendor id; none of them: a factory CA. */
+static enum pki_ca_kind ca_kind(X509 *ca)
+{
+	const ASN1_STRING *vid;
+	if (X509_get_extension_flags(ca) & EXFLAG_XKUSAGE)
+		return X509_get_extended_key_usage(ca) & XKU_CODE_SIGN ? PKI_CA_CODE_SIGNING
+								       : PKI_CA_OTHER;
+	if (X509_self_signed(ca, 0) == 1)
+		return PKI_CA_ROOT;
+	return name_attr(ca, PKI_OID_MATTER_VID, &vid) > 0 ? PKI_CA_MATTER_PAI : PKI_CA_FACTORY;
+}
+
+static const char *ca_kind_name(enum pki_ca_kind k)
+{
+	switch (k) {
+	case PKI_CA_ROOT: return "root (self-signed, no extendedKeyUsage)";
+	case PKI_CA_FACTORY: return "factory CA (no extendedKeyUsage, no Matter vendor id)";
+	case PKI_CA_CODE_SIGNING: return "code-signing CA (extendedKeyUsage codeSigning)";
+	case PKI_CA_MATTER_PAI: return "Matter PAI (a Matter vendor id)";
+	default: return "CA whose extendedKeyUsage lacks codeSigning";
+	}
+}
+
 /* The issuer can issue: a CA with keyCertSign whose path length allows one
- * more CA below it. */
+ * more CA below it, of the one kind that certifies this profile. */
 static int rule_issuer(X509 *x, X509 *issuer, const struct pki_profile *pr, struct sg_err *err)
 {
 	(void)x;
@@ -424,11 +451,15 @@ static int rule_issuer(X509 *x, X509 *issuer, const struct pki_profile *pr, stru
 	int crit;
 	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(issuer, NID_basic_constraints, &crit, NULL);
 	ASN1_BIT_STRING *ku = X509_get_ext_d2i(issuer, NID_key_usage, &crit, NULL);
+	enum pki_ca_kind kind;
 	int rc = SG_OK;
 	if (!bc || !bc->ca || !ku || !ASN1_BIT_STRING_get_bit(ku, 5))
 		rc = RULE("issuer.ca", "the issuer is not a CA with keyCertSign");
 	else if (pr->ca && bc->pathlen && ASN1_INTEGER_get(bc->pathlen) < 1)
 		rc = RULE("issuer.pathlen", "the issuer's pathLenConstraint allows no CA below it");
+	else if (!pr->self_signed && (kind = ca_kind(issuer)) != pr->issued_by)
+		rc = RULE("issuer.profile", "a %s certificate must be issued by a %s; the issuer is "
+			  "a %s", pr->name, ca_kind_name(pr->issued_by), ca_kind_name(kind));
 	BASIC_CONSTRAINTS_free(bc);
 	ASN1_BIT_STRING_free(ku);
 	return rc;

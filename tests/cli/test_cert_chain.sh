@@ -349,4 +349,35 @@ expect 0 "1 revoked" "$S" pki crl "${R[@]}" -o "$T/root1.crl"
 expect 1 "certificate revoked" "$S" verify --trust-root "$T/root.pem" --crl "$T/ca.crl" --crl "$T/root1.crl" \
   "$T/r2.sgn"
 
+# ---- a CA certifies only its own kind (rule issuer.profile): the factory CA
+# issues no code-signing certificate, the code-signing CA no idevid; and one
+# mis-issued outside signet (openssl, with a factory CA's key) fails both
+# verify --trust-root and pki verify --profile code-signing
+expect 1 "rule issuer.profile" "$S" pki issue --ca-key "$U;object=factory" --ca-cert "$T/factory.pem" \
+  "${P[@]}" --pubkey "$T/fw2.pub.pem" --profile code-signing --subject "/CN=Mis-issued/O=Acme" -o "$T/mis.pem"
+no_output "$T/mis.pem"
+expect 1 "rule issuer.profile" "$S" pki issue "${C[@]}" --pubkey "$T/fw2.pub.pem" --profile idevid \
+  --serial-number SN-2 --hw-type 1.3.6.1.4.1.99999.1 --subject /CN=Device -o "$T/mis.pem"
+no_output "$T/mis.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/f2.key" 2>/dev/null
+softhsm2-util --import "$T/f2.key" --token rel --label factory2 --id f2f2 --pin 1234 >/dev/null
+expect 0 "CA" "$S" pki init-ca --key "$U;object=factory2" --issuer-key "$U;object=root" \
+  --issuer-cert "$T/root.pem" --profile factory-ca --subject "/CN=Acme Factory CA 2/O=Acme" -o "$T/f2.pem"
+openssl req -new -key "$T/off.key" -subj "/CN=Mis-issued/O=Acme" -out "$T/mis.csr"
+printf '[v3]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n%s\n' \
+  'extendedKeyUsage=codeSigning
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid' >"$T/mis.cnf"
+openssl x509 -req -in "$T/mis.csr" -force_pubkey "$T/fw1.pub.pem" -CA "$T/f2.pem" -CAkey "$T/f2.key" \
+  -set_serial 0x4a5b6c7d8e9f0a1b2c3d4e5f60718293 -days 30 -extfile "$T/mis.cnf" -extensions v3 \
+  -out "$T/mis.pem" 2>/dev/null
+openssl verify -x509_strict -purpose any -CAfile "$T/root.pem" -untrusted "$T/f2.pem" "$T/mis.pem" \
+  >/dev/null 2>&1 && ok || bad "openssl rejects the mis-issued chain (the test needs it valid as X.509)"
+expect 1 "profile code-signing: rule issuer.profile" "$S" pki verify --root "$T/root.pem" \
+  --untrusted "$T/f2.pem" --profile code-signing "$T/mis.pem"
+expect 0 "" "$S" pki verify --root "$T/root.pem" --untrusted "$T/f2.pem" "$T/mis.pem"
+cat "$T/mis.pem" "$T/f2.pem" >"$T/mischain.pem"
+expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$T/mischain.pem" --version 1.0.0 "$T/fw.bin" "$T/mis.sgn"
+expect 1 "rule issuer.profile" "$S" verify --trust-root "$T/root.pem" "$T/mis.sgn"
+
 finish

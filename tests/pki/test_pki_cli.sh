@@ -262,7 +262,7 @@ expect 1 "certificate revoked" "$S" pki verify --root "$D/root.pem" --untrusted 
   --crl "$D/factory.crl" "$D/dev-p384.pem"
 expect 0 "" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" --crl "$D/factory.crl" \
   --profile idevid "$D/dev-rsa3072.pem"
-expect 1 "profile code-signing: rule extensions" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" \
+expect 1 "profile code-signing: rule issuer.profile" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" \
   --profile code-signing "$D/dev-rsa3072.pem"
 expect 1 "unable to get local issuer" "$S" pki verify --root "$D/root.pem" "$D/dev-rsa3072.pem"
 expect 1 "" "$S" pki verify --root "$T/rsa-3072/root.pem" --untrusted "$D/factory.pem" "$D/dev-rsa3072.pem"

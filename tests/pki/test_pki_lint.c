@@ -94,12 +94,17 @@ static void m_issuer_name(X509 *x, X509 **issuer)
 	X509_set_issuer_name(x, n);
 	X509_NAME_free(n);
 }
-/* A CA below a CA whose pathLenConstraint is 0. */
-static void m_issuer_pathlen(X509 *x, X509 **issuer)
+/* Another CA as the issuer: of another kind than the profile's (rule
+ * issuer.profile), or one whose pathLenConstraint 0 allows no CA below. */
+static void other_issuer(X509 *x, X509 **issuer, X509 *ca)
 {
-	*issuer = P.factory;
-	X509_set_issuer_name(x, X509_get_subject_name(P.factory));
+	*issuer = ca;
+	X509_set_issuer_name(x, X509_get_subject_name(ca));
 }
+static void m_issuer_factory(X509 *x, X509 **issuer) { other_issuer(x, issuer, P.factory); }
+static void m_issuer_cs(X509 *x, X509 **issuer) { other_issuer(x, issuer, P.cs); }
+static void m_issuer_pai(X509 *x, X509 **issuer) { other_issuer(x, issuer, P.pai); }
+static void m_issuer_root(X509 *x, X509 **issuer) { other_issuer(x, issuer, P.root); }
 
 static X509 *ee; /* an end-entity certificate posing as an issuer */
 static X509 *good_cert(enum sg_pki_profile prof, EVP_PKEY *key);
@@ -387,8 +392,16 @@ static const struct row rows[] = {
 	{ SG_PROF_IDEVID, "P-256", m_negative_serial, "rule serial:" },
 	{ SG_PROF_CODE_SIGNING, "P-256", m_empty_subject, "rule subject:" },
 	{ SG_PROF_IDEVID, "P-256", m_issuer_name, "rule issuer-name:" },
-	{ SG_PROF_CODE_SIGNING_CA, "P-256", m_issuer_pathlen, "rule issuer.pathlen:" },
+	{ SG_PROF_CODE_SIGNING_CA, "P-256", m_issuer_factory, "rule issuer.pathlen:" },
 	{ SG_PROF_CODE_SIGNING, "P-256", m_issuer_not_ca, "rule issuer.ca:" },
+	{ SG_PROF_CODE_SIGNING, "P-256", m_issuer_factory, "rule issuer.profile:" },
+	{ SG_PROF_CODE_SIGNING, "P-256", m_issuer_root, "rule issuer.profile:" },
+	{ SG_PROF_CODE_SIGNING, "P-256", m_issuer_pai, "rule issuer.profile:" },
+	{ SG_PROF_IDEVID, "P-256", m_issuer_cs, "rule issuer.profile:" },
+	{ SG_PROF_IDEVID, "P-256", m_issuer_pai, "rule issuer.profile:" },
+	{ SG_PROF_IDEVID, "P-256", m_issuer_root, "rule issuer.profile:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_issuer_factory, "rule issuer.profile:" },
+	{ SG_PROF_MATTER_DAC, "P-256", m_issuer_cs, "rule issuer.profile:" },
 	{ SG_PROF_IDEVID, "P-521", m_none, "rule key.type:" },
 	OK(SG_PROF_CODE_SIGNING, "ED25519"),
 	{ SG_PROF_IDEVID, "ED25519", m_none, "rule key.type:" },
