@@ -1,4 +1,5 @@
 /* signet pki: a device and release PKI whose CA keys stay in the token. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,7 +274,8 @@ static EVP_PKEY *hsm_pub(struct sg_hsm_key *k)
 	return d2i_PUBKEY(NULL, &spki, (long)len);
 }
 
-/* PEM of a certificate or CRL into the open atomic file, then commit. */
+/* PEM of a certificate or CRL into the open atomic file, flushed to disk
+ * but not yet under its name. */
 static int write_pem(struct sg_atomic_file *f, X509 *x, X509_CRL *crl, struct sg_err *err)
 {
 	BIO *mem = BIO_new(BIO_s_mem());
@@ -284,8 +286,35 @@ static int write_pem(struct sg_atomic_file *f, X509 *x, X509_CRL *crl, struct sg
 	int rc = n > 0 ? sg_atomic_write(f, pem, (size_t)n, err)
 		       : sg_errf(err, SG_EENV, "cannot encode PEM");
 	BIO_free(mem);
-	if (rc == SG_OK)
-		rc = sg_atomic_commit(f, err);
+	if (rc == SG_OK && fsync(f->fd) != 0)
+		rc = sg_errf(err, SG_EENV, "%s: cannot write: %s", f->path, strerror(errno));
+	return rc;
+}
+
+/* Publishes a certificate or CRL that db's open transaction (if any)
+ * records: the file's bytes on disk first, then the commit, then the file
+ * under its name. A failure before the commit rolls the record back, a
+ * failed rename takes it back, so a failed run leaves neither a record
+ * nor a file (docs/pki.md). */
+static int publish(struct sg_atomic_file *f, struct sg_pki_db *db, X509 *x, X509_CRL *crl,
+		   struct sg_err *err)
+{
+	int rc = write_pem(f, x, crl, err);
+	if (rc == SG_OK && db)
+		rc = sg_pki_db_commit(db, err);
+	if (rc) {
+		if (db)
+			sg_pki_db_rollback(db);
+		return rc;
+	}
+	if ((rc = sg_atomic_commit(f, err)) == SG_OK || !db)
+		return rc;
+	struct sg_err why;
+	if (x ? sg_pki_db_unrecord(db, x, &why) : sg_pki_db_crl_unnumber(db, crl, &why)) {
+		char first[sizeof(err->msg)];
+		snprintf(first, sizeof(first), "%s", err->msg);
+		sg_errf(err, rc, "%s (and it stays on record: %s)", first, why.msg);
+	}
 	return rc;
 }
 
@@ -335,15 +364,17 @@ static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issu
 	if (a->db && (rc = sg_pki_db_open(a->db, &db, err)))
 		goto out;
 	/* Open the output first: a bad path fails before anything is recorded. */
-	if ((rc = sg_atomic_open(&f, a->out, err)))
+	if ((rc = sg_atomic_open(&f, a->out, err)) || (db && (rc = sg_pki_db_begin(db, err))))
 		goto out;
-	struct sg_pki_issue_opts o = { .db = db, .reissue = a->reissue };
+	/* batch: in our transaction, committed by publish once the file is written. */
+	struct sg_pki_issue_opts o = { .db = db, .reissue = a->reissue, .batch = true };
 	if ((rc = sg_pki_issue(ca, &j->s, &o, &cert, err)) == SG_OK &&
-	    (rc = write_pem(&f, cert, NULL, err)) == SG_OK)
+	    (rc = publish(&f, db, cert, NULL, err)) == SG_OK)
 		describe(j->what, cert, a->out);
 out:
-	if (f.tmp_path)
-		sg_atomic_abort(&f);
+	if (db)
+		sg_pki_db_rollback(db);
+	sg_atomic_abort(&f);
 	X509_free(cert);
 	X509_free(issuer);
 	EVP_PKEY_free(owned_key);
@@ -559,13 +590,14 @@ static int do_crl(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 	if (!(rc = load_cert(a->issuer_cert, &cert, &err)) &&
 	    !(rc = sg_hsm_key_open(h, a->issuer_key, &key, &err)) &&
 	    !(rc = sg_pki_ca_new(key, cert, &ca, &err)) && !(rc = sg_pki_db_open(a->db, &db, &err)) &&
-	    !(rc = sg_atomic_open(&f, a->out, &err)) &&
-	    !(rc = sg_pki_crl(ca, db, now, (long long)days, &crl, &err)) &&
-	    !(rc = write_pem(&f, NULL, crl, &err)))
+	    !(rc = sg_atomic_open(&f, a->out, &err)) && !(rc = sg_pki_db_begin(db, &err)) &&
+	    !(rc = sg_pki_crl_in_txn(ca, db, now, (long long)days, &crl, &err)) &&
+	    !(rc = publish(&f, db, NULL, crl, &err)))
 		fprintf(stderr, "signet: CRL with %d revoked certificate(s) written to %s\n",
 			crl_count(crl), a->out);
-	if (f.tmp_path)
-		sg_atomic_abort(&f);
+	if (db)
+		sg_pki_db_rollback(db);
+	sg_atomic_abort(&f);
 	X509_CRL_free(crl);
 	sg_pki_db_close(db);
 	sg_pki_ca_free(ca);

@@ -317,6 +317,52 @@ int pki_db_insert(struct sg_pki_db *db, X509 *x, const char *profile, const char
 	return db_err(db, "cannot record the certificate", err);
 }
 
+/* Runs statements with ?1 = a and ?2 = b in one transaction of their own. */
+static int exec_txn(struct sg_pki_db *db, const char *const *sql, size_t n, const char *a,
+		    const char *b, const char *what, struct sg_err *err)
+{
+	int rc = pki_db_begin(db, err);
+	for (size_t i = 0; rc == SG_OK && i < n; i++)
+		if (query(db, sql[i], a, b, NULL) < 0)
+			rc = db_err(db, what, err);
+	if (rc == SG_OK)
+		return pki_db_commit(db, err);
+	pki_db_rollback(db);
+	return rc;
+}
+
+int sg_pki_db_unrecord(struct sg_pki_db *db, X509 *cert, struct sg_err *err)
+{
+	/* Delete first: two live certificates of one device break an index. */
+	static const char *const sql[] = {
+		"DELETE FROM certs WHERE serial = ?1",
+		"UPDATE certs SET superseded_by = NULL WHERE superseded_by = ?1",
+	};
+	char serial[41];
+	sg_pki_serial_hex(X509_get0_serialNumber(cert), serial, sizeof(serial));
+	return exec_txn(db, sql, 2, serial, NULL, "cannot take the record back", err);
+}
+
+int sg_pki_db_crl_unnumber(struct sg_pki_db *db, X509_CRL *crl, struct sg_err *err)
+{
+	static const char *const sql[] = {
+		"UPDATE crl_numbers SET last = last - 1 WHERE issuer_key_id = ?1 AND last = ?2",
+	};
+	ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	AUTHORITY_KEYID *aki = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL, NULL);
+	char ski[129] = "", n[24] = "";
+	int64_t v;
+	if (num && ASN1_INTEGER_get_int64(&v, num))
+		snprintf(n, sizeof(n), "%lld", (long long)v);
+	if (aki && aki->keyid && (size_t)aki->keyid->length * 2 < sizeof(ski))
+		sg_hex(aki->keyid->data, (size_t)aki->keyid->length, ski);
+	ASN1_INTEGER_free(num);
+	AUTHORITY_KEYID_free(aki);
+	if (!n[0] || !ski[0])
+		return sg_errf(err, SG_EINPUT, "the CRL has no number or key identifier");
+	return exec_txn(db, sql, 1, ski, n, "cannot give the CRL number back", err);
+}
+
 static int revoke(struct sg_pki_db *db, const char *serial_hex, int reason, time_t now,
 		  struct sg_err *err)
 {

@@ -183,37 +183,43 @@ static int build_crl(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now, lon
 	return sg_pki_sign_crl(ca, crl, err);
 }
 
-int sg_pki_crl(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now, long long days,
-	       X509_CRL **out, struct sg_err *err)
+int sg_pki_crl_in_txn(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now, long long days,
+		      X509_CRL **out, struct sg_err *err)
 {
 	*out = NULL;
 	if (!ca->cert)
 		return sg_errf(err, SG_EINPUT, "a CRL needs the CA certificate");
 	if (days < 1 || days > 3650)
 		return sg_errf(err, SG_EINPUT, "next update in %lld days: give 1 to 3650", days);
-	int rc = pki_db_begin(db, err);
-	if (rc)
-		return rc;
 	X509_CRL *crl = X509_CRL_new();
-	if (!crl)
-		rc = sg_errf(err, SG_EENV, "out of memory");
-	else
-		rc = build_crl(ca, db, now, days, crl, err);
+	int rc = crl ? build_crl(ca, db, now, days, crl, err) : sg_errf(err, SG_EENV, "out of memory");
 	unsigned char *der = NULL;
 	int n = rc ? 0 : i2d_X509_CRL(crl, &der);
 	const unsigned char *p = der;
 	if (rc == SG_OK && (n <= 0 || !(*out = d2i_X509_CRL(NULL, &p, n)) ||
 			    X509_CRL_verify(*out, ca->pub) != 1))
 		rc = sg_errf(err, SG_EENV, "the signed CRL does not verify once encoded");
-	if (rc == SG_OK)
-		rc = pki_db_commit(db, err);
 	if (rc) {
-		pki_db_rollback(db);
 		X509_CRL_free(*out);
 		*out = NULL;
 	}
 	OPENSSL_free(der);
 	X509_CRL_free(crl);
 	ERR_clear_error();
+	return rc;
+}
+
+int sg_pki_crl(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now, long long days,
+	       X509_CRL **out, struct sg_err *err)
+{
+	*out = NULL;
+	int rc = pki_db_begin(db, err);
+	if (rc == SG_OK && (rc = sg_pki_crl_in_txn(ca, db, now, days, out, err)) == SG_OK &&
+	    (rc = pki_db_commit(db, err)) != SG_OK) {
+		X509_CRL_free(*out);
+		*out = NULL;
+	}
+	if (rc)
+		pki_db_rollback(db);
 	return rc;
 }

@@ -199,6 +199,19 @@ int sg_pki_db_revoke(struct sg_pki_db *db, const char *serial_hex, int reason, t
  * nextUpdate = now + next_update_days. */
 int sg_pki_crl(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now, long long next_update_days,
 	       X509_CRL **out, struct sg_err *err);
+/* sg_pki_crl in a transaction the caller began (sg_pki_db_begin) and
+ * commits once the CRL is safely written, so that a CRL which never
+ * reached its file takes no number (sg_pki_db_rollback undoes it). */
+int sg_pki_crl_in_txn(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now,
+		      long long next_update_days, X509_CRL **out, struct sg_err *err);
+
+/* Undo for outputs written after the commit: when a certificate or CRL
+ * that the database took cannot be put in place, these take the record
+ * back in a transaction of their own. unrecord deletes the certificate's
+ * row and makes the one it superseded live again; crl_unnumber gives the
+ * CRL's number back unless a later CRL took the next. */
+int sg_pki_db_unrecord(struct sg_pki_db *db, X509 *cert, struct sg_err *err);
+int sg_pki_db_crl_unnumber(struct sg_pki_db *db, X509_CRL *crl, struct sg_err *err);
 
 /* One row of the database, for listing. Strings belong to the iterator. */
 struct sg_pki_record {
