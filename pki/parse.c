@@ -18,24 +18,42 @@ static bool is_pem(const uint8_t *buf, size_t len)
 	return len >= sizeof(tag) - 1 && memmem(buf, len, tag, sizeof(tag) - 1) != NULL;
 }
 
-/* One object, PEM (via pem_read) or DER (via d2i, whole buffer). */
-static void *read_obj(const uint8_t *buf, size_t len, void *(*pem_read)(BIO *),
-		      void *(*d2i)(const unsigned char **, long))
+/* One object, PEM (via pem_read) or DER (via d2i, whole buffer): 0 with
+ * *out set, -1 if it does not parse, SEVERAL if the PEM text holds a second
+ * object after it (which would otherwise be ignored without a word). */
+#define SEVERAL (-2)
+static int read_obj(const uint8_t *buf, size_t len, void *(*pem_read)(BIO *),
+		    void *(*d2i)(const unsigned char **, long), void **out)
 {
+	static const char tag[] = "-----BEGIN ";
 	void *obj = NULL;
+	bool more = false;
+	*out = NULL;
 	if (len > 0x7fffffff)
-		return NULL;
+		return -1;
 	if (is_pem(buf, len)) {
 		BIO *b = BIO_new_mem_buf(buf, (int)len);
-		if (b)
-			obj = pem_read(b);
+		char *rest;
+		long n;
+		if (b && (obj = pem_read(b)) && (n = BIO_get_mem_data(b, &rest)) > 0)
+			more = memmem(rest, (size_t)n, tag, sizeof(tag) - 1) != NULL;
 		BIO_free(b);
 	} else {
 		const unsigned char *p = buf;
 		obj = d2i(&p, (long)len); /* refuses trailing bytes */
 	}
 	ERR_clear_error();
-	return obj;
+	*out = obj;
+	return obj ? (more ? SEVERAL : 0) : -1;
+}
+
+/* The message for read_obj's failure: not parsed as what, or several. */
+static int read_error(int r, const char *name, const char *what, struct sg_err *err)
+{
+	if (r == SEVERAL)
+		return sg_errf(err, SG_EINPUT, "%s: holds more than one PEM object; give one %s",
+			       name, what);
+	return sg_errf(err, SG_EINPUT, "%s: not %s", name, what);
 }
 
 static void *pem_req(BIO *b)
@@ -103,9 +121,13 @@ int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, X509_PUBKEY
 		   struct sg_err *err)
 {
 	*spki = NULL;
-	X509_REQ *req = read_obj(buf, len, pem_req, d2i_req);
-	if (!req)
-		return sg_errf(err, SG_EINPUT, "%s: not a PKCS#10 certificate request", name);
+	void *obj;
+	int r = read_obj(buf, len, pem_req, d2i_req, &obj);
+	X509_REQ *req = obj;
+	if (r) {
+		X509_REQ_free(req);
+		return read_error(r, name, "a PKCS#10 certificate request", err);
+	}
 	EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
 	int rc = SG_OK;
 	if (!pub)
@@ -133,16 +155,23 @@ int sg_pki_csr_key(const uint8_t *buf, size_t len, const char *name, X509_PUBKEY
 int sg_pki_pubkey(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **key,
 		  struct sg_err *err)
 {
-	*key = read_obj(buf, len, pem_pub, d2i_pub);
-	return *key ? SG_OK : sg_errf(err, SG_EINPUT, "%s: not a public key (SubjectPublicKeyInfo)",
-				      name);
+	void *obj;
+	int r = read_obj(buf, len, pem_pub, d2i_pub, &obj);
+	*key = r ? NULL : obj;
+	if (r)
+		EVP_PKEY_free(obj);
+	return r ? read_error(r, name, "a public key (SubjectPublicKeyInfo)", err) : SG_OK;
 }
 
 int sg_pki_cert(const uint8_t *buf, size_t len, const char *name, X509 **cert,
 		struct sg_err *err)
 {
-	*cert = read_obj(buf, len, pem_cert, d2i_cert);
-	return *cert ? SG_OK : sg_errf(err, SG_EINPUT, "%s: not an X.509 certificate", name);
+	void *obj;
+	int r = read_obj(buf, len, pem_cert, d2i_cert, &obj);
+	*cert = r ? NULL : obj;
+	if (r)
+		X509_free(obj);
+	return r ? read_error(r, name, "an X.509 certificate", err) : SG_OK;
 }
 
 /* One "KEY=VALUE" with escapes removed into val. */
@@ -174,9 +203,31 @@ static int add_rdn(X509_NAME *n, const char *text, const char *s, size_t len,
 	return SG_OK;
 }
 
+/* No control characters (they would reach terminals and logs through
+ * every tool that prints the name) and no '\' with nothing to escape. */
+static int dn_chars(const char *text, struct sg_err *err)
+{
+	for (size_t i = 0; text[i]; i++) {
+		unsigned char c = (unsigned char)text[i];
+		unsigned char c1 = c == 0xc2 ? (unsigned char)text[i + 1] : 0; /* U+0080-U+009F */
+		if (c < 0x20 || c == 0x7f || (c1 >= 0x80 && c1 <= 0x9f))
+			return sg_errf(err, SG_EINPUT, "subject: control character U+%04X at offset %zu "
+				       "not allowed", c1 ? c1 : c, i);
+		if (c == '\\' && !text[i + 1])
+			return sg_errf(err, SG_EINPUT, "subject '%s': ends in a '\\' that escapes "
+				       "nothing", text);
+		if (c == '\\')
+			i++;
+	}
+	return SG_OK;
+}
+
 int sg_pki_parse_dn(const char *text, X509_NAME **out, struct sg_err *err)
 {
 	*out = NULL;
+	int rc = dn_chars(text, err);
+	if (rc)
+		return rc;
 	if (text[0] != '/')
 		return sg_errf(err, SG_EINPUT, "subject '%s': write it as /CN=name/O=org", text);
 	X509_NAME *n = X509_NAME_new();
@@ -190,7 +241,7 @@ int sg_pki_parse_dn(const char *text, X509_NAME **out, struct sg_err *err)
 				len++;
 			len++;
 		}
-		int rc = add_rdn(n, text, p, len, err);
+		rc = add_rdn(n, text, p, len, err);
 		if (rc) {
 			X509_NAME_free(n);
 			return rc;

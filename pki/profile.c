@@ -106,12 +106,21 @@ int sg_pki_matter_id(const char *text, const char *what, char out[5], struct sg_
 enum sg_key_type pki_key_type(EVP_PKEY *key, char *desc, size_t n)
 {
 	char group[64] = "";
+	int explicit_params = 0;
 	switch (EVP_PKEY_get_base_id(key)) {
 	case EVP_PKEY_EC:
 		if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
 						    sizeof(group), NULL))
 			strcpy(group, "(explicit parameters)");
 		snprintf(desc, n, "EC %s", group);
+		/* OpenSSL names a known curve even when the key spells out its
+		 * parameters; RFC 5480 and strict verifiers want the name. */
+		if (EVP_PKEY_get_int_param(key, OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS,
+					   &explicit_params) && explicit_params) {
+			snprintf(desc, n, "EC %s with explicit curve parameters (a named curve is "
+				 "required)", group);
+			return SG_KEY_NONE;
+		}
 		if (!strcmp(group, SN_X9_62_prime256v1))
 			return SG_KEY_ECDSA_P256;
 		if (!strcmp(group, SN_secp384r1))

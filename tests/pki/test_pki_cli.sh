@@ -354,4 +354,34 @@ expect 0 "revoked" "$S" pki crl "${FC[@]}" -o "$W/b.crl"
 [ $((16#$(crlnum "$W/b.crl"))) = $((16#$(crlnum "$W/a.crl") + 1)) ] && ok \
   || bad "a CRL that was never written took a number: $(crlnum "$W/a.crl") then $(crlnum "$W/b.crl")"
 
+# ---- issuance input gaps: an EC key with explicit curve parameters (rule
+# key.type, exit 1: strict verifiers refuse it), a subject with control
+# characters or a lone trailing '\' (exit 2, the text not echoed), a file
+# with two PEM CSRs (exit 2, not the first one silently)
+openssl ecparam -name prime256v1 -genkey -param_enc explicit -noout -out "$T/explicit.key"
+openssl req -new -key "$T/explicit.key" -subj /CN=x -out "$T/explicit.csr"
+X=("${F[@]}" --profile idevid --hw-type "$HW" -o "$T/x.pem")
+expect 1 "rule key.type: EC prime256v1 with explicit curve parameters" "$S" pki issue "${X[@]}" \
+  --csr "$T/explicit.csr" --serial-number SN-X1
+no_output "$T/x.pem"
+openssl pkey -in "$T/explicit.key" -pubout -out "$T/explicit.pub.pem"
+expect 1 "explicit curve parameters" "$S" pki issue "${X[@]}" --pubkey "$T/explicit.pub.pem" \
+  --serial-number SN-X1
+expect 2 "control character U+001B" "$S" pki issue "${X[@]}" --csr "$T/p256.csr" --serial-number SN-X2 \
+  --subject $'/CN=Gateway\e[2J'
+grep -q $'\e' "$T/err.txt" && bad "the escape character reached stderr" || ok
+expect 2 "control character U+000A" "$S" pki issue "${X[@]}" --csr "$T/p256.csr" --serial-number SN-X2 \
+  --subject $'/CN=Gateway\n/O=Forged'
+expect 2 "escapes nothing" "$S" pki issue "${X[@]}" --csr "$T/p256.csr" --serial-number SN-X2 \
+  --subject '/CN=Gateway\'
+cat "$T/p256.csr" "$T/p384.csr" >"$T/two.csr"
+expect 2 "two.csr: holds more than one PEM object" "$S" pki issue "${X[@]}" --csr "$T/two.csr" \
+  --serial-number SN-X2
+cat "$T/p256.pub.pem" "$T/explicit.pub.pem" >"$T/two.pub.pem"
+expect 2 "holds more than one PEM object" "$S" pki issue "${X[@]}" --pubkey "$T/two.pub.pem" \
+  --serial-number SN-X2
+no_output "$T/x.pem"
+"$S" pki list --db "$D/db" --json | jq -e '[.[] | select(.device_serial | tostring | startswith("SN-X"))] | length == 0' \
+  >/dev/null && ok || bad "a refused request is on record"
+
 finish

@@ -625,6 +625,17 @@ static void test_parse_dn(void **state)
 	assert_int_equal(sg_pki_parse_dn("/XX=x", &n, &err), SG_EINPUT);
 	assert_int_equal(sg_pki_parse_dn("/CN", &n, &err), SG_EINPUT);
 	assert_int_equal(sg_pki_parse_dn("/", &n, &err), SG_EINPUT);
+	/* control characters (C0, DEL, C1), never echoed; a lone trailing '\' */
+	static const char *const bad[] = { "/CN=a\x1b[2Jb", "/CN=a\nb", "/CN=a\x7f", "/CN=a\xc2\x9b",
+					   "/CN=a\\", "/CN=a/O=b\\" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(sg_pki_parse_dn(bad[i], &n, &err), SG_EINPUT);
+		assert_null(strpbrk(err.msg, "\x1b\n\x7f"));
+	}
+	assert_int_equal(sg_pki_parse_dn("/CN=a\\\\/O=\xc3\xa9", &n, &err), SG_OK); /* '\\', é */
+	X509_NAME_get_text_by_NID(n, NID_commonName, buf, sizeof(buf));
+	assert_string_equal(buf, "a\\");
+	X509_NAME_free(n);
 }
 
 static int setup(void **state)
