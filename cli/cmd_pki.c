@@ -307,7 +307,7 @@ static int publish(struct sg_atomic_file *f, struct sg_pki_db *db, X509 *x, X509
 			sg_pki_db_rollback(db);
 		return rc;
 	}
-	if ((rc = sg_atomic_commit(f, err)) == SG_OK || !db)
+	if ((rc = sg_atomic_finish(f, SG_ATOMIC_NO_FSYNC, err)) == SG_OK || !db)
 		return rc;
 	struct sg_err why;
 	if (x ? sg_pki_db_unrecord(db, x, &why) : sg_pki_db_crl_unnumber(db, crl, &why)) {

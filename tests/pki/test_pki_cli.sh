@@ -324,7 +324,7 @@ mkdir -p "$W/out.pem"
 records() { "$S" pki list --db "$D/db" | wc -l; }
 n0=$(records)
 I=("${F[@]}" --pubkey "$T/p256.pub.pem" --profile idevid --serial-number SN-W --hw-type "$HW")
-expect 3 "out.pem: cannot rename into place" "$S" pki issue "${I[@]}" -o "$W/out.pem"
+expect 3 "out.pem: cannot put into place" "$S" pki issue "${I[@]}" -o "$W/out.pem"
 [ "$(records)" = "$n0" ] && ok || bad "a certificate that never reached its file is on record"
 [ "$(ls -A "$W")" = out.pem ] && [ -z "$(ls -A "$W/out.pem")" ] && ok || bad "temp files left: $(ls -AR "$W")"
 # No file can grow: SIGXFSZ ignored, every write fails (EFBIG). SoftHSM
@@ -340,14 +340,14 @@ no_output "$W/full.pem"
 expect 0 "certificate" "$S" pki issue "${I[@]}" -o "$W/w.pem"
 [ "$(records)" = $((n0 + 1)) ] && ok || bad "the retry is not on record"
 # --reissue: the superseded certificate is live again when the new one fails
-expect 3 "cannot rename into place" "$S" pki issue "${I[@]}" --reissue -o "$W/out.pem"
+expect 3 "cannot put into place" "$S" pki issue "${I[@]}" --reissue -o "$W/out.pem"
 "$S" pki list --db "$D/db" --json >"$T/list.json"
 [ "$(jq -r '[.[] | select(.device_serial == "SN-W") | .status] | join(",")' "$T/list.json")" = live ] \
   && ok || bad "after a failed reissue: $(jq -c '[.[] | select(.device_serial == "SN-W")]' "$T/list.json")"
 crlnum() { openssl crl -in "$1" -noout -crlnumber | cut -d= -f2; }
 FC=(--ca-key "$U;object=factory-ecdsa-p256" --ca-cert "$D/factory.pem" --db "$D/db")
 expect 0 "revoked" "$S" pki crl "${FC[@]}" -o "$W/a.crl"
-expect 3 "out.pem: cannot rename into place" "$S" pki crl "${FC[@]}" -o "$W/out.pem"
+expect 3 "out.pem: cannot put into place" "$S" pki crl "${FC[@]}" -o "$W/out.pem"
 expect 3 "" fsize0 "$S" pki crl "${FC[@]}" -o "$W/full.crl"
 no_output "$W/full.crl"
 expect 0 "revoked" "$S" pki crl "${FC[@]}" -o "$W/b.crl"
