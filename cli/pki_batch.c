@@ -7,14 +7,19 @@
  *      one-live-certificate check and a fresh serial for every CSR;
  *   2. sign, on every signer thread at once, each with its own token
  *      session: read the CSR, check it, build, lint, sign, and write the
- *      certificate to a temp file beside its output;
+ *      certificate to an atomic file (a temp created exclusively: unnamed,
+ *      or named with O_EXCL|O_NOFOLLOW, so no planted link is followed);
  *   3. record, on the main thread, in name order: each insert in its own
  *      savepoint, so a refusal drops that certificate alone.
  * Then the temp files are flushed (one syncfs), the transaction commits,
- * and only then are they renamed into place: a certificate exists only if
- * it is on record. A token, database or I/O failure drops the group's temp
- * files and records nothing of it. SIGINT/SIGTERM/SIGHUP are held while a
- * group is in flight, so an interrupt lands between groups. */
+ * and only then are they put in place: a certificate exists only if it is
+ * on record. A token, database or I/O failure drops the group's temp files
+ * and records nothing of it. Signals are not held: SIGINT or SIGTERM end
+ * the process at once (cli/signet.c removes named temps), SQLite's journal
+ * undoes the group in flight and the kernel drops its lock. A run ended
+ * between a commit and the renames leaves records without files; the next
+ * run over the same CSRs writes those certificates again from the database
+ * (take_on_record). */
 
 #include "pki_batch.h"
 
@@ -22,15 +27,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
+#include "atomic_file.h"
 #include "cli.h"
 #include "fileio.h"
 
@@ -43,12 +50,15 @@
 struct job {
 	const char *name;              /* NAME.csr in the CSR directory */
 	char stem[NAME_MAX_LEN + 1];   /* NAME: the device serial for idevid */
-	char tmp[NAME_MAX_LEN + 32], out[NAME_MAX_LEN + 8];
+	char out[NAME_MAX_LEN + 8];    /* NAME.pem */
 	uint8_t serial[16];
 	int rc;                        /* SG_OK while the CSR is still going */
 	struct sg_err err;             /* why not, naming the CSR */
 	X509 *cert;
-	bool have_tmp;
+	bool again;                    /* cert is the device's, on record already:
+					* written again if the CSR holds its key,
+					* else refused with err (take_on_record) */
+	struct sg_atomic_file f;       /* the output, until put in place */
 };
 
 struct run {
@@ -61,7 +71,7 @@ struct run {
 	atomic_int next;  /* the next job a signer takes */
 	atomic_bool stop; /* a signer failed for good: the others stop */
 	int worst;        /* worst status of a refused CSR */
-	unsigned issued;
+	unsigned issued, again; /* new certificates; ones on record written again */
 };
 
 static int is_csr(const struct dirent *d)
@@ -79,29 +89,31 @@ static struct sg_pki_subject subject_of(const struct run *r, const struct job *j
 	return s;
 }
 
-/* The certificate as PEM into a new temp file in the output directory. */
+/* The certificate as PEM into a new atomic file for OUT/NAME.pem. */
 static int write_tmp(struct run *r, struct job *j, struct sg_err *err)
 {
-	snprintf(j->out, sizeof(j->out), "%s.pem", j->stem);
-	snprintf(j->tmp, sizeof(j->tmp), ".%s.pem.tmp-%ld", j->stem, (long)getpid());
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", r->b->out_dir, j->out);
 	BIO *mem = BIO_new(BIO_s_mem());
 	char *pem;
 	long n = mem && PEM_write_bio_X509(mem, j->cert) ? BIO_get_mem_data(mem, &pem) : 0;
-	int fd = n > 0 ? openat(r->dirfd, j->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
-		       : -1;
-	bool ok = fd >= 0 && write(fd, pem, (size_t)n) == n;
-	int e = errno;
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
+	int rc = n > 0 ? sg_atomic_open(&j->f, path, err)
+		       : sg_errf(err, SG_EENV, "%s: cannot encode PEM", path);
+	if (rc == SG_OK && (rc = sg_atomic_write(&j->f, pem, (size_t)n, err)))
+		sg_atomic_abort(&j->f);
 	BIO_free(mem);
-	if (ok) {
-		j->have_tmp = true;
-		return SG_OK;
-	}
-	if (fd >= 0)
-		unlinkat(r->dirfd, j->tmp, 0);
-	return sg_errf(err, SG_EENV, "%s/%s: cannot write: %s", r->b->out_dir, j->tmp,
-		       strerror(e));
+	return rc;
+}
+
+/* Step 2 for a CSR whose device's certificate is on record: its file is
+ * written again if the CSR holds the certified key; otherwise the CSR
+ * stays refused as reserve found it. */
+static int write_again(struct run *r, struct job *j, X509_PUBKEY *spki)
+{
+	if (X509_PUBKEY_eq(X509_get_X509_PUBKEY(j->cert), spki) != 1)
+		return j->err.status;
+	j->err = (struct sg_err){ 0 };
+	return write_tmp(r, j, &j->err);
 }
 
 /* Step 2 for one CSR: its key (proof of possession), the certificate, the
@@ -115,12 +127,17 @@ static void sign_job(struct run *r, struct sg_pki_ca *ca, struct job *j)
 	size_t len;
 	X509_PUBKEY *spki = NULL;
 	struct sg_err why = { 0 };
-	int rc = sg_read_file(path, 1 << 20, &buf, &len, &j->err);
+	struct sg_err *err = j->again ? &why : &j->err; /* keep the refusal in j->err */
+	int rc = sg_read_file(path, 1 << 20, &buf, &len, err);
 	if (rc == SG_OK) {
-		rc = sg_pki_csr_key(buf, len, path, &spki, &j->err);
+		rc = sg_pki_csr_key(buf, len, path, &spki, err);
 		free(buf);
 	}
-	if (rc == SG_OK) {
+	if (rc && j->again) {
+		j->err = why;
+	} else if (rc == SG_OK && j->again) {
+		rc = write_again(r, j, spki);
+	} else if (rc == SG_OK) {
 		struct sg_pki_subject s = subject_of(r, j);
 		s.key = X509_PUBKEY_get0(spki);
 		s.spki = spki;
@@ -178,12 +195,37 @@ static void drop_group(struct run *r)
 {
 	for (int i = 0; i < r->njobs; i++) {
 		struct job *j = &r->jobs[i];
-		if (j->have_tmp)
-			unlinkat(r->dirfd, j->tmp, 0);
+		sg_atomic_abort(&j->f);
 		X509_free(j->cert);
 		memset(j, 0, sizeof(*j));
+		j->f.fd = -1;
 	}
 	r->njobs = 0;
+}
+
+/* A device refused because it has a live certificate, whose OUT/NAME.pem
+ * does not exist, from this CA: a run ended between its commit and its
+ * renames. That certificate is taken to be written again (sign checks the
+ * CSR holds its key). SG_EENV if the database cannot say. */
+static int take_on_record(struct run *r, struct job *j, struct sg_err *err)
+{
+	const struct pki_batch *b = r->b;
+	struct stat st;
+	X509 *cert;
+	if (!b->db || b->reissue || b->s.profile != SG_PROF_IDEVID ||
+	    fstatat(r->dirfd, j->out, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return SG_OK;
+	int rc = sg_pki_db_live_cert(b->db, sg_pki_profile_name(b->s.profile), j->stem, &cert, err);
+	if (rc || !cert)
+		return rc;
+	if (X509_check_issued(sg_pki_ca_cert(b->ca), cert) != X509_V_OK) {
+		X509_free(cert);
+		return SG_OK;
+	}
+	j->cert = cert;
+	j->again = true;
+	j->rc = SG_OK;
+	return SG_OK;
 }
 
 /* Step 1; SG_EENV stops the run. */
@@ -196,6 +238,8 @@ static int reserve_group(struct run *r, struct sg_err *err)
 		struct sg_err why = { 0 };
 		if ((j->rc = sg_pki_issue_reserve(r->cas[0], &s, &o, j->serial, &why)))
 			sg_errf(&j->err, j->rc, "%s/%s: %s", r->b->csr_dir, j->name, why.msg);
+		if (j->rc == SG_FAIL && take_on_record(r, j, &why))
+			j->rc = sg_errf(&j->err, SG_EENV, "%s/%s: %s", r->b->csr_dir, j->name, why.msg);
 		if (j->rc == SG_EENV) {
 			*err = j->err;
 			return SG_EENV;
@@ -219,10 +263,10 @@ static int record_group(struct run *r, struct sg_err *err)
 		struct job *j = &r->jobs[i];
 		struct sg_pki_subject s = subject_of(r, j);
 		struct sg_err why = { 0 };
-		if (j->rc == SG_OK && (j->rc = sg_pki_issue_record(&s, &o, j->cert, &why))) {
+		if (j->rc == SG_OK && !j->again &&
+		    (j->rc = sg_pki_issue_record(&s, &o, j->cert, &why))) {
 			sg_errf(&j->err, j->rc, "%s/%s: %s", r->b->csr_dir, j->name, why.msg);
-			unlinkat(r->dirfd, j->tmp, 0);
-			j->have_tmp = false;
+			sg_atomic_abort(&j->f);
 		}
 		if (j->rc == SG_EENV) {
 			*err = j->err;
@@ -253,15 +297,20 @@ static int finish_group(struct run *r, struct sg_err *err)
 	}
 	for (int i = 0; i < r->njobs; i++) {
 		struct job *j = &r->jobs[i];
-		if (!j->have_tmp)
+		struct sg_err why;
+		if (!j->f.live)
 			continue;
-		if (renameat(r->dirfd, j->tmp, r->dirfd, j->out) != 0) {
-			rc = sg_errf(err, SG_EENV, "%s/%s: recorded in the database but cannot be "
-				     "renamed into place: %s", b->out_dir, j->out, strerror(errno));
-			continue; /* drop_group removes the temp file */
+		/* A failure ends f (its temp is gone): the record stays, and the
+		 * next run over this CSR writes the file again. */
+		if (sg_atomic_finish(&j->f, SG_ATOMIC_NO_FSYNC | SG_ATOMIC_NO_DIRSYNC, &why)) {
+			rc = sg_errf(err, SG_EENV, "%s (the certificate is on record: run again to "
+				     "write it)", why.msg);
+			continue;
 		}
-		j->have_tmp = false;
-		r->issued++;
+		if (j->again)
+			r->again++;
+		else
+			r->issued++;
 	}
 	fsync(r->dirfd);
 	return rc;
@@ -276,6 +325,7 @@ static int run_group(struct run *r, struct dirent **names, int from, int to,
 		struct job *j = &r->jobs[i];
 		j->name = names[from + i]->d_name;
 		snprintf(j->stem, sizeof(j->stem), "%.*s", (int)(strlen(j->name) - 4), j->name);
+		snprintf(j->out, sizeof(j->out), "%s.pem", j->stem);
 	}
 	atomic_store(&r->stop, false);
 	int rc = db ? sg_pki_db_begin(db, err) : SG_OK;
@@ -295,17 +345,9 @@ static int run_group(struct run *r, struct dirent **names, int from, int to,
 
 static int run_all(struct run *r, struct dirent **names, int n, struct sg_err *err)
 {
-	sigset_t hold, old;
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	sigaddset(&hold, SIGHUP);
 	int rc = SG_OK;
-	for (int i = 0; rc == SG_OK && i < n; i += GROUP) {
-		sigprocmask(SIG_BLOCK, &hold, &old);
+	for (int i = 0; rc == SG_OK && i < n; i += GROUP)
 		rc = run_group(r, names, i, i + GROUP < n ? i + GROUP : n, err);
-		sigprocmask(SIG_SETMASK, &old, NULL); /* a held signal lands here */
-	}
 	return rc;
 }
 
@@ -364,7 +406,10 @@ int pki_batch_run(const struct pki_batch *b)
 	}
 	if (rc)
 		cli_report(&err);
-	if (started)
+	if (started && r->again)
+		fprintf(stderr, "signet: issued %u of %d certificate(s) into %s (and wrote again %u "
+			"issued before, whose file was missing)\n", r->issued, n, b->out_dir, r->again);
+	else if (started)
 		fprintf(stderr, "signet: issued %u of %d certificate(s) into %s\n", r->issued, n,
 			b->out_dir);
 	int worst = r ? r->worst : 0;

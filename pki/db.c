@@ -209,9 +209,11 @@ int pki_db_check_serial(struct sg_pki_db *db, const char *hex, struct sg_err *er
 		 : SG_OK;
 }
 
-static const char live_device_sql[] =
-	"SELECT 1 FROM certs WHERE profile = ?1 AND device_serial = ?2"
-	" AND revoked_at IS NULL AND superseded_by IS NULL";
+/* The live certificate of device ?2 in profile ?1. */
+#define LIVE_DEVICE \
+	" FROM certs WHERE profile = ?1 AND device_serial = ?2" \
+	" AND revoked_at IS NULL AND superseded_by IS NULL"
+static const char live_device_sql[] = "SELECT 1" LIVE_DEVICE;
 
 int pki_db_check_device(struct sg_pki_db *db, const char *profile, const char *dev,
 			struct sg_err *err)
@@ -315,6 +317,28 @@ int pki_db_insert(struct sg_pki_db *db, X509 *x, const char *profile, const char
 		return sg_errf(err, SG_FAIL, "rule db.one-live-per-device: device '%s' already has a "
 			       "live %s certificate", dev ? dev : "", profile);
 	return db_err(db, "cannot record the certificate", err);
+}
+
+int sg_pki_db_live_cert(struct sg_pki_db *db, const char *profile, const char *device_serial,
+			X509 **out, struct sg_err *err)
+{
+	*out = NULL;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, "SELECT der" LIVE_DEVICE, -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, "cannot read", err);
+	sqlite3_bind_text(st, 1, profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, device_serial, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st), rc = SG_OK;
+	if (r == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_blob(st, 0);
+		if (!p || !(*out = d2i_X509(NULL, &p, sqlite3_column_bytes(st, 0))))
+			rc = sg_errf(err, SG_EENV, "database '%s': the certificate of device '%s' "
+				     "does not decode", db->path, device_serial);
+	} else if (r != SQLITE_DONE) {
+		rc = db_err(db, "cannot read", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* Runs statements with ?1 = a and ?2 = b in one transaction of their own. */

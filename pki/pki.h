@@ -205,6 +205,11 @@ int sg_pki_crl(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now, long long
 int sg_pki_crl_in_txn(struct sg_pki_ca *ca, struct sg_pki_db *db, time_t now,
 		      long long next_update_days, X509_CRL **out, struct sg_err *err);
 
+/* The live certificate of a device (profile and device serial), decoded
+ * from its stored DER; *out NULL when it has none. */
+int sg_pki_db_live_cert(struct sg_pki_db *db, const char *profile, const char *device_serial,
+			X509 **out, struct sg_err *err);
+
 /* Undo for outputs written after the commit: when a certificate or CRL
  * that the database took cannot be put in place, these take the record
  * back in a transaction of their own. unrecord deletes the certificate's

@@ -183,14 +183,38 @@ openssl verify -x509_strict -CAfile "$D/root.pem" -untrusted "$D/factory.pem" "$
 openssl x509 -in "$B/out/BATCH-2.pem" -noout -subject | grep -q 'serialNumber = BATCH-2' && ok \
   || bad "batch device serial"
 [ "$("$S" pki list --db "$D/db" | grep -c 'serialNumber=BATCH-')" = 3 ] && ok || bad "batch records"
-# again: every device already has a live certificate, nothing is written
+# again: every device already has a live certificate and its file, nothing
+# is written
 rm -f "$B/in/BATCH-3.csr"
-mkdir "$B/again"
-"$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/again" \
+cp -a "$B/out" "$B/out0"
+"$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/out" \
   2>"$T/batch.err" && rc=0 || rc=$?
 [ "$rc" = 1 ] && [ "$(grep -c 'rule db.one-live-per-device' "$T/batch.err")" = 3 ] && ok \
   || bad "batch again: exit $rc: $(cat "$T/batch.err")"
-[ -z "$(ls -A "$B/again")" ] && ok || bad "batch again left files: $(ls -A "$B/again")"
+diff -r "$B/out0" "$B/out" >/dev/null && ok || bad "batch again changed files: $(ls -A "$B/out")"
+# A run ended between its commit and its renames (kill -9) leaves records
+# without files: the same state as files deleted after the run. A rerun
+# writes them again from the database, byte-identical, and issues nothing.
+rm "$B/out/BATCH-2.pem"
+"$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/out" \
+  2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 1 ] && [ "$(grep -c 'rule db.one-live-per-device' "$T/batch.err")" = 2 ] \
+  && grep -q 'issued 0 of 3 .*wrote again 1 ' "$T/batch.err" && ok \
+  || bad "batch recovery: exit $rc: $(cat "$T/batch.err")"
+diff -r "$B/out0" "$B/out" >/dev/null && ok || bad "batch recovery: files differ: $(ls -A "$B/out")"
+[ "$("$S" pki list --db "$D/db" | grep -c 'serialNumber=BATCH-')" = 3 ] && ok || bad "batch recovery records"
+mkdir "$B/again"
+"$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/again" \
+  2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 0 ] && diff -r "$B/out0" "$B/again" >/dev/null && ok \
+  || bad "batch recovery into a new directory: exit $rc: $(cat "$T/batch.err")"
+# ... but only for the key on record: another key for the device is refused
+mkdir "$B/in2" "$B/out2"
+cp "$T/p384.csr" "$B/in2/BATCH-1.csr"
+"$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in2" --out-dir "$B/out2" \
+  2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 1 ] && grep -q 'BATCH-1.csr: rule db.one-live-per-device' "$T/batch.err" \
+  && [ -z "$(ls -A "$B/out2")" ] && ok || bad "batch recovery with another key: exit $rc: $(cat "$T/batch.err")"
 expect 3 "not a directory" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
   --csr-dir "$B/in" --out-dir "$T/nowhere"
 expect 2 "both --csr-dir and --out-dir" "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" \
@@ -383,5 +407,58 @@ expect 2 "holds more than one PEM object" "$S" pki issue "${X[@]}" --pubkey "$T/
 no_output "$T/x.pem"
 "$S" pki list --db "$D/db" --json | jq -e '[.[] | select(.device_serial | tostring | startswith("SN-X"))] | length == 0' \
   >/dev/null && ok || bad "a refused request is on record"
+
+# ---- batch output files: temps created exclusively, so links planted at
+# the old temp name (.NAME.pem.tmp-PID: bash -c's PID is signet's after
+# exec) and at the output name are not followed
+B="$T/blink"
+mkdir -p "$B/in" "$B/out"
+cp "$T/p256.csr" "$B/in/LINK-1.csr"
+echo precious >"$T/victim1"
+echo precious >"$T/victim2"
+ln -s "$T/victim2" "$B/out/LINK-1.pem"
+bash -c 'ln -s "$1" "$2/.LINK-1.pem.tmp-$$"; shift 2; exec "$@"' planted "$T/victim1" "$B/out" \
+  "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/out" \
+  2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 0 ] && ok || bad "batch with planted links: exit $rc: $(cat "$T/batch.err")"
+[ "$(cat "$T/victim1") $(cat "$T/victim2")" = "precious precious" ] && ok \
+  || bad "a planted link was followed: $(head -c 100 "$T/victim1" "$T/victim2")"
+[ -f "$B/out/LINK-1.pem" ] && [ ! -L "$B/out/LINK-1.pem" ] && openssl x509 -in "$B/out/LINK-1.pem" -noout \
+  && ok || bad "batch output behind a planted link: $(ls -l "$B/out")"
+
+# ---- batch inputs that would block: a FIFO among the CSRs is refused at
+# once (not a regular file) and the rest is issued
+B="$T/bfifo"
+mkdir -p "$B/in" "$B/out"
+cp "$T/p256.csr" "$B/in/FIFO-1.csr"
+mkfifo "$B/in/FIFO-2.csr"
+cp "$T/p384.csr" "$B/in/FIFO-3.csr"
+timeout 30 "$S" pki issue "${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/out" \
+  2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 2 ] && grep -q 'FIFO-2.csr: not a regular file' "$T/batch.err" && grep -q 'issued 2 of 3' "$T/batch.err" \
+  && ok || bad "batch with a FIFO: exit $rc: $(cat "$T/batch.err")"
+[ "$(ls -A "$B/out" | tr '\n' ' ')" = "FIFO-1.pem FIFO-3.pem " ] && ok || bad "batch with a FIFO: $(ls -A "$B/out")"
+
+# ---- SIGTERM in the middle of a group ends the run at once: the group is
+# rolled back, no temp file stays, the database is free for the next command
+B="$T/bsig"
+mkdir -p "$B/in" "$B/out"
+for i in $(seq -w 1 300); do cp "$T/p256.csr" "$B/in/SIG-$i.csr"; done
+"$S" pki issue --ca-key "$U;object=factory-rsa-3072" --ca-cert "$R/factory.pem" --db "$R/db" \
+  --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/out" --jobs 1 2>"$T/sig.err" &
+pid=$!
+fds0=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+for _ in $(seq 1 1000); do # until 10 certificates of the first group are written (open temps)
+  [ $(( $(ls "/proc/$pid/fd" 2>/dev/null | wc -l) + $(ls -A "$B/out" | wc -l) )) -ge $((fds0 + 10)) ] && break
+  sleep 0.01
+done
+kill -TERM "$pid"
+wait "$pid" && rc=0 || rc=$?
+[ "$rc" = 143 ] && ok || bad "batch after SIGTERM: exit $rc: $(cat "$T/sig.err")"
+[ -z "$(ls -A "$B/out")" ] && ok || bad "batch after SIGTERM left $(ls -A "$B/out" | wc -l) file(s): $(ls -A "$B/out" | head -3)"
+[ "$("$S" pki list --db "$R/db" | grep -c 'serialNumber=SIG-')" = 0 ] && ok \
+  || bad "batch after SIGTERM: the group in flight was recorded"
+expect 0 "certificate" timeout 5 "$S" pki issue --ca-key "$U;object=factory-rsa-3072" --ca-cert "$R/factory.pem" \
+  --db "$R/db" --profile idevid --hw-type "$HW" --csr "$T/p256.csr" --serial-number SIG-AFTER -o "$B/after.pem"
 
 finish
