@@ -324,8 +324,9 @@ static int run_group(struct run *r, struct dirent **names, int from, int to,
 	for (int i = 0; i < r->njobs; i++) {
 		struct job *j = &r->jobs[i];
 		j->name = names[from + i]->d_name;
-		snprintf(j->stem, sizeof(j->stem), "%.*s", (int)(strlen(j->name) - 4), j->name);
-		snprintf(j->out, sizeof(j->out), "%s.pem", j->stem);
+		int stem = (int)(strlen(j->name) - 4);
+		snprintf(j->stem, sizeof(j->stem), "%.*s", stem, j->name);
+		snprintf(j->out, sizeof(j->out), "%.*s.pem", stem, j->name);
 	}
 	atomic_store(&r->stop, false);
 	int rc = db ? sg_pki_db_begin(db, err) : SG_OK;
