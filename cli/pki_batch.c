@@ -300,11 +300,12 @@ static int finish_group(struct run *r, struct sg_err *err)
 		struct sg_err why;
 		if (!j->f.live)
 			continue;
-		/* A failure ends f (its temp is gone): the record stays, and the
-		 * next run over this CSR writes the file again. */
+		/* A failure ends f (its temp is gone) and the record stays: an
+		 * idevid's file is written by the next run over this CSR. */
 		if (sg_atomic_finish(&j->f, SG_ATOMIC_NO_FSYNC | SG_ATOMIC_NO_DIRSYNC, &why)) {
-			rc = sg_errf(err, SG_EENV, "%s (the certificate is on record: run again to "
-				     "write it)", why.msg);
+			rc = sg_errf(err, SG_EENV, "%s (the certificate is on record; %s)", why.msg,
+				     b->s.profile == SG_PROF_IDEVID ? "a rerun writes it"
+								    : "pki list --json has its DER");
 			continue;
 		}
 		if (j->again)

@@ -426,6 +426,24 @@ bash -c 'ln -s "$1" "$2/.LINK-1.pem.tmp-$$"; shift 2; exec "$@"' planted "$T/vic
 [ -f "$B/out/LINK-1.pem" ] && [ ! -L "$B/out/LINK-1.pem" ] && openssl x509 -in "$B/out/LINK-1.pem" -noout \
   && ok || bad "batch output behind a planted link: $(ls -l "$B/out")"
 
+# ---- a rename that fails after the commit (a directory has the output's
+# name): exit 3 and the record stays; once the name is free, a rerun writes
+# the certificate on record
+B="$T/bdir"
+mkdir -p "$B/in" "$B/out/DIR-1.pem"
+cp "$T/p256.csr" "$B/in/DIR-1.csr"
+BI=("${F[@]}" --profile idevid --hw-type "$HW" --csr-dir "$B/in" --out-dir "$B/out")
+"$S" pki issue "${BI[@]}" 2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 3 ] && grep -q 'DIR-1.pem: cannot put into place.*a rerun writes it' "$T/batch.err" && ok \
+  || bad "batch with a failing rename: exit $rc: $(cat "$T/batch.err")"
+rmdir "$B/out/DIR-1.pem"
+"$S" pki issue "${BI[@]}" 2>"$T/batch.err" && rc=0 || rc=$?
+[ "$rc" = 0 ] && grep -q 'issued 0 of 1 .*wrote again 1 ' "$T/batch.err" && ok \
+  || bad "batch rerun after a failing rename: exit $rc: $(cat "$T/batch.err")"
+"$S" pki list --db "$D/db" --json >"$T/list.json"
+[ "$(jq -r '.[] | select(.device_serial == "DIR-1") | .serial' "$T/list.json" | tr a-f A-F)" = \
+  "$(serial_of "$B/out/DIR-1.pem")" ] && ok || bad "the rewritten file is not the certificate on record"
+
 # ---- batch inputs that would block: a FIFO among the CSRs is refused at
 # once (not a regular file) and the rest is issued
 B="$T/bfifo"
