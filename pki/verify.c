@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 static void subject_text(X509 *x, char *buf, size_t n)
 {
@@ -33,6 +34,31 @@ static int crl_any_time_cb(int ok, X509_STORE_CTX *ctx)
 	int e = X509_STORE_CTX_get_error(ctx);
 	return ok || forgiven(ctx, e) || e == X509_V_ERR_CRL_NOT_YET_VALID ||
 	       e == X509_V_ERR_CRL_HAS_EXPIRED;
+}
+
+/* A release chain runs through CAs allowed to certify code signing only:
+ * every CA between the leaf and the trust anchor carries EKU codeSigning
+ * (RFC 5280 4.2.1.12 lets a CA's EKU bound what it certifies), so a
+ * code-signing CA made below some other CA of the same root, say a factory
+ * CA that another tool made without a path length limit, cannot lend its
+ * mark to a chain. The leaf's own issuer is checked by the lint's
+ * issuer.profile rule as well. */
+static int code_signing_path(STACK_OF(X509) *chain, struct sg_err *err)
+{
+	char name[256];
+	for (int i = 1; i + 1 < sk_X509_num(chain); i++) {
+		X509 *ca = sk_X509_value(chain, i);
+		if ((X509_get_extension_flags(ca) & EXFLAG_XKUSAGE) &&
+		    (X509_get_extended_key_usage(ca) & XKU_CODE_SIGN))
+			continue;
+		subject_text(ca, name, sizeof(name));
+		return sg_errf(err, SG_FAIL,
+			       "rule chain.code-signing: CA %s (depth %d) may not certify code "
+			       "signing (no EKU codeSigning): every CA between a release key and the "
+			       "root must be a code-signing CA",
+			       name, i);
+	}
+	return SG_OK;
 }
 
 int sg_pki_verify(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untrusted,
@@ -83,8 +109,11 @@ int sg_pki_verify_ex(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untruste
 	if (profile != SG_PROF_NONE) {
 		STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
 		X509 *issuer = sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL;
-		struct sg_err why;
-		if (sg_pki_lint(cert, profile, issuer, &why) != SG_OK) {
+		struct sg_err why = { 0 };
+		if (sg_pki_lint(cert, profile, issuer, &why) == SG_OK &&
+		    profile == SG_PROF_CODE_SIGNING)
+			code_signing_path(chain, &why);
+		if (why.status != SG_OK) {
 			subject_text(cert, name, sizeof(name));
 			rc = sg_errf(err, why.status, "certificate %s: profile %s: %s", name,
 				     sg_pki_profile_name(profile), why.msg);

@@ -380,4 +380,64 @@ cat "$T/mis.pem" "$T/f2.pem" >"$T/mischain.pem"
 expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$T/mischain.pem" --version 1.0.0 "$T/fw.bin" "$T/mis.sgn"
 expect 1 "rule issuer.profile" "$S" verify --trust-root "$T/root.pem" "$T/mis.sgn"
 
+
+# ---- every CA between a release key and the root must be a code-signing CA
+# (rule chain.code-signing): a root (here one made with openssl) whose
+# general-purpose CA, without a path length limit, made a "code-signing CA"
+# below it does not certify releases, though openssl accepts the chain
+O="$T/o"; mkdir -p "$O"
+for k in root a b; do
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$O/$k.key" 2>/dev/null
+done
+cat >"$O/ext.cnf" <<'CNF'
+[root]
+basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign,cRLSign
+subjectKeyIdentifier=hash
+[a]
+basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign,cRLSign
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[b]
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign
+extendedKeyUsage=codeSigning
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[leaf]
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=codeSigning
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+CNF
+openssl req -new -x509 -key "$O/root.key" -subj "/CN=Other Root" -days 3650 -config "$O/ext.cnf" \
+  -extensions root -out "$O/root.pem" 2>/dev/null
+ca_sign() { # csr-subject key issuer-cert issuer-key ext serial out [force_pubkey]
+  openssl req -new -key "$2" -subj "$1" -out "$O/tmp.csr" -config "$O/ext.cnf" 2>/dev/null
+  openssl x509 -req -in "$O/tmp.csr" ${8:+-force_pubkey "$8"} -CA "$3" -CAkey "$4" -set_serial "$6" \
+    -days 30 -extfile "$O/ext.cnf" -extensions "$5" -out "$7" 2>/dev/null
+}
+ca_sign "/CN=General CA" "$O/a.key" "$O/root.pem" "$O/root.key" a 0x11aa22bb33cc44dd55ee66ff77008899 "$O/a.pem"
+for top in a root; do # the code-signing CA below the general one, and for contrast below the root
+  ca_sign "/CN=Code CA" "$O/b.key" "$O/$top.pem" "$O/$top.key" b 0x21aa22bb33cc44dd55ee66ff77008899 "$O/b-$top.pem"
+  ca_sign "/CN=Release/O=Acme" "$O/b.key" "$O/b-$top.pem" "$O/b.key" leaf \
+    0x31aa22bb33cc44dd55ee66ff77008899 "$O/leaf-$top.pem" "$T/fw1.pub.pem"
+done
+cat "$O/leaf-a.pem" "$O/b-a.pem" "$O/a.pem" >"$O/chain-a.pem"
+cat "$O/leaf-root.pem" "$O/b-root.pem" >"$O/chain-root.pem"
+openssl verify -x509_strict -CAfile "$O/root.pem" -untrusted "$O/b-a.pem" -untrusted "$O/a.pem" \
+  "$O/leaf-a.pem" >/dev/null 2>&1 && ok || bad "openssl rejects the chain (the test needs it valid as X.509)"
+expect 1 "rule chain.code-signing: CA /CN=General CA (depth 2)" "$S" pki verify --root "$O/root.pem" \
+  --untrusted "$O/b-a.pem" --untrusted "$O/a.pem" --profile code-signing "$O/leaf-a.pem"
+expect 0 "" "$S" pki verify --root "$O/root.pem" --untrusted "$O/b-root.pem" --profile code-signing \
+  "$O/leaf-root.pem"
+for top in a root; do
+  expect 0 "" "$S" sign --key "$U;object=fw1" --cert "$O/chain-$top.pem" --version 1.0.0 "$T/fw.bin" \
+    "$O/$top.sgn"
+done
+expect 1 "rule chain.code-signing" "$S" verify --trust-root "$O/root.pem" "$O/a.sgn"
+expect 0 "valid" "$S" verify --trust-root "$O/root.pem" "$O/root.sgn"
+
 finish
