@@ -65,6 +65,14 @@ int sg_hsm_key_open(struct sg_hsm_ctx *ctx, const char *uri, struct sg_hsm_key *
 int sg_hsm_key_dup(struct sg_hsm_ctx *ctx, const struct sg_hsm_key *key,
 		   struct sg_hsm_key **copy, struct sg_err *err);
 
+/* The DER SubjectPublicKeyInfo of the key the URI names, into spki
+ * (SG_SPKI_MAX bytes), and its type. Without login when the token shows a
+ * public key object for it (by the URI's object=/id=); otherwise as
+ * sg_hsm_key_open, which logs in to read the private key's public half.
+ * Errors as sg_hsm_key_open. */
+int sg_hsm_pubkey(struct sg_hsm_ctx *ctx, const char *uri, uint8_t *spki, size_t *spki_len,
+		  enum sg_key_type *type, struct sg_err *err);
+
 enum sg_key_type sg_hsm_key_type(const struct sg_hsm_key *key);
 /* DER SubjectPublicKeyInfo of the key (owned by the key). */
 const uint8_t *sg_hsm_key_spki(const struct sg_hsm_key *key, size_t *len);
@@ -113,14 +121,19 @@ struct sg_hsm_item {
 	char key_desc[64];    /* e.g. "EC P-256", "RSA 3072", "Ed25519" */
 	char label[256];
 	char id_hex[129];
+	char key_id[65];      /* hex SHA-256 of the DER SubjectPublicKeyInfo, the key
+			       * id envelopes carry; "" when the public key is not
+			       * readable or not a supported type */
 	bool has_private;     /* a private key with this label/id was seen (needs login) */
 };
 
 /* Lists every token of the module (uri may be NULL, or a URI naming the
- * module/token to restrict to) and the keys on each: public keys without
- * login; private keys too when a PIN is available without prompting
- * (pin-source or $SIGNET_PIN). Calls fn for each item in order; a non-zero
- * return from fn stops the listing and is returned. */
+ * module/token to restrict to) and the keys on each, without login (public
+ * key objects). Only when the URI names a token (token/slot attributes) and
+ * exactly one initialised token matches, it logs in to that one to see
+ * private keys too, if a PIN is available without prompting (pin-source or
+ * $SIGNET_PIN); a wrong PIN for it is an error. Calls fn for each item in
+ * order; a non-zero return from fn stops the listing and is returned. */
 int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *uri,
 		int (*fn)(const struct sg_hsm_item *item, void *arg), void *arg,
 		struct sg_err *err);
