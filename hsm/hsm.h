@@ -8,6 +8,15 @@
  * PIN: `pin-source=file:PATH` (or a bare path) in the URI, else $SIGNET_PIN,
  * else a no-echo prompt when stdin is a TTY. `pin-value=` is refused: a PIN
  * never appears on a command line. PINs are zeroed after C_Login.
+ * $SIGNET_PIN serves one login per process: it is overwritten and unset the
+ * moment it is read (contexts keep no copy past C_Login), so a program that
+ * needs it for two logins (two tokens, or a token logged out in between
+ * when its last context was freed) must read it once itself and pass it on
+ * through a pin-source file. Reading it, like any login, is not
+ * thread-safe (the environment); key copies (sg_hsm_key_dup) need no login.
+ * A token already logged in by another live context needs no PIN.
+ * Before any PIN is read, core dumps are turned off for good
+ * (sg_hsm_no_core_dumps).
  *
  * A context keeps one loaded module per path and one logged-in session per
  * token for its whole life, so a run that signs many things logs in once. */
@@ -40,6 +49,13 @@ enum sg_key_type sg_key_type_parse(const char *name); /* SG_KEY_NONE if unknown 
 
 struct sg_hsm_ctx;
 struct sg_hsm_key;
+
+/* Turns core dumps off for the rest of the process: PR_SET_DUMPABLE 0 (no
+ * core, and other processes of the user may not read its memory) and
+ * RLIMIT_CORE 0. Done before any PIN is read, and for good: after login the
+ * module keeps secrets in process memory until it is unloaded. SG_EENV if
+ * the kernel refuses. */
+int sg_hsm_no_core_dumps(struct sg_err *err);
 
 /* module_override may be NULL. Never fails except out of memory (NULL). */
 struct sg_hsm_ctx *sg_hsm_ctx_new(const char *module_override);

@@ -432,7 +432,7 @@ int sg_hsm_key_open(struct sg_hsm_ctx *ctx, const char *text, struct sg_hsm_key 
 	else if (hsm_uri_class(uri, CKO_PRIVATE_KEY) != CKO_PRIVATE_KEY)
 		rc = sg_errf(err, SG_EINPUT, "key '%s': signing needs type=private", text);
 	else if ((rc = hsm_token_find(ctx, uri, &tok, err)) == SG_OK &&
-		 (rc = hsm_login(tok, uri, true, err)) == SG_OK &&
+		 (rc = hsm_login(ctx, tok, uri, true, err)) == SG_OK &&
 		 (rc = find_private(tok, uri, text, &k->priv, err)) == SG_OK)
 		rc = key_describe(tok, text, k, err);
 	p11_kit_uri_free(uri);

@@ -205,7 +205,7 @@ static int list_token(struct sg_hsm_ctx *ctx, struct hsm_module *mod, P11KitUri 
 	struct hsm_token *tok;
 	if ((rc = hsm_token_session(ctx, mod, slot, info, &tok, run->err)) != SG_OK)
 		return rc;
-	rc = login ? hsm_login(tok, uri, false, run->err) : SG_OK;
+	rc = login ? hsm_login(ctx, tok, uri, false, run->err) : SG_OK;
 	if (rc != SG_OK && rc != SG_FAIL) /* SG_FAIL: no PIN at hand, list public keys only */
 		return rc;
 	return list_keys(tok, run);
@@ -232,6 +232,25 @@ static bool slot_matches(struct hsm_module *mod, P11KitUri *uri, CK_SLOT_ID slot
 	       p11_kit_uri_match_token_info(uri, info);
 }
 
+/* How many initialised tokens the URI matches, the index of the first in
+ * *first; true when one of them looks half-read (hsm_token_half_read). */
+static bool count_matches(struct hsm_module *mod, P11KitUri *uri, const CK_SLOT_ID *slots,
+			  CK_ULONG n, CK_ULONG *matched, CK_ULONG *first)
+{
+	bool half = false;
+	*matched = *first = 0;
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_TOKEN_INFO info;
+		if (!slot_matches(mod, uri, slots[i], &info) ||
+		    !(info.flags & CKF_TOKEN_INITIALIZED))
+			continue;
+		if ((*matched)++ == 0)
+			*first = i;
+		half = half || hsm_token_half_read(&info);
+	}
+	return half;
+}
+
 int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *text,
 		int (*fn)(const struct sg_hsm_item *item, void *arg), void *arg,
 		struct sg_err *err)
@@ -248,16 +267,23 @@ int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *text,
 	struct list_run run = { fn, arg, err };
 	if ((rc = hsm_module_for_uri(ctx, uri, &mod, err)) == SG_OK &&
 	    (rc = hsm_token_slots(mod, &slots, &n, err)) == SG_OK) {
+		CK_ULONG named, matched;
+		bool half = count_matches(mod, uri, slots, n, &matched, &named);
+		/* The token named, or one token, missing or half-read may be
+		 * another process rewriting the store as the module read it. */
+		for (unsigned attempt = 0; rc == SG_OK && attempt < HSM_RETRIES &&
+					   (half || (matched == 0 && names_token(uri)));
+		     attempt++) {
+			free(slots);
+			slots = NULL;
+			hsm_backoff(attempt);
+			if ((rc = hsm_module_reload(ctx, mod, NULL, err)) != SG_EENV &&
+			    (rc = hsm_token_slots(mod, &slots, &n, err)) == SG_OK)
+				half = count_matches(mod, uri, slots, n, &matched, &named);
+		}
 		/* A PIN is for one token: trying it on others spends their
 		 * login attempts (and can lock them). So log in only when the
 		 * URI names a token and exactly one initialised token matches. */
-		CK_ULONG named = 0, matched = 0;
-		for (CK_ULONG i = 0; i < n; i++) {
-			CK_TOKEN_INFO info;
-			if (slot_matches(mod, uri, slots[i], &info) &&
-			    (info.flags & CKF_TOKEN_INITIALIZED) && matched++ == 0)
-				named = i;
-		}
 		bool login = matched == 1 && names_token(uri);
 		for (CK_ULONG i = 0; rc == SG_OK && i < n; i++) {
 			CK_TOKEN_INFO info;

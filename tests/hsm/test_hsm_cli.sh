@@ -70,4 +70,47 @@ expect 0 "" "$S" hsm pubkey --key "$A;object=lone" -o "$T/lone.pem"
 openssl pkey -pubin -in "$T/lone.pem" -text -noout | grep -q "3072 bit" && ok || bad "lone pubkey"
 expect 2 "not found" "$S" hsm pubkey --key "pkcs11:token=alpha;object=lone;type=public"
 
+# ---- a PIN in the environment: no core dump from the start
+# SoftHSM's conf is a FIFO nobody writes, so signet waits in C_Initialize,
+# long after main() and before any login, with SIGNET_PIN in its
+# environment. A crash then must not write a core file holding the PIN.
+mkdir "$T/crash"
+mkfifo "$T/conf.fifo"
+(cd "$T/crash" && ulimit -c unlimited &&
+  SOFTHSM2_CONF="$T/conf.fifo" SIGNET_PIN=1234 exec "$S" hsm list) 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do
+  grep -q libsofthsm2 "/proc/$pid/maps" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q libsofthsm2 "/proc/$pid/maps" 2>/dev/null && ok || bad "signet did not reach the module"
+grep -Eq '^Max core file size +0 +0 ' "/proc/$pid/limits" && ok \
+  || bad "core dumps on with SIGNET_PIN set: $(grep core "/proc/$pid/limits")"
+kill -SEGV "$pid"
+rc=0
+wait "$pid" 2>/dev/null || rc=$?
+[ "$rc" = 139 ] && ok || bad "crash exit $rc"
+[ -z "$(ls "$T/crash")" ] && ok || bad "a core file was written: $(ls "$T/crash")"
+
+# ---- parallel processes on one token store
+# SoftHSM2 reads its store at C_Initialize, and every login rewrites the token
+# file: a process starting meanwhile saw "token not found", a token without
+# its user PIN, or CKR_GENERAL_ERROR at login. signet retries those.
+: >"$T/par.fail"
+start=$SECONDS
+for round in $(seq 1 40); do
+  for i in 1 2 3 4 5 6 7 8; do
+    (
+      if [ $((i % 2)) = 0 ]; then
+        "$S" sign --key "$A;object=fw" --version 1.0.$round "$T/fw.bin" "$T/par$i.sgn"
+      else
+        "$S" hsm list "$A"
+      fi >/dev/null 2>"$T/par$i.err" || echo "round $round: $(cat "$T/par$i.err")" >>"$T/par.fail"
+    ) &
+  done
+  wait
+done
+[ ! -s "$T/par.fail" ] && ok || bad "$(wc -l <"$T/par.fail") of 320 parallel runs failed: $(sort "$T/par.fail" | head -3)"
+echo "320 parallel runs in $((SECONDS - start)) s"
+
 finish
