@@ -40,7 +40,8 @@ static int pin_source_path(const char *src, const char **path, struct sg_err *er
 	return SG_OK;
 }
 
-/* The first line of the file, without its line ending. */
+/* The first line of the file, without its line ending; the file must be
+ * private to its owner (SG_EENV otherwise). */
 static int pin_from_file(const char *src, char *pin, struct sg_err *err)
 {
 	const char *path = NULL;
@@ -49,7 +50,9 @@ static int pin_from_file(const char *src, char *pin, struct sg_err *err)
 		return rc;
 	uint8_t *buf;
 	size_t len;
-	if ((rc = sg_read_file(path, PIN_FILE_MAX, &buf, &len, err)) != SG_OK)
+	/* Like ssh with keys: a PIN others can read is no secret, so refuse
+	 * it rather than use it. */
+	if ((rc = sg_read_file_ex(path, PIN_FILE_MAX, SG_READ_PRIVATE, &buf, &len, err)) != SG_OK)
 		return rc;
 	size_t n = strcspn((const char *)buf, "\r\n");
 	if (n == 0) {

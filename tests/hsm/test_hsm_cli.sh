@@ -70,6 +70,15 @@ expect 0 "" "$S" hsm pubkey --key "$A;object=lone" -o "$T/lone.pem"
 openssl pkey -pubin -in "$T/lone.pem" -text -noout | grep -q "3072 bit" && ok || bad "lone pubkey"
 expect 2 "not found" "$S" hsm pubkey --key "pkcs11:token=alpha;object=lone;type=public"
 
+# ---- a PIN file others may read is refused (as ssh refuses such keys)
+cp "$PINFILE" "$T/pin-shared"
+chmod 644 "$T/pin-shared"
+expect 3 "$T/pin-shared: group or others may access it (mode 644): make it private (chmod 600)" \
+  "$S" sign --key "pkcs11:token=alpha;object=fw;pin-source=file:$T/pin-shared" --version 1.0.0 \
+  "$T/fw.bin" "$T/shared.sgn"
+no_output "$T/shared.sgn"
+token_flags alpha | grep -q "count low" && bad "a login was tried: $(token_flags alpha)" || ok
+
 # ---- a PIN in the environment: no core dump from the start
 # SoftHSM's conf is a FIFO nobody writes, so signet waits in C_Initialize,
 # long after main() and before any login, with SIGNET_PIN in its

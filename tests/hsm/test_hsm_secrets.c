@@ -1,6 +1,7 @@
 /* Keeping PINs out of reach: core dumps off before a PIN is read, SIGNET_PIN
  * scrubbed from the environment as it is read and good for one login, and
- * what a second login in the same process can and cannot do then. The tests
+ * what a second login in the same process can and cannot do then; PIN
+ * files private to their owner. The tests
  * run in this order in one process: each leaves state the next expects. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "hsm.h"
 #include "hsm_test.h"
@@ -152,12 +154,40 @@ static void env_pin_scrubbed_and_used_once(void **state)
 	sg_hsm_ctx_free(ctx);
 }
 
+/* A PIN file group or others may read is refused, as ssh refuses such
+ * keys: status 3, the reason, and no login attempt. */
+static void pin_file_must_be_private(void **state)
+{
+	(void)state;
+	char path[SG_TEST_PATH_MAX + 32], uri[1024], want[1200];
+	struct sg_err err;
+	test_write(&t, "shared-pin", t.pin, strlen(t.pin), path, sizeof(path));
+	test_fmt(uri, sizeof(uri), "pkcs11:token=secrets;object=fw;pin-source=file:%s", path);
+	static const mode_t modes[] = { 0640, 0604, 0620, 0602, 0644 };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		assert_int_equal(chmod(path, modes[i]), 0);
+		struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+		struct sg_hsm_key *key;
+		assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_EENV);
+		test_fmt(want, sizeof(want), "%s: group or others may access it (mode %03o)", path,
+			 (unsigned)modes[i]);
+		assert_memory_equal(err.msg, want, strlen(want));
+		sg_hsm_ctx_free(ctx);
+	}
+	assert_int_equal(chmod(path, 0400), 0);
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_key *key;
+	assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_OK);
+	sg_hsm_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(core_dumps_off_once_a_pin_is_read),
 		cmocka_unit_test(no_pin_at_all),
 		cmocka_unit_test(env_pin_scrubbed_and_used_once),
+		cmocka_unit_test(pin_file_must_be_private),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
