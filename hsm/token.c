@@ -116,7 +116,7 @@ int hsm_token_session(struct sg_hsm_ctx *ctx, struct hsm_module *mod, CK_SLOT_ID
 	t->slot = slot;
 	t->info = *info;
 	hsm_trim(t->label, info->label, sizeof(info->label));
-		if (open_session(t, err) != SG_OK) {
+	if (open_session(t, err) != SG_OK) {
 		free(t);
 		return SG_EENV;
 	}
