@@ -15,12 +15,15 @@ static const char usage_text[] =
 	"       signet hsm pubkey --key URI [--module PATH] [-o FILE]\n"
 	"\n"
 	"list    tokens of the module and the keys on each (type, size/curve, label,\n"
-	"        id) with the RFC 7512 URI of each; private keys are listed when a PIN\n"
-	"        is available (pin-source= in URI, or $SIGNET_PIN)\n"
+	"        id, and the key id signatures carry: SHA-256 of the public key) with\n"
+	"        the RFC 7512 URI of each, without login; when URI names one token and\n"
+	"        a PIN is available (pin-source= in URI, or $SIGNET_PIN), logs in to\n"
+	"        that token only and lists its private keys too\n"
 	"keygen  generate a key pair inside the token: TYPE is ecdsa-p256, ecdsa-p384,\n"
 	"        ed25519, rsa-3072 or rsa-4096; the private key is sensitive, never\n"
 	"        extractable and sign-only; refuses an existing label or id\n"
-	"pubkey  the public key as PEM SubjectPublicKeyInfo (stdout, or FILE atomically)\n"
+	"pubkey  the public key as PEM SubjectPublicKeyInfo (stdout, or FILE atomically);\n"
+	"        no PIN needed when the token shows the public key object\n"
 	"\n"
 	"Module: module-path= in the URI, --module, or $SIGNET_PKCS11_MODULE.\n"
 	"PIN: pin-source=file:PATH in the URI, $SIGNET_PIN, or a no-echo prompt on a\n"
@@ -102,6 +105,8 @@ static int print_item(const struct sg_hsm_item *it, void *arg)
 			json_str(stdout, it->label);
 			fputs(",\"id\":", stdout);
 			json_str(stdout, it->id_hex);
+			fputs(",\"key_id\":", stdout);
+			json_str(stdout, it->key_id);
 			fprintf(stdout, ",\"private_key_seen\":%s", it->has_private ? "true" : "false");
 		}
 		fputs(",\"uri\":", stdout);
@@ -114,10 +119,11 @@ static int print_item(const struct sg_hsm_item *it, void *arg)
 		       it->manufacturer, it->model, it->serial,
 		       it->initialized ? "" : " [not initialized]", it->uri);
 	else
-		printf("  key %-10s %-9s label '%s' id %s%s\n    %s\n",
+		printf("  key %-10s %-9s label '%s' id %s%s\n    key id %s\n    %s\n",
 		       it->key_type ? sg_key_type_name(it->key_type) : "unsupported", it->key_desc,
 		       it->label, it->id_hex[0] ? it->id_hex : "-",
-		       it->has_private ? "" : " (public key only seen)", it->uri);
+		       it->has_private ? "" : " (public key only seen)",
+		       it->key_id[0] ? it->key_id : "-", it->uri);
 	return 0;
 }
 
@@ -155,11 +161,12 @@ static int do_pubkey(struct sg_hsm_ctx *h, const struct hsm_args *a)
 	if (!a->key)
 		return cli_usage_error("hsm", "pubkey needs --key");
 	struct sg_err err = { 0 };
-	struct sg_hsm_key *key;
-	if (sg_hsm_key_open(h, a->key, &key, &err))
-		return cli_report(&err);
+	uint8_t spki[SG_SPKI_MAX];
 	size_t len;
-	const unsigned char *der = sg_hsm_key_spki(key, &len);
+	enum sg_key_type type;
+	if (sg_hsm_pubkey(h, a->key, spki, &len, &type, &err))
+		return cli_report(&err);
+	const unsigned char *der = spki;
 	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &der, (long)len);
 	BIO *mem = BIO_new(BIO_s_mem());
 	char *pem = NULL;

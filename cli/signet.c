@@ -2,10 +2,12 @@
  * and is reached through the table below. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atomic_file.h"
 #include "cli.h"
+#include "hsm.h"
 
 static const struct command {
 	const char *name;
@@ -89,6 +91,11 @@ static void install_signal_cleanup(void)
 
 int main(int argc, char **argv)
 {
+	/* A PIN in the environment is in memory from the start: no core dumps
+	 * (hsm/ turns them off too, before it reads any PIN). */
+	struct sg_err core_err;
+	if (getenv("SIGNET_PIN") && sg_hsm_no_core_dumps(&core_err) != SG_OK)
+		return cli_report(&core_err);
 	install_signal_cleanup();
 	if (argc < 2) {
 		usage(stderr);

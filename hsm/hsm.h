@@ -8,6 +8,15 @@
  * PIN: `pin-source=file:PATH` (or a bare path) in the URI, else $SIGNET_PIN,
  * else a no-echo prompt when stdin is a TTY. `pin-value=` is refused: a PIN
  * never appears on a command line. PINs are zeroed after C_Login.
+ * $SIGNET_PIN serves one login per process: it is overwritten and unset the
+ * moment it is read (contexts keep no copy past C_Login), so a program that
+ * needs it for two logins (two tokens, or a token logged out in between
+ * when its last context was freed) must read it once itself and pass it on
+ * through a pin-source file. Reading it, like any login, is not
+ * thread-safe (the environment); key copies (sg_hsm_key_dup) need no login.
+ * A token already logged in by another live context needs no PIN.
+ * Before any PIN is read, core dumps are turned off for good
+ * (sg_hsm_no_core_dumps).
  *
  * A context keeps one loaded module per path and one logged-in session per
  * token for its whole life, so a run that signs many things logs in once. */
@@ -41,6 +50,13 @@ enum sg_key_type sg_key_type_parse(const char *name); /* SG_KEY_NONE if unknown 
 struct sg_hsm_ctx;
 struct sg_hsm_key;
 
+/* Turns core dumps off for the rest of the process: PR_SET_DUMPABLE 0 (no
+ * core, and other processes of the user may not read its memory) and
+ * RLIMIT_CORE 0. Done before any PIN is read, and for good: after login the
+ * module keeps secrets in process memory until it is unloaded. SG_EENV if
+ * the kernel refuses. */
+int sg_hsm_no_core_dumps(struct sg_err *err);
+
 /* module_override may be NULL. Never fails except out of memory (NULL). */
 struct sg_hsm_ctx *sg_hsm_ctx_new(const char *module_override);
 /* Logs out, closes sessions, finalizes and unloads modules, frees keys. */
@@ -64,6 +80,14 @@ int sg_hsm_key_open(struct sg_hsm_ctx *ctx, const char *uri, struct sg_hsm_key *
  * threads at once either. SG_EENV when the token opens no more sessions. */
 int sg_hsm_key_dup(struct sg_hsm_ctx *ctx, const struct sg_hsm_key *key,
 		   struct sg_hsm_key **copy, struct sg_err *err);
+
+/* The DER SubjectPublicKeyInfo of the key the URI names, into spki
+ * (SG_SPKI_MAX bytes), and its type. Without login when the token shows a
+ * public key object for it (by the URI's object=/id=); otherwise as
+ * sg_hsm_key_open, which logs in to read the private key's public half.
+ * Errors as sg_hsm_key_open. */
+int sg_hsm_pubkey(struct sg_hsm_ctx *ctx, const char *uri, uint8_t *spki, size_t *spki_len,
+		  enum sg_key_type *type, struct sg_err *err);
 
 enum sg_key_type sg_hsm_key_type(const struct sg_hsm_key *key);
 /* DER SubjectPublicKeyInfo of the key (owned by the key). */
@@ -113,14 +137,19 @@ struct sg_hsm_item {
 	char key_desc[64];    /* e.g. "EC P-256", "RSA 3072", "Ed25519" */
 	char label[256];
 	char id_hex[129];
+	char key_id[65];      /* hex SHA-256 of the DER SubjectPublicKeyInfo, the key
+			       * id envelopes carry; "" when the public key is not
+			       * readable or not a supported type */
 	bool has_private;     /* a private key with this label/id was seen (needs login) */
 };
 
 /* Lists every token of the module (uri may be NULL, or a URI naming the
- * module/token to restrict to) and the keys on each: public keys without
- * login; private keys too when a PIN is available without prompting
- * (pin-source or $SIGNET_PIN). Calls fn for each item in order; a non-zero
- * return from fn stops the listing and is returned. */
+ * module/token to restrict to) and the keys on each, without login (public
+ * key objects). Only when the URI names a token (token/slot attributes) and
+ * exactly one initialised token matches, it logs in to that one to see
+ * private keys too, if a PIN is available without prompting (pin-source or
+ * $SIGNET_PIN); a wrong PIN for it is an error. Calls fn for each item in
+ * order; a non-zero return from fn stops the listing and is returned. */
 int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *uri,
 		int (*fn)(const struct sg_hsm_item *item, void *arg), void *arg,
 		struct sg_err *err);

@@ -91,6 +91,22 @@ struct hsm_keyinfo {
 
 /* module.c */
 const char *hsm_rv_name(CK_RV rv);
+/* Tokens shared by several processes fail now and then for a moment:
+ * SoftHSM2 reads its token store at C_Initialize, and a token whose file
+ * another process is rewriting then (every login rewrites it) is missing or
+ * half-read. Token look-up and login retry this many times. */
+#define HSM_RETRIES 8
+/* Sleeps before retry attempt (0-based): 5 ms doubling to 200 ms, jittered. */
+void hsm_backoff(unsigned attempt);
+/* Whether a login failure may be such a moment rather than an answer. */
+bool hsm_rv_transient(CK_RV rv);
+/* C_Finalize and C_Initialize mod again, so it rereads its token store;
+ * only when nobody else can notice: we initialised it, ctx is its only user
+ * and has no session on it but keep's (may be NULL; no key may use keep),
+ * whose session is then opened again. SG_FAIL (err untouched) when it may
+ * not. */
+int hsm_module_reload(struct sg_hsm_ctx *ctx, struct hsm_module *mod, struct hsm_token *keep,
+		      struct sg_err *err);
 int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module **mod,
 		       struct sg_err *err);
 
@@ -110,6 +126,9 @@ void hsm_trim(char *dst, const unsigned char *src, size_t width);
 /* The one initialised token the URI names, with an open session. */
 int hsm_token_find(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_token **tok,
 		   struct sg_err *err);
+/* Whether a token looks half-read (initialised, needs login, but no user
+ * PIN): what SoftHSM2 shows while another process rewrites it. */
+bool hsm_token_half_read(const CK_TOKEN_INFO *info);
 /* The slots that hold a token, in the module's order (free *slots). */
 int hsm_token_slots(struct hsm_module *mod, CK_SLOT_ID **slots, CK_ULONG *n,
 		    struct sg_err *err);
@@ -117,6 +136,9 @@ int hsm_token_slots(struct hsm_module *mod, CK_SLOT_ID **slots, CK_ULONG *n,
 int hsm_token_session(struct sg_hsm_ctx *ctx, struct hsm_module *mod, CK_SLOT_ID slot,
 		      const CK_TOKEN_INFO *info, struct hsm_token **tok, struct sg_err *err);
 void hsm_token_close(struct hsm_token *tok);
+/* A new session for tok after its module was initialised again: the token
+ * found anew by serial and label (slot ids may change). Not logged in. */
+int hsm_token_reopen(struct hsm_token *tok, struct sg_err *err);
 /* Another session on tok's token, in ctx->extra, sharing its login. */
 int hsm_token_another(struct sg_hsm_ctx *ctx, const struct hsm_token *tok,
 		      struct hsm_token **out, struct sg_err *err);
@@ -136,7 +158,8 @@ void hsm_bytes_free(struct hsm_bytes *b);
  * TTY when neither the URI nor $SIGNET_PIN gives a PIN. When a PIN is
  * needed, none is available and may_prompt is false, returns SG_FAIL
  * without setting err, so listing can go on without login. */
-int hsm_login(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, struct sg_err *err);
+int hsm_login(struct sg_hsm_ctx *ctx, struct hsm_token *tok, P11KitUri *uri, bool may_prompt,
+	      struct sg_err *err);
 
 /* key.c */
 int hsm_key_inspect(struct hsm_token *tok, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,

@@ -359,10 +359,10 @@ static int key_ambiguous(struct hsm_token *tok, const char *uri, const CK_OBJECT
 		       (unsigned long)n, ids, n > 4 ? ", ..." : "");
 }
 
-static int find_private(struct hsm_token *tok, P11KitUri *uri, const char *text,
-			CK_OBJECT_HANDLE *priv, struct sg_err *err)
+/* Every object of class cls with the URI's object= and id=. */
+static CK_RV find_by_uri(struct hsm_token *tok, P11KitUri *uri, CK_OBJECT_CLASS cls,
+			 CK_OBJECT_HANDLE **h, CK_ULONG *n)
 {
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE t[3] = { { CKA_CLASS, &cls, sizeof(cls) } };
 	CK_ULONG nt = 1;
 	const CK_ATTRIBUTE *a;
@@ -370,9 +370,15 @@ static int find_private(struct hsm_token *tok, P11KitUri *uri, const char *text,
 		t[nt++] = *a;
 	if ((a = hsm_uri_attr(uri, CKA_ID)))
 		t[nt++] = *a;
+	return hsm_find(tok, t, nt, h, n);
+}
+
+static int find_private(struct hsm_token *tok, P11KitUri *uri, const char *text,
+			CK_OBJECT_HANDLE *priv, struct sg_err *err)
+{
 	CK_OBJECT_HANDLE *h;
 	CK_ULONG n;
-	CK_RV rv = hsm_find(tok, t, nt, &h, &n);
+	CK_RV rv = find_by_uri(tok, uri, CKO_PRIVATE_KEY, &h, &n);
 	if (rv != CKR_OK)
 		return sg_errf(err, SG_EENV, "token '%s': cannot search objects: %s", tok->label,
 			       hsm_rv_name(rv));
@@ -426,7 +432,7 @@ int sg_hsm_key_open(struct sg_hsm_ctx *ctx, const char *text, struct sg_hsm_key 
 	else if (hsm_uri_class(uri, CKO_PRIVATE_KEY) != CKO_PRIVATE_KEY)
 		rc = sg_errf(err, SG_EINPUT, "key '%s': signing needs type=private", text);
 	else if ((rc = hsm_token_find(ctx, uri, &tok, err)) == SG_OK &&
-		 (rc = hsm_login(tok, uri, true, err)) == SG_OK &&
+		 (rc = hsm_login(ctx, tok, uri, true, err)) == SG_OK &&
 		 (rc = find_private(tok, uri, text, &k->priv, err)) == SG_OK)
 		rc = key_describe(tok, text, k, err);
 	p11_kit_uri_free(uri);
@@ -461,6 +467,63 @@ int sg_hsm_key_dup(struct sg_hsm_ctx *ctx, const struct sg_hsm_key *key,
 	k->next = ctx->keys;
 	ctx->keys = k;
 	*copy = k;
+	return SG_OK;
+}
+
+/* SPKI from the one public key object the URI names, read without login.
+ * SG_FAIL (err untouched) when there is not exactly one. */
+static int pubkey_object(struct hsm_token *tok, P11KitUri *uri, const char *text, uint8_t *spki,
+			 size_t *spki_len, enum sg_key_type *type, struct sg_err *err)
+{
+	CK_OBJECT_HANDLE *h;
+	CK_ULONG n;
+	if (find_by_uri(tok, uri, CKO_PUBLIC_KEY, &h, &n) != CKR_OK)
+		return SG_FAIL;
+	CK_OBJECT_HANDLE pub = n == 1 ? h[0] : CK_INVALID_HANDLE;
+	free(h);
+	if (pub == CK_INVALID_HANDLE)
+		return SG_FAIL;
+	struct hsm_keyinfo ki;
+	int rc = hsm_key_inspect(tok, CK_INVALID_HANDLE, pub, &ki, err);
+	if (rc != SG_OK)
+		return rc;
+	struct sg_err why;
+	if (ki.type == SG_KEY_NONE)
+		rc = sg_errf(err, SG_EINPUT, "key '%s': unsupported key type (%s)", text, ki.desc);
+	else if (hsm_key_spki(&ki, spki, spki_len, &why) != SG_OK)
+		rc = sg_errf(err, SG_EINPUT, "key '%s': %s", text, why.msg);
+	*type = ki.type;
+	hsm_keyinfo_free(&ki);
+	return rc;
+}
+
+int sg_hsm_pubkey(struct sg_hsm_ctx *ctx, const char *text, uint8_t *spki, size_t *spki_len,
+		  enum sg_key_type *type, struct sg_err *err)
+{
+	P11KitUri *uri;
+	int rc = hsm_uri_parse(text, &uri, err);
+	if (rc != SG_OK)
+		return rc;
+	CK_OBJECT_CLASS cls = hsm_uri_class(uri, CKO_PRIVATE_KEY);
+	struct hsm_token *tok;
+	if (cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY)
+		rc = sg_errf(err, SG_EINPUT, "key '%s': a public key needs type=private or "
+			     "type=public", text);
+	else if ((rc = hsm_token_find(ctx, uri, &tok, err)) == SG_OK)
+		rc = pubkey_object(tok, uri, text, spki, spki_len, type, err);
+	p11_kit_uri_free(uri);
+	if (rc == SG_FAIL && cls == CKO_PUBLIC_KEY)
+		return sg_errf(err, SG_EINPUT, "key '%s': not found", text);
+	if (rc != SG_FAIL)
+		return rc;
+	/* No public object visible: the private key shows its public half,
+	 * after login. */
+	struct sg_hsm_key *key;
+	if ((rc = sg_hsm_key_open(ctx, text, &key, err)) != SG_OK)
+		return rc;
+	memcpy(spki, key->spki, key->spki_len);
+	*spki_len = key->spki_len;
+	*type = key->type;
 	return SG_OK;
 }
 

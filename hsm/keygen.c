@@ -128,7 +128,7 @@ int sg_hsm_keygen(struct sg_hsm_ctx *ctx, const char *text, enum sg_key_type typ
 	else if (!id && RAND_bytes(random_id, sizeof(random_id)) != 1)
 		rc = sg_errf(err, SG_EENV, "keygen: no randomness for the key id");
 	else if ((rc = hsm_token_find(ctx, uri, &tok, err)) == SG_OK &&
-		 (rc = hsm_login(tok, uri, true, err)) == SG_OK &&
+		 (rc = hsm_login(ctx, tok, uri, true, err)) == SG_OK &&
 		 (rc = check_free(tok, label, id ? id : &rid, err)) == SG_OK)
 		rc = generate(tok, type, label, id ? id : &rid, err);
 	p11_kit_uri_free(uri);

@@ -1,8 +1,11 @@
 /* Listing tokens and key pairs. Public keys are visible without login;
- * private ones only after it, so we log in only when a PIN is at hand
- * without asking (pin-source or $SIGNET_PIN): listing must never prompt. */
+ * private ones only after it. Listing logs in only to the one token a URI
+ * names, and only when a PIN is at hand without asking (pin-source or
+ * $SIGNET_PIN): listing must never prompt, nor spend a login attempt of a
+ * token the PIN was not meant for. */
 #include "hsm_priv.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,20 @@ static int item_uri(struct sg_hsm_item *it, const CK_TOKEN_INFO *info, CK_ATTRIB
 	return rc;
 }
 
+/* What `signet inspect` shows for a signature by this key: SHA-256 of the
+ * SPKI as hsm_key_spki builds it (EC points uncompressed), which is the
+ * one sg_hsm_key_spki gives the signer. Left empty when unreadable. */
+static void list_key_id(const struct hsm_keyinfo *ki, char hex[65])
+{
+	uint8_t spki[SG_SPKI_MAX], md[32];
+	size_t len;
+	struct sg_err ignored;
+	hex[0] = 0;
+	if (ki->type != SG_KEY_NONE && hsm_key_spki(ki, spki, &len, &ignored) == SG_OK &&
+	    EVP_Digest(spki, len, md, NULL, EVP_sha256(), NULL) == 1)
+		sg_hex(md, sizeof(md), hex);
+}
+
 /* One key pair (pub and/or priv may be CK_INVALID_HANDLE). */
 static int list_key(struct hsm_token *tok, const struct list_obj *pub,
 		    const struct list_obj *priv, struct list_run *run)
@@ -76,6 +93,7 @@ static int list_key(struct hsm_token *tok, const struct list_obj *pub,
 		return rc;
 	it.key_type = ki.type;
 	snprintf(it.key_desc, sizeof(it.key_desc), "%s", ki.desc);
+	list_key_id(&ki, it.key_id);
 	hsm_keyinfo_free(&ki);
 
 	/* type=private unless we logged in and saw there is none, so the
@@ -171,8 +189,10 @@ static int list_keys(struct hsm_token *tok, struct list_run *run)
 	return rc;
 }
 
+/* login: this is the one token the URI names, so private keys are listed
+ * too when a PIN is at hand without asking. */
 static int list_token(struct sg_hsm_ctx *ctx, struct hsm_module *mod, P11KitUri *uri,
-		      CK_SLOT_ID slot, const CK_TOKEN_INFO *info, struct list_run *run)
+		      CK_SLOT_ID slot, const CK_TOKEN_INFO *info, bool login, struct list_run *run)
 {
 	struct sg_hsm_item it = { .is_token = true };
 	item_token_fields(&it, info);
@@ -185,10 +205,20 @@ static int list_token(struct sg_hsm_ctx *ctx, struct hsm_module *mod, P11KitUri 
 	struct hsm_token *tok;
 	if ((rc = hsm_token_session(ctx, mod, slot, info, &tok, run->err)) != SG_OK)
 		return rc;
-	rc = hsm_login(tok, uri, false, run->err);
+	rc = login ? hsm_login(ctx, tok, uri, false, run->err) : SG_OK;
 	if (rc != SG_OK && rc != SG_FAIL) /* SG_FAIL: no PIN at hand, list public keys only */
 		return rc;
 	return list_keys(tok, run);
+}
+
+/* Whether the URI says which token: a token or slot attribute. */
+static bool names_token(P11KitUri *uri)
+{
+	const CK_TOKEN_INFO *t = p11_kit_uri_get_token_info(uri);
+	const CK_SLOT_INFO *s = p11_kit_uri_get_slot_info(uri);
+	return t->label[0] || t->manufacturerID[0] || t->model[0] || t->serialNumber[0] ||
+	       s->slotDescription[0] || s->manufacturerID[0] ||
+	       p11_kit_uri_get_slot_id(uri) != (CK_SLOT_ID)-1;
 }
 
 static bool slot_matches(struct hsm_module *mod, P11KitUri *uri, CK_SLOT_ID slot,
@@ -200,6 +230,25 @@ static bool slot_matches(struct hsm_module *mod, P11KitUri *uri, CK_SLOT_ID slot
 	       mod->f->C_GetSlotInfo(slot, &si) == CKR_OK && p11_kit_uri_match_slot_info(uri, &si) &&
 	       mod->f->C_GetTokenInfo(slot, info) == CKR_OK &&
 	       p11_kit_uri_match_token_info(uri, info);
+}
+
+/* How many initialised tokens the URI matches, the index of the first in
+ * *first; true when one of them looks half-read (hsm_token_half_read). */
+static bool count_matches(struct hsm_module *mod, P11KitUri *uri, const CK_SLOT_ID *slots,
+			  CK_ULONG n, CK_ULONG *matched, CK_ULONG *first)
+{
+	bool half = false;
+	*matched = *first = 0;
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_TOKEN_INFO info;
+		if (!slot_matches(mod, uri, slots[i], &info) ||
+		    !(info.flags & CKF_TOKEN_INITIALIZED))
+			continue;
+		if ((*matched)++ == 0)
+			*first = i;
+		half = half || hsm_token_half_read(&info);
+	}
+	return half;
 }
 
 int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *text,
@@ -218,10 +267,29 @@ int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *text,
 	struct list_run run = { fn, arg, err };
 	if ((rc = hsm_module_for_uri(ctx, uri, &mod, err)) == SG_OK &&
 	    (rc = hsm_token_slots(mod, &slots, &n, err)) == SG_OK) {
+		CK_ULONG named, matched;
+		bool half = count_matches(mod, uri, slots, n, &matched, &named);
+		/* The token named, or one token, missing or half-read may be
+		 * another process rewriting the store as the module read it. */
+		for (unsigned attempt = 0; rc == SG_OK && attempt < HSM_RETRIES &&
+					   (half || (matched == 0 && names_token(uri)));
+		     attempt++) {
+			free(slots);
+			slots = NULL;
+			hsm_backoff(attempt);
+			if ((rc = hsm_module_reload(ctx, mod, NULL, err)) != SG_EENV &&
+			    (rc = hsm_token_slots(mod, &slots, &n, err)) == SG_OK)
+				half = count_matches(mod, uri, slots, n, &matched, &named);
+		}
+		/* A PIN is for one token: trying it on others spends their
+		 * login attempts (and can lock them). So log in only when the
+		 * URI names a token and exactly one initialised token matches. */
+		bool login = matched == 1 && names_token(uri);
 		for (CK_ULONG i = 0; rc == SG_OK && i < n; i++) {
 			CK_TOKEN_INFO info;
 			if (slot_matches(mod, uri, slots[i], &info))
-				rc = list_token(ctx, mod, uri, slots[i], &info, &run);
+				rc = list_token(ctx, mod, uri, slots[i], &info, login && i == named,
+						&run);
 		}
 	}
 	free(slots);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hsm_module *modules;
@@ -52,6 +54,28 @@ const char *hsm_rv_name(CK_RV rv)
 	static _Thread_local char other[32];
 	snprintf(other, sizeof(other), "CKR 0x%lx", (unsigned long)rv);
 	return other;
+}
+
+void hsm_backoff(unsigned attempt)
+{
+	unsigned ms = attempt < 6 ? 5u << attempt : 200;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* Jitter, so processes that collided once do not collide again. */
+	unsigned long jitter = ((unsigned long)now.tv_nsec ^ (unsigned long)getpid() * 2654435761u) %
+			       (ms / 2 + 1);
+	struct timespec d = { 0, (long)(ms + jitter) * 1000000L };
+	while (nanosleep(&d, &d) != 0 && errno == EINTR)
+		;
+}
+
+bool hsm_rv_transient(CK_RV rv)
+{
+	/* SoftHSM2 answers these when another process rewrites the token
+	 * file under it (a half-read token has no user PIN flag). */
+	return rv == CKR_GENERAL_ERROR || rv == CKR_USER_PIN_NOT_INITIALIZED ||
+	       rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_TOKEN_NOT_PRESENT ||
+	       rv == CKR_DEVICE_ERROR;
 }
 
 static int module_open(const char *path, struct hsm_module *m, struct sg_err *err)
@@ -136,6 +160,44 @@ static int module_get(const char *path, struct hsm_module **out, struct sg_err *
 	pthread_mutex_unlock(&modules_lock);
 	if (rc == SG_OK)
 		*out = m;
+	return rc;
+}
+
+/* Whether reloading mod would pull a session or key out from under ctx:
+ * any session on it but keep's, or a key on keep. */
+static bool module_in_use(const struct sg_hsm_ctx *ctx, const struct hsm_module *mod,
+			  const struct hsm_token *keep)
+{
+	for (const struct hsm_token *t = ctx->tokens; t; t = t->next)
+		if (t->mod == mod && t != keep)
+			return true;
+	for (const struct hsm_token *t = ctx->extra; t; t = t->next)
+		if (t->mod == mod)
+			return true;
+	for (const struct sg_hsm_key *k = ctx->keys; k; k = k->next)
+		if (k->tok == keep && keep)
+			return true;
+	return false;
+}
+
+int hsm_module_reload(struct sg_hsm_ctx *ctx, struct hsm_module *m, struct hsm_token *keep,
+		      struct sg_err *err)
+{
+	if (module_in_use(ctx, m, keep))
+		return SG_FAIL;
+	int rc = SG_FAIL;
+	pthread_mutex_lock(&modules_lock);
+	if (m->finalize && m->refs == 1) {
+		m->f->C_Finalize(NULL); /* closes keep's session too */
+		CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
+		CK_RV rv = m->f->C_Initialize(&args);
+		rc = rv == CKR_OK ? SG_OK
+				  : sg_errf(err, SG_EENV, "module %s: C_Initialize failed: %s",
+					    m->path, hsm_rv_name(rv));
+	}
+	pthread_mutex_unlock(&modules_lock);
+	if (rc == SG_OK && keep)
+		rc = hsm_token_reopen(keep, err);
 	return rc;
 }
 

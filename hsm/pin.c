@@ -1,14 +1,18 @@
 /* PINs and login. A PIN comes from a file named by the URI's pin-source, from
  * $SIGNET_PIN, or from a no-echo prompt on the terminal; never from a command
- * line. Every buffer that held a PIN is cleansed once C_Login has it, and no
- * message ever contains one. */
+ * line. Every buffer that held a PIN is cleansed once C_Login has it,
+ * SIGNET_PIN is scrubbed from the environment as it is read, core dumps are
+ * off before any PIN is read, and no message ever contains one. */
 #include "hsm_priv.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -36,7 +40,8 @@ static int pin_source_path(const char *src, const char **path, struct sg_err *er
 	return SG_OK;
 }
 
-/* The first line of the file, without its line ending. */
+/* The first line of the file, without its line ending; the file must be
+ * private to its owner (SG_EENV otherwise). */
 static int pin_from_file(const char *src, char *pin, struct sg_err *err)
 {
 	const char *path = NULL;
@@ -45,7 +50,9 @@ static int pin_from_file(const char *src, char *pin, struct sg_err *err)
 		return rc;
 	uint8_t *buf;
 	size_t len;
-	if ((rc = sg_read_file(path, PIN_FILE_MAX, &buf, &len, err)) != SG_OK)
+	/* Like ssh with keys: a PIN others can read is no secret, so refuse
+	 * it rather than use it. */
+	if ((rc = sg_read_file_ex(path, PIN_FILE_MAX, SG_READ_PRIVATE, &buf, &len, err)) != SG_OK)
 		return rc;
 	size_t n = strcspn((const char *)buf, "\r\n");
 	if (n == 0) {
@@ -101,6 +108,27 @@ static int pin_from_tty(const char *label, char *pin, struct sg_err *err)
 	return SG_OK;
 }
 
+/* Set once SIGNET_PIN was taken, for the message when it is needed again. */
+static bool env_pin_taken;
+
+/* $SIGNET_PIN, read once: the value is overwritten where the environment
+ * keeps it (so /proc/PID/environ and a core dump no longer show it) and
+ * the variable removed. SG_FAIL when unset or empty. */
+static int pin_from_env(char *pin, struct sg_err *err)
+{
+	char *env = getenv("SIGNET_PIN");
+	if (!env || !*env)
+		return SG_FAIL;
+	size_t n = strlen(env);
+	int rc = n < PIN_MAX ? SG_OK : sg_errf(err, SG_EINPUT, "SIGNET_PIN: too long");
+	if (rc == SG_OK)
+		memcpy(pin, env, n + 1);
+	OPENSSL_cleanse(env, n);
+	unsetenv("SIGNET_PIN");
+	env_pin_taken = true;
+	return rc;
+}
+
 /* SG_FAIL without a message: no PIN available and prompting not allowed. */
 static int pin_get(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, char *pin,
 		   struct sg_err *err)
@@ -108,15 +136,16 @@ static int pin_get(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, char 
 	const char *src = uri ? p11_kit_uri_get_pin_source(uri) : NULL;
 	if (src && *src)
 		return pin_from_file(src, pin, err);
-	const char *env = getenv("SIGNET_PIN");
-	if (env && *env) {
-		if (strlen(env) >= PIN_MAX)
-			return sg_errf(err, SG_EINPUT, "SIGNET_PIN: too long");
-		strcpy(pin, env);
-		return SG_OK;
-	}
+	int rc = pin_from_env(pin, err);
+	if (rc != SG_FAIL)
+		return rc;
 	if (!may_prompt)
 		return SG_FAIL;
+	if (!isatty(STDIN_FILENO) && env_pin_taken)
+		return sg_errf(err, SG_EENV,
+			       "token '%s': needs a PIN: SIGNET_PIN serves one login and an earlier "
+			       "one used it: use pin-source=file:PATH in the URI",
+			       tok->label);
 	if (!isatty(STDIN_FILENO))
 		return sg_errf(err, SG_EENV,
 			       "token '%s': needs a PIN: use pin-source=file:PATH in the URI or "
@@ -148,19 +177,65 @@ static int login_result(struct hsm_token *tok, CK_RV rv, struct sg_err *err)
 	}
 }
 
-int hsm_login(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, struct sg_err *err)
+/* C_Login, again while the failure may be a moment (hsm_rv_transient).
+ * From the third try on, the module rereads its token store first: a token
+ * it half-read at C_Initialize stays half-read in this process. */
+static int login_retrying(struct sg_hsm_ctx *ctx, struct hsm_token *tok, const char *pin,
+			  struct sg_err *err)
+{
+	CK_ULONG len = strlen(pin);
+	CK_RV rv = tok->mod->f->C_Login(tok->session, CKU_USER, (CK_UTF8CHAR *)pin, len);
+	for (unsigned attempt = 0; hsm_rv_transient(rv) && attempt < HSM_RETRIES; attempt++) {
+		hsm_backoff(attempt);
+		int reload = attempt >= 2 ? hsm_module_reload(ctx, tok->mod, tok, err) : SG_FAIL;
+		if (reload == SG_EENV && tok->session != CK_INVALID_HANDLE)
+			return SG_EENV;
+		/* No session: the reread store lacked the token this time. */
+		rv = tok->session == CK_INVALID_HANDLE
+			     ? CKR_TOKEN_NOT_PRESENT
+			     : tok->mod->f->C_Login(tok->session, CKU_USER, (CK_UTF8CHAR *)pin, len);
+	}
+	return login_result(tok, rv, err);
+}
+
+int sg_hsm_no_core_dumps(struct sg_err *err)
+{
+	struct rlimit none = { 0, 0 };
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || setrlimit(RLIMIT_CORE, &none) != 0)
+		return sg_errf(err, SG_EENV, "cannot turn core dumps off: %s", strerror(errno));
+	return SG_OK;
+}
+
+/* Whether the token is logged in already for this process (another
+ * context's session, still open, did it): then no PIN is needed. */
+static bool session_logged_in(struct hsm_token *tok)
+{
+	CK_SESSION_INFO si;
+	return tok->mod->f->C_GetSessionInfo(tok->session, &si) == CKR_OK &&
+	       (si.state == CKS_RO_USER_FUNCTIONS || si.state == CKS_RW_USER_FUNCTIONS);
+}
+
+int hsm_login(struct sg_hsm_ctx *ctx, struct hsm_token *tok, P11KitUri *uri, bool may_prompt,
+	      struct sg_err *err)
 {
 	if (tok->logged_in || !(tok->info.flags & CKF_LOGIN_REQUIRED))
 		return SG_OK;
+	if (session_logged_in(tok)) {
+		tok->logged_in = true;
+		return SG_OK;
+	}
+	/* From here the PIN, and after login the module's secrets, are in
+	 * this process's memory until it exits. */
+	int rc = sg_hsm_no_core_dumps(err);
+	if (rc != SG_OK)
+		return rc;
 	CK_FUNCTION_LIST *f = tok->mod->f;
 	if (tok->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) /* PIN pad */
 		return login_result(tok, f->C_Login(tok->session, CKU_USER, NULL, 0), err);
 	char pin[PIN_MAX];
-	int rc = pin_get(tok, uri, may_prompt, pin, err);
-	if (rc == SG_OK) {
-		CK_RV rv = f->C_Login(tok->session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
-		rc = login_result(tok, rv, err);
-	}
+	rc = pin_get(tok, uri, may_prompt, pin, err);
+	if (rc == SG_OK) /* a wrong PIN is an answer, never retried */
+		rc = login_retrying(ctx, tok, pin, err);
 	OPENSSL_cleanse(pin, sizeof(pin));
 	return rc;
 }

@@ -85,6 +85,21 @@ CK_RV hsm_find(struct hsm_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_
 	return CKR_OK;
 }
 
+static int open_session(struct hsm_token *t, struct sg_err *err)
+{
+	CK_FUNCTION_LIST *f = t->mod->f;
+	/* Read-write so keygen can use the same session; a write-protected
+	 * token still signs through a read-only one. */
+	CK_RV rv = f->C_OpenSession(t->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+				    &t->session);
+	if (rv == CKR_TOKEN_WRITE_PROTECTED)
+		rv = f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL, &t->session);
+	if (rv != CKR_OK)
+		return sg_errf(err, SG_EENV, "token '%s': cannot open a session: %s", t->label,
+			       hsm_rv_name(rv));
+	return SG_OK;
+}
+
 int hsm_token_session(struct sg_hsm_ctx *ctx, struct hsm_module *mod, CK_SLOT_ID slot,
 		      const CK_TOKEN_INFO *info, struct hsm_token **out, struct sg_err *err)
 {
@@ -101,15 +116,7 @@ int hsm_token_session(struct sg_hsm_ctx *ctx, struct hsm_module *mod, CK_SLOT_ID
 	t->slot = slot;
 	t->info = *info;
 	hsm_trim(t->label, info->label, sizeof(info->label));
-	/* Read-write so keygen can use the same session; a write-protected
-	 * token still signs through a read-only one. */
-	CK_RV rv = mod->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-					 &t->session);
-	if (rv == CKR_TOKEN_WRITE_PROTECTED)
-		rv = mod->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &t->session);
-	if (rv != CKR_OK) {
-		sg_errf(err, SG_EENV, "token '%s': cannot open a session: %s", t->label,
-			hsm_rv_name(rv));
+	if (open_session(t, err) != SG_OK) {
 		free(t);
 		return SG_EENV;
 	}
@@ -117,6 +124,32 @@ int hsm_token_session(struct sg_hsm_ctx *ctx, struct hsm_module *mod, CK_SLOT_ID
 	ctx->tokens = t;
 	*out = t;
 	return SG_OK;
+}
+
+int hsm_token_reopen(struct hsm_token *tok, struct sg_err *err)
+{
+	CK_SLOT_ID *slots;
+	CK_ULONG n;
+	int rc = hsm_token_slots(tok->mod, &slots, &n, err);
+	CK_TOKEN_INFO info;
+	CK_ULONG i = 0;
+	while (rc == SG_OK && i < n &&
+	       !(tok->mod->f->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
+		 memcmp(info.serialNumber, tok->info.serialNumber, sizeof(info.serialNumber)) == 0 &&
+		 memcmp(info.label, tok->info.label, sizeof(info.label)) == 0))
+		i++;
+	tok->session = CK_INVALID_HANDLE;
+	tok->logged_in = false;
+	if (rc == SG_OK && i == n)
+		rc = sg_errf(err, SG_EENV, "token '%s': gone after the module was reloaded",
+			     tok->label);
+	if (rc == SG_OK) {
+		tok->slot = slots[i];
+		tok->info = info;
+		rc = open_session(tok, err);
+	}
+	free(slots);
+	return rc;
 }
 
 int hsm_token_another(struct sg_hsm_ctx *ctx, const struct hsm_token *tok,
@@ -144,7 +177,8 @@ void hsm_token_close(struct hsm_token *tok)
 {
 	/* No C_Logout: login state is per process and token, and another
 	 * context may still use it. Closing the last session logs out. */
-	tok->mod->f->C_CloseSession(tok->session);
+	if (tok->session != CK_INVALID_HANDLE) /* a reload may have left none */
+		tok->mod->f->C_CloseSession(tok->session);
 	free(tok);
 }
 
@@ -213,6 +247,30 @@ static int token_ambiguous(struct hsm_module *mod, P11KitUri *uri, const CK_SLOT
 		       desc, names);
 }
 
+bool hsm_token_half_read(const CK_TOKEN_INFO *info)
+{
+	CK_FLAGS need = CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED;
+	return (info->flags & need) == need && !(info->flags & CKF_USER_PIN_INITIALIZED);
+}
+
+/* The slots (free *slots) and how many of them hold a token the URI
+ * names; *slot and *info are the last of those. */
+static int token_search(struct hsm_module *mod, P11KitUri *uri, CK_SLOT_ID **slots, CK_ULONG *n,
+			CK_ULONG *found, CK_SLOT_ID *slot, CK_TOKEN_INFO *info, struct sg_err *err)
+{
+	*found = 0;
+	int rc = hsm_token_slots(mod, slots, n, err);
+	for (CK_ULONG i = 0; rc == SG_OK && i < *n; i++) {
+		CK_TOKEN_INFO cand;
+		if (token_matches(mod, uri, (*slots)[i], &cand)) {
+			++*found;
+			*slot = (*slots)[i];
+			*info = cand;
+		}
+	}
+	return rc;
+}
+
 int hsm_token_find(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_token **tok,
 		   struct sg_err *err)
 {
@@ -225,19 +283,25 @@ int hsm_token_find(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_token **to
 		return sg_errf(err, SG_EENV, "module %s: does not match the URI's library-* attributes",
 			       mod->path);
 	CK_SLOT_ID *slots;
-	CK_ULONG n;
-	if ((rc = hsm_token_slots(mod, &slots, &n, err)) != SG_OK)
-		return rc;
-	CK_ULONG found = 0;
-	CK_SLOT_ID slot = 0;
-	CK_TOKEN_INFO info, cand;
-	for (CK_ULONG i = 0; i < n; i++) {
-		if (token_matches(mod, uri, slots[i], &cand)) {
-			found++;
-			slot = slots[i];
-			info = cand;
-		}
+	CK_ULONG n, found;
+	CK_SLOT_ID slot;
+	CK_TOKEN_INFO info;
+	rc = token_search(mod, uri, &slots, &n, &found, &slot, &info, err);
+	/* Nothing found, or a token without its user PIN, may be another
+	 * process rewriting the token store just as the module read it:
+	 * reread it and look again. */
+	for (unsigned attempt = 0;
+	     rc == SG_OK && (found == 0 || (found == 1 && hsm_token_half_read(&info))) &&
+	     attempt < HSM_RETRIES;
+	     attempt++) {
+		free(slots);
+		hsm_backoff(attempt);
+		if (hsm_module_reload(ctx, mod, NULL, err) == SG_EENV)
+			return SG_EENV;
+		rc = token_search(mod, uri, &slots, &n, &found, &slot, &info, err);
 	}
+	if (rc != SG_OK)
+		return rc;
 	if (found == 1) {
 		rc = hsm_token_session(ctx, mod, slot, &info, tok, err);
 	} else if (found > 1) {

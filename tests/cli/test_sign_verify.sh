@@ -7,6 +7,7 @@
 
 new_token release
 printf '9999\n' >"$T/wrongpin"
+chmod 600 "$T/wrongpin" # PIN files must be private
 U="pkcs11:token=release;pin-source=file:$PINFILE"
 TYPES="ecdsa-p256 ecdsa-p384 ed25519 rsa-3072 rsa-4096"
 

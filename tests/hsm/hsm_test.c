@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool key_is(EVP_PKEY *pk, enum sg_key_type type)
 {
@@ -71,7 +72,7 @@ void test_write(const struct sg_test_softhsm *t, const char *name, const void *d
 {
 	snprintf(path, n, "%s/%s", t->dir, name);
 	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0 || chmod(path, 0600) != 0)
 		abort();
 }
 

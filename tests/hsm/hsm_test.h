@@ -21,7 +21,8 @@ int test_verify(const uint8_t *spki, size_t spki_len, enum sg_key_type type, con
 int test_pkcs11_tool(const struct sg_test_softhsm *t, const char *const args[], char *out,
 		     size_t out_len);
 
-/* Writes len bytes to dir/name; returns the path in path (n bytes). */
+/* Writes len bytes to dir/name, mode 0600 (PIN files must be private);
+ * returns the path in path (n bytes). */
 void test_write(const struct sg_test_softhsm *t, const char *name, const void *data, size_t len,
 		char *path, size_t n);
 

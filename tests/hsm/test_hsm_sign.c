@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "hsm.h"
 #include "hsm_priv.h"
 #include "hsm_test.h"
@@ -434,6 +435,13 @@ static void list_tokens_and_keys(void **state)
 		if (rc != SG_OK)
 			fail_msg("listed %s: %s", l.items[i].uri, err.msg);
 		assert_int_equal(sg_hsm_key_type(key), l.items[i].key_type);
+		/* The listed key id is what a signature by the key carries. */
+		size_t spki_len;
+		const uint8_t *spki = sg_hsm_key_spki(key, &spki_len);
+		uint8_t md[32];
+		char hex[65];
+		assert_int_equal(EVP_Digest(spki, spki_len, md, NULL, EVP_sha256(), NULL), 1);
+		assert_string_equal(l.items[i].key_id, sg_hex(md, sizeof(md), hex));
 	}
 	unsetenv("SIGNET_PIN");
 	sg_hsm_ctx_free(ctx);
