@@ -8,12 +8,12 @@
  * PIN: `pin-source=file:PATH` (or a bare path) in the URI, else $SIGNET_PIN,
  * else a no-echo prompt when stdin is a TTY. `pin-value=` is refused: a PIN
  * never appears on a command line. PINs are zeroed after C_Login.
- * $SIGNET_PIN serves one login per process: it is overwritten and unset the
- * moment it is read (contexts keep no copy past C_Login), so a program that
- * needs it for two logins (two tokens, or a token logged out in between
- * when its last context was freed) must read it once itself and pass it on
- * through a pin-source file. Reading it, like any login, is not
- * thread-safe (the environment); key copies (sg_hsm_key_dup) need no login.
+ * $SIGNET_PIN is overwritten and unset the moment a login reads it; one
+ * copy stays in a locked page of the process for later logins (a second
+ * token, or a token logged out when its last context was freed), and
+ * setting the variable again replaces it. Reading it, like any login, is
+ * not thread-safe (the environment); key copies (sg_hsm_key_dup) need no
+ * login.
  * A token already logged in by another live context needs no PIN.
  * Before any PIN is read, core dumps are turned off for good
  * (sg_hsm_no_core_dumps).

@@ -1,16 +1,19 @@
 /* PINs and login. A PIN comes from a file named by the URI's pin-source, from
  * $SIGNET_PIN, or from a no-echo prompt on the terminal; never from a command
  * line. Every buffer that held a PIN is cleansed once C_Login has it,
- * SIGNET_PIN is scrubbed from the environment as it is read, core dumps are
- * off before any PIN is read, and no message ever contains one. */
+ * SIGNET_PIN is scrubbed from the environment as it is read (one locked copy
+ * serves the rest of the run), core dumps are off before any PIN is read,
+ * and no message ever contains one. */
 #include "hsm_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <termios.h>
@@ -108,24 +111,50 @@ static int pin_from_tty(const char *label, char *pin, struct sg_err *err)
 	return SG_OK;
 }
 
-/* Set once SIGNET_PIN was taken, for the message when it is needed again. */
-static bool env_pin_taken;
+/* $SIGNET_PIN, taken from the environment when a login needs it: its bytes
+ * are overwritten where the environment keeps them (so /proc/PID/environ
+ * and the process's memory image no longer show it) and the variable is
+ * removed. The copy stays in this locked page for the rest of the process,
+ * because one run may log in to several tokens (sign --key on two tokens)
+ * or to one token again after a logout; core dumps are off from the first
+ * login on (sg_hsm_no_core_dumps). A program that sets SIGNET_PIN again
+ * replaces the copy. */
+static struct {
+	pthread_mutex_t lock;
+	size_t len; /* 0: none yet; PIN_MAX: too long */
+	char pin[PIN_MAX];
+} env_pin = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* $SIGNET_PIN, read once: the value is overwritten where the environment
- * keeps it (so /proc/PID/environ and a core dump no longer show it) and
- * the variable removed. SG_FAIL when unset or empty. */
-static int pin_from_env(char *pin, struct sg_err *err)
+static void take_env_pin(char *env)
 {
-	char *env = getenv("SIGNET_PIN");
-	if (!env || !*env)
-		return SG_FAIL;
 	size_t n = strlen(env);
-	int rc = n < PIN_MAX ? SG_OK : sg_errf(err, SG_EINPUT, "SIGNET_PIN: too long");
-	if (rc == SG_OK)
-		memcpy(pin, env, n + 1);
+	OPENSSL_cleanse(env_pin.pin, sizeof(env_pin.pin));
+	if (n < PIN_MAX) {
+		mlock(env_pin.pin, sizeof(env_pin.pin)); /* best effort: kept out of swap */
+		memcpy(env_pin.pin, env, n + 1);
+		env_pin.len = n;
+	} else {
+		env_pin.len = PIN_MAX; /* refused when used */
+	}
 	OPENSSL_cleanse(env, n);
 	unsetenv("SIGNET_PIN");
-	env_pin_taken = true;
+}
+
+/* SG_FAIL when SIGNET_PIN was never set (or only empty). */
+static int pin_from_env(char *pin, struct sg_err *err)
+{
+	pthread_mutex_lock(&env_pin.lock);
+	char *env = getenv("SIGNET_PIN");
+	if (env && *env)
+		take_env_pin(env);
+	int rc = SG_FAIL;
+	if (env_pin.len >= PIN_MAX) {
+		rc = sg_errf(err, SG_EINPUT, "SIGNET_PIN: too long");
+	} else if (env_pin.len > 0) {
+		memcpy(pin, env_pin.pin, env_pin.len + 1);
+		rc = SG_OK;
+	}
+	pthread_mutex_unlock(&env_pin.lock);
 	return rc;
 }
 
@@ -141,11 +170,6 @@ static int pin_get(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, char 
 		return rc;
 	if (!may_prompt)
 		return SG_FAIL;
-	if (!isatty(STDIN_FILENO) && env_pin_taken)
-		return sg_errf(err, SG_EENV,
-			       "token '%s': needs a PIN: SIGNET_PIN serves one login and an earlier "
-			       "one used it: use pin-source=file:PATH in the URI",
-			       tok->label);
 	if (!isatty(STDIN_FILENO))
 		return sg_errf(err, SG_EENV,
 			       "token '%s': needs a PIN: use pin-source=file:PATH in the URI or "

@@ -122,4 +122,13 @@ done
 [ ! -s "$T/par.fail" ] && ok || bad "$(wc -l <"$T/par.fail") of 320 parallel runs failed: $(sort "$T/par.fail" | head -3)"
 echo "320 parallel runs in $((SECONDS - start)) s"
 
+# ---- SIGNET_PIN serves every login of one run: two tokens with the same PIN
+# sign one release (the variable is scrubbed after the first login; signet's
+# own copy serves the second)
+softhsm2-util --init-token --free --label gamma --so-pin 000000 --pin 1234 >/dev/null
+expect 0 "generated" "$S" hsm keygen --type ecdsa-p256 --key "pkcs11:token=gamma;object=fw2;pin-source=file:$PINFILE"
+head -c 4096 /dev/urandom >"$T/fw.bin"
+SIGNET_PIN=1234 expect 0 "2 signatures" "$S" sign --key "pkcs11:token=alpha;object=fw" \
+  --key "pkcs11:token=gamma;object=fw2" --version 1.0.0 "$T/fw.bin" "$T/two-tokens.sgn"
+
 finish

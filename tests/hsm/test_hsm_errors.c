@@ -121,10 +121,8 @@ static void no_pin_and_no_terminal(void **state)
 	assert_non_null(freopen("/dev/null", "r", stdin)); /* never prompt in tests */
 	struct sg_err err;
 	assert_int_equal(try_open("pkcs11:token=release;object=fw", &err), SG_EENV);
-	/* pin_from_environment used SIGNET_PIN up, and the message says so
-	 * (test_hsm_secrets checks both forms). */
-	assert_string_equal(err.msg, "token 'release': needs a PIN: SIGNET_PIN serves one login and "
-				     "an earlier one used it: use pin-source=file:PATH in the URI");
+	assert_string_equal(err.msg, "token 'release': needs a PIN: use pin-source=file:PATH in the "
+				     "URI or SIGNET_PIN, or run on a terminal");
 }
 
 static void pin_source_forms(void **state)
@@ -373,8 +371,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(wrong_pin_in_file),
+		cmocka_unit_test(no_pin_and_no_terminal), /* before SIGNET_PIN is ever set */
 		cmocka_unit_test(pin_from_environment),
-		cmocka_unit_test(no_pin_and_no_terminal),
 		cmocka_unit_test(pin_source_forms),
 		cmocka_unit_test(pin_value_refused),
 		cmocka_unit_test(uri_errors_hide_values),
