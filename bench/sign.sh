@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Signing throughput and memory, side by side with the floor: one
-# `openssl dgst -sha256 -sign key.pem` pass (one hash pass, one signature).
-# Prints, for 1 MiB and 64 MiB inputs, the median wall time of each over
-# RUNS runs and their ratio; then the peak RSS of signet sign on a 1 GiB
-# sparse image. Targets: ratio <= 1.25 at 64 MiB; peak RSS <= 32 MiB.
-# Not a test: numbers only. Usage: bench/sign.sh [RUNS] (default 9);
-# SIGNET=path uses an existing binary instead of building one.
+# Signing throughput and memory, side by side with two floors measured in
+# the same rounds: `openssl dgst -sha256 -sign key.pem` (one hash pass, one
+# signature) and `cp IN OUT && sync OUT` (the same bytes written and made
+# durable). signet sign is timed writing a new output and overwriting the
+# output of its last run (what users do: rename(2) then frees the old file);
+# cp+sync likewise, so each is compared with the floor of its own case.
+# Each round runs every command once, in turn, so that load from other
+# processes falls on all of them alike. Prints, for 1 MiB and 64 MiB inputs,
+# each command's median wall time and spread (min..max) over RUNS rounds,
+# and the ratio of signet's median to each floor's; then the peak RSS of
+# signet sign on a 1 GiB sparse image. Targets at 64 MiB: signet <= 1.15 x
+# max(openssl dgst, cp+sync) for new and overwritten outputs alike; peak
+# RSS <= 32 MiB. Not a test: numbers only.
+# Usage: bench/sign.sh [RUNS] (default 9). SIGNET=path uses an existing
+# binary instead of building one; BASELINE=path times a second signet (say a
+# build of an older commit) in the same rounds, for before/after numbers;
+# BENCH_DIR=dir puts the files on another file system (default: the
+# project's disk, like real outputs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-9}
@@ -15,8 +26,9 @@ if [ -z "${SIGNET:-}" ]; then
   cmake --build build -j"$(nproc)" --target signet >/dev/null
 fi
 S="${SIGNET:-$PWD/build/cli/signet}"
+B="${BASELINE:-}"
 
-W=$(mktemp -d "$PWD/.bench-XXXXXX") # on the project's disk, like real outputs
+W=$(mktemp -d "${BENCH_DIR:-$PWD}/.bench-XXXXXX")
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/tokens"
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$W" \
@@ -28,27 +40,66 @@ K="pkcs11:token=bench;object=p256;pin-source=file:$W/pin"
 "$S" hsm keygen --type ecdsa-p256 --key "$K" 2>/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/key.pem" 2>/dev/null
 
-now() { date +%s%N; }
-median_ms() { # command... ; prints the median wall time in ms over $runs runs
-  local t=()
-  for _ in $(seq "$runs"); do
-    local a b
-    # Each run writes a new file: deleting the last run's 64 MiB output
-    # (which rename(2) over it would do) is not signing work.
-    rm -f "$W/out.sgn" "$W/out.sig"
-    a=$(now); "$@" >/dev/null 2>&1; b=$(now)
-    t+=($(((b - a) / 1000)))
-  done
-  printf '%s\n' "${t[@]}" | sort -n | awk '{v[NR]=$1} END {printf "%.2f", v[int((NR+1)/2)]/1000}'
+# The commands, by name. The output of a *-new case is deleted (and the
+# deletion made durable) before each run, outside the timing; a *-over case
+# overwrites the output of its previous run.
+cases=(sign-new sign-over dgst cp-new cp-over)
+[ -n "$B" ] && cases+=(base-new base-over)
+run_case() {
+  local in=$W/in.bin
+  case $1 in
+  sign-new | sign-over) "$S" sign --key "$K" --version 1.0.0 "$in" "$W/$2" ;;
+  base-new | base-over) "$B" sign --key "$K" --version 1.0.0 "$in" "$W/$2" ;;
+  dgst) openssl dgst -sha256 -sign "$W/key.pem" -out "$W/$2" "$in" ;;
+  cp-new | cp-over) cp "$in" "$W/$2" && sync "$W/$2" ;;
+  esac
+}
+time_case() { # name; prints the wall time in microseconds
+  local out=$1.out a b
+  if [[ $1 == *-new ]]; then
+    rm -f "$W/$out"
+    sync "$W"
+  fi
+  a=${EPOCHREALTIME/./}
+  run_case "$1" "$out" >/dev/null 2>&1 || { echo "bench: $1 failed" >&2; exit 1; }
+  b=${EPOCHREALTIME/./}
+  echo $((b - a))
+}
+ratio() { awk "BEGIN{printf \"%.2f\", $1/$2}"; }
+stats() { # microseconds...; prints "median min max" in ms
+  printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {
+    printf "%.1f %.1f %.1f", v[int((NR+1)/2)]/1000, v[1]/1000, v[NR]/1000}'
 }
 
-printf '%-8s %14s %14s %8s\n' size "signet sign" "openssl dgst" ratio
 for mib in 1 64; do
   head -c $((mib * 1024 * 1024)) /dev/urandom >"$W/in.bin"
-  sync
-  s=$(median_ms "$S" sign --key "$K" --version 1.0.0 "$W/in.bin" "$W/out.sgn")
-  o=$(median_ms openssl dgst -sha256 -sign "$W/key.pem" -out "$W/out.sig" "$W/in.bin")
-  printf '%-8s %11s ms %11s ms %8s\n' "${mib} MiB" "$s" "$o" "$(awk "BEGIN{printf \"%.2f\", $s/$o}")"
+  sync "$W/in.bin"
+  declare -A t=()
+  for c in "${cases[@]}"; do
+    time_case "$c" >/dev/null # warm up; leaves the over-* outputs in place
+  done
+  for _ in $(seq "$runs"); do
+    for c in "${cases[@]}"; do
+      t[$c]+=" $(time_case "$c")"
+    done
+  done
+  declare -A med=()
+  printf '\n%d MiB, %d rounds        median ms   min..max ms\n' "$mib" "$runs"
+  for c in "${cases[@]}"; do
+    read -r m lo hi <<<"$(stats ${t[$c]})"
+    med[$c]=$m
+    printf '  %-22s %9s   %s..%s\n' "$c" "$m" "$lo" "$hi"
+  done
+  for k in new over; do
+    for who in sign base; do
+      [ "$who" = base ] && [ -z "$B" ] && continue
+      s=${med[$who-$k]} d=${med[dgst]} c=${med[cp-$k]}
+      floor=$(awk "BEGIN{print ($d > $c) ? $d : $c}")
+      printf '  %-6s %-5s / dgst %s   / cp+sync %s   / max %s\n' "$who" "$k" \
+        "$(ratio "$s" "$d")" "$(ratio "$s" "$c")" "$(ratio "$s" "$floor")"
+    done
+  done
+  unset t med
 done
 
 truncate -s 1G "$W/sparse.bin"
@@ -56,5 +107,5 @@ truncate -s 1G "$W/sparse.bin"
   "$W/sparse.sgn" 2>/dev/null
 rss=$(tail -1 "$W/rss")
 rm -f "$W/sparse.sgn"
-printf 'peak RSS of signet sign, 1 GiB sparse image: %s KiB (%.1f MiB)\n' "$rss" \
+printf '\npeak RSS of signet sign, 1 GiB sparse image: %s KiB (%.1f MiB)\n' "$rss" \
   "$(awk "BEGIN{print $rss/1024}")"

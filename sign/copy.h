@@ -1,5 +1,5 @@
 /* Copies the whole payload of in to out at out_off while hashing it with
- * md_type into digest. Memory: four 1 MiB buffers, whatever the size. */
+ * md_type into digest. Memory: four 2 MiB chunks, whatever the size. */
 #ifndef SIGNET_COPY_H
 #define SIGNET_COPY_H
 
