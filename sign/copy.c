@@ -104,17 +104,12 @@ static void publish(struct pass *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* Starts writeback of the whole pages written so far. A page the next
- * chunk (or, for the first and last, the envelope's header or signature
- * area) still writes to is left for the fsync: starting it now would write
- * it twice, or make that write wait for the disk where pages must stay
- * stable during writeback. */
-static void start_writeback(struct pass *p, uint64_t written_to)
+void sg_copy_writeback(struct sg_atomic_file *out, uint64_t *from, uint64_t to)
 {
-	uint64_t to = written_to & ~(page_size() - 1);
-	if (to > p->wb_from) {
-		sg_atomic_start_writeback(p->out, (long long)p->wb_from, (size_t)(to - p->wb_from));
-		p->wb_from = to;
+	to &= ~(page_size() - 1);
+	if (to > *from) {
+		sg_atomic_start_writeback(out, (long long)*from, (size_t)(to - *from));
+		*from = to;
 	}
 }
 
@@ -140,7 +135,7 @@ static int feed(struct pass *p, struct sg_err *err)
 		int rc = sg_atomic_pwrite(p->out, s->data, s->len, (long long)at, err);
 		if (rc)
 			return rc;
-		start_writeback(p, at + s->len);
+		sg_copy_writeback(p->out, &p->wb_from, at + s->len);
 		off += s->len;
 	}
 	return SG_OK;

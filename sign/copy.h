@@ -14,6 +14,14 @@
 int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_off,
 		 const EVP_MD *md_type, uint8_t *digest, struct sg_err *err);
 
+/* Starts writeback of the whole pages of out in [*from, to) and moves *from
+ * to the last page boundary at or below to. A page that is still to be
+ * written to (the next chunk, or a header or trailer sharing it) is left to
+ * the fsync at commit: started now, it would be written twice, and where
+ * the disk needs pages to stay stable during writeback the second write
+ * would wait for the disk. *from starts at a page boundary. */
+void sg_copy_writeback(struct sg_atomic_file *out, uint64_t *from, uint64_t to);
+
 /* Copies len bytes of in_fd from in_off to the start of out, in the kernel
  * where it can (copy_file_range), without hashing. path names in_fd. */
 int sg_copy_range(int in_fd, uint64_t in_off, struct sg_atomic_file *out, uint64_t len,

@@ -277,13 +277,16 @@ static int write_hashed(const struct sg_mcuboot_opts *o, const struct plan *p,
 		return rc;
 	if (!EVP_DigestUpdate(md, buf, p->hdr_size))
 		return sg_errf(err, SG_EENV, "hashing failed");
+	/* Writeback from the first page boundary: a request's header, in
+	 * front of base, is written last. */
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), wb_from = (base + page - 1) / page * page;
 	for (uint64_t off = 0; off < p->img_size;) {
 		size_t n = p->img_size - off < CHUNK ? (size_t)(p->img_size - off) : CHUNK;
 		long long at = (long long)(base + p->hdr_size + off);
 		if ((rc = sg_input_read(in, p->src_off + off, buf, n, err)) ||
 		    (rc = sg_atomic_pwrite(out, buf, n, at, err)))
 			return rc;
-		sg_atomic_start_writeback(out, at, n);
+		sg_copy_writeback(out, &wb_from, (uint64_t)at + n);
 		if (!EVP_DigestUpdate(md, buf, n))
 			return sg_errf(err, SG_EENV, "hashing failed");
 		off += n;

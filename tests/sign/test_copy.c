@@ -4,8 +4,9 @@
  * chunk boundaries); and writeback is started only for whole pages that the
  * rest of the signing run no longer writes to (the header page, the page
  * the next chunk continues, the page the signature area shares), each page
- * once. sg_atomic_start_writeback is wrapped (-Wl,--wrap) to record the
- * ranges; the wrapper passes them on. */
+ * once; the same for an MCUboot image (sign/mcuboot_sign.c).
+ * sg_atomic_start_writeback is wrapped (-Wl,--wrap) to record the ranges;
+ * the wrapper passes them on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,8 @@
 #include "atomic_file.h"
 #include "copy.h"
 #include "input_util.h"
+#include "mcuboot_sign.h"
+#include "request.h"
 
 #define OUT_OFF 193 /* a header's worth: not page-aligned */
 #define MAX_RANGES 4096
@@ -44,12 +47,12 @@ void __wrap_sg_atomic_start_writeback(struct sg_atomic_file *f, long long off, s
 }
 
 /* The started ranges are whole pages, in order, each page once, and cover
- * exactly the pages lying wholly inside the payload. */
-static void check_writeback(uint64_t payload_size)
+ * exactly the pages lying wholly inside [start, end). */
+static void check_writeback(uint64_t start, uint64_t end_bytes)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t first = (OUT_OFF + page - 1) / page * page;
-	uint64_t end = (OUT_OFF + payload_size) / page * page;
+	uint64_t first = (start + page - 1) / page * page;
+	uint64_t end = end_bytes / page * page;
 	uint64_t at = first;
 	for (size_t i = 0; i < nranges; i++) {
 		assert_int_equal((uint64_t)ranges[i].off % page, 0);
@@ -77,7 +80,7 @@ static void copy_and_check(void **state, const char *path, enum sg_input_format 
 	nranges = 0;
 	assert_int_equal(sg_copy_hash(&in, &out, OUT_OFF, EVP_sha256(), digest, &err), SG_OK);
 	assert_memory_equal(digest, want_digest, sizeof(digest));
-	check_writeback(in.size);
+	check_writeback(OUT_OFF, OUT_OFF + in.size);
 	assert_int_equal(sg_atomic_commit(&out, &err), SG_OK);
 
 	uint8_t *got = malloc(in.size);
@@ -94,17 +97,22 @@ static void copy_and_check(void **state, const char *path, enum sg_input_format 
 	sg_input_close(&in);
 }
 
-/* Raw binary, several chunks and an odd tail: mapped from the input. */
-static void test_raw_binary(void **state)
+/* Writes n bytes that do not repeat within a chunk as name. */
+static const char *write_image(void **state, const char *name, size_t n)
 {
-	size_t n = 9 * 1024 * 1024 + 4097;
 	uint8_t *data = malloc(n);
 	assert_non_null(data);
 	for (size_t i = 0; i < n; i++)
 		data[i] = (uint8_t)((i * 2654435761u) >> 13);
-	const char *path = tu_write(state, "fw.bin", data, n);
+	const char *path = tu_write(state, name, data, n);
 	free(data);
-	copy_and_check(state, path, SG_INPUT_BIN);
+	return path;
+}
+
+/* Raw binary, several chunks and an odd tail: mapped from the input. */
+static void test_raw_binary(void **state)
+{
+	copy_and_check(state, write_image(state, "fw.bin", 9 * 1024 * 1024 + 4097), SG_INPUT_BIN);
 }
 
 /* Intel HEX: decoded data, then pad bytes spanning chunk boundaries, then
@@ -124,11 +132,37 @@ static void test_hex_with_gap(void **state)
 	copy_and_check(state, path, SG_INPUT_IHEX);
 }
 
+/* An MCUboot signing request (no token needed): header area, then the
+ * image at the request's odd offset, then the protected TLVs. */
+static void test_mcuboot_image(void **state)
+{
+	size_t n = 3 * 1024 * 1024 + 777;
+	const char *dir = getenv("SIGNET_SOURCE_DIR");
+	assert_non_null(dir);
+	char pub[4096];
+	snprintf(pub, sizeof(pub), "%s/tests/vectors/mcuboot/test-ed25519.pub.pem", dir);
+	struct sg_mcuboot_opts o;
+	memset(&o, 0, sizeof(o));
+	o.in_path = write_image(state, "app.bin", n);
+	o.out_path = tu_path(state, "app.req");
+	o.in_format = SG_INPUT_BIN;
+	o.version = (struct sg_version){ 1, 2, 3, 0 };
+	o.header_size = 0x200;
+	o.pad_header = true;
+	o.prepare_pubkey = pub;
+	struct sg_err err;
+	nranges = 0;
+	assert_int_equal(sg_mcuboot_sign_file(&o, NULL, &err), SG_OK);
+	uint64_t image = SG_REQ_HEADER_SIZE + SG_REQ_MCUBOOT_PARAMS_SIZE;
+	check_writeback(image, image + o.header_size + n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_raw_binary, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_hex_with_gap, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_mcuboot_image, tu_setup, tu_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
