@@ -1,14 +1,21 @@
 /* The payload pass of signing. The hash is the one part that cannot be
  * split (one SHA-2 stream), so the calling thread does nothing but hash: a
- * second thread (the feeder) gets each chunk of the payload ready, mapped
- * from the input's page cache with its page tables filled (a raw binary or
- * ELF segment) or read into a buffer (pad bytes, HEX/SREC data), hands it
- * to the hasher, writes the same bytes to the output meanwhile and starts
- * their writeback, so that the final fsync has little left to wait for. On
- * two cores the pass then costs one hash pass (bench/sign.sh measures it).
- * Memory: SLOTS chunks, mapped or buffered, whatever the payload size. */
+ * second thread (the feeder) gets each chunk of the payload ready for it,
+ * mapped from the input's page cache with its page tables filled (a raw
+ * binary or ELF segment) or read into a buffer (pad bytes, HEX/SREC data),
+ * SLOTS chunks ahead at most. Between chunks the feeder copies the payload
+ * into the output, file-backed runs inside the kernel (copy_file_range),
+ * starts the writeback of each whole page written, and once all is written
+ * makes it durable (fdatasync), so that the writing and the wait for the
+ * disk overlap the hash and the fsync at commit has only the header and
+ * signature pages left. The input is hashed and copied at different
+ * moments, so a change to it meanwhile (size or time stamps) fails the
+ * pass. On two cores the pass costs about one hash pass (bench/sign.sh
+ * measures it). Memory: SLOTS mapped or buffered chunks and one copy
+ * buffer, whatever the payload size. */
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pthread.h>
@@ -43,6 +50,9 @@ struct pass {
 	struct sg_input *in;
 	struct sg_atomic_file *out;
 	uint64_t out_off;
+	uint8_t *buf;     /* for copies the kernel cannot make */
+	size_t seg;       /* segment index where the last copied run was found */
+	bool kernel_copy; /* copy_file_range works for this pair of files */
 	uint64_t wb_from; /* output offset where writeback is yet to start */
 };
 
@@ -78,6 +88,91 @@ static bool map_chunk(const struct sg_input *in, struct slot *s)
 	return false;
 }
 
+/* Copies up to len bytes in the kernel; returns how many it copied (short
+ * or 0 where copy_file_range fails or is not supported: the caller copies
+ * the rest through a buffer and so reports any real error). */
+static uint64_t kernel_copy(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
+			    uint64_t len)
+{
+	loff_t src = (loff_t)in_off, dst = (loff_t)out_off;
+	uint64_t done = 0;
+	while (done < len) {
+		ssize_t n = copy_file_range(in_fd, &src, out_fd, &dst, (size_t)(len - done), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (uint64_t)n;
+	}
+	return done;
+}
+
+/* The length of the run of payload bytes from off (at most max) that lies
+ * in one file-backed segment; sets *file_off. 0 if off is in a gap or in
+ * decoded data. Runs are asked for in increasing order of off. */
+static uint64_t file_run(struct pass *p, uint64_t off, uint64_t max, uint64_t *file_off)
+{
+	const struct sg_input *in = p->in;
+	uint64_t addr = in->base + off;
+	while (p->seg < in->nsegs && in->segs[p->seg].addr + in->segs[p->seg].size <= addr)
+		p->seg++;
+	if (!in->fp || p->seg == in->nsegs)
+		return 0;
+	const struct sg_segment *g = &in->segs[p->seg];
+	if (g->data || addr < g->addr)
+		return 0;
+	*file_off = g->file_off + (addr - g->addr);
+	uint64_t left = g->addr + g->size - addr;
+	return left < max ? left : max;
+}
+
+/* The length of the run from off (at most max) that the kernel cannot
+ * copy: up to the next file-backed segment. */
+static uint64_t buffered_run(const struct pass *p, uint64_t off, uint64_t max)
+{
+	const struct sg_input *in = p->in;
+	uint64_t addr = in->base + off;
+	for (size_t i = p->seg; in->fp && i < in->nsegs && in->segs[i].addr < addr + max; i++)
+		if (!in->segs[i].data && in->segs[i].addr > addr)
+			return in->segs[i].addr - addr;
+	return max;
+}
+
+static int copy_buffered(struct pass *p, uint64_t off, uint64_t len, struct sg_err *err)
+{
+	while (len) {
+		size_t n = len < CHUNK ? (size_t)len : CHUNK;
+		int rc = sg_input_read(p->in, off, p->buf, n, err);
+		if (!rc)
+			rc = sg_atomic_pwrite(p->out, p->buf, n, (long long)(p->out_off + off), err);
+		if (rc)
+			return rc;
+		off += n;
+		len -= n;
+	}
+	return SG_OK;
+}
+
+/* Puts payload bytes [off, off + len) into the output. */
+static int copy_chunk(struct pass *p, uint64_t off, uint64_t len, struct sg_err *err)
+{
+	while (len) {
+		uint64_t file_off = 0, n = file_run(p, off, len, &file_off), k = 0;
+		if (n && p->kernel_copy) {
+			k = kernel_copy(fileno(p->in->fp), file_off, p->out->fd, p->out_off + off, n);
+			p->kernel_copy = k == n;
+		}
+		if (!n)
+			n = buffered_run(p, off, len);
+		int rc = copy_buffered(p, off + k, n - k, err);
+		if (rc)
+			return rc;
+		off += n;
+		len -= n;
+	}
+	return SG_OK;
+}
+
 static void unmap_slot(struct slot *s)
 {
 	if (s->map)
@@ -85,13 +180,15 @@ static void unmap_slot(struct slot *s)
 	s->map = NULL;
 }
 
-/* Waits for a slot the hasher is done with; NULL once it failed. */
-static struct slot *free_slot(struct pass *p)
+/* A slot the hasher is done with, or NULL when none is free (with wait,
+ * only once the hasher failed: *stop is then set). */
+static struct slot *claim_slot(struct pass *p, bool wait, bool *stop)
 {
 	pthread_mutex_lock(&p->lock);
-	while (p->head - p->tail == SLOTS && !p->stop)
+	while (wait && p->head - p->tail == SLOTS && !p->stop)
 		pthread_cond_wait(&p->changed, &p->lock);
-	struct slot *s = p->stop ? NULL : &p->slots[p->head % SLOTS];
+	*stop = p->stop;
+	struct slot *s = p->stop || p->head - p->tail == SLOTS ? NULL : &p->slots[p->head % SLOTS];
 	pthread_mutex_unlock(&p->lock);
 	return s;
 }
@@ -113,30 +210,53 @@ void sg_copy_writeback(struct sg_atomic_file *out, uint64_t *from, uint64_t to)
 	}
 }
 
-static int feed(struct pass *p, struct sg_err *err)
+/* Gets payload bytes [off, off + s->len) ready in s for the hasher. */
+static int fill_slot(struct pass *p, struct slot *s, uint64_t off, struct sg_err *err)
 {
-	for (uint64_t off = 0; off < p->in->size;) {
-		struct slot *s = free_slot(p);
-		if (!s)
-			return SG_OK; /* the hasher's error is reported */
-		unmap_slot(s);
-		s->off = off;
-		s->len = p->in->size - off < CHUNK ? (size_t)(p->in->size - off) : CHUNK;
-		if (!map_chunk(p->in, s)) {
-			int rc = sg_input_read(p->in, off, s->buf, s->len, err);
-			if (rc)
-				return rc;
-			s->data = s->buf;
-		}
-		publish(p);
-		/* The hasher reads the chunk while it is written; the slot comes
-		 * back only after both. */
-		uint64_t at = p->out_off + off;
-		int rc = sg_atomic_pwrite(p->out, s->data, s->len, (long long)at, err);
+	unmap_slot(s);
+	s->off = off;
+	s->len = p->in->size - off < CHUNK ? (size_t)(p->in->size - off) : CHUNK;
+	if (!map_chunk(p->in, s)) {
+		int rc = sg_input_read(p->in, off, s->buf, s->len, err);
 		if (rc)
 			return rc;
-		sg_copy_writeback(p->out, &p->wb_from, at + s->len);
-		off += s->len;
+		s->data = s->buf;
+	}
+	publish(p);
+	return SG_OK;
+}
+
+/* Copies the next chunk from off to the output and starts its writeback;
+ * after the last, makes the output durable. Its error must be reported
+ * here: the fsync at commit may not see it again. */
+static int write_chunk(struct pass *p, uint64_t off, struct sg_err *err)
+{
+	uint64_t size = p->in->size, len = size - off < CHUNK ? size - off : CHUNK;
+	int rc = copy_chunk(p, off, len, err);
+	if (rc)
+		return rc;
+	sg_copy_writeback(p->out, &p->wb_from, p->out_off + off + len);
+	if (off + len == size && fdatasync(p->out->fd) != 0)
+		return sg_errf(err, SG_EENV, "%s: cannot write: %s", p->out->path, strerror(errno));
+	return SG_OK;
+}
+
+/* Keeps the hasher's slots filled first and writes in between. */
+static int feed(struct pass *p, struct sg_err *err)
+{
+	uint64_t size = p->in->size, filled = 0, written = 0;
+	while (filled < size || written < size) {
+		bool stop = false;
+		struct slot *s = filled < size ? claim_slot(p, written == size, &stop) : NULL;
+		if (stop)
+			return SG_OK; /* the hasher's error is reported */
+		int rc = s ? fill_slot(p, s, filled, err) : write_chunk(p, written, err);
+		if (rc)
+			return rc;
+		if (s)
+			filled += s->len;
+		else
+			written = written + CHUNK < size ? written + CHUNK : size;
 	}
 	return SG_OK;
 }
@@ -177,6 +297,34 @@ static int hash_all(struct pass *p, EVP_MD_CTX *md, struct sg_err *err)
 	return SG_OK;
 }
 
+/* Hashes on this thread while the feeder runs; the first failure. */
+static int run_pass(struct pass *p, EVP_MD_CTX *md, struct sg_err *err)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, feeder, p) != 0)
+		return sg_errf(err, SG_EENV, "cannot start the feeder thread");
+	int rc = hash_all(p, md, err);
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(th, NULL);
+	if (!rc && p->feed_rc) {
+		*err = p->feed_err;
+		rc = p->feed_rc;
+	}
+	return rc;
+}
+
+/* Size and modification time: what a write to the input changes. */
+static bool input_changed(const struct sg_input *in, const struct stat *before)
+{
+	struct stat now;
+	return fstat(fileno(in->fp), &now) != 0 || now.st_size != before->st_size ||
+	       now.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	       now.st_mtim.tv_nsec != before->st_mtim.tv_nsec;
+}
+
 int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_off,
 		 const EVP_MD *md_type, uint8_t *digest, struct sg_err *err)
 {
@@ -185,11 +333,15 @@ int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_o
 	p.in = in;
 	p.out = out;
 	p.out_off = out_off;
+	p.kernel_copy = true;
 	/* The page holding the header is written last: no writeback for it. */
 	p.wb_from = (out_off + page_size() - 1) & ~(page_size() - 1);
+	struct stat before;
+	if (in->fp && fstat(fileno(in->fp), &before) != 0)
+		return sg_errf(err, SG_EENV, "%s: cannot stat: %s", in->path, strerror(errno));
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	/* Buffer pages are touched only by chunks that are not mapped. */
-	uint8_t *mem = malloc((size_t)SLOTS * CHUNK);
+	uint8_t *mem = malloc((size_t)(SLOTS + 1) * CHUNK);
 	if (!md || !mem || !EVP_DigestInit_ex(md, md_type, NULL)) {
 		EVP_MD_CTX_free(md);
 		free(mem);
@@ -197,24 +349,12 @@ int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_o
 	}
 	for (int i = 0; i < SLOTS; i++)
 		p.slots[i].buf = mem + (size_t)i * CHUNK;
+	p.buf = mem + (size_t)SLOTS * CHUNK;
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.changed, NULL);
-	pthread_t th;
-	int rc = SG_OK;
-	if (pthread_create(&th, NULL, feeder, &p) != 0) {
-		rc = sg_errf(err, SG_EENV, "cannot start the feeder thread");
-	} else {
-		rc = hash_all(&p, md, err);
-		pthread_mutex_lock(&p.lock);
-		p.stop = true;
-		pthread_cond_broadcast(&p.changed);
-		pthread_mutex_unlock(&p.lock);
-		pthread_join(th, NULL);
-	}
-	if (!rc && p.feed_rc) {
-		*err = p.feed_err;
-		rc = p.feed_rc;
-	}
+	int rc = run_pass(&p, md, err);
+	if (!rc && in->fp && input_changed(in, &before))
+		rc = sg_errf(err, SG_EENV, "%s: changed while being signed", in->path);
 	if (!rc && !EVP_DigestFinal_ex(md, digest, NULL))
 		rc = sg_errf(err, SG_EENV, "hashing failed");
 	for (int i = 0; i < SLOTS; i++)
@@ -229,18 +369,9 @@ int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_o
 int sg_copy_range(int in_fd, uint64_t in_off, struct sg_atomic_file *out, uint64_t len,
 		  const char *path, struct sg_err *err)
 {
-	loff_t src = (loff_t)in_off, dst = 0;
-	while ((uint64_t)dst < len) {
-		ssize_t n = copy_file_range(in_fd, &src, out->fd, &dst, (size_t)(len - (uint64_t)dst),
-					    0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-	}
 	/* Plain reads where copy_file_range is not supported (or stopped). */
 	static uint8_t buf[1 << 16];
-	for (uint64_t off = (uint64_t)dst; off < len;) {
+	for (uint64_t off = kernel_copy(in_fd, in_off, out->fd, 0, len); off < len;) {
 		size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
 		ssize_t r = pread(in_fd, buf, n, (off_t)(in_off + off));
 		if (r <= 0)

@@ -1,5 +1,9 @@
-/* Copies the whole payload of in to out at out_off while hashing it with
- * md_type into digest. Memory: four 2 MiB chunks, whatever the size. */
+/* Copies the whole payload of in to out at out_off, hashing it with md_type
+ * into digest, and makes it durable (fdatasync) before returning, so that
+ * the commit's fsync has only what is written after it. SG_EENV naming the
+ * input if its size or modification time changed meanwhile (it is hashed
+ * and copied at different moments). Memory: five 2 MiB chunks at most,
+ * whatever the size. */
 #ifndef SIGNET_COPY_H
 #define SIGNET_COPY_H
 

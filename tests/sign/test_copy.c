@@ -4,9 +4,11 @@
  * chunk boundaries); and writeback is started only for whole pages that the
  * rest of the signing run no longer writes to (the header page, the page
  * the next chunk continues, the page the signature area shares), each page
- * once; the same for an MCUboot image (sign/mcuboot_sign.c).
+ * once; the same for an MCUboot image (sign/mcuboot_sign.c); and a write to
+ * the input during the pass fails it.
  * sg_atomic_start_writeback is wrapped (-Wl,--wrap) to record the ranges;
  * the wrapper passes them on. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -33,6 +36,7 @@ static struct {
 	size_t len;
 } ranges[MAX_RANGES];
 static size_t nranges;
+static const char *change_input; /* written to at the first writeback */
 
 void __real_sg_atomic_start_writeback(struct sg_atomic_file *f, long long off, size_t len);
 void __wrap_sg_atomic_start_writeback(struct sg_atomic_file *f, long long off, size_t len);
@@ -43,6 +47,13 @@ void __wrap_sg_atomic_start_writeback(struct sg_atomic_file *f, long long off, s
 	ranges[nranges].off = off;
 	ranges[nranges].len = len;
 	nranges++;
+	if (change_input) { /* a build rewriting the input mid-run */
+		FILE *fp = fopen(change_input, "r+b");
+		assert_non_null(fp);
+		fputc(0x5a, fp);
+		fclose(fp);
+		change_input = NULL;
+	}
 	__real_sg_atomic_start_writeback(f, off, len);
 }
 
@@ -132,6 +143,28 @@ static void test_hex_with_gap(void **state)
 	copy_and_check(state, path, SG_INPUT_IHEX);
 }
 
+/* The input is hashed and copied at different moments: a write to it
+ * during the pass fails it rather than sign bytes the output lacks. */
+static void test_input_changed(void **state)
+{
+	const char *path = write_image(state, "fw.bin", 5 * 1024 * 1024);
+	/* An old time stamp, so the write changes it on any clock granularity. */
+	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	struct sg_input in;
+	tu_open(&in, path, SG_INPUT_BIN, 0xff);
+	struct sg_atomic_file out;
+	struct sg_err err;
+	uint8_t digest[32];
+	assert_int_equal(sg_atomic_open(&out, tu_path(state, "out.sgn"), &err), SG_OK);
+	change_input = path;
+	assert_int_equal(sg_copy_hash(&in, &out, OUT_OFF, EVP_sha256(), digest, &err), SG_EENV);
+	assert_null(change_input);
+	assert_non_null(strstr(err.msg, "fw.bin: changed while being signed"));
+	sg_atomic_abort(&out);
+	sg_input_close(&in);
+}
+
 /* An MCUboot signing request (no token needed): header area, then the
  * image at the request's odd offset, then the protected TLVs. */
 static void test_mcuboot_image(void **state)
@@ -162,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_raw_binary, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_hex_with_gap, tu_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_input_changed, tu_setup, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_mcuboot_image, tu_setup, tu_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
