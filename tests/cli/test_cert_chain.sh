@@ -414,10 +414,13 @@ authorityKeyIdentifier=keyid
 CNF
 openssl req -new -x509 -key "$O/root.key" -subj "/CN=Other Root" -days 3650 -config "$O/ext.cnf" \
   -extensions root -out "$O/root.pem" 2>/dev/null
+# Each level lives shorter than its issuer (rule validity.nested), with a
+# margin: certificates made a second apart must still nest.
+declare -A days=([a]=300 [b]=200 [leaf]=100)
 ca_sign() { # csr-subject key issuer-cert issuer-key ext serial out [force_pubkey]
   openssl req -new -key "$2" -subj "$1" -out "$O/tmp.csr" -config "$O/ext.cnf" 2>/dev/null
   openssl x509 -req -in "$O/tmp.csr" ${8:+-force_pubkey "$8"} -CA "$3" -CAkey "$4" -set_serial "$6" \
-    -days 30 -extfile "$O/ext.cnf" -extensions "$5" -out "$7" 2>/dev/null
+    -days "${days[$5]}" -extfile "$O/ext.cnf" -extensions "$5" -out "$7" 2>/dev/null
 }
 ca_sign "/CN=General CA" "$O/a.key" "$O/root.pem" "$O/root.key" a 0x11aa22bb33cc44dd55ee66ff77008899 "$O/a.pem"
 for top in a root; do # the code-signing CA below the general one, and for contrast below the root
