@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-CC=clang-14 cmake -S . -B build-fuzz -DSIGNET_FUZZ=ON -DSIGNET_TESTS=OFF \
+CC=clang-14 cmake -S . -B build-fuzz -DSIGNET_FUZZ=ON -DSIGNET_TESTS=OFF -DSIGNET_WERROR=ON \
   -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target $(sed -n 's/^signet_fuzzer(\([a-z0-9_]*\).*/fuzz_\1/p' fuzz/CMakeLists.txt)
 bin="$PWD/build-fuzz/fuzz"

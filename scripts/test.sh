@@ -29,11 +29,12 @@ stage() {
 skip() { summary+=("SKIP  $1 (${2})"); }
 
 build_release() {
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIGNET_WERROR=ON >/dev/null &&
     cmake --build build -j"$jobs"
 }
 build_asan() {
-  cmake -S . -B build-asan -DSIGNET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+  cmake -S . -B build-asan -DSIGNET_SANITIZE=ON -DSIGNET_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+    >/dev/null &&
     cmake --build build-asan -j"$jobs"
 }
 test_asan() {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Layers point down only (docs/design.md, "Layers"): a library includes its
+# own headers and those of the layers below it, never one above. Each
+# `#include "x.h"` in a library's sources is resolved to the directory that
+# holds x.h and checked against the table below. Fails naming the file, the
+# header and the layer it belongs to.
+#   check_layers.sh [SOURCE_DIR]
+set -euo pipefail
+src=${1:-${SIGNET_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
+cd "$src"
+
+# What each layer may include besides itself. The device verifier core
+# (formats/verifier.c and the two headers it uses) is a layer of its own
+# that includes nothing of signet's: a bootloader compiles it alone.
+declare -A allowed=(
+  [common]=""
+  [verifier]=""
+  [formats]="verifier common"
+  [hsm]="common"
+  [pki]="hsm common"
+  [sign]="pki hsm formats verifier common"
+  [cli]="sign pki hsm formats verifier common"
+)
+layer_of_file() { # path -> layer
+  case $1 in
+    formats/verifier.c | formats/verifier.h | formats/envelope_format.h) echo verifier ;;
+    *) echo "${1%%/*}" ;;
+  esac
+}
+
+# header name -> layer of the directory that holds it (names are unique)
+declare -A owner=()
+for layer in "${!allowed[@]}"; do
+  [ "$layer" = verifier ] && continue
+  for h in "$layer"/*.h; do
+    [ -e "$h" ] || continue
+    owner[$(basename "$h")]=$(layer_of_file "$h")
+  done
+done
+
+fails=0 checked=0
+for layer in "${!allowed[@]}"; do
+  [ "$layer" = verifier ] && continue
+  for f in "$layer"/*.c "$layer"/*.h; do
+    [ -e "$f" ] || continue
+    from=$(layer_of_file "$f")
+    while IFS= read -r h; do
+      to=${owner[$h]:-}
+      [ -z "$to" ] && continue # a system header, or one of a test's
+      checked=$((checked + 1))
+      [ "$to" = "$from" ] && continue
+      case " ${allowed[$from]} " in
+        *" $to "*) ;;
+        *) echo "layers: $f ($from) includes $h ($to): $from may include only: ${allowed[$from]:-no other layer}" >&2
+           fails=$((fails + 1)) ;;
+      esac
+    done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" | xargs -rn1 basename)
+  done
+done
+[ "$checked" -gt 50 ] || { echo "layers: only $checked includes found: is $src the source tree?" >&2; exit 1; }
+if [ "$fails" -ne 0 ]; then
+  echo "layers: $fails include(s) point up" >&2
+  exit 1
+fi
+echo "layers: $checked includes, all pointing down"
