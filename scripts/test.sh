@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: installs what is
 # missing, builds with warnings as errors, runs ctest, then runs ctest again
-# in an ASan+UBSan build, then briefly runs each fuzzer.
+# in an ASan+UBSan build, then the threaded tests under ThreadSanitizer,
+# then briefly runs each fuzzer.
 # Every stage runs even when an earlier one failed (a stage whose build
 # failed is skipped); a summary of all stages ends the output, and the exit
 # status is non-zero when any stage failed.
@@ -52,6 +53,22 @@ if stage "ASan+UBSan build" build_asan; then
 else
   skip "tests under ASan+UBSan" "ASan+UBSan build failed"
 fi
+# Threads: the tests labelled tsan (libraries used from several threads of
+# one process, as the station does) under ThreadSanitizer.
+build_tsan() {
+  cmake -S . -B build-tsan -DSIGNET_TSAN=ON -DSIGNET_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+    >/dev/null && cmake --build build-tsan -j"$jobs"
+}
+test_tsan() {
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan -L tsan --no-tests=error --output-on-failure -j"$jobs"
+}
+if stage "ThreadSanitizer build" build_tsan; then
+  stage "threaded tests under ThreadSanitizer" test_tsan
+else
+  skip "threaded tests under ThreadSanitizer" "ThreadSanitizer build failed"
+fi
+
 if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
   stage "fuzzers (${FUZZ_SECONDS:-10} s each)" ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 else
