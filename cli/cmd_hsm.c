@@ -166,8 +166,7 @@ static int do_pubkey(struct sg_hsm_ctx *h, const struct hsm_args *a)
 	enum sg_key_type type;
 	if (sg_hsm_pubkey(h, a->key, spki, &len, &type, &err))
 		return cli_report(&err);
-	const unsigned char *der = spki;
-	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &der, (long)len);
+	EVP_PKEY *pkey = sg_hsm_spki_pkey(spki, len);
 	BIO *mem = BIO_new(BIO_s_mem());
 	char *pem = NULL;
 	long pem_len = 0;

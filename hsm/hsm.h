@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "err.h"
 
 enum sg_key_type {
@@ -94,6 +96,14 @@ enum sg_key_type sg_hsm_key_type(const struct sg_hsm_key *key);
 const uint8_t *sg_hsm_key_spki(const struct sg_hsm_key *key, size_t *len);
 /* The URI the key was opened with, for messages. */
 const char *sg_hsm_key_uri(const struct sg_hsm_key *key);
+/* The key's public half as an OpenSSL key, a new reference the caller frees
+ * with EVP_PKEY_free; NULL when out of memory. It is a plain software key
+ * decoded from sg_hsm_key_spki, so it may outlive the key and its context
+ * and be used from any thread. */
+EVP_PKEY *sg_hsm_key_pkey(const struct sg_hsm_key *key);
+/* The same from a DER SubjectPublicKeyInfo (sg_hsm_pubkey's): NULL when it
+ * is not exactly one SubjectPublicKeyInfo or memory runs out. */
+EVP_PKEY *sg_hsm_spki_pkey(const uint8_t *spki, size_t len);
 
 /* Signs msg with the one algorithm the key type implies:
  *   ecdsa-p256: ECDSA over SHA-256(msg), hashed here, CKM_ECDSA in the token

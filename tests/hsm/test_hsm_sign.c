@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +293,47 @@ static void spki_parses_with_openssl_cli(void **state)
 	sg_hsm_ctx_free(ctx);
 }
 
+/* sg_hsm_key_pkey: the caller's own key, equal to the SPKI, usable after
+ * the context is gone; sg_hsm_spki_pkey refuses anything but one whole
+ * SPKI and leaves no OpenSSL error behind. */
+static void pkey_outlives_context(void **state)
+{
+	(void)state;
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	EVP_PKEY *pk[NKEYS];
+	uint8_t spki[NKEYS][SG_SPKI_MAX], sig[NKEYS][SG_SIG_MAX];
+	size_t spki_len[NKEYS], sig_len[NKEYS];
+	for (size_t i = 0; i < NKEYS; i++) {
+		struct sg_hsm_key *key = open_key(ctx, i);
+		const uint8_t *der = sg_hsm_key_spki(key, &spki_len[i]);
+		memcpy(spki[i], der, spki_len[i]);
+		struct sg_err err = { 0 };
+		assert_int_equal(sg_hsm_sign(key, msg, sizeof(msg), sig[i], &sig_len[i], &err),
+				 SG_OK);
+		assert_non_null(pk[i] = sg_hsm_key_pkey(key));
+	}
+	sg_hsm_ctx_free(ctx);
+	for (size_t i = 0; i < NKEYS; i++) {
+		unsigned char *der = NULL;
+		int n = i2d_PUBKEY(pk[i], &der);
+		assert_int_equal(n, (int)spki_len[i]);
+		assert_memory_equal(der, spki[i], spki_len[i]);
+		assert_true(test_verify(der, (size_t)n, keys[i].type, msg, sizeof(msg), sig[i],
+					sig_len[i]));
+		OPENSSL_free(der);
+		EVP_PKEY_free(pk[i]);
+
+		ERR_clear_error(); /* whatever OpenSSL's set-up left (config, DSO) */
+		EVP_PKEY *same = sg_hsm_spki_pkey(spki[i], spki_len[i]);
+		assert_non_null(same);
+		EVP_PKEY_free(same);
+		spki[i][spki_len[i]] = 0;
+		assert_null(sg_hsm_spki_pkey(spki[i], spki_len[i] + 1)); /* trailing byte */
+		assert_null(sg_hsm_spki_pkey(spki[i], spki_len[i] - 1)); /* cut short */
+		assert_int_equal(ERR_peek_error(), 0);
+	}
+}
+
 static void keys_share_one_session(void **state)
 {
 	(void)state;
@@ -494,6 +537,7 @@ int main(void)
 		cmocka_unit_test(generated_key_attributes),
 		cmocka_unit_test(keygen_refuses_existing_label_and_id),
 		cmocka_unit_test(spki_parses_with_openssl_cli),
+		cmocka_unit_test(pkey_outlives_context),
 		cmocka_unit_test(keys_share_one_session),
 		cmocka_unit_test(key_copies_sign_at_once),
 		cmocka_unit_test(list_tokens_and_keys),
