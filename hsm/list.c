@@ -277,7 +277,7 @@ int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *text,
 			free(slots);
 			slots = NULL;
 			hsm_backoff(attempt);
-			if ((rc = hsm_module_reload(ctx, mod, NULL, err)) != SG_EENV &&
+			if ((rc = hsm_token_reload(ctx, mod, NULL, err)) != SG_EENV &&
 			    (rc = hsm_token_slots(mod, &slots, &n, err)) == SG_OK)
 				half = count_matches(mod, uri, slots, n, &matched, &named);
 		}

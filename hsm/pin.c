@@ -211,7 +211,7 @@ static int login_retrying(struct sg_hsm_ctx *ctx, struct hsm_token *tok, const c
 	CK_RV rv = tok->mod->f->C_Login(tok->session, CKU_USER, (CK_UTF8CHAR *)pin, len);
 	for (unsigned attempt = 0; hsm_rv_transient(rv) && attempt < HSM_RETRIES; attempt++) {
 		hsm_backoff(attempt);
-		int reload = attempt >= 2 ? hsm_module_reload(ctx, tok->mod, tok, err) : SG_FAIL;
+		int reload = attempt >= 2 ? hsm_token_reload(ctx, tok->mod, tok, err) : SG_FAIL;
 		if (reload == SG_EENV && tok->session != CK_INVALID_HANDLE)
 			return SG_EENV;
 		/* No session: the reread store lacked the token this time. */
