@@ -201,7 +201,7 @@ int cmd_hsm(int argc, char **argv)
 		return cli_usage_error("hsm", "unexpected argument '%s'", restv[0]);
 	if (!strcmp(sub, "list") && rest > 1)
 		return cli_usage_error("hsm", "list takes at most one URI");
-	struct sg_hsm_ctx *h = sg_hsm_ctx_new(a.module);
+	struct sg_hsm_ctx *h = cli_hsm_ctx_new(a.module);
 	if (!h) {
 		struct sg_err err;
 		sg_errf(&err, SG_EENV, "out of memory");

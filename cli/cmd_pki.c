@@ -734,7 +734,7 @@ int cmd_pki(int argc, char **argv)
 	if (strcmp(sub, "init-root") && strcmp(sub, "init-ca") && strcmp(sub, "issue") &&
 	    strcmp(sub, "crl"))
 		return cli_usage_error("pki", "unknown subcommand '%s'", sub);
-	struct sg_hsm_ctx *h = sg_hsm_ctx_new(a.module);
+	struct sg_hsm_ctx *h = cli_hsm_ctx_new(a.module);
 	if (!h) {
 		struct sg_err err;
 		sg_errf(&err, SG_EENV, "out of memory");

@@ -45,6 +45,7 @@ void sg_hsm_ctx_free(struct sg_hsm_ctx *ctx)
 		hsm_module_put(r->mod);
 		free(r);
 	}
+	hsm_ctx_pin_free(ctx);
 	free(ctx->module_override);
 	free(ctx);
 }

@@ -72,6 +72,9 @@ struct sg_hsm_ctx {
 	struct hsm_token *extra; /* sessions of key copies (sg_hsm_key_dup), never
 				  * handed out by hsm_token_find */
 	struct sg_hsm_key *keys;
+	sg_pin_cb pin_cb;        /* NULL: no PIN source, logins that need one fail */
+	void *pin_arg;
+	char *pin;               /* sg_hsm_ctx_set_pin's copy, locked, or NULL */
 };
 
 /* A heap copy of an attribute value; p == NULL when the object lacks it. */
@@ -159,12 +162,14 @@ CK_RV hsm_attr_ulong(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_T
 void hsm_bytes_free(struct hsm_bytes *b);
 
 /* pin.c */
-/* Logs in as user unless the session already is. may_prompt: ask on the
- * TTY when neither the URI nor $SIGNET_PIN gives a PIN. When a PIN is
- * needed, none is available and may_prompt is false, returns SG_FAIL
+/* Logs in as user unless the session already is, with a PIN from the
+ * context's PIN source (sg_pin_request.may_prompt passed on). When a PIN is
+ * needed, the source has none and may_prompt is false, returns SG_FAIL
  * without setting err, so listing can go on without login. */
 int hsm_login(struct sg_hsm_ctx *ctx, struct hsm_token *tok, P11KitUri *uri, bool may_prompt,
 	      struct sg_err *err);
+/* Cleanses and frees sg_hsm_ctx_set_pin's copy, if any. */
+void hsm_ctx_pin_free(struct sg_hsm_ctx *ctx);
 
 /* key.c */
 int hsm_key_inspect(struct hsm_token *tok, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,

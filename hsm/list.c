@@ -1,7 +1,7 @@
 /* Listing tokens and key pairs. Public keys are visible without login;
  * private ones only after it. Listing logs in only to the one token a URI
- * names, and only when a PIN is at hand without asking (pin-source or
- * $SIGNET_PIN): listing must never prompt, nor spend a login attempt of a
+ * names, and only when the PIN source has a PIN without asking (may_prompt
+ * false): listing must never prompt, nor spend a login attempt of a
  * token the PIN was not meant for. */
 #include "hsm_priv.h"
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The library reads no PIN itself (hsm.h): no terminal, no environment
+# scrubbing, no /dev/tty; those are the caller's PIN source (cli/pin.c).
 # The files of hsm/ call each other in layers (module.c at the bottom, then
 # token.c, then the context, keys, PINs, listing): no two depend on each
 # other, so each can be read, changed and tested from the bottom up. The
@@ -22,4 +24,7 @@ if ! out=$(tsort "$edges" 2>&1 >/dev/null); then
 	exit 1
 fi
 [ -z "$out" ] || { echo "FAIL: $out"; exit 1; }
+tty=$(nm -A -u "$lib" | awk '$NF ~ /^(isatty|tcgetattr|tcsetattr|unsetenv|ttyname)$/')
+[ -z "$tty" ] || { echo "FAIL: hsm/ reaches for the terminal or environment itself:"; echo "$tty"; exit 1; }
+if strings "$lib" | grep -q '/dev/tty'; then echo "FAIL: hsm/ names /dev/tty"; exit 1; fi
 echo "ok: $(wc -l <"$edges") calls between files, no circle"

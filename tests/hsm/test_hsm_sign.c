@@ -54,7 +54,7 @@ static int group_setup(void **state)
 	(void)state;
 	if (sg_test_softhsm_setup(&t, "signet-test") != 0)
 		return -1;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	char uri[1024];
 	for (size_t i = 0; i < NKEYS; i++) {
@@ -90,7 +90,7 @@ static struct sg_hsm_key *open_key(struct sg_hsm_ctx *ctx, size_t i)
 static void sign_verify_each_type(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	for (size_t i = 0; i < NKEYS; i++) {
 		struct sg_hsm_key *key = open_key(ctx, i);
 		assert_int_equal(sg_hsm_key_type(key), keys[i].type);
@@ -138,7 +138,7 @@ static void sign_verify_each_type(void **state)
 static void sign_digest_matches_message_hash(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	uint8_t d256[32], d384[48], sig[SG_SIG_MAX];
 	size_t sig_len, spki_len;
@@ -197,7 +197,7 @@ static CK_OBJECT_HANDLE public_of(struct sg_hsm_key *key)
 static void generated_key_attributes(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	for (size_t i = 0; i < NKEYS; i++) {
 		struct sg_hsm_key *key = open_key(ctx, i);
 		CK_OBJECT_HANDLE priv = key->priv, pub = public_of(key);
@@ -240,7 +240,7 @@ static void generated_key_attributes(void **state)
 static void keygen_refuses_existing_label_and_id(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	char base[1024], uri[1100];
 	assert_int_equal(sg_hsm_keygen(ctx, sg_test_softhsm_uri(&t, "fw-p384", uri, sizeof(uri)),
@@ -275,7 +275,7 @@ static void keygen_refuses_existing_label_and_id(void **state)
 static void spki_parses_with_openssl_cli(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	for (size_t i = 0; i < NKEYS; i++) {
 		struct sg_hsm_key *key = open_key(ctx, i);
 		size_t len;
@@ -299,7 +299,7 @@ static void spki_parses_with_openssl_cli(void **state)
 static void pkey_outlives_context(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	EVP_PKEY *pk[NKEYS];
 	uint8_t spki[NKEYS][SG_SPKI_MAX], sig[NKEYS][SG_SIG_MAX];
 	size_t spki_len[NKEYS], sig_len[NKEYS];
@@ -337,7 +337,7 @@ static void pkey_outlives_context(void **state)
 static void keys_share_one_session(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *a = sg_hsm_ctx_new(NULL), *b = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *a = cli_hsm_ctx_new(NULL), *b = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *k0 = open_key(a, 0), *k1 = open_key(a, 1), *kb = open_key(b, 2);
 	assert_ptr_equal(k0->tok, k1->tok);
 	assert_ptr_equal(k0->tok->mod, kb->tok->mod); /* one module per process and path */
@@ -384,7 +384,7 @@ static void *sign_many(void *arg)
 static void key_copies_sign_at_once(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct signer_run run[4] = { { .key = open_key(ctx, 0) } };
 	struct sg_err err = { 0 };
 	for (int i = 1; i < 4; i++) {
@@ -407,7 +407,7 @@ static void key_copies_sign_at_once(void **state)
 	sg_hsm_ctx_free(ctx);
 	/* The copies' sessions are closed and nothing is left logged out
 	 * under a new context. */
-	ctx = sg_hsm_ctx_new(NULL);
+	ctx = cli_hsm_ctx_new(NULL);
 	struct signer_run again = { .key = open_key(ctx, 0) };
 	sign_many(&again);
 	assert_int_equal(again.good, 100);
@@ -439,7 +439,7 @@ static const struct sg_hsm_item *find_item(const struct listing *l, const char *
 static void list_tokens_and_keys(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	struct listing l = { .n = 0 };
 	char uri[1024];
@@ -490,7 +490,7 @@ static void list_tokens_and_keys(void **state)
 	sg_hsm_ctx_free(ctx);
 
 	/* No PIN at hand: no prompt, public keys only. */
-	ctx = sg_hsm_ctx_new(NULL);
+	ctx = cli_hsm_ctx_new(NULL);
 	l.n = 0;
 	assert_int_equal(sg_hsm_list(ctx, NULL, collect, &l, &err), SG_OK);
 	size_t tokens = 0, initialized = 0, keys_seen = 0;
@@ -520,7 +520,7 @@ static int stop_after_two(const struct sg_hsm_item *item, void *arg)
 static void list_stops_when_callback_says(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	int calls = 0;
 	assert_int_equal(sg_hsm_list(ctx, "pkcs11:token=signet-test", stop_after_two, &calls, &err),
