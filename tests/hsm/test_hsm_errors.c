@@ -1,5 +1,6 @@
 /* Failure paths: every error names the object and the reason, carries the
- * documented status, and never contains a PIN. */
+ * documented status, and never contains a PIN. Contexts have the CLI's PIN
+ * source (cli_hsm_ctx_new), whose messages are part of them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

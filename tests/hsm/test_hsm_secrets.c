@@ -1,8 +1,10 @@
-/* Keeping PINs out of reach: core dumps off before a PIN is read, SIGNET_PIN
- * scrubbed from the environment as it is read (signet's own locked copy
- * serves later logins in the same process); PIN files private to their
- * owner. The tests
- * run in this order in one process: each leaves state the next expects. */
+/* Keeping PINs out of reach: core dumps off before a PIN is read (hsm/),
+ * SIGNET_PIN scrubbed from the environment as it is read (the CLI's PIN
+ * source, cli/pin.c, keeps its own locked copy for later logins in the same
+ * process); PIN files private to their owner. Contexts come from
+ * cli_hsm_ctx_new, so these test the library and the CLI's PIN source
+ * together, as the binary uses them. The tests run in this order in one
+ * process: each leaves state the next expects. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
