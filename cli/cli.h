@@ -57,6 +57,18 @@ void cli_envelope_text(const struct sgv_envelope *e);
 bool cli_is_request(const char *path);
 int cli_inspect_request(const char *path, bool json, const char *tbs_out);
 
+/* PINs (cli/pin.c). cli_pin is the CLI's PIN source (sg_pin_cb): the URI's
+ * pin-source file (first line; the file must be private to its owner),
+ * else $SIGNET_PIN (scrubbed from the environment when read, one locked
+ * copy kept for the run), else, when req->may_prompt and stdin is a
+ * terminal, a no-echo prompt on /dev/tty. arg is unused. cli_hsm_ctx_new
+ * is sg_hsm_ctx_new with that source set; NULL out of memory. */
+struct sg_pin_request;
+struct sg_hsm_ctx;
+int cli_pin(void *arg, const struct sg_pin_request *req, char *pin, size_t pin_max,
+	    struct sg_err *err);
+struct sg_hsm_ctx *cli_hsm_ctx_new(const char *module);
+
 /* MCUboot images (cli/mcuboot.c). */
 struct sg_mcuboot_opts;
 struct sg_trust;

@@ -61,7 +61,7 @@ int cmd_cosign(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("cosign", "expected one FILE");
 	struct sg_err err = { 0 };
-	struct sg_hsm_ctx *hsm = sg_hsm_ctx_new(module);
+	struct sg_hsm_ctx *hsm = cli_hsm_ctx_new(module);
 	int rc = hsm ? sg_cosign_file(argv[optind], key, cert, hsm, &err)
 		     : sg_errf(&err, SG_EENV, "out of memory");
 	sg_hsm_ctx_free(hsm);

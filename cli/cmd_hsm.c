@@ -166,8 +166,7 @@ static int do_pubkey(struct sg_hsm_ctx *h, const struct hsm_args *a)
 	enum sg_key_type type;
 	if (sg_hsm_pubkey(h, a->key, spki, &len, &type, &err))
 		return cli_report(&err);
-	const unsigned char *der = spki;
-	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &der, (long)len);
+	EVP_PKEY *pkey = sg_hsm_spki_pkey(spki, len);
 	BIO *mem = BIO_new(BIO_s_mem());
 	char *pem = NULL;
 	long pem_len = 0;
@@ -202,7 +201,7 @@ int cmd_hsm(int argc, char **argv)
 		return cli_usage_error("hsm", "unexpected argument '%s'", restv[0]);
 	if (!strcmp(sub, "list") && rest > 1)
 		return cli_usage_error("hsm", "list takes at most one URI");
-	struct sg_hsm_ctx *h = sg_hsm_ctx_new(a.module);
+	struct sg_hsm_ctx *h = cli_hsm_ctx_new(a.module);
 	if (!h) {
 		struct sg_err err;
 		sg_errf(&err, SG_EENV, "out of memory");

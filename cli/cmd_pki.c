@@ -271,13 +271,6 @@ static int load_subject_key(const struct pki_args *a, EVP_PKEY **key, X509_PUBKE
 	return rc;
 }
 
-static EVP_PKEY *hsm_pub(struct sg_hsm_key *k)
-{
-	size_t len;
-	const unsigned char *spki = sg_hsm_key_spki(k, &len);
-	return d2i_PUBKEY(NULL, &spki, (long)len);
-}
-
 /* PEM of a certificate or CRL into the open atomic file, flushed to disk
  * but not yet under its name. */
 static int write_pem(struct sg_atomic_file *f, X509 *x, X509_CRL *crl, struct sg_err *err)
@@ -359,7 +352,7 @@ static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issu
 	if (!j->s.key) { /* root: its own key; CA: the new key in the token */
 		if (j->subject_uri && (rc = sg_hsm_key_open(h, j->subject_uri, &subject_key, err)))
 			goto out;
-		if (!(owned_key = hsm_pub(j->subject_uri ? subject_key : signer))) {
+		if (!(owned_key = sg_hsm_key_pkey(j->subject_uri ? subject_key : signer))) {
 			rc = sg_errf(err, SG_EENV, "cannot decode the token's public key");
 			goto out;
 		}
@@ -741,7 +734,7 @@ int cmd_pki(int argc, char **argv)
 	if (strcmp(sub, "init-root") && strcmp(sub, "init-ca") && strcmp(sub, "issue") &&
 	    strcmp(sub, "crl"))
 		return cli_usage_error("pki", "unknown subcommand '%s'", sub);
-	struct sg_hsm_ctx *h = sg_hsm_ctx_new(a.module);
+	struct sg_hsm_ctx *h = cli_hsm_ctx_new(a.module);
 	if (!h) {
 		struct sg_err err;
 		sg_errf(&err, SG_EENV, "out of memory");

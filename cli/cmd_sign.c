@@ -388,7 +388,7 @@ int cmd_sign(int argc, char **argv)
 		return cli_usage_error("sign", "--header-size, --slot-size, --align, --pad, "
 					       "--pad-header and --confirm need --format mcuboot");
 
-	struct sg_hsm_ctx *hsm = sg_hsm_ctx_new(module);
+	struct sg_hsm_ctx *hsm = cli_hsm_ctx_new(module);
 	if (!hsm)
 		return sg_errf(&err, SG_EENV, "out of memory"), cli_report(&err);
 	struct sg_sign_result r;

@@ -16,7 +16,7 @@ bool cli_is_mcuboot(const char *path)
 int cli_sign_mcuboot(const struct sg_mcuboot_opts *o, const char *module)
 {
 	struct sg_err err = { 0 };
-	struct sg_hsm_ctx *hsm = sg_hsm_ctx_new(module);
+	struct sg_hsm_ctx *hsm = cli_hsm_ctx_new(module);
 	int rc = hsm ? sg_mcuboot_sign_file(o, hsm, &err) : sg_errf(&err, SG_EENV, "out of memory");
 	sg_hsm_ctx_free(hsm);
 	if (rc)

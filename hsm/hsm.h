@@ -5,17 +5,15 @@
  *
  * Module: `module-path=` in the URI, else the override given to
  * sg_hsm_ctx_new (--module), else $SIGNET_PKCS11_MODULE.
- * PIN: `pin-source=file:PATH` (or a bare path) in the URI, else $SIGNET_PIN,
- * else a no-echo prompt when stdin is a TTY. `pin-value=` is refused: a PIN
- * never appears on a command line. PINs are zeroed after C_Login.
- * $SIGNET_PIN is overwritten and unset the moment a login reads it; one
- * copy stays in a locked page of the process for later logins (a second
- * token, or a token logged out when its last context was freed), and
- * setting the variable again replaces it. Reading it, like any login, is
- * not thread-safe (the environment); key copies (sg_hsm_key_dup) need no
- * login.
+ * PIN: the library reads none itself (no file, no environment, no
+ * terminal): a login that needs one asks the context's PIN source, a
+ * callback the caller sets (sg_hsm_ctx_set_pin_cb; the CLI's reads the URI's
+ * pin-source file, $SIGNET_PIN or a no-echo prompt) or a PIN value kept on
+ * the context (sg_hsm_ctx_set_pin). Without either, such a login fails and
+ * nothing prompts. `pin-value=` is refused: a PIN never appears in a URI.
+ * The buffer that held a PIN is zeroed after C_Login.
  * A token already logged in by another live context needs no PIN.
- * Before any PIN is read, core dumps are turned off for good
+ * Before the PIN source is asked, core dumps are turned off for good
  * (sg_hsm_no_core_dumps).
  *
  * A context keeps one loaded module per path and one logged-in session per
@@ -26,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/types.h>
 
 #include "err.h"
 
@@ -59,6 +59,28 @@ int sg_hsm_no_core_dumps(struct sg_err *err);
 
 /* module_override may be NULL. Never fails except out of memory (NULL). */
 struct sg_hsm_ctx *sg_hsm_ctx_new(const char *module_override);
+
+/* What a login asks its PIN source for. */
+struct sg_pin_request {
+	const char *token_label; /* the token, for prompts and messages */
+	const char *pin_source;  /* the URI's pin-source= as written, or NULL */
+	bool may_prompt;         /* false while listing: answer only if a PIN is at
+				  * hand without asking anyone */
+};
+/* A PIN source. Returns SG_OK with the PIN, NUL-terminated, non-empty and
+ * shorter than pin_max, in pin; SG_FAIL without touching err when it has
+ * none (a login then fails with "needs a PIN", a listing goes on without
+ * login); any other status with err set (one line, no PIN in it), which
+ * the login returns. Called only by the thread using the context, after
+ * core dumps are off; pin is cleansed by the library after C_Login. */
+typedef int (*sg_pin_cb)(void *arg, const struct sg_pin_request *req, char *pin,
+			 size_t pin_max, struct sg_err *err);
+/* Sets the context's PIN source (NULL: none), replacing any set before. */
+void sg_hsm_ctx_set_pin_cb(struct sg_hsm_ctx *ctx, sg_pin_cb cb, void *arg);
+/* Makes pin the context's PIN source for every token (a copy, in locked
+ * memory, cleansed when replaced or when the context is freed). SG_EINPUT
+ * when empty or 256 bytes or longer; SG_EENV out of memory. */
+int sg_hsm_ctx_set_pin(struct sg_hsm_ctx *ctx, const char *pin, struct sg_err *err);
 /* Logs out, closes sessions, finalizes and unloads modules, frees keys. */
 void sg_hsm_ctx_free(struct sg_hsm_ctx *ctx);
 
@@ -94,6 +116,14 @@ enum sg_key_type sg_hsm_key_type(const struct sg_hsm_key *key);
 const uint8_t *sg_hsm_key_spki(const struct sg_hsm_key *key, size_t *len);
 /* The URI the key was opened with, for messages. */
 const char *sg_hsm_key_uri(const struct sg_hsm_key *key);
+/* The key's public half as an OpenSSL key, a new reference the caller frees
+ * with EVP_PKEY_free; NULL when out of memory. It is a plain software key
+ * decoded from sg_hsm_key_spki, so it may outlive the key and its context
+ * and be used from any thread. */
+EVP_PKEY *sg_hsm_key_pkey(const struct sg_hsm_key *key);
+/* The same from a DER SubjectPublicKeyInfo (sg_hsm_pubkey's): NULL when it
+ * is not exactly one SubjectPublicKeyInfo or memory runs out. */
+EVP_PKEY *sg_hsm_spki_pkey(const uint8_t *spki, size_t len);
 
 /* Signs msg with the one algorithm the key type implies:
  *   ecdsa-p256: ECDSA over SHA-256(msg), hashed here, CKM_ECDSA in the token
@@ -147,8 +177,8 @@ struct sg_hsm_item {
  * module/token to restrict to) and the keys on each, without login (public
  * key objects). Only when the URI names a token (token/slot attributes) and
  * exactly one initialised token matches, it logs in to that one to see
- * private keys too, if a PIN is available without prompting (pin-source or
- * $SIGNET_PIN); a wrong PIN for it is an error. Calls fn for each item in
+ * private keys too, if the PIN source has a PIN without prompting
+ * (may_prompt false); a wrong PIN for it is an error. Calls fn for each item in
  * order; a non-zero return from fn stops the listing and is returned. */
 int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *uri,
 		int (*fn)(const struct sg_hsm_item *item, void *arg), void *arg,

@@ -72,6 +72,9 @@ struct sg_hsm_ctx {
 	struct hsm_token *extra; /* sessions of key copies (sg_hsm_key_dup), never
 				  * handed out by hsm_token_find */
 	struct sg_hsm_key *keys;
+	sg_pin_cb pin_cb;        /* NULL: no PIN source, logins that need one fail */
+	void *pin_arg;
+	char *pin;               /* sg_hsm_ctx_set_pin's copy, locked, or NULL */
 };
 
 /* A heap copy of an attribute value; p == NULL when the object lacks it. */
@@ -100,13 +103,13 @@ const char *hsm_rv_name(CK_RV rv);
 void hsm_backoff(unsigned attempt);
 /* Whether a login failure may be such a moment rather than an answer. */
 bool hsm_rv_transient(CK_RV rv);
-/* C_Finalize and C_Initialize mod again, so it rereads its token store;
- * only when nobody else can notice: we initialised it, ctx is its only user
- * and has no session on it but keep's (may be NULL; no key may use keep),
- * whose session is then opened again. SG_FAIL (err untouched) when it may
- * not. */
-int hsm_module_reload(struct sg_hsm_ctx *ctx, struct hsm_module *mod, struct hsm_token *keep,
-		      struct sg_err *err);
+/* C_Finalize and C_Initialize m again, so it rereads its token store, when
+ * we initialised it and one context holds it (the caller's, which must
+ * have no session on it: hsm_token_reload checks). SG_FAIL (err untouched)
+ * when it may not. */
+int hsm_module_reinit(struct hsm_module *m, struct sg_err *err);
+/* Drops a context's reference; the last one finalizes and unloads it. */
+void hsm_module_put(struct hsm_module *m);
 int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module **mod,
 		       struct sg_err *err);
 
@@ -139,6 +142,11 @@ void hsm_token_close(struct hsm_token *tok);
 /* A new session for tok after its module was initialised again: the token
  * found anew by serial and label (slot ids may change). Not logged in. */
 int hsm_token_reopen(struct hsm_token *tok, struct sg_err *err);
+/* hsm_module_reinit of mod, only when nobody else can notice: ctx has no
+ * session on it but keep's (may be NULL; no key may use keep), whose
+ * session is then opened again. SG_FAIL (err untouched) when it may not. */
+int hsm_token_reload(struct sg_hsm_ctx *ctx, struct hsm_module *mod, struct hsm_token *keep,
+		     struct sg_err *err);
 /* Another session on tok's token, in ctx->extra, sharing its login. */
 int hsm_token_another(struct sg_hsm_ctx *ctx, const struct hsm_token *tok,
 		      struct hsm_token **out, struct sg_err *err);
@@ -154,12 +162,14 @@ CK_RV hsm_attr_ulong(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_T
 void hsm_bytes_free(struct hsm_bytes *b);
 
 /* pin.c */
-/* Logs in as user unless the session already is. may_prompt: ask on the
- * TTY when neither the URI nor $SIGNET_PIN gives a PIN. When a PIN is
- * needed, none is available and may_prompt is false, returns SG_FAIL
+/* Logs in as user unless the session already is, with a PIN from the
+ * context's PIN source (sg_pin_request.may_prompt passed on). When a PIN is
+ * needed, the source has none and may_prompt is false, returns SG_FAIL
  * without setting err, so listing can go on without login. */
 int hsm_login(struct sg_hsm_ctx *ctx, struct hsm_token *tok, P11KitUri *uri, bool may_prompt,
 	      struct sg_err *err);
+/* Cleanses and frees sg_hsm_ctx_set_pin's copy, if any. */
+void hsm_ctx_pin_free(struct sg_hsm_ctx *ctx);
 
 /* key.c */
 int hsm_key_inspect(struct hsm_token *tok, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,

@@ -4,6 +4,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
@@ -541,4 +542,22 @@ const uint8_t *sg_hsm_key_spki(const struct sg_hsm_key *key, size_t *len)
 const char *sg_hsm_key_uri(const struct sg_hsm_key *key)
 {
 	return key->uri;
+}
+
+EVP_PKEY *sg_hsm_spki_pkey(const uint8_t *spki, size_t len)
+{
+	const unsigned char *p = spki;
+	ERR_set_mark(); /* a failed decode leaves nothing in the caller's queue */
+	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)len);
+	if (pkey && p != spki + len) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	ERR_pop_to_mark();
+	return pkey;
+}
+
+EVP_PKEY *sg_hsm_key_pkey(const struct sg_hsm_key *key)
+{
+	return sg_hsm_spki_pkey(key->spki, key->spki_len);
 }

@@ -1,7 +1,7 @@
 /* Listing tokens and key pairs. Public keys are visible without login;
  * private ones only after it. Listing logs in only to the one token a URI
- * names, and only when a PIN is at hand without asking (pin-source or
- * $SIGNET_PIN): listing must never prompt, nor spend a login attempt of a
+ * names, and only when the PIN source has a PIN without asking (may_prompt
+ * false): listing must never prompt, nor spend a login attempt of a
  * token the PIN was not meant for. */
 #include "hsm_priv.h"
 
@@ -277,7 +277,7 @@ int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *text,
 			free(slots);
 			slots = NULL;
 			hsm_backoff(attempt);
-			if ((rc = hsm_module_reload(ctx, mod, NULL, err)) != SG_EENV &&
+			if ((rc = hsm_token_reload(ctx, mod, NULL, err)) != SG_EENV &&
 			    (rc = hsm_token_slots(mod, &slots, &n, err)) == SG_OK)
 				half = count_matches(mod, uri, slots, n, &matched, &named);
 		}

@@ -1,4 +1,4 @@
-/* Module loading and the context. A module is loaded and C_Initialize'd once
+/* Module loading. A module is loaded and C_Initialize'd once
  * per process and path, and shared by reference count: PKCS#11 state is
  * process-wide, so a second context finalizing it would pull the module out
  * from under the first. */
@@ -111,7 +111,7 @@ static int module_open(const char *path, struct hsm_module *m, struct sg_err *er
 	return SG_OK;
 }
 
-static void module_put(struct hsm_module *m)
+void hsm_module_put(struct hsm_module *m)
 {
 	pthread_mutex_lock(&modules_lock);
 	if (--m->refs == 0) {
@@ -163,32 +163,12 @@ static int module_get(const char *path, struct hsm_module **out, struct sg_err *
 	return rc;
 }
 
-/* Whether reloading mod would pull a session or key out from under ctx:
- * any session on it but keep's, or a key on keep. */
-static bool module_in_use(const struct sg_hsm_ctx *ctx, const struct hsm_module *mod,
-			  const struct hsm_token *keep)
+int hsm_module_reinit(struct hsm_module *m, struct sg_err *err)
 {
-	for (const struct hsm_token *t = ctx->tokens; t; t = t->next)
-		if (t->mod == mod && t != keep)
-			return true;
-	for (const struct hsm_token *t = ctx->extra; t; t = t->next)
-		if (t->mod == mod)
-			return true;
-	for (const struct sg_hsm_key *k = ctx->keys; k; k = k->next)
-		if (k->tok == keep && keep)
-			return true;
-	return false;
-}
-
-int hsm_module_reload(struct sg_hsm_ctx *ctx, struct hsm_module *m, struct hsm_token *keep,
-		      struct sg_err *err)
-{
-	if (module_in_use(ctx, m, keep))
-		return SG_FAIL;
 	int rc = SG_FAIL;
 	pthread_mutex_lock(&modules_lock);
 	if (m->finalize && m->refs == 1) {
-		m->f->C_Finalize(NULL); /* closes keep's session too */
+		m->f->C_Finalize(NULL);
 		CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
 		CK_RV rv = m->f->C_Initialize(&args);
 		rc = rv == CKR_OK ? SG_OK
@@ -196,8 +176,6 @@ int hsm_module_reload(struct sg_hsm_ctx *ctx, struct hsm_module *m, struct hsm_t
 					    m->path, hsm_rv_name(rv));
 	}
 	pthread_mutex_unlock(&modules_lock);
-	if (rc == SG_OK && keep)
-		rc = hsm_token_reopen(keep, err);
 	return rc;
 }
 
@@ -224,14 +202,14 @@ int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module
 		return rc;
 	for (struct hsm_module_ref *r = ctx->modules; r; r = r->next) {
 		if (r->mod == m) { /* this context holds it already */
-			module_put(m);
+			hsm_module_put(m);
 			*mod = m;
 			return SG_OK;
 		}
 	}
 	struct hsm_module_ref *r = malloc(sizeof(*r));
 	if (!r) {
-		module_put(m);
+		hsm_module_put(m);
 		return sg_errf(err, SG_EENV, "out of memory");
 	}
 	r->mod = m;
@@ -239,47 +217,4 @@ int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module
 	ctx->modules = r;
 	*mod = m;
 	return SG_OK;
-}
-
-struct sg_hsm_ctx *sg_hsm_ctx_new(const char *module_override)
-{
-	struct sg_hsm_ctx *ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return NULL;
-	if (module_override && !(ctx->module_override = strdup(module_override))) {
-		free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-void sg_hsm_ctx_free(struct sg_hsm_ctx *ctx)
-{
-	if (!ctx)
-		return;
-	while (ctx->keys) {
-		struct sg_hsm_key *k = ctx->keys;
-		ctx->keys = k->next;
-		free(k->uri);
-		free(k);
-	}
-	/* Sessions before modules: closing a module's last session logs out. */
-	while (ctx->extra) {
-		struct hsm_token *t = ctx->extra;
-		ctx->extra = t->next;
-		hsm_token_close(t);
-	}
-	while (ctx->tokens) {
-		struct hsm_token *t = ctx->tokens;
-		ctx->tokens = t->next;
-		hsm_token_close(t);
-	}
-	while (ctx->modules) {
-		struct hsm_module_ref *r = ctx->modules;
-		ctx->modules = r->next;
-		module_put(r->mod);
-		free(r);
-	}
-	free(ctx->module_override);
-	free(ctx);
 }

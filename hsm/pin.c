@@ -1,181 +1,86 @@
-/* PINs and login. A PIN comes from a file named by the URI's pin-source, from
- * $SIGNET_PIN, or from a no-echo prompt on the terminal; never from a command
- * line. Every buffer that held a PIN is cleansed once C_Login has it,
- * SIGNET_PIN is scrubbed from the environment as it is read (one locked copy
- * serves the rest of the run), core dumps are off before any PIN is read,
- * and no message ever contains one. */
+/* PINs and login. The library reads no PIN itself (no file, no
+ * environment, no terminal): it asks the context's PIN source, a callback
+ * the caller set (the CLI's reads pin-source files, $SIGNET_PIN and the
+ * terminal), or a PIN value set on the context. Core dumps are off before
+ * the source is asked, the buffer that held a PIN is cleansed once C_Login
+ * has it, and no message ever contains one. */
 #include "hsm_priv.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <termios.h>
-#include <unistd.h>
-
-#include "fileio.h"
 
 #define PIN_MAX 256
-#define PIN_FILE_MAX 4096
 
-/* "file:PATH", "file://PATH" or a bare path; other schemes are refused
- * rather than read as odd file names. */
-static int pin_source_path(const char *src, const char **path, struct sg_err *err)
+/* The PIN source of sg_hsm_ctx_set_pin: the value kept on the context. */
+static int pin_value(void *arg, const struct sg_pin_request *req, char *pin, size_t pin_max,
+		     struct sg_err *err)
 {
-	if (strncmp(src, "file://", 7) == 0) {
-		*path = src + 7;
-		return SG_OK;
-	}
-	if (strncmp(src, "file:", 5) == 0) {
-		*path = src + 5;
-		return SG_OK;
-	}
-	size_t scheme = strspn(src, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
-	if (scheme > 0 && src[scheme] == ':')
-		return sg_errf(err, SG_EINPUT, "pin-source '%s': only file: is supported", src);
-	*path = src;
+	(void)req;
+	(void)err;
+	const char *value = arg;
+	size_t n = strlen(value);
+	if (n >= pin_max) /* sg_hsm_ctx_set_pin keeps no longer PIN */
+		return SG_FAIL;
+	memcpy(pin, value, n + 1);
 	return SG_OK;
 }
 
-/* The first line of the file, without its line ending; the file must be
- * private to its owner (SG_EENV otherwise). */
-static int pin_from_file(const char *src, char *pin, struct sg_err *err)
+int sg_hsm_ctx_set_pin(struct sg_hsm_ctx *ctx, const char *pin, struct sg_err *err)
 {
-	const char *path = NULL;
-	int rc = pin_source_path(src, &path, err);
-	if (rc != SG_OK)
-		return rc;
-	uint8_t *buf;
-	size_t len;
-	/* Like ssh with keys: a PIN others can read is no secret, so refuse
-	 * it rather than use it. */
-	if ((rc = sg_read_file_ex(path, PIN_FILE_MAX, SG_READ_PRIVATE, &buf, &len, err)) != SG_OK)
-		return rc;
-	size_t n = strcspn((const char *)buf, "\r\n");
-	if (n == 0) {
-		rc = sg_errf(err, SG_EINPUT, "PIN file %s: first line is empty", path);
-	} else if (n >= PIN_MAX) {
-		rc = sg_errf(err, SG_EINPUT, "PIN file %s: first line too long", path);
-	} else {
-		memcpy(pin, buf, n);
-		pin[n] = 0;
-	}
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	return rc;
-}
-
-/* Prompts on the terminal itself, so a redirected stdout never gets the
- * prompt and the PIN is read with echo off. */
-static int pin_from_tty(const char *label, char *pin, struct sg_err *err)
-{
-	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return sg_errf(err, SG_EENV, "token '%s': cannot open /dev/tty to ask for the PIN",
-			       label);
-	struct termios old, quiet;
-	bool restore = tcgetattr(fd, &old) == 0;
-	if (restore) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		quiet.c_lflag |= ECHONL;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	dprintf(fd, "PIN for token '%s': ", label);
-	size_t n = 0;
-	char c;
-	bool ok = false;
-	while (read(fd, &c, 1) == 1) {
-		if (c == '\n' || c == '\r') {
-			ok = true;
-			break;
-		}
-		if (n < PIN_MAX - 1)
-			pin[n++] = c;
-	}
-	OPENSSL_cleanse(&c, 1); /* may hold a PIN character */
-	pin[n] = 0;
-	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &old);
-	close(fd);
-	if (!ok || n == 0) {
-		OPENSSL_cleanse(pin, PIN_MAX);
-		return sg_errf(err, SG_EENV, "token '%s': no PIN entered", label);
-	}
+	size_t n = strlen(pin);
+	if (n == 0 || n >= PIN_MAX)
+		return sg_errf(err, SG_EINPUT, "PIN: %s", n ? "too long" : "empty");
+	char *copy = calloc(1, PIN_MAX);
+	if (!copy)
+		return sg_errf(err, SG_EENV, "out of memory");
+	mlock(copy, PIN_MAX); /* best effort: kept out of swap */
+	memcpy(copy, pin, n + 1);
+	sg_hsm_ctx_set_pin_cb(ctx, pin_value, copy);
+	ctx->pin = copy;
 	return SG_OK;
 }
 
-/* $SIGNET_PIN, taken from the environment when a login needs it: its bytes
- * are overwritten where the environment keeps them (so /proc/PID/environ
- * and the process's memory image no longer show it) and the variable is
- * removed. The copy stays in this locked page for the rest of the process,
- * because one run may log in to several tokens (sign --key on two tokens)
- * or to one token again after a logout; core dumps are off from the first
- * login on (sg_hsm_no_core_dumps). A program that sets SIGNET_PIN again
- * replaces the copy. */
-static struct {
-	pthread_mutex_t lock;
-	size_t len; /* 0: none yet; PIN_MAX: too long */
-	char pin[PIN_MAX];
-} env_pin = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static void take_env_pin(char *env)
+void sg_hsm_ctx_set_pin_cb(struct sg_hsm_ctx *ctx, sg_pin_cb cb, void *arg)
 {
-	size_t n = strlen(env);
-	OPENSSL_cleanse(env_pin.pin, sizeof(env_pin.pin));
-	if (n < PIN_MAX) {
-		mlock(env_pin.pin, sizeof(env_pin.pin)); /* best effort: kept out of swap */
-		memcpy(env_pin.pin, env, n + 1);
-		env_pin.len = n;
-	} else {
-		env_pin.len = PIN_MAX; /* refused when used */
-	}
-	OPENSSL_cleanse(env, n);
-	unsetenv("SIGNET_PIN");
+	hsm_ctx_pin_free(ctx); /* a value set before is not the source any more */
+	ctx->pin_cb = cb;
+	ctx->pin_arg = arg;
 }
 
-/* SG_FAIL when SIGNET_PIN was never set (or only empty). */
-static int pin_from_env(char *pin, struct sg_err *err)
+void hsm_ctx_pin_free(struct sg_hsm_ctx *ctx)
 {
-	pthread_mutex_lock(&env_pin.lock);
-	char *env = getenv("SIGNET_PIN");
-	if (env && *env)
-		take_env_pin(env);
-	int rc = SG_FAIL;
-	if (env_pin.len >= PIN_MAX) {
-		rc = sg_errf(err, SG_EINPUT, "SIGNET_PIN: too long");
-	} else if (env_pin.len > 0) {
-		memcpy(pin, env_pin.pin, env_pin.len + 1);
-		rc = SG_OK;
-	}
-	pthread_mutex_unlock(&env_pin.lock);
-	return rc;
+	if (!ctx->pin)
+		return;
+	OPENSSL_cleanse(ctx->pin, PIN_MAX);
+	munlock(ctx->pin, PIN_MAX);
+	free(ctx->pin);
+	ctx->pin = NULL;
 }
 
-/* SG_FAIL without a message: no PIN available and prompting not allowed. */
-static int pin_get(struct hsm_token *tok, P11KitUri *uri, bool may_prompt, char *pin,
-		   struct sg_err *err)
+/* Asks the context's PIN source. SG_FAIL without a message: no PIN
+ * available, and may_prompt false (listing goes on without login). */
+static int pin_get(struct sg_hsm_ctx *ctx, struct hsm_token *tok, P11KitUri *uri,
+		   bool may_prompt, char *pin, struct sg_err *err)
 {
 	const char *src = uri ? p11_kit_uri_get_pin_source(uri) : NULL;
-	if (src && *src)
-		return pin_from_file(src, pin, err);
-	int rc = pin_from_env(pin, err);
-	if (rc != SG_FAIL)
-		return rc;
-	if (!may_prompt)
-		return SG_FAIL;
-	if (!isatty(STDIN_FILENO))
-		return sg_errf(err, SG_EENV,
-			       "token '%s': needs a PIN: use pin-source=file:PATH in the URI or "
-			       "SIGNET_PIN, or run on a terminal",
-			       tok->label);
-	return pin_from_tty(tok->label, pin, err);
+	struct sg_pin_request req = {
+		.token_label = tok->label,
+		.pin_source = src && *src ? src : NULL,
+		.may_prompt = may_prompt,
+	};
+	int rc = ctx->pin_cb ? ctx->pin_cb(ctx->pin_arg, &req, pin, PIN_MAX, err) : SG_FAIL;
+	if (rc == SG_OK && (!memchr(pin, 0, PIN_MAX) || !pin[0]))
+		rc = sg_errf(err, SG_EINPUT, "token '%s': the PIN source gave no usable PIN",
+			     tok->label);
+	if (rc == SG_FAIL && may_prompt)
+		rc = sg_errf(err, SG_EENV, "token '%s': needs a PIN and the caller set no PIN "
+			     "source", tok->label);
+	return rc;
 }
 
 static int login_result(struct hsm_token *tok, CK_RV rv, struct sg_err *err)
@@ -211,7 +116,7 @@ static int login_retrying(struct sg_hsm_ctx *ctx, struct hsm_token *tok, const c
 	CK_RV rv = tok->mod->f->C_Login(tok->session, CKU_USER, (CK_UTF8CHAR *)pin, len);
 	for (unsigned attempt = 0; hsm_rv_transient(rv) && attempt < HSM_RETRIES; attempt++) {
 		hsm_backoff(attempt);
-		int reload = attempt >= 2 ? hsm_module_reload(ctx, tok->mod, tok, err) : SG_FAIL;
+		int reload = attempt >= 2 ? hsm_token_reload(ctx, tok->mod, tok, err) : SG_FAIL;
 		if (reload == SG_EENV && tok->session != CK_INVALID_HANDLE)
 			return SG_EENV;
 		/* No session: the reread store lacked the token this time. */
@@ -256,8 +161,8 @@ int hsm_login(struct sg_hsm_ctx *ctx, struct hsm_token *tok, P11KitUri *uri, boo
 	CK_FUNCTION_LIST *f = tok->mod->f;
 	if (tok->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) /* PIN pad */
 		return login_result(tok, f->C_Login(tok->session, CKU_USER, NULL, 0), err);
-	char pin[PIN_MAX];
-	rc = pin_get(tok, uri, may_prompt, pin, err);
+	char pin[PIN_MAX] = "";
+	rc = pin_get(ctx, tok, uri, may_prompt, pin, err);
 	if (rc == SG_OK) /* a wrong PIN is an answer, never retried */
 		rc = login_retrying(ctx, tok, pin, err);
 	OPENSSL_cleanse(pin, sizeof(pin));

@@ -152,6 +152,34 @@ int hsm_token_reopen(struct hsm_token *tok, struct sg_err *err)
 	return rc;
 }
 
+/* Whether reloading mod would pull a session or key out from under ctx:
+ * any session on it but keep's, or a key on keep. */
+static bool module_in_use(const struct sg_hsm_ctx *ctx, const struct hsm_module *mod,
+			  const struct hsm_token *keep)
+{
+	for (const struct hsm_token *t = ctx->tokens; t; t = t->next)
+		if (t->mod == mod && t != keep)
+			return true;
+	for (const struct hsm_token *t = ctx->extra; t; t = t->next)
+		if (t->mod == mod)
+			return true;
+	for (const struct sg_hsm_key *k = ctx->keys; k; k = k->next)
+		if (k->tok == keep && keep)
+			return true;
+	return false;
+}
+
+int hsm_token_reload(struct sg_hsm_ctx *ctx, struct hsm_module *mod, struct hsm_token *keep,
+		     struct sg_err *err)
+{
+	if (module_in_use(ctx, mod, keep))
+		return SG_FAIL;
+	int rc = hsm_module_reinit(mod, err); /* closes keep's session too */
+	if (rc == SG_OK && keep)
+		rc = hsm_token_reopen(keep, err);
+	return rc;
+}
+
 int hsm_token_another(struct sg_hsm_ctx *ctx, const struct hsm_token *tok,
 		      struct hsm_token **out, struct sg_err *err)
 {
@@ -296,7 +324,7 @@ int hsm_token_find(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_token **to
 	     attempt++) {
 		free(slots);
 		hsm_backoff(attempt);
-		if (hsm_module_reload(ctx, mod, NULL, err) == SG_EENV)
+		if (hsm_token_reload(ctx, mod, NULL, err) == SG_EENV)
 			return SG_EENV;
 		rc = token_search(mod, uri, &slots, &n, &found, &slot, &info, err);
 	}

@@ -97,10 +97,8 @@ int sg_pki_ca_new(struct sg_hsm_key *key, X509 *cert, struct sg_pki_ca **out,
 		return sg_errf(err, SG_EENV, "out of memory");
 	ca->key = key;
 	ca->md = t == SG_KEY_ECDSA_P384 ? EVP_sha384() : EVP_sha256();
-	size_t len;
-	const unsigned char *spki = sg_hsm_key_spki(key, &len);
 	int rc = SG_OK;
-	if (!(ca->pub = d2i_PUBKEY(NULL, &spki, (long)len)) || !(ca->stand_in = stand_in_key(t)) ||
+	if (!(ca->pub = sg_hsm_key_pkey(key)) || !(ca->stand_in = stand_in_key(t)) ||
 	    !(ca->sigalg = cert_sigalg(ca)) || !(ca->check = check_ctx(ca)))
 		rc = sg_errf(err, SG_EENV, "key '%s': cannot prepare signing", uri);
 	else if (cert && EVP_PKEY_eq(X509_get0_pubkey(cert), ca->pub) != 1)

@@ -222,9 +222,7 @@ static int open_signer(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm,
 	int rc = sg_hsm_key_open(hsm, o->key_uri, &s->key, err);
 	if (rc)
 		return rc;
-	size_t spki_len;
-	const unsigned char *spki = sg_hsm_key_spki(s->key, &spki_len);
-	s->pub = d2i_PUBKEY(NULL, &spki, (long)spki_len);
+	s->pub = sg_hsm_key_pkey(s->key);
 	return key_setup(s->pub, sg_hsm_key_type(s->key), s->name, &s->k, err);
 }
 

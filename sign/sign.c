@@ -50,8 +50,7 @@ int sg_signer_open(struct sg_hsm_ctx *hsm, const char *uri, struct sg_signer *s,
 	s->alg = sg_sig_alg_for_key(sg_hsm_key_type(s->key));
 	size_t spki_len;
 	const uint8_t *spki = sg_hsm_key_spki(s->key, &spki_len);
-	const unsigned char *p = spki;
-	s->pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
+	s->pub = sg_hsm_key_pkey(s->key);
 	if (!s->alg || !s->pub || sg_key_id(spki, spki_len, s->key_id))
 		return sg_errf(err, SG_EINPUT, "key %s: unusable public key", uri);
 	return SG_OK;

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hsm.h"
+
 #define DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 
 int sg_test_run(const char *const argv[], char *out, size_t out_len)
@@ -225,4 +227,15 @@ char *sg_test_softhsm_uri(const struct sg_test_softhsm *t, const char *object, c
 	put_raw(buf, n, &used, ";pin-source=file:");
 	put_encoded(buf, n, &used, t->pin_file);
 	return buf;
+}
+
+struct sg_hsm_ctx *sg_test_softhsm_ctx(const struct sg_test_softhsm *t)
+{
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_err err;
+	if (ctx && sg_hsm_ctx_set_pin(ctx, t->pin, &err) != SG_OK) {
+		sg_hsm_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
 }

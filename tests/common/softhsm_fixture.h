@@ -44,6 +44,10 @@ void sg_test_softhsm_teardown(struct sg_test_softhsm *t);
 char *sg_test_softhsm_uri(const struct sg_test_softhsm *t, const char *object, char *buf,
 			  size_t n);
 
+/* sg_hsm_ctx_new(NULL) with the token's PIN as its PIN source
+ * (sg_hsm_ctx_set_pin: hsm/ reads no PIN itself). NULL out of memory. */
+struct sg_hsm_ctx *sg_test_softhsm_ctx(const struct sg_test_softhsm *t);
+
 /* Runs argv[0] (searched in PATH) with argv, no shell. Captures stdout and
  * stderr together into out (NUL-terminated, truncated to out_len - 1) when
  * out is not NULL. Returns the exit status, or -1 if it could not run or

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h" /* cli_hsm_ctx_new: the CLI's PIN source reads pin-source files */
 #include "hsm.h"
 #include "softhsm_fixture.h"
 

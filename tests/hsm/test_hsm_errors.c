@@ -1,5 +1,6 @@
 /* Failure paths: every error names the object and the reason, carries the
- * documented status, and never contains a PIN. */
+ * documented status, and never contains a PIN. Contexts have the CLI's PIN
+ * source (cli_hsm_ctx_new), whose messages are part of them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +32,7 @@ static int group_setup(void **state)
 	(void)state;
 	if (sg_test_softhsm_setup(&t, "release") != 0)
 		return -1;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	char uri[1024];
 	int rc = sg_hsm_keygen(ctx, sg_test_softhsm_uri(&t, "fw", uri, sizeof(uri)),
@@ -70,7 +71,7 @@ static int group_teardown(void **state)
 /* Opens uri in a fresh context; returns the status, message in err. */
 static int try_open(const char *uri, struct sg_err *err)
 {
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *key = NULL;
 	memset(err, 0, sizeof(*err));
 	int rc = sg_hsm_key_open(ctx, uri, &key, err);
@@ -168,7 +169,7 @@ static void pin_value_refused(void **state)
 		assert_int_equal(try_open(uris[i], &err), SG_EINPUT);
 		assert_non_null(strstr(err.msg, "pin-value= is refused"));
 		assert_null(strstr(err.msg, "9999"));
-		struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+		struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 		assert_int_equal(sg_hsm_keygen(ctx, uris[i], SG_KEY_ED25519, &err), SG_EINPUT);
 		assert_null(strstr(err.msg, "9999"));
 		sg_hsm_ctx_free(ctx);
@@ -258,7 +259,7 @@ static void module_resolution(void **state)
 	/* module-path= in the query; the --module override. */
 	test_fmt(with, sizeof(with), "%s?module-path=%s", uri, t.module);
 	assert_int_equal(try_open(with, &err), SG_OK);
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(t.module);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(t.module);
 	struct sg_hsm_key *key;
 	assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_OK);
 	sg_hsm_ctx_free(ctx);
@@ -270,7 +271,7 @@ static void module_resolution(void **state)
 	assert_string_equal(err.msg,
 			    "module /nonexistent/libp11x.so: cannot load: No such file or directory");
 
-	ctx = sg_hsm_ctx_new("libz.so.1"); /* loads, but is no PKCS#11 module */
+	ctx = cli_hsm_ctx_new("libz.so.1"); /* loads, but is no PKCS#11 module */
 	assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_EENV);
 	assert_string_equal(err.msg, "module libz.so.1: not a PKCS#11 module (no C_GetFunctionList)");
 	sg_hsm_ctx_free(ctx);

@@ -88,7 +88,7 @@ static struct sg_hsm_key *open_signing(struct sg_hsm_ctx *ctx, const char *objec
 static void pkcs11_tool_p256_key(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	open_signing(ctx, "tool-p256", SG_KEY_ECDSA_P256);
 	sg_hsm_ctx_free(ctx);
 }
@@ -96,7 +96,7 @@ static void pkcs11_tool_p256_key(void **state)
 static void imported_ed25519_key(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *key = open_signing(ctx, "imported-ed", SG_KEY_ED25519);
 	/* The SPKI is exactly the public key of the PEM file. */
 	FILE *f = fopen(pem_path, "r");
@@ -130,7 +130,7 @@ static void imported_ed25519_key(void **state)
 static void private_key_without_public_object(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	/* SoftHSM shows CKA_MODULUS and CKA_PUBLIC_EXPONENT on RSA private
 	 * keys: enough for the SPKI. */
 	open_signing(ctx, "lone-rsa", SG_KEY_RSA_3072);
@@ -181,7 +181,7 @@ static int check_item(const struct sg_hsm_item *it, void *arg)
 static void foreign_keys_listed(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	struct seen s = { 0, 0 };
 	char uri[1024];

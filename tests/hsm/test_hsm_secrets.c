@@ -1,8 +1,10 @@
-/* Keeping PINs out of reach: core dumps off before a PIN is read, SIGNET_PIN
- * scrubbed from the environment as it is read (signet's own locked copy
- * serves later logins in the same process); PIN files private to their
- * owner. The tests
- * run in this order in one process: each leaves state the next expects. */
+/* Keeping PINs out of reach: core dumps off before a PIN is read (hsm/),
+ * SIGNET_PIN scrubbed from the environment as it is read (the CLI's PIN
+ * source, cli/pin.c, keeps its own locked copy for later logins in the same
+ * process); PIN files private to their owner. Contexts come from
+ * cli_hsm_ctx_new, so these test the library and the CLI's PIN source
+ * together, as the binary uses them. The tests run in this order in one
+ * process: each leaves state the next expects. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,7 +60,7 @@ static void core_dumps_off_once_a_pin_is_read(void **state)
 	assert_int_equal(setrlimit(RLIMIT_CORE, &rl), 0);
 	assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
 
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *key;
 	struct sg_err err;
 	char uri[1024];
@@ -86,7 +88,7 @@ static void no_pin_at_all(void **state)
 {
 	(void)state;
 	unsetenv("SIGNET_PIN");
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *key;
 	struct sg_err err;
 	assert_int_equal(sg_hsm_key_open(ctx, "pkcs11:token=secrets;object=fw", &key, &err), SG_EENV);
@@ -111,7 +113,7 @@ static void env_pin_scrubbed_and_kept_for_the_run(void **state)
 	assert_int_equal(setenv("SIGNET_PIN", t.pin, 1), 0);
 	char *value = getenv("SIGNET_PIN");
 	size_t n = strlen(value);
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *key, *again, *copy;
 	struct sg_err err;
 	assert_int_equal(sg_hsm_key_open(ctx, "pkcs11:token=secrets;object=fw", &key, &err), SG_OK);
@@ -131,7 +133,7 @@ static void env_pin_scrubbed_and_kept_for_the_run(void **state)
 
 	/* Another context while this one is logged in: the token is logged
 	 * in for the process, so it needs no PIN either. */
-	struct sg_hsm_ctx *other = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *other = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *k2;
 	assert_int_equal(sg_hsm_key_open(other, "pkcs11:token=secrets;object=fw", &k2, &err), SG_OK);
 	sign_once(k2);
@@ -142,13 +144,13 @@ static void env_pin_scrubbed_and_kept_for_the_run(void **state)
 	/* All sessions closed, so logged out: a new login (another token,
 	 * or this one again) gets the PIN from signet's own copy, though the
 	 * environment no longer has it. */
-	ctx = sg_hsm_ctx_new(NULL);
+	ctx = cli_hsm_ctx_new(NULL);
 	assert_int_equal(sg_hsm_key_open(ctx, "pkcs11:token=secrets;object=fw", &key, &err), SG_OK);
 	assert_null(getenv("SIGNET_PIN"));
 	sign_once(key);
 	sg_hsm_ctx_free(ctx);
 	/* A pin-source still works. */
-	ctx = sg_hsm_ctx_new(NULL);
+	ctx = cli_hsm_ctx_new(NULL);
 	char uri[1024];
 	assert_int_equal(sg_hsm_key_open(ctx, sg_test_softhsm_uri(&t, "fw", uri, sizeof(uri)), &key,
 					 &err),
@@ -169,7 +171,7 @@ static void pin_file_must_be_private(void **state)
 	static const mode_t modes[] = { 0640, 0604, 0620, 0602, 0644 };
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		assert_int_equal(chmod(path, modes[i]), 0);
-		struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+		struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 		struct sg_hsm_key *key;
 		assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_EENV);
 		test_fmt(want, sizeof(want), "%s: group or others may access it (mode %03o)", path,
@@ -178,7 +180,7 @@ static void pin_file_must_be_private(void **state)
 		sg_hsm_ctx_free(ctx);
 	}
 	assert_int_equal(chmod(path, 0400), 0);
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *key;
 	assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_OK);
 	sg_hsm_ctx_free(ctx);

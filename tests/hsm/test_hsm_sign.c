@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +54,7 @@ static int group_setup(void **state)
 	(void)state;
 	if (sg_test_softhsm_setup(&t, "signet-test") != 0)
 		return -1;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	char uri[1024];
 	for (size_t i = 0; i < NKEYS; i++) {
@@ -88,7 +90,7 @@ static struct sg_hsm_key *open_key(struct sg_hsm_ctx *ctx, size_t i)
 static void sign_verify_each_type(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	for (size_t i = 0; i < NKEYS; i++) {
 		struct sg_hsm_key *key = open_key(ctx, i);
 		assert_int_equal(sg_hsm_key_type(key), keys[i].type);
@@ -136,7 +138,7 @@ static void sign_verify_each_type(void **state)
 static void sign_digest_matches_message_hash(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	uint8_t d256[32], d384[48], sig[SG_SIG_MAX];
 	size_t sig_len, spki_len;
@@ -195,7 +197,7 @@ static CK_OBJECT_HANDLE public_of(struct sg_hsm_key *key)
 static void generated_key_attributes(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	for (size_t i = 0; i < NKEYS; i++) {
 		struct sg_hsm_key *key = open_key(ctx, i);
 		CK_OBJECT_HANDLE priv = key->priv, pub = public_of(key);
@@ -238,7 +240,7 @@ static void generated_key_attributes(void **state)
 static void keygen_refuses_existing_label_and_id(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	char base[1024], uri[1100];
 	assert_int_equal(sg_hsm_keygen(ctx, sg_test_softhsm_uri(&t, "fw-p384", uri, sizeof(uri)),
@@ -273,7 +275,7 @@ static void keygen_refuses_existing_label_and_id(void **state)
 static void spki_parses_with_openssl_cli(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	for (size_t i = 0; i < NKEYS; i++) {
 		struct sg_hsm_key *key = open_key(ctx, i);
 		size_t len;
@@ -291,10 +293,51 @@ static void spki_parses_with_openssl_cli(void **state)
 	sg_hsm_ctx_free(ctx);
 }
 
+/* sg_hsm_key_pkey: the caller's own key, equal to the SPKI, usable after
+ * the context is gone; sg_hsm_spki_pkey refuses anything but one whole
+ * SPKI and leaves no OpenSSL error behind. */
+static void pkey_outlives_context(void **state)
+{
+	(void)state;
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
+	EVP_PKEY *pk[NKEYS];
+	uint8_t spki[NKEYS][SG_SPKI_MAX], sig[NKEYS][SG_SIG_MAX];
+	size_t spki_len[NKEYS], sig_len[NKEYS];
+	for (size_t i = 0; i < NKEYS; i++) {
+		struct sg_hsm_key *key = open_key(ctx, i);
+		const uint8_t *der = sg_hsm_key_spki(key, &spki_len[i]);
+		memcpy(spki[i], der, spki_len[i]);
+		struct sg_err err = { 0 };
+		assert_int_equal(sg_hsm_sign(key, msg, sizeof(msg), sig[i], &sig_len[i], &err),
+				 SG_OK);
+		assert_non_null(pk[i] = sg_hsm_key_pkey(key));
+	}
+	sg_hsm_ctx_free(ctx);
+	for (size_t i = 0; i < NKEYS; i++) {
+		unsigned char *der = NULL;
+		int n = i2d_PUBKEY(pk[i], &der);
+		assert_int_equal(n, (int)spki_len[i]);
+		assert_memory_equal(der, spki[i], spki_len[i]);
+		assert_true(test_verify(der, (size_t)n, keys[i].type, msg, sizeof(msg), sig[i],
+					sig_len[i]));
+		OPENSSL_free(der);
+		EVP_PKEY_free(pk[i]);
+
+		ERR_clear_error(); /* whatever OpenSSL's set-up left (config, DSO) */
+		EVP_PKEY *same = sg_hsm_spki_pkey(spki[i], spki_len[i]);
+		assert_non_null(same);
+		EVP_PKEY_free(same);
+		spki[i][spki_len[i]] = 0;
+		assert_null(sg_hsm_spki_pkey(spki[i], spki_len[i] + 1)); /* trailing byte */
+		assert_null(sg_hsm_spki_pkey(spki[i], spki_len[i] - 1)); /* cut short */
+		assert_int_equal(ERR_peek_error(), 0);
+	}
+}
+
 static void keys_share_one_session(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *a = sg_hsm_ctx_new(NULL), *b = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *a = cli_hsm_ctx_new(NULL), *b = cli_hsm_ctx_new(NULL);
 	struct sg_hsm_key *k0 = open_key(a, 0), *k1 = open_key(a, 1), *kb = open_key(b, 2);
 	assert_ptr_equal(k0->tok, k1->tok);
 	assert_ptr_equal(k0->tok->mod, kb->tok->mod); /* one module per process and path */
@@ -341,7 +384,7 @@ static void *sign_many(void *arg)
 static void key_copies_sign_at_once(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct signer_run run[4] = { { .key = open_key(ctx, 0) } };
 	struct sg_err err = { 0 };
 	for (int i = 1; i < 4; i++) {
@@ -364,7 +407,7 @@ static void key_copies_sign_at_once(void **state)
 	sg_hsm_ctx_free(ctx);
 	/* The copies' sessions are closed and nothing is left logged out
 	 * under a new context. */
-	ctx = sg_hsm_ctx_new(NULL);
+	ctx = cli_hsm_ctx_new(NULL);
 	struct signer_run again = { .key = open_key(ctx, 0) };
 	sign_many(&again);
 	assert_int_equal(again.good, 100);
@@ -396,7 +439,7 @@ static const struct sg_hsm_item *find_item(const struct listing *l, const char *
 static void list_tokens_and_keys(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	struct listing l = { .n = 0 };
 	char uri[1024];
@@ -447,7 +490,7 @@ static void list_tokens_and_keys(void **state)
 	sg_hsm_ctx_free(ctx);
 
 	/* No PIN at hand: no prompt, public keys only. */
-	ctx = sg_hsm_ctx_new(NULL);
+	ctx = cli_hsm_ctx_new(NULL);
 	l.n = 0;
 	assert_int_equal(sg_hsm_list(ctx, NULL, collect, &l, &err), SG_OK);
 	size_t tokens = 0, initialized = 0, keys_seen = 0;
@@ -477,7 +520,7 @@ static int stop_after_two(const struct sg_hsm_item *item, void *arg)
 static void list_stops_when_callback_says(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 	struct sg_err err = { 0 };
 	int calls = 0;
 	assert_int_equal(sg_hsm_list(ctx, "pkcs11:token=signet-test", stop_after_two, &calls, &err),
@@ -494,6 +537,7 @@ int main(void)
 		cmocka_unit_test(generated_key_attributes),
 		cmocka_unit_test(keygen_refuses_existing_label_and_id),
 		cmocka_unit_test(spki_parses_with_openssl_cli),
+		cmocka_unit_test(pkey_outlives_context),
 		cmocka_unit_test(keys_share_one_session),
 		cmocka_unit_test(key_copies_sign_at_once),
 		cmocka_unit_test(list_tokens_and_keys),

@@ -64,7 +64,7 @@ static int setup(void **state)
 		sg_test_softhsm_uri(&hsm, key_names[i], uris[i], sizeof(uris[i]));
 	}
 	sg_test_softhsm_uri(&hsm, "rsa-4096", rsa4096_uri, sizeof(rsa4096_uri));
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_test_softhsm_ctx(&hsm);
 	struct sg_err err;
 	int rc = sg_hsm_keygen(ctx, rsa4096_uri, SG_KEY_RSA_4096, &err);
 	sg_hsm_ctx_free(ctx);
@@ -96,7 +96,7 @@ static struct sg_mcuboot_opts opts_for(const struct mt_vector *v)
 
 static int sign(const struct sg_mcuboot_opts *o, struct sg_err *err)
 {
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_test_softhsm_ctx(&hsm);
 	int rc = sg_mcuboot_sign_file(o, ctx, err);
 	sg_hsm_ctx_free(ctx);
 	return rc;

@@ -57,7 +57,7 @@ int pki_test_setup(struct pki_test *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->now = 1750000000; /* 2025-06-15 */
-	if (sg_test_softhsm_setup(&p->t, "pki-test") || !(p->h = sg_hsm_ctx_new(NULL)))
+	if (sg_test_softhsm_setup(&p->t, "pki-test") || !(p->h = sg_test_softhsm_ctx(&p->t)))
 		return -1;
 	if (make_ca(p, "root", SG_PROF_ROOT, NULL, "/CN=Test Root/O=signet", &p->root,
 		    &p->root_ca) ||

@@ -42,7 +42,7 @@ static int setup(void **state)
 	(void)state;
 	if (sg_test_softhsm_setup(&hsm, "signing"))
 		return -1;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_test_softhsm_ctx(&hsm);
 	for (size_t i = 0; i < NTYPES; i++) {
 		sg_test_softhsm_uri(&hsm, sg_key_type_name(types[i]), uris[i], sizeof(uris[i]));
 		struct sg_err err;
@@ -96,7 +96,7 @@ static void test_all_keys_one_session(void **state)
 	struct sg_sign_opts o = base_opts();
 	for (size_t i = 0; i < NTYPES; i++)
 		o.key_uris[o.nkeys++] = uris[i];
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_test_softhsm_ctx(&hsm);
 	struct sg_sign_result r;
 	struct sg_err err = { 0 };
 	assert_int_equal(sg_sign_file(&o, ctx, &r, &err), SG_OK);
@@ -136,7 +136,7 @@ static void test_failures_leave_no_output(void **state)
 	o.key_uris[0] = uris[2];
 	o.key_uris[1] = missing;
 	o.nkeys = 2;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_test_softhsm_ctx(&hsm);
 	assert_int_not_equal(sg_sign_file(&o, ctx, NULL, &err), SG_OK);
 	assert_false(output_exists());
 	/* The same key twice is refused: it could only count once. */
@@ -160,7 +160,7 @@ static void test_load_address_option(void **state)
 	o.has_load_addr = true;
 	o.load_addr = 0x20000000;
 	o.digest_alg = SGE_DIGEST_SHA256;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_test_softhsm_ctx(&hsm);
 	struct sg_err err;
 	assert_int_equal(sg_sign_file(&o, ctx, NULL, &err), SG_OK);
 	sg_hsm_ctx_free(ctx);
