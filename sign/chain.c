@@ -230,30 +230,40 @@ static int check_leaves(const char *path, const struct sgv_envelope *e, STACK_OF
 /* The structure is checked (sg_envelope_load) before any chain is looked
  * at, and every refusal after that is a "no" (§7 step 5): the exit class
  * never depends on the order of the chains. */
-int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
-		       struct sg_err *err)
+static int add_chains(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
+		      const struct sgv_envelope *e, struct sg_err *err)
 {
-	static struct sgv_envelope e;
-	int rc = sg_envelope_load(path, &e, err);
-	if (rc)
-		return rc;
-	if (e.nchains == 0)
+	int rc = SG_OK;
+	if (e->nchains == 0)
 		return t->n ? SG_OK
 			    : sg_errf(err, SG_FAIL,
 				      "%s: no certificate chain to check against --trust-root", path);
-	if (!e.has_build_time)
+	if (!e->has_build_time)
 		return sg_errf(err, SG_FAIL,
 			       "%s: no BUILD_TIME, so the certificate chain cannot be checked at "
 			       "the signing time",
 			       path);
 	STACK_OF(X509) *chains[SGE_MAX_SIGNATURES] = { NULL };
-	for (unsigned i = 0; !rc && i < e.nchains; i++)
-		rc = sg_envelope_chain(path, &e, i, &chains[i], err);
+	for (unsigned i = 0; !rc && i < e->nchains; i++)
+		rc = sg_envelope_chain(path, e, i, &chains[i], err);
 	if (!rc)
-		rc = check_leaves(path, &e, chains, err);
-	for (unsigned i = 0; !rc && i < e.nchains; i++)
-		rc = trust_leaf(t, path, &e, chains[i], ct, err);
-	for (unsigned i = 0; i < e.nchains; i++)
+		rc = check_leaves(path, e, chains, err);
+	for (unsigned i = 0; !rc && i < e->nchains; i++)
+		rc = trust_leaf(t, path, e, chains[i], ct, err);
+	for (unsigned i = 0; i < e->nchains; i++)
 		sk_X509_pop_free(chains[i], X509_free);
+	return rc;
+}
+
+int sg_trust_add_chain(struct sg_trust *t, const char *path, const struct sg_chain_trust *ct,
+		       struct sg_err *err)
+{
+	struct sgv_envelope *e = malloc(sizeof(*e)); /* large: not on a thread's stack */
+	if (!e)
+		return sg_errf(err, SG_EENV, "out of memory");
+	int rc = sg_envelope_load(path, e, err);
+	if (!rc)
+		rc = add_chains(t, path, ct, e, err);
+	free(e);
 	return rc;
 }

@@ -370,16 +370,20 @@ int sg_copy_range(int in_fd, uint64_t in_off, struct sg_atomic_file *out, uint64
 		  const char *path, struct sg_err *err)
 {
 	/* Plain reads where copy_file_range is not supported (or stopped). */
-	static uint8_t buf[1 << 16];
-	for (uint64_t off = kernel_copy(in_fd, in_off, out->fd, 0, len); off < len;) {
-		size_t n = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
+	enum { BUF = 1 << 16 };
+	uint64_t off = kernel_copy(in_fd, in_off, out->fd, 0, len);
+	if (off >= len)
+		return SG_OK;
+	uint8_t *buf = malloc(BUF);
+	int rc = buf ? SG_OK : sg_errf(err, SG_EENV, "out of memory");
+	while (!rc && off < len) {
+		size_t n = len - off < BUF ? (size_t)(len - off) : BUF;
 		ssize_t r = pread(in_fd, buf, n, (off_t)(in_off + off));
 		if (r <= 0)
-			return sg_errf(err, SG_EENV, "%s: read failed", path);
-		int rc = sg_atomic_pwrite(out, buf, (size_t)r, (long long)off, err);
-		if (rc)
-			return rc;
-		off += (uint64_t)r;
+			rc = sg_errf(err, SG_EENV, "%s: read failed", path);
+		else if (!(rc = sg_atomic_pwrite(out, buf, (size_t)r, (long long)off, err)))
+			off += (uint64_t)r;
 	}
-	return SG_OK;
+	free(buf);
+	return rc;
 }

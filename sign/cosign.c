@@ -142,13 +142,17 @@ static int cosign_locked(const char *path, int fd, struct sgv_envelope *e,
 int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
 		   struct sg_hsm_ctx *hsm, struct sg_err *err)
 {
-	static struct sgv_envelope e;
+	struct sgv_envelope *e = malloc(sizeof(*e)); /* large: not on a thread's stack */
+	if (!e)
+		return sg_errf(err, SG_EENV, "out of memory");
 	/* A file that is no envelope is refused before the token is opened
 	 * (and a PIN asked for); the lock is taken after, so that no other
 	 * run waits on someone typing a PIN. */
-	int rc = sg_envelope_load(path, &e, err);
-	if (rc)
+	int rc = sg_envelope_load(path, e, err);
+	if (rc) {
+		free(e);
 		return rc;
+	}
 	struct sg_signer signer;
 	struct sg_chain_value chain = { NULL, 0 };
 	rc = sg_signer_open(hsm, key_uri, &signer, err);
@@ -158,10 +162,11 @@ int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
 	if (!rc)
 		rc = lock_envelope(path, &fd, err);
 	if (!rc)
-		rc = cosign_locked(path, fd, &e, &signer, &chain, err);
+		rc = cosign_locked(path, fd, e, &signer, &chain, err);
 	if (fd >= 0)
 		close(fd); /* after the commit: the lock covers the rename */
 	sg_signer_close(&signer);
 	free(chain.value);
+	free(e);
 	return rc;
 }

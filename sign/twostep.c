@@ -221,38 +221,41 @@ int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
 		     const char *pub_path, const char *cert_path, const char *out_path,
 		     struct sg_err *err)
 {
-	static struct sg_request_info ri;
+	struct sg_request_info *ri = calloc(1, sizeof(*ri)); /* large: not on a stack */
+	if (!ri)
+		return sg_errf(err, SG_EENV, "out of memory");
 	struct sg_signature s;
 	memset(&s, 0, sizeof(s));
 	struct sg_chain_value chain = { NULL, 0 };
 	EVP_PKEY *pub = NULL;
 	int fd = -1, alg = 0;
-	int rc = open_request(req_path, &fd, &ri.r, err);
+	int rc = open_request(req_path, &fd, &ri->r, err);
 	if (!rc)
-		rc = check_body(fd, &ri, req_path, err);
+		rc = check_body(fd, ri, req_path, err);
 	if (!rc)
-		rc = load_chain(&ri, cert_path, &chain, err);
+		rc = load_chain(ri, cert_path, &chain, err);
 	if (!rc)
 		rc = sg_pubkey_load(pub_path, (void **)&pub, &alg, s.key_id, err);
 	if (!rc)
-		rc = check_key(&ri, pub, alg, s.key_id, pub_path, req_path, err);
+		rc = check_key(ri, pub, alg, s.key_id, pub_path, req_path, err);
 	if (!rc && raw_ecdsa && alg != SGE_SIG_ECDSA_P256_SHA256 && alg != SGE_SIG_ECDSA_P384_SHA384)
 		rc = sg_errf(err, SG_EINPUT, "%s: raw format applies to ECDSA signatures only",
 			     sig_path);
 	if (!rc)
 		rc = load_signature(sig_path, alg, raw_ecdsa, &s, err);
 	s.alg = (uint8_t)alg;
-	if (!rc && sig_verifies(&ri, pub, &s) != 1)
+	if (!rc && sig_verifies(ri, pub, &s) != 1)
 		rc = sg_errf(err, SG_FAIL,
 			     "%s: signature does not verify over %s (signed another request, or "
 			     "with another key%s)",
 			     sig_path, req_path,
 			     alg <= SGE_SIG_ECDSA_P384_SHA384 ? ", or wrong --signature-format" : "");
 	if (!rc)
-		rc = write_output(fd, &ri, &s, &chain, req_path, out_path, err);
+		rc = write_output(fd, ri, &s, &chain, req_path, out_path, err);
 	free(chain.value);
 	EVP_PKEY_free(pub);
 	if (fd >= 0)
 		close(fd);
+	free(ri);
 	return rc;
 }
