@@ -60,7 +60,7 @@ build_tsan() {
     >/dev/null && cmake --build build-tsan -j"$jobs"
 }
 test_tsan() {
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/common/tsan-softhsm.supp \
     ctest --test-dir build-tsan -L tsan --no-tests=error --output-on-failure -j"$jobs"
 }
 if stage "ThreadSanitizer build" build_tsan; then
