@@ -432,7 +432,7 @@ static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now
 }
 
 /* --csr-dir: the CA, its key and the database opened once for the run. */
-static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct pki_batch *b,
+static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct sg_pki_batch *b,
 		     struct sg_err *err)
 {
 	X509 *issuer = NULL;
@@ -446,14 +446,14 @@ static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct pki_
 		sg_pki_ca_free(b->ca);
 		return cli_report(err);
 	}
-	rc = pki_batch_run(b);
+	rc = pki_batch_run(a->csr_dir, b);
 	X509_free(issuer);
 	sg_pki_db_close(b->db);
 	sg_pki_ca_free(b->ca);
 	return rc;
 }
 
-/* --jobs, 1 to PKI_BATCH_SIGNERS_MAX; by default the CPUs, at most 8. */
+/* --jobs, 1 to SG_PKI_BATCH_SIGNERS_MAX; by default the CPUs, at most 8. */
 static int get_jobs(const char *text, unsigned *n)
 {
 	uint64_t v;
@@ -462,9 +462,9 @@ static int get_jobs(const char *text, unsigned *n)
 		*n = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
 		return SG_OK;
 	}
-	int rc = cli_parse_u64("pki", "--jobs", text, PKI_BATCH_SIGNERS_MAX, &v);
+	int rc = cli_parse_u64("pki", "--jobs", text, SG_PKI_BATCH_SIGNERS_MAX, &v);
 	if (!rc && v == 0)
-		rc = cli_usage_error("pki", "--jobs 0: give 1 to %d", PKI_BATCH_SIGNERS_MAX);
+		rc = cli_usage_error("pki", "--jobs 0: give 1 to %d", SG_PKI_BATCH_SIGNERS_MAX);
 	*n = (unsigned)v;
 	return rc;
 }
@@ -485,8 +485,7 @@ static int do_issue_batch(struct sg_hsm_ctx *h, const struct pki_args *a,
 		return cli_usage_error("pki", "profile code-signing needs --subject");
 	if (a->reissue && !a->db)
 		return cli_usage_error("pki", "--reissue needs --db");
-	struct pki_batch b = { .csr_dir = a->csr_dir, .out_dir = a->out_dir,
-			       .reissue = a->reissue, .s = j->s };
+	struct sg_pki_batch b = { .out_dir = a->out_dir, .reissue = a->reissue, .s = j->s };
 	int rc = get_jobs(a->jobs, &b.signers);
 	if (rc)
 		return rc;
