@@ -237,18 +237,6 @@ static int get_validity(const char *s, long long *days)
 	return SG_OK;
 }
 
-static int load_cert(const char *path, X509 **x, struct sg_err *err)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc = sg_read_file(path, 1 << 20, &buf, &len, err);
-	if (rc)
-		return rc;
-	rc = sg_pki_cert(buf, len, path, x, err);
-	free(buf);
-	return rc;
-}
-
 /* The subject's public key: a CSR (its signature checked; *spki gets its
  * encoding) or a key file (*spki NULL). Both are the caller's to free. */
 static int load_subject_key(const struct pki_args *a, EVP_PKEY **key, X509_PUBKEY **spki,
@@ -352,7 +340,7 @@ static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issu
 	int rc;
 	if ((rc = sg_hsm_key_open(h, j->signer_uri, &signer, err)))
 		return rc;
-	if (j->issuer_cert && (rc = load_cert(j->issuer_cert, &issuer, err)))
+	if (j->issuer_cert && (rc = sg_pki_load_cert(j->issuer_cert, &issuer, err)))
 		return rc;
 	if ((rc = sg_pki_ca_new(signer, issuer, &ca, err)))
 		goto out;
@@ -439,7 +427,7 @@ static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct sg_p
 	int rc;
 	b->hsm = h;
 	if ((rc = sg_hsm_key_open(h, a->issuer_key, &b->signer, err)) ||
-	    (rc = load_cert(a->issuer_cert, &issuer, err)) ||
+	    (rc = sg_pki_load_cert(a->issuer_cert, &issuer, err)) ||
 	    (rc = sg_pki_ca_new(b->signer, issuer, &b->ca, err)) ||
 	    (a->db && (rc = sg_pki_db_open(a->db, &b->db, err)))) {
 		X509_free(issuer);
@@ -590,7 +578,7 @@ static int do_crl(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 	X509 *cert = NULL;
 	X509_CRL *crl = NULL;
 	struct sg_atomic_file f = { .fd = -1 };
-	if (!(rc = load_cert(a->issuer_cert, &cert, &err)) &&
+	if (!(rc = sg_pki_load_cert(a->issuer_cert, &cert, &err)) &&
 	    !(rc = sg_hsm_key_open(h, a->issuer_key, &key, &err)) &&
 	    !(rc = sg_pki_ca_new(key, cert, &ca, &err)) && !(rc = sg_pki_db_open(a->db, &db, &err)) &&
 	    !(rc = sg_atomic_open(&f, a->out, &err)) && !(rc = sg_pki_db_begin(db, &err)) &&
@@ -696,7 +684,7 @@ static int do_verify(const struct pki_args *a)
 	for (int i = 0; rc == SG_OK && i < a->ncrls; i++)
 		rc = sg_pki_load_crl(a->crls[i], crls, &err);
 	if (rc == SG_OK)
-		rc = load_cert(a->arg, &cert, &err);
+		rc = sg_pki_load_cert(a->arg, &cert, &err);
 	if (rc == SG_OK)
 		rc = sg_pki_verify(cert, roots, untrusted, crls, profile, time(NULL), &err);
 	X509_free(cert);

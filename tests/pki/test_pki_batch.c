@@ -17,7 +17,7 @@
 #include "batch.h"
 #include "pki_test.h"
 
-static struct pki_test P;
+#define P pki_test_shared
 
 /* A CSR for a fresh P-256 key, DER. */
 static int csr_der(uint8_t **der)
@@ -124,23 +124,11 @@ static void test_items_in_order(void **state)
 	sg_pki_db_close(db);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return pki_test_setup(&P);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	pki_test_teardown(&P);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_items_in_order),
 	};
-	return cmocka_run_group_tests_name("pki_batch", tests, setup, teardown);
+	return cmocka_run_group_tests_name("pki_batch", tests, pki_test_group_setup,
+					   pki_test_group_teardown);
 }
