@@ -1,5 +1,6 @@
 /* sg_pki_batch_run: CSRs given as bytes, signed on two token sessions,
- * reported to the caller in item order; refusals stay with their item. */
+ * reported to the caller in item order; refusals stay with their item; the
+ * time is the caller's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +42,7 @@ struct seen {
 	size_t item[8];
 	int status[8];
 	bool cert[8];
+	bool at_now[8]; /* notBefore is the template's now, not the clock's */
 	char msg[8][sizeof(((struct sg_err *)0)->msg)];
 };
 
@@ -52,6 +54,7 @@ static void on_result(void *arg, size_t item, int status, const struct sg_err *e
 	s->item[s->n] = item;
 	s->status[s->n] = status;
 	s->cert[s->n] = cert != NULL;
+	s->at_now[s->n] = cert && ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), P.now + 10) == 0;
 	snprintf(s->msg[s->n], sizeof(s->msg[0]), "%s", err ? err->msg : "");
 	s->n++;
 }
@@ -104,6 +107,7 @@ static void test_items_in_order(void **state)
 		assert_int_equal(seen.item[i], i);
 	assert_int_equal(seen.status[0], SG_OK);
 	assert_true(seen.cert[0]);
+	assert_true(seen.at_now[0]);
 	assert_int_equal(seen.status[1], SG_EINPUT);
 	assert_non_null(strstr(seen.msg[1], "junk.csr"));
 	assert_int_equal(seen.status[2], SG_EINPUT);
