@@ -34,11 +34,7 @@ static const char usage_text[] =
 
 static void version_str(const struct sgv_envelope *e, char *out, size_t n)
 {
-	if (e->ver_build)
-		snprintf(out, n, "%u.%u.%u+%" PRIu32, e->ver_major, e->ver_minor, e->ver_patch,
-			 e->ver_build);
-	else
-		snprintf(out, n, "%u.%u.%u", e->ver_major, e->ver_minor, e->ver_patch);
+	sg_version_str(e->ver_major, e->ver_minor, e->ver_patch, e->ver_build, false, out, n);
 }
 
 static void time_str(uint64_t t, char *out, size_t n)

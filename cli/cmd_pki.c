@@ -237,18 +237,6 @@ static int get_validity(const char *s, long long *days)
 	return SG_OK;
 }
 
-static int load_cert(const char *path, X509 **x, struct sg_err *err)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc = sg_read_file(path, 1 << 20, &buf, &len, err);
-	if (rc)
-		return rc;
-	rc = sg_pki_cert(buf, len, path, x, err);
-	free(buf);
-	return rc;
-}
-
 /* The subject's public key: a CSR (its signature checked; *spki gets its
  * encoding) or a key file (*spki NULL). Both are the caller's to free. */
 static int load_subject_key(const struct pki_args *a, EVP_PKEY **key, X509_PUBKEY **spki,
@@ -345,7 +333,7 @@ static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issu
 	int rc;
 	if ((rc = sg_hsm_key_open(h, j->signer_uri, &signer, err)))
 		return rc;
-	if (j->issuer_cert && (rc = load_cert(j->issuer_cert, &issuer, err)))
+	if (j->issuer_cert && (rc = sg_pki_load_cert(j->issuer_cert, &issuer, err)))
 		return rc;
 	if ((rc = sg_pki_ca_new(signer, issuer, &ca, err)))
 		goto out;
@@ -425,28 +413,28 @@ static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now
 }
 
 /* --csr-dir: the CA, its key and the database opened once for the run. */
-static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct pki_batch *b,
+static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct sg_pki_batch *b,
 		     struct sg_err *err)
 {
 	X509 *issuer = NULL;
 	int rc;
 	b->hsm = h;
 	if ((rc = sg_hsm_key_open(h, a->issuer_key, &b->signer, err)) ||
-	    (rc = load_cert(a->issuer_cert, &issuer, err)) ||
+	    (rc = sg_pki_load_cert(a->issuer_cert, &issuer, err)) ||
 	    (rc = sg_pki_ca_new(b->signer, issuer, &b->ca, err)) ||
 	    (a->db && (rc = sg_pki_db_open(a->db, &b->db, err)))) {
 		X509_free(issuer);
 		sg_pki_ca_free(b->ca);
 		return cli_report(err);
 	}
-	rc = pki_batch_run(b);
+	rc = pki_batch_run(a->csr_dir, b);
 	X509_free(issuer);
 	sg_pki_db_close(b->db);
 	sg_pki_ca_free(b->ca);
 	return rc;
 }
 
-/* --jobs, 1 to PKI_BATCH_SIGNERS_MAX; by default the CPUs, at most 8. */
+/* --jobs, 1 to SG_PKI_BATCH_SIGNERS_MAX; by default the CPUs, at most 8. */
 static int get_jobs(const char *text, unsigned *n)
 {
 	uint64_t v;
@@ -455,9 +443,9 @@ static int get_jobs(const char *text, unsigned *n)
 		*n = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
 		return SG_OK;
 	}
-	int rc = cli_parse_u64("pki", "--jobs", text, PKI_BATCH_SIGNERS_MAX, &v);
+	int rc = cli_parse_u64("pki", "--jobs", text, SG_PKI_BATCH_SIGNERS_MAX, &v);
 	if (!rc && v == 0)
-		rc = cli_usage_error("pki", "--jobs 0: give 1 to %d", PKI_BATCH_SIGNERS_MAX);
+		rc = cli_usage_error("pki", "--jobs 0: give 1 to %d", SG_PKI_BATCH_SIGNERS_MAX);
 	*n = (unsigned)v;
 	return rc;
 }
@@ -478,8 +466,7 @@ static int do_issue_batch(struct sg_hsm_ctx *h, const struct pki_args *a,
 		return cli_usage_error("pki", "profile code-signing needs --subject");
 	if (a->reissue && !a->db)
 		return cli_usage_error("pki", "--reissue needs --db");
-	struct pki_batch b = { .csr_dir = a->csr_dir, .out_dir = a->out_dir,
-			       .reissue = a->reissue, .s = j->s };
+	struct sg_pki_batch b = { .out_dir = a->out_dir, .reissue = a->reissue, .s = j->s };
 	int rc = get_jobs(a->jobs, &b.signers);
 	if (rc)
 		return rc;
@@ -584,7 +571,7 @@ static int do_crl(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 	X509 *cert = NULL;
 	X509_CRL *crl = NULL;
 	struct sg_atomic_file f = { .fd = -1 };
-	if (!(rc = load_cert(a->issuer_cert, &cert, &err)) &&
+	if (!(rc = sg_pki_load_cert(a->issuer_cert, &cert, &err)) &&
 	    !(rc = sg_hsm_key_open(h, a->issuer_key, &key, &err)) &&
 	    !(rc = sg_pki_ca_new(key, cert, &ca, &err)) && !(rc = sg_pki_db_open(a->db, &db, &err)) &&
 	    !(rc = sg_atomic_open(&f, a->out, &err)) && !(rc = sg_pki_db_begin(db, &err)) &&
@@ -690,7 +677,7 @@ static int do_verify(const struct pki_args *a)
 	for (int i = 0; rc == SG_OK && i < a->ncrls; i++)
 		rc = sg_pki_load_crl(a->crls[i], crls, &err);
 	if (rc == SG_OK)
-		rc = load_cert(a->arg, &cert, &err);
+		rc = sg_pki_load_cert(a->arg, &cert, &err);
 	if (rc == SG_OK)
 		rc = sg_pki_verify(cert, roots, untrusted, crls, profile, time(NULL), &err);
 	X509_free(cert);

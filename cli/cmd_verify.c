@@ -100,14 +100,8 @@ struct roots {
 
 static int add_root(struct roots *r, const char *path, struct sg_err *err)
 {
-	uint8_t *buf;
-	size_t len;
 	X509 *x = NULL;
-	int rc = sg_read_file(path, 1024 * 1024, &buf, &len, err);
-	if (rc)
-		return rc;
-	rc = sg_pki_cert(buf, len, path, &x, err);
-	free(buf);
+	int rc = sg_pki_load_cert(path, &x, err);
 	if (!rc && !sk_X509_push(r->certs, x)) {
 		X509_free(x);
 		rc = sg_errf(err, SG_EENV, "out of memory");

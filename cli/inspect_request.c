@@ -51,8 +51,7 @@ static const char *digest_name(const struct sg_request *r)
 
 static void mcuboot_version(const struct sg_mcuboot_header *h, char *out, size_t n)
 {
-	snprintf(out, n, "%u.%u.%u+%" PRIu32, h->ver_major, h->ver_minor, h->ver_revision,
-		 h->ver_build);
+	sg_version_str(h->ver_major, h->ver_minor, h->ver_revision, h->ver_build, true, out, n);
 }
 
 static void mcuboot_json(const struct sg_mcuboot_request *m)

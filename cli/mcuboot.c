@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "envelope.h"
 #include "fileio.h"
 #include "mcuboot_sign.h"
 
@@ -48,8 +49,7 @@ static const char *sig_status(int st)
 
 static void version_str(const struct sg_mcuboot_header *h, char *out, size_t n)
 {
-	snprintf(out, n, "%u.%u.%u+%" PRIu32, h->ver_major, h->ver_minor, h->ver_revision,
-		 h->ver_build);
+	sg_version_str(h->ver_major, h->ver_minor, h->ver_revision, h->ver_build, true, out, n);
 }
 
 static void print_json(const char *path, const struct sg_mcuboot_info *in,

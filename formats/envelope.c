@@ -1,5 +1,8 @@
 #include "envelope.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
 #include <string.h>
 
 #include "verifier.h"
@@ -211,4 +214,13 @@ const char *sg_digest_alg_name(int alg)
 const char *sg_sbom_kind_name(int kind)
 {
 	return kind == SGE_SBOM_CYCLONEDX ? "cyclonedx" : kind == SGE_SBOM_SPDX ? "spdx" : "unknown";
+}
+
+void sg_version_str(unsigned major, unsigned minor, unsigned patch, uint32_t build,
+		    bool always_build, char *out, size_t n)
+{
+	if (build || always_build)
+		snprintf(out, n, "%u.%u.%u+%" PRIu32, major, minor, patch, build);
+	else
+		snprintf(out, n, "%u.%u.%u", major, minor, patch);
 }

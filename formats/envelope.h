@@ -63,4 +63,10 @@ const char *sg_sig_alg_name(int alg);      /* "ecdsa-p256-sha256", ... */
 const char *sg_digest_alg_name(int alg);   /* "sha256", "sha384" */
 const char *sg_sbom_kind_name(int kind);   /* "cyclonedx", "spdx" */
 
+/* An image version as text, MAJOR.MINOR.PATCH+BUILD, into out[n] (48 bytes
+ * hold any). The envelope's build 0 means none and is left out; MCUboot's
+ * is always shown (always_build). */
+void sg_version_str(unsigned major, unsigned minor, unsigned patch, uint32_t build,
+		    bool always_build, char *out, size_t n);
+
 #endif

@@ -264,6 +264,18 @@ char *sg_pki_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t n)
 	return buf;
 }
 
+int sg_pki_load_cert(const char *path, X509 **cert, struct sg_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = sg_read_file(path, 1 << 20, &buf, &len, err);
+	if (rc)
+		return rc;
+	rc = sg_pki_cert(buf, len, path, cert, err);
+	free(buf);
+	return rc;
+}
+
 int sg_pki_load_certs(const char *path, STACK_OF(X509) *sk, struct sg_err *err)
 {
 	uint8_t *buf;

@@ -159,6 +159,9 @@ int sg_pki_pubkey(const uint8_t *buf, size_t len, const char *name, EVP_PKEY **k
 /* A certificate, PEM or DER. */
 int sg_pki_cert(const uint8_t *buf, size_t len, const char *name, X509 **cert,
 		struct sg_err *err);
+/* The certificate in a file, PEM or DER, at most 1 MiB; errors name the
+ * file (SG_EINPUT if it holds none). */
+int sg_pki_load_cert(const char *path, X509 **cert, struct sg_err *err);
 /* Appends every certificate of a file to sk: a PEM bundle (several), or
  * one DER certificate. SG_EINPUT naming the file if it holds none. */
 int sg_pki_load_certs(const char *path, STACK_OF(X509) *sk, struct sg_err *err);

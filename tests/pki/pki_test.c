@@ -90,3 +90,18 @@ void pki_test_teardown(struct pki_test *p)
 	sg_test_softhsm_teardown(&p->t);
 	memset(p, 0, sizeof(*p));
 }
+
+struct pki_test pki_test_shared;
+
+int pki_test_group_setup(void **state)
+{
+	(void)state;
+	return pki_test_setup(&pki_test_shared);
+}
+
+int pki_test_group_teardown(void **state)
+{
+	(void)state;
+	pki_test_teardown(&pki_test_shared);
+	return 0;
+}

@@ -21,6 +21,12 @@ struct pki_test {
 int pki_test_setup(struct pki_test *p);
 void pki_test_teardown(struct pki_test *p);
 
+/* cmocka group set-up and teardown of pki_test_shared, for tests that
+ * need nothing else. */
+extern struct pki_test pki_test_shared;
+int pki_test_group_setup(void **state);
+int pki_test_group_teardown(void **state);
+
 /* A host key: "P-256", "P-384", "P-521", "ED25519", "RSA3072". */
 EVP_PKEY *pki_test_key(const char *what);
 
