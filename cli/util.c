@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +94,9 @@ size_t cli_read_magic(const char *path, uint8_t *buf, size_t n)
 	struct sg_err ignored;
 	if (sg_open_regular(path, &fd, &size, &ignored) != SG_OK)
 		return 0; /* the reader that follows names the problem */
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	size_t want = size < n ? (size_t)size : n;
+	struct sg_fd_at at = { fd, 0 };
+	int rc = sg_read_at(&at, 0, buf, want);
 	close(fd);
-	return got;
+	return rc == 0 ? want : 0;
 }

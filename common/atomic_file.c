@@ -288,7 +288,7 @@ void sg_atomic_start_writeback(struct sg_atomic_file *f, long long off, size_t l
 
 /* ---- publish */
 
-/* Gives the unnamed temp the name to (which must not exist). */
+/* Gives the unnamed temp the name to (which must not exist yet). */
 static int link_unnamed(int fd, const char *to)
 {
 	char proc[64];
@@ -325,22 +325,14 @@ static int replace_with_unnamed(struct sg_atomic_file *f)
 	return rc;
 }
 
-static int publish_named(struct sg_atomic_file *f, unsigned flags)
+static int publish_named(struct sg_atomic_file *f)
 {
-	int rc;
-	if (!(flags & SG_ATOMIC_NO_REPLACE)) {
-		rc = rename(f->tmp_path, f->path);
-	} else {
-		rc = renameat2(AT_FDCWD, f->tmp_path, AT_FDCWD, f->path, RENAME_NOREPLACE);
-		if (rc != 0 && errno == EINVAL && (rc = link(f->tmp_path, f->path)) == 0)
-			unlink(f->tmp_path); /* no RENAME_NOREPLACE here: link refuses too */
-	}
-	if (rc != 0) {
-		int e = errno;
-		unlink(f->tmp_path);
-		errno = e;
-	}
-	return rc;
+	if (rename(f->tmp_path, f->path) == 0)
+		return 0;
+	int e = errno;
+	unlink(f->tmp_path);
+	errno = e;
+	return -1;
 }
 
 static void release(struct sg_atomic_file *f)
@@ -364,17 +356,9 @@ int sg_atomic_finish(struct sg_atomic_file *f, unsigned flags, struct sg_err *er
 		sg_atomic_abort(f);
 		return rc;
 	}
-	int r;
-	if (f->tmp_path)
-		r = publish_named(f, flags);
-	else if (flags & SG_ATOMIC_NO_REPLACE)
-		r = link_unnamed(f->fd, f->path);
-	else
-		r = replace_with_unnamed(f);
-	if (r != 0)
-		rc = errno == EEXIST ? sg_errf(err, SG_EENV, "%s: already exists", f->path)
-				     : sg_errf(err, SG_EENV, "%s: cannot put into place: %s",
-					       f->path, strerror(errno));
+	if ((f->tmp_path ? publish_named(f) : replace_with_unnamed(f)) != 0)
+		rc = sg_errf(err, SG_EENV, "%s: cannot put into place: %s", f->path,
+			     strerror(errno));
 	close(f->fd);
 	if (rc == SG_OK && !(flags & SG_ATOMIC_NO_DIRSYNC))
 		sg_fsync_dir(f->path, NULL); /* the file is in place: best effort */

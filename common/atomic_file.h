@@ -42,12 +42,11 @@ void sg_atomic_start_writeback(struct sg_atomic_file *f, long long off, size_t l
 
 /* Flags for sg_atomic_finish. */
 #define SG_ATOMIC_NO_FSYNC 1u   /* the caller made the data durable (one syncfs for a batch) */
-#define SG_ATOMIC_NO_REPLACE 2u /* SG_EENV when the target exists; it is left alone */
-#define SG_ATOMIC_NO_DIRSYNC 4u /* the caller fsyncs the directory (sg_fsync_dir) */
+#define SG_ATOMIC_NO_DIRSYNC 2u /* the caller fsyncs the directory (sg_fsync_dir) */
 
-/* Publishes the temp under the final name (by rename, or by link with
- * NO_REPLACE) and ends f, on success or failure: after a failure the temp
- * is gone and the target as it was. */
+/* Publishes the temp under the final name (rename over it) and ends f, on
+ * success or failure: after a failure the temp is gone and the target as
+ * it was. */
 int sg_atomic_finish(struct sg_atomic_file *f, unsigned flags, struct sg_err *err);
 /* sg_atomic_finish with no flags: fsync, replace, fsync the directory. */
 int sg_atomic_commit(struct sg_atomic_file *f, struct sg_err *err);

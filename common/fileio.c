@@ -28,20 +28,6 @@ static int open_regular(const char *path, int *fd, struct stat *st, struct sg_er
 	return SG_OK;
 }
 
-static int read_all(int fd, uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t r = read(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 int sg_read_file_ex(const char *path, size_t max, unsigned flags, uint8_t **buf, size_t *len,
 		    struct sg_err *err)
 {
@@ -70,7 +56,8 @@ int sg_read_file_ex(const char *path, size_t max, unsigned flags, uint8_t **buf,
 		close(fd);
 		return sg_errf(err, SG_EENV, "%s: out of memory", path);
 	}
-	if (read_all(fd, p, n) != 0) {
+	struct sg_fd_at at = { fd, 0 };
+	if (sg_read_at(&at, 0, p, n) != 0) {
 		free(p);
 		close(fd);
 		return sg_errf(err, SG_EENV, "%s: read failed", path);
