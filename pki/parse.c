@@ -99,6 +99,21 @@ static void *d2i_cert(const unsigned char **p, long n)
 	return x;
 }
 
+static void *pem_crl(BIO *b)
+{
+	return PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+}
+static void *d2i_crl(const unsigned char **p, long n)
+{
+	const unsigned char *start = *p;
+	X509_CRL *c = d2i_X509_CRL(NULL, p, n);
+	if (c && *p != start + n) {
+		X509_CRL_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 bool pki_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from)
 {
 	ASN1_OBJECT *alg;
@@ -311,19 +326,17 @@ int sg_pki_load_crl(const char *path, STACK_OF(X509_CRL) *sk, struct sg_err *err
 	int rc = sg_read_file(path, 1 << 24, &buf, &len, err);
 	if (rc)
 		return rc;
-	BIO *b = BIO_new_mem_buf(buf, (int)len);
-	X509_CRL *crl = NULL;
-	if (b && is_pem(buf, len))
-		crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
-	else if (b)
-		crl = d2i_X509_CRL_bio(b, NULL);
-	BIO_free(b);
+	void *obj;
+	int r = read_obj(buf, len, pem_crl, d2i_crl, &obj);
 	free(buf);
-	ERR_clear_error();
-	if (!crl)
-		return sg_errf(err, SG_EINPUT, "%s: not a CRL", path);
-	if (!sk_X509_CRL_push(sk, crl)) {
-		X509_CRL_free(crl);
+	if (r) {
+		X509_CRL_free(obj);
+		/* Two CRLs in one file: verifying with the first alone would miss
+		 * what the second revokes. */
+		return read_error(r, path, "a CRL", err);
+	}
+	if (!sk_X509_CRL_push(sk, obj)) {
+		X509_CRL_free(obj);
 		return sg_errf(err, SG_EENV, "out of memory");
 	}
 	return SG_OK;

@@ -286,6 +286,17 @@ expect 1 "certificate revoked" "$S" pki verify --root "$D/root.pem" --untrusted 
   --crl "$D/factory.crl" "$D/dev-p384.pem"
 expect 0 "" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" --crl "$D/factory.crl" \
   --profile idevid "$D/dev-rsa3072.pem"
+# a file of two CRLs is refused, not read up to the first (which would miss
+# what the second revokes); DER is read, with no trailing bytes
+openssl crl -in "$D/factory.crl" -outform DER -out "$T/factory.crl.der"
+expect 1 "certificate revoked" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" \
+  --crl "$T/factory.crl.der" "$D/dev-p384.pem"
+cat "$D/factory.crl" "$D/factory.crl" >"$T/two.crl"
+expect 2 "holds more than one PEM object; give one a CRL" "$S" pki verify --root "$D/root.pem" \
+  --untrusted "$D/factory.pem" --crl "$T/two.crl" "$D/dev-p384.pem"
+{ cat "$T/factory.crl.der"; printf x; } >"$T/trailing.crl"
+expect 2 "not a CRL" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" \
+  --crl "$T/trailing.crl" "$D/dev-p384.pem"
 expect 1 "profile code-signing: rule issuer.profile" "$S" pki verify --root "$D/root.pem" --untrusted "$D/factory.pem" \
   --profile code-signing "$D/dev-rsa3072.pem"
 expect 1 "unable to get local issuer" "$S" pki verify --root "$D/root.pem" "$D/dev-rsa3072.pem"
