@@ -16,7 +16,13 @@ export CMDRE=$(printf '%s' "$CMDS" | tr '\n' '|')
 # help_of WORD: the help text for a README command line's first word after
 # "signet" (help, --version and the like belong to the top-level help).
 help_of() {
-	if printf '%s\n' $CMDS | grep -qxF -- "$1"; then "$S" "$1" --help; else "$S" --help; fi
+	# No pipeline into grep -q: it may exit before the writer is done, and
+	# SIGPIPE under pipefail would make a command look unknown.
+	local c
+	for c in $CMDS; do
+		[ "$c" = "$1" ] && { "$S" "$1" --help; return; }
+	done
+	"$S" --help
 }
 
 # usage_entries: the usage paragraph of a help text (stdin), one usage per
