@@ -27,7 +27,7 @@ printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level 
   >"$W/softhsm2.conf"
 export SOFTHSM2_CONF="$W/softhsm2.conf" SIGNET_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
 unset SOURCE_DATE_EPOCH
-printf '1234\n' >"$W/pin"
+(umask 077 && printf '1234\n' >"$W/pin") # a PIN file must be private
 softhsm2-util --init-token --free --label bench --so-pin 000000 --pin 1234 >/dev/null
 U="pkcs11:token=bench;pin-source=file:$W/pin"
 HW=1.3.6.1.4.1.99999.1.2

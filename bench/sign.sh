@@ -34,7 +34,7 @@ mkdir -p "$W/tokens"
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$W" \
   >"$W/softhsm2.conf"
 export SOFTHSM2_CONF="$W/softhsm2.conf" SIGNET_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
-printf '1234\n' >"$W/pin"
+(umask 077 && printf '1234\n' >"$W/pin") # a PIN file must be private
 softhsm2-util --init-token --free --label bench --so-pin 000000 --pin 1234 >/dev/null
 K="pkcs11:token=bench;object=p256;pin-source=file:$W/pin"
 "$S" hsm keygen --type ecdsa-p256 --key "$K" 2>/dev/null
