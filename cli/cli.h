@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "signet/err.h"
 
 int cmd_help(int argc, char **argv);
 int cmd_hsm(int argc, char **argv);

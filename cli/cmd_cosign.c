@@ -2,7 +2,7 @@
 #include <getopt.h>
 
 #include "cli.h"
-#include "sign.h"
+#include "signet/sign.h"
 
 static const char usage_text[] =
 	"usage: signet cosign --key URI [--cert CHAIN.pem] [--module PATH] FILE\n"

@@ -5,9 +5,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "atomic_file.h"
+#include "signet/atomic_file.h"
 #include "cli.h"
-#include "hsm.h"
+#include "signet/hsm.h"
 
 static const char usage_text[] =
 	"usage: signet hsm list [--module PATH] [--json] [URI]\n"

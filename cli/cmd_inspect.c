@@ -8,12 +8,12 @@
 #include <openssl/bio.h>
 #include <openssl/x509.h>
 
-#include "chain.h"
+#include "signet/chain.h"
 #include "cli.h"
-#include "envelope.h"
-#include "fileio.h"
-#include "pki.h"
-#include "verify.h"
+#include "signet/envelope.h"
+#include "signet/fileio.h"
+#include "signet/pki.h"
+#include "signet/verify.h"
 
 static const char usage_text[] =
 	"usage: signet inspect [--json] [--tbs-out F] FILE\n"

@@ -9,11 +9,11 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "atomic_file.h"
+#include "signet/atomic_file.h"
 #include "cli.h"
-#include "fileio.h"
-#include "num.h"
-#include "pki.h"
+#include "signet/fileio.h"
+#include "signet/num.h"
+#include "signet/pki.h"
 #include "pki_batch.h"
 
 static const char usage_text[] =

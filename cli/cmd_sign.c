@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "mcuboot_sign.h"
-#include "sign.h"
+#include "signet/mcuboot_sign.h"
+#include "signet/sign.h"
 
 static const char usage_text[] =
 	"usage: signet sign --key URI [--key URI ...] --version X.Y.Z[+N]\n"

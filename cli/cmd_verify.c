@@ -5,11 +5,11 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "chain.h"
+#include "signet/chain.h"
 #include "cli.h"
-#include "fileio.h"
-#include "pki.h"
-#include "verify.h"
+#include "signet/fileio.h"
+#include "signet/pki.h"
+#include "signet/verify.h"
 
 static const char usage_text[] =
 	"usage: signet verify (--trust PUB.pem | --trust-root ROOT.pem)...\n"

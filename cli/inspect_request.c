@@ -5,14 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "atomic_file.h"
+#include "signet/atomic_file.h"
 #include "cli.h"
-#include "envelope.h"
-#include "fileio.h"
-#include "mcuboot_sign.h"
-#include "request.h"
-#include "sign.h"
-#include "verifier.h"
+#include "signet/envelope.h"
+#include "signet/fileio.h"
+#include "signet/mcuboot_sign.h"
+#include "signet/request.h"
+#include "signet/sign.h"
+#include "signet/verifier.h"
 
 bool cli_is_request(const char *path)
 {

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "envelope.h"
-#include "fileio.h"
-#include "mcuboot_sign.h"
+#include "signet/envelope.h"
+#include "signet/fileio.h"
+#include "signet/mcuboot_sign.h"
 
 bool cli_is_mcuboot(const char *path)
 {

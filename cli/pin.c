@@ -15,8 +15,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "hsm.h"
+#include "signet/fileio.h"
+#include "signet/hsm.h"
 
 #define PIN_MAX 256
 #define PIN_FILE_MAX 4096

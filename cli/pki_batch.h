@@ -2,7 +2,7 @@
 #ifndef SIGNET_CLI_PKI_BATCH_H
 #define SIGNET_CLI_PKI_BATCH_H
 
-#include "batch.h"
+#include "signet/pki_batch.h"
 
 /* Issues a certificate for every CSR_DIR/NAME.csr (reported in name order)
  * into b->out_dir/NAME.pem through sg_pki_batch_run, whose items and

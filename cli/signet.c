@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_file.h"
+#include "signet/atomic_file.h"
 #include "cli.h"
-#include "hsm.h"
+#include "signet/hsm.h"
 
 static const struct command {
 	const char *name;

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "fileio.h"
-#include "num.h"
+#include "signet/fileio.h"
+#include "signet/num.h"
 
 int cli_report(const struct sg_err *err)
 {

@@ -1,4 +1,4 @@
-#include "atomic_file.h"
+#include "signet/atomic_file.h"
 
 #include <dirent.h>
 #include <errno.h>

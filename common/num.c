@@ -1,4 +1,4 @@
-#include "num.h"
+#include "signet/num.h"
 
 #include <stdlib.h>
 #include <time.h>

@@ -1,11 +1,11 @@
-#include "envelope.h"
+#include "signet/envelope.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 
 #include <string.h>
 
-#include "verifier.h"
+#include "signet/verifier.h"
 
 static int parse_uint(const char **s, unsigned long long max, unsigned long long *out)
 {

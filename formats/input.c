@@ -1,7 +1,7 @@
 /* Input readers: format names, detection, dispatch, the raw binary reader,
  * and what every reader shares: turning placed pieces into sorted segments
  * and reading the padded payload back. */
-#include "input.h"
+#include "signet/input.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "signet/fileio.h"
 #include "input_priv.h"
 
 static const char *const format_names[] = {

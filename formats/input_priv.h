@@ -3,7 +3,7 @@
 #ifndef SIGNET_INPUT_PRIV_H
 #define SIGNET_INPUT_PRIV_H
 
-#include "input.h"
+#include "signet/input.h"
 
 /* The longest legal record is 521 characters (Intel HEX, 255 data bytes);
  * anything much longer is not a record, and bounding it bounds memory. */

@@ -1,5 +1,5 @@
 /* MCUboot image codec: see mcuboot.h and docs/mcuboot.md. */
-#include "mcuboot.h"
+#include "signet/mcuboot.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "request.h"
+#include "signet/request.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* A strict, non-allocating JSON checker that also picks out the few
  * top-level members that say what kind of SBOM a document is. */
-#include "sbom.h"
+#include "signet/sbom.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 
 #include <openssl/evp.h>
 
-#include "envelope_format.h"
-#include "fileio.h"
+#include "signet/envelope_format.h"
+#include "signet/fileio.h"
 
 /* The length noted for a member of interest whose value is not a string. */
 #define NOT_A_STRING ((size_t)-1)

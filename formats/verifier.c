@@ -1,6 +1,6 @@
 /* Heap-free envelope verifier; see verifier.h for the contract and
  * docs/envelope.md for the rules each check cites. */
-#include "verifier.h"
+#include "signet/verifier.h"
 
 #include <string.h>
 

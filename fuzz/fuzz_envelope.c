@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "verifier.h"
+#include "signet/verifier.h"
 #include "fuzz_mem.h"
 
 static uint8_t acc;

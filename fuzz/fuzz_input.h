@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "input.h"
+#include "signet/input.h"
 
 #define FUZZ_READ_ALL (16u << 20)
 #define FUZZ_CHUNK (64u * 1024)

@@ -9,7 +9,7 @@
 
 #include <openssl/pem.h>
 
-#include "mcuboot_sign.h"
+#include "signet/mcuboot_sign.h"
 #include "fuzz_mem.h"
 
 static const char *const pems[] = {

@@ -4,7 +4,7 @@
  * lint, as `signet pki verify --profile` would run it. */
 #include <stdint.h>
 
-#include "pki.h"
+#include "signet/pki.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

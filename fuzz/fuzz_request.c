@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "mcuboot.h"
-#include "request.h"
-#include "verifier.h"
+#include "signet/mcuboot.h"
+#include "signet/request.h"
+#include "signet/verifier.h"
 #include "fuzz_mem.h"
 
 /* What completion relies on once the decoder and the checks accept. */

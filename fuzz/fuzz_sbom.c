@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "envelope_format.h"
-#include "sbom.h"
+#include "signet/envelope_format.h"
+#include "signet/sbom.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,7 +14,7 @@
 #include <p11-kit/pkcs11.h>
 #include <p11-kit/uri.h>
 
-#include "hsm.h"
+#include "signet/hsm.h"
 
 #ifndef CKK_EC_EDWARDS
 #define CKK_EC_EDWARDS 0x40UL

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "signet/fileio.h"
 
 static const char *const type_names[] = {
 	[SG_KEY_ECDSA_P256] = "ecdsa-p256", [SG_KEY_ECDSA_P384] = "ecdsa-p384",

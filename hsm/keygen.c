@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "signet/fileio.h"
 
 /* CKA_EC_PARAMS as DER OIDs. For Ed25519, PKCS#11 3.0 allows the OID
  * 1.3.101.112 (RFC 8410, as in X.509) or the printable string

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "signet/fileio.h"
 
 struct list_obj {
 	CK_OBJECT_HANDLE h;

@@ -21,7 +21,7 @@
  * run over the same CSRs writes those certificates again from the database
  * (take_on_record). */
 
-#include "batch.h"
+#include "signet/pki_batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +36,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "atomic_file.h"
-#include "fileio.h"
+#include "signet/atomic_file.h"
+#include "signet/fileio.h"
 
 /* Large enough that the commit's fsync is noise, small enough that an
  * interrupt waits a fraction of a second. */

@@ -6,7 +6,7 @@
  * name the rule. */
 #include "pki_priv.h"
 
-#include "fileio.h"
+#include "signet/fileio.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * is on record. */
 #include "pki_priv.h"
 
-#include "fileio.h"
+#include "signet/fileio.h"
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
+#include "signet/fileio.h"
 
 static bool is_pem(const uint8_t *buf, size_t len)
 {

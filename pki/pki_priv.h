@@ -2,7 +2,7 @@
 #ifndef SIGNET_PKI_PRIV_H
 #define SIGNET_PKI_PRIV_H
 
-#include "pki.h"
+#include "signet/pki.h"
 
 struct sg_pki_ca {
 	struct sg_hsm_key *key;

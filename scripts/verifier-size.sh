@@ -13,7 +13,7 @@ command -v "$CC" >/dev/null || { echo "verifier-size: $CC not installed (Debian 
 out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 "$CC" -mcpu=cortex-m0 -mthumb -Os -std=c99 -ffreestanding -fstack-usage \
-  -ffunction-sections -Wall -Wextra -Werror -c "$src/verifier.c" -o "$out/verifier.o"
+  -ffunction-sections -Wall -Wextra -Werror -I "$src/../include" -c "$src/verifier.c" -o "$out/verifier.o"
 text=$(arm-none-eabi-size -A "$out/verifier.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s}')
 rodata=$(arm-none-eabi-size -A "$out/verifier.o" | awk '$1 ~ /^\.rodata/ {s += $2} END {print s + 0}')
 frame=$(sort -t$'\t' -k2 -n "$out/verifier.su" | tail -1)

@@ -1,5 +1,5 @@
 /* CERT_CHAIN: encode for signing, decode and check for verification. */
-#include "chain.h"
+#include "signet/chain.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -10,9 +10,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "fileio.h"
-#include "pki.h"
-#include "sign.h"
+#include "signet/fileio.h"
+#include "signet/pki.h"
+#include "signet/sign.h"
 
 static int encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_err *err)
 {

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "copy.h"
+#include "copy_priv.h"
 
 #define SLOTS 4
 #define CHUNK (2u * 1024 * 1024)

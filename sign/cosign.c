@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
-#include "chain.h"
-#include "copy.h"
-#include "fileio.h"
-#include "sign.h"
-#include "verify.h"
+#include "signet/atomic_file.h"
+#include "signet/chain.h"
+#include "copy_priv.h"
+#include "signet/fileio.h"
+#include "signet/sign.h"
+#include "signet/verify.h"
 
 /* The signature area with one more SIGNATURE TLV appended, and the
  * signer's CERT_CHAIN if given; the fields already there are kept as they

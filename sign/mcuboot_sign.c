@@ -7,7 +7,7 @@
  *              and parameter block (docs/signing-request.md, format 2)
  *   completing: the hashed part copied from the request, a signature made
  *              elsewhere (checked by sign/twostep.c) -> TLVs and trailer */
-#include "mcuboot_sign.h"
+#include "signet/mcuboot_sign.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,8 +17,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "atomic_file.h"
-#include "copy.h"
+#include "signet/atomic_file.h"
+#include "copy_priv.h"
 
 #define CHUNK (1024 * 1024)
 #define PAD_CHUNK (64 * 1024)

@@ -2,9 +2,9 @@
  * digest and signatures, keys from struct sg_trust. Follows bootutil's
  * image_validate.c, a little stricter (docs/mcuboot.md §5). Depends on
  * nothing else in sign/, so the fuzzer can build it alone. */
-#include "mcuboot_sign.h"
+#include "signet/mcuboot_sign.h"
 
-#include "fileio.h"
+#include "signet/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "sign.h"
+#include "signet/sign.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,14 +8,14 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "atomic_file.h"
-#include "chain.h"
-#include "copy.h"
-#include "num.h"
-#include "request.h"
-#include "sbom.h"
-#include "verifier.h"
-#include "verify.h"
+#include "signet/atomic_file.h"
+#include "signet/chain.h"
+#include "copy_priv.h"
+#include "signet/num.h"
+#include "signet/request.h"
+#include "signet/sbom.h"
+#include "signet/verifier.h"
+#include "signet/verify.h"
 
 int sg_sig_alg_for_key(enum sg_key_type t)
 {

@@ -16,14 +16,14 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include "atomic_file.h"
-#include "chain.h"
-#include "copy.h"
-#include "fileio.h"
-#include "mcuboot_sign.h"
-#include "request.h"
-#include "sign.h"
-#include "verify.h"
+#include "signet/atomic_file.h"
+#include "signet/chain.h"
+#include "copy_priv.h"
+#include "signet/fileio.h"
+#include "signet/mcuboot_sign.h"
+#include "signet/request.h"
+#include "signet/sign.h"
+#include "signet/verify.h"
 
 static int open_request(const char *path, int *fd, struct sg_request *r, struct sg_err *err)
 {

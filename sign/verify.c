@@ -1,5 +1,5 @@
 /* OpenSSL callbacks for the verifier core, trusted keys, file reading. */
-#include "verify.h"
+#include "signet/verify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +15,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "fileio.h"
-#include "sbom.h"
-#include "sign.h"
+#include "signet/fileio.h"
+#include "signet/sbom.h"
+#include "signet/sign.h"
 
 static int key_alg(EVP_PKEY *pkey)
 {

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hsm.h"
+#include "signet/hsm.h"
 
 #define DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 

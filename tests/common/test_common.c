@@ -18,9 +18,9 @@
 #include <cmocka.h>
 #include <dirent.h>
 
-#include "atomic_file.h"
-#include "fileio.h"
-#include "num.h"
+#include "signet/atomic_file.h"
+#include "signet/fileio.h"
+#include "signet/num.h"
 
 static char dir[64];
 

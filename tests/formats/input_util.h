@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "input.h"
+#include "signet/input.h"
 
 /* cmocka setup/teardown: *state becomes a fresh mkdtemp directory, removed
  * with its contents afterwards. */

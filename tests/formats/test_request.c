@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "request.h"
+#include "signet/request.h"
 
 static struct sg_request sample(void)
 {

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "envelope_format.h"
-#include "sbom.h"
+#include "signet/envelope_format.h"
+#include "signet/sbom.h"
 
 static int identify(const char *doc, struct sg_sbom *s, struct sg_err *err)
 {

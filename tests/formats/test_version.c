@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "envelope.h"
+#include "signet/envelope.h"
 
 static void test_envelope_build(void **state)
 {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "cli.h" /* cli_hsm_ctx_new: the CLI's PIN source reads pin-source files */
-#include "hsm.h"
+#include "signet/hsm.h"
 #include "softhsm_fixture.h"
 
 /* Verifies sig over msg with the DER SPKI, using the algorithm hsm.h

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hsm.h"
+#include "signet/hsm.h"
 #include "hsm_test.h"
 
 static struct sg_test_softhsm t;

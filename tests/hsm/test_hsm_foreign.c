@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hsm.h"
+#include "signet/hsm.h"
 #include "hsm_test.h"
 
 static struct sg_test_softhsm t;

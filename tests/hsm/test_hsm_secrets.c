@@ -18,7 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "hsm.h"
+#include "signet/hsm.h"
 #include "hsm_test.h"
 
 static struct sg_test_softhsm t;

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
-#include "hsm.h"
+#include "signet/fileio.h"
+#include "signet/hsm.h"
 #include "hsm_priv.h"
 #include "hsm_test.h"
 

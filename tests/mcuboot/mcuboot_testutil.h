@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "mcuboot_sign.h"
+#include "signet/mcuboot_sign.h"
 
 /* One image made by imgtool 2.4.0 (see the vectors' README.md). */
 struct mt_vector {

@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 
 #include "mcuboot_testutil.h"
-#include "sign.h"
+#include "signet/sign.h"
 
 static const char *dir;
 static char tmp[] = "/tmp/signet-mcureq-XXXXXX";

@@ -4,7 +4,7 @@
 #ifndef SIGNET_PKI_TEST_H
 #define SIGNET_PKI_TEST_H
 
-#include "pki.h"
+#include "signet/pki.h"
 #include "softhsm_fixture.h"
 
 struct pki_test {

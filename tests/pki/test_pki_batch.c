@@ -15,7 +15,7 @@
 
 #include <openssl/x509.h>
 
-#include "batch.h"
+#include "signet/pki_batch.h"
 #include "pki_test.h"
 
 #define P pki_test_shared

@@ -22,11 +22,11 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "atomic_file.h"
-#include "copy.h"
+#include "signet/atomic_file.h"
+#include "copy_priv.h"
 #include "input_util.h"
-#include "mcuboot_sign.h"
-#include "request.h"
+#include "signet/mcuboot_sign.h"
+#include "signet/request.h"
 
 #define OUT_OFF 193 /* a header's worth: not page-aligned */
 #define MAX_RANGES 4096

@@ -15,9 +15,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "envelope.h"
-#include "sign.h"
-#include "verify.h"
+#include "signet/envelope.h"
+#include "signet/sign.h"
+#include "signet/verify.h"
 
 static char tmpdir[] = "/tmp/signet-envelope-XXXXXX";
 

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "sign.h"
+#include "signet/sign.h"
 #include "softhsm_fixture.h"
-#include "verify.h"
+#include "signet/verify.h"
 
 static struct sg_test_softhsm hsm;
 static const enum sg_key_type types[] = { SG_KEY_ECDSA_P256, SG_KEY_ECDSA_P384, SG_KEY_ED25519,

@@ -17,8 +17,8 @@
 #include <openssl/x509.h>
 
 #include "pki_test.h"
-#include "sign.h"
-#include "verify.h"
+#include "signet/sign.h"
+#include "signet/verify.h"
 
 #define THREADS 2
 #define ROUNDS 6

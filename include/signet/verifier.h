@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "envelope_format.h"
+#include "signet/envelope_format.h"
 
 enum sgv_result {
 	SGV_OK = 0,

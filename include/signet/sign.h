@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "envelope.h"
-#include "err.h"
-#include "hsm.h"
-#include "input.h"
-#include "mcuboot_sign.h"
-#include "request.h"
+#include "signet/envelope.h"
+#include "signet/err.h"
+#include "signet/hsm.h"
+#include "signet/input.h"
+#include "signet/mcuboot_sign.h"
+#include "signet/request.h"
 
 #define SG_SIGN_MAX_KEYS SGE_MAX_SIGNATURES
 

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "signet/err.h"
 
 #define SG_MCUBOOT_IMAGE_MAGIC 0x96f3b83du
 #define SG_MCUBOOT_IMAGE_MAGIC_V1 0x96f3b83cu /* pre-1.0 layout, refused */

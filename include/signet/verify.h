@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "verifier.h"
+#include "signet/err.h"
+#include "signet/verifier.h"
 
 #define SG_MAX_TRUST 32
 

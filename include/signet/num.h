@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "signet/err.h"
 
 /* flags for sg_parse_u64 */
 #define SG_NUM_HEX 1u /* "0x" or "0X" followed by hex digits is accepted too */

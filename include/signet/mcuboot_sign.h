@@ -18,13 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "envelope.h"
-#include "err.h"
-#include "hsm.h"
-#include "input.h"
-#include "mcuboot.h"
-#include "request.h"
-#include "verify.h"
+#include "signet/envelope.h"
+#include "signet/err.h"
+#include "signet/hsm.h"
+#include "signet/input.h"
+#include "signet/mcuboot.h"
+#include "signet/request.h"
+#include "signet/verify.h"
 
 struct sg_mcuboot_opts {
 	const char *in_path, *out_path;

@@ -10,9 +10,9 @@
 
 #include <openssl/x509.h>
 
-#include "err.h"
-#include "verifier.h"
-#include "verify.h"
+#include "signet/err.h"
+#include "signet/verifier.h"
+#include "signet/verify.h"
 
 /* An encoded CERT_CHAIN value; value NULL when there is none. */
 struct sg_chain_value {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "signet/err.h"
 
 /* Reads all of path into a malloc'ed buffer (NUL-terminated for
  * convenience, the NUL not counted in *len). Files larger than max bytes are

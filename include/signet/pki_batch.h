@@ -3,7 +3,7 @@
 #ifndef SIGNET_PKI_BATCH_H
 #define SIGNET_PKI_BATCH_H
 
-#include "pki.h"
+#include "signet/pki.h"
 
 /* Signer threads at most (each with a token session of its own). */
 #define SG_PKI_BATCH_SIGNERS_MAX 64

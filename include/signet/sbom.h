@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "signet/err.h"
 
 #define SG_SBOM_MAX (64u * 1024 * 1024)
 #define SG_JSON_DEPTH_MAX 128

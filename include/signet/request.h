@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-#include "envelope_format.h"
-#include "err.h"
-#include "mcuboot.h"
+#include "signet/envelope_format.h"
+#include "signet/err.h"
+#include "signet/mcuboot.h"
 
 #define SG_REQ_HEADER_SIZE 104
 #define SG_REQ_VERSION 1

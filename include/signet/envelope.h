@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "envelope_format.h"
-#include "err.h"
+#include "signet/envelope_format.h"
+#include "signet/err.h"
 
 struct sg_version {
 	uint8_t major, minor;

@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "signet/err.h"
 
 struct sg_atomic_file {
 	int fd;         /* the temp's descriptor, -1 when not open */

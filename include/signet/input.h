@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "signet/err.h"
 
 enum sg_input_format {
 	SG_INPUT_AUTO = 0, /* ELF by magic, HEX by ':' lines, SREC by 'S0'-'S9' lines, else bin */

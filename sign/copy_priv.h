@@ -11,9 +11,9 @@
 
 #include <openssl/evp.h>
 
-#include "atomic_file.h"
-#include "err.h"
-#include "input.h"
+#include "signet/atomic_file.h"
+#include "signet/err.h"
+#include "signet/input.h"
 
 int sg_copy_hash(struct sg_input *in, struct sg_atomic_file *out, uint64_t out_off,
 		 const EVP_MD *md_type, uint8_t *digest, struct sg_err *err);

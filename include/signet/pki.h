@@ -19,8 +19,8 @@
 
 #include <openssl/x509.h>
 
-#include "err.h"
-#include "hsm.h"
+#include "signet/err.h"
+#include "signet/hsm.h"
 
 enum sg_pki_profile {
 	SG_PROF_NONE = 0,

@@ -27,7 +27,7 @@
 
 #include <openssl/types.h>
 
-#include "err.h"
+#include "signet/err.h"
 
 enum sg_key_type {
 	SG_KEY_NONE = 0,

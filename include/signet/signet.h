@@ -1,0 +1,33 @@
+/* libsignet: every public header of the host library in one.
+ *
+ *   cc prog.c $(pkg-config --cflags --libs signet)
+ *
+ * Layers, lowest first (docs/design.md, "Layers"): common (err.h, num.h,
+ * fileio.h, atomic_file.h), the device verifier (verifier.h,
+ * envelope_format.h; also installed alone as libsignet-verifier), formats
+ * (input.h, envelope.h, sbom.h, mcuboot.h, request.h), hsm.h, pki (pki.h,
+ * pki_batch.h), sign (sign.h, verify.h, chain.h, mcuboot_sign.h). Every
+ * function is prefixed sg_ (sgv_ in the device verifier). */
+#ifndef SIGNET_SIGNET_H
+#define SIGNET_SIGNET_H
+
+#include "signet/err.h"
+#include "signet/num.h"
+#include "signet/fileio.h"
+#include "signet/atomic_file.h"
+#include "signet/verifier.h"
+#include "signet/envelope_format.h"
+#include "signet/input.h"
+#include "signet/envelope.h"
+#include "signet/sbom.h"
+#include "signet/mcuboot.h"
+#include "signet/request.h"
+#include "signet/hsm.h"
+#include "signet/pki.h"
+#include "signet/pki_batch.h"
+#include "signet/sign.h"
+#include "signet/verify.h"
+#include "signet/chain.h"
+#include "signet/mcuboot_sign.h"
+
+#endif
