@@ -21,6 +21,8 @@ int cmd_pki(int argc, char **argv);
 
 /* Prints "signet: <message>" on stderr and returns err->status. */
 int cli_report(const struct sg_err *err);
+/* The option that sets a library parameter (struct sg_err.param), or NULL. */
+const char *cli_param_flag(const char *param);
 /* Prints "signet <cmd>: <message>" plus a hint and returns SG_EINPUT. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

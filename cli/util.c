@@ -7,9 +7,30 @@
 #include "signet/fileio.h"
 #include "signet/num.h"
 
+/* Library parameter names (struct sg_err.param) and how the CLI spells
+ * them: the library's message plus " (see --flag)" is what users read. */
+static const struct {
+	const char *param, *flag;
+} param_flags[] = {
+	{"max_span", "--max-span"},
+};
+
+const char *cli_param_flag(const char *param)
+{
+	for (size_t i = 0; param && i < sizeof(param_flags) / sizeof(param_flags[0]); i++)
+		if (strcmp(param, param_flags[i].param) == 0)
+			return param_flags[i].flag;
+	return NULL;
+}
+
 int cli_report(const struct sg_err *err)
 {
-	fprintf(stderr, "signet: %s\n", err->msg);
+	const char *flag = cli_param_flag(err->param);
+
+	if (flag)
+		fprintf(stderr, "signet: %s (see %s)\n", err->msg, flag);
+	else
+		fprintf(stderr, "signet: %s\n", err->msg);
 	return err->status ? err->status : SG_EENV;
 }
 

@@ -71,9 +71,9 @@ static int span_check(const struct sg_input *in, const struct sg_piece *p, size_
 	uint64_t lo = p[0].addr, hi = p[n - 1].addr + p[n - 1].size;
 	if (hi - lo <= in->max_span)
 		return SG_OK;
-	return sg_errf(err, SG_EINPUT,
-		       "%s: data spans 0x%08" PRIX64 "..0x%08" PRIX64 " (%" PRIu64
-		       " bytes), over the %" PRIu64 "-byte limit (see --max-span)",
+	return sg_errf_param(err, SG_EINPUT, "max_span",
+			     "%s: data spans 0x%08" PRIX64 "..0x%08" PRIX64 " (%" PRIu64
+			     " bytes), over the %" PRIu64 "-byte limit",
 		       in->path, lo, hi - 1, hi - lo, in->max_span);
 }
 

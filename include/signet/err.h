@@ -17,11 +17,19 @@ enum sg_status {
 struct sg_err {
 	int status;
 	char msg[512];
+	/* The caller's parameter the error is about, by the name the library's
+	 * interface gives it (an option field: "trust_root", "max_span"), or
+	 * NULL. Messages never spell a front end's options; a front end maps
+	 * this to its own (the CLI adds "--trust-root"). */
+	const char *param;
 };
 
 /* Sets err (if not NULL) and returns status, so callers can write
  * `return sg_errf(err, SG_EINPUT, "%s: truncated", path);` */
 int sg_errf(struct sg_err *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same, naming the parameter the error is about (err->param). */
+int sg_errf_param(struct sg_err *err, int status, const char *param, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -137,7 +137,7 @@ static void elf_large_gap(void **state)
 	/* 4 GiB of padding is over the default span limit ... */
 	tu_open_fails(state, "gap.elf", file, sizeof(file), SG_INPUT_ELF, SG_EINPUT,
 		      "data spans 0x00000010..0x100000007 (4294967288 bytes), over the "
-		      "1073741824-byte limit (see --max-span)");
+		      "1073741824-byte limit");
 	/* ... and streams without being held in memory when the caller allows it. */
 	struct sg_input in;
 	struct sg_err err = { 0 };
