@@ -32,7 +32,7 @@ layer_of_file() { # path -> layer
 # The public headers in include/signet/, by the library they belong to.
 # A header missing here fails the check: say where a new one belongs.
 declare -A public=(
-  [common]="err.h atomic_file.h fileio.h num.h"
+  [common]="err.h atomic_file.h fileio.h num.h base64.h"
   [umbrella]="signet.h"
   [verifier]="verifier.h envelope_format.h"
   [formats]="envelope.h input.h mcuboot.h request.h sbom.h"
