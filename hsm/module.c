@@ -190,8 +190,6 @@ int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module
 	if (!path || !*path)
 		path = ctx->module_override;
 	if (!path || !*path)
-		path = getenv("SIGNET_PKCS11_MODULE");
-	if (!path || !*path)
 		return sg_errf_param(err, SG_EENV, "module_override",
 				     "no PKCS#11 module: use module-path= in the URI");
 
