@@ -6,9 +6,12 @@
 # token.c, then the context, keys, PINs, listing): no two depend on each
 # other, so each can be read, changed and tested from the bottom up. The
 # call graph is read from the library's objects with nm; tsort finds loops.
-# Usage: test_hsm_layers.sh libsignet_hsm.a
+# module.c also sees only its own header (module_priv.h): the types of
+# tokens and contexts above it are out of its sight, not only their calls.
+# Usage: test_hsm_layers.sh libsignet_hsm.a [SOURCE_DIR]
 set -euo pipefail
 lib=$1
+src=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
 defs=$(mktemp)
 edges=$(mktemp)
 trap 'rm -f "$defs" "$edges"' EXIT
@@ -36,4 +39,8 @@ if strings "$lib" | grep -q 'SIGNET_'; then
 	echo "FAIL: hsm/ names a SIGNET_ variable: $(strings "$lib" | grep 'SIGNET_' | sort -u)"
 	exit 1
 fi
+inc=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' \
+	"$src/hsm/module.c" "$src/hsm/module_priv.h")
+[ "$inc" = "module_priv.h"$'\n'"signet/err.h" ] ||
+	{ echo "FAIL: module.c and module_priv.h include more than module_priv.h and signet/err.h:"; echo "$inc"; exit 1; }
 echo "ok: $(wc -l <"$edges") calls between files, no circle"
