@@ -80,4 +80,9 @@ int cli_inspect_mcuboot(const char *path, bool json);
 int cli_verify_mcuboot(const char *path, const struct sg_trust *t, uint32_t min_counter,
 		       bool json);
 
+/* cli/inspect_print.c holds the field printers above (cli_envelope_json,
+ * cli_signature_json, cli_envelope_text) and this: a UTC time as
+ * 2025-01-31T12:00:00Z, or the number when it is past year 9999. */
+void cli_time_str(uint64_t t, char *out, size_t n);
+
 #endif
