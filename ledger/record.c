@@ -507,11 +507,11 @@ static int read_common(struct sg_record *r, const struct rtype **t, struct sg_er
 			     *when = sg_json_get(r->root, "time"),
 			     *origin = sg_json_get(r->root, "origin");
 	long long tm;
-	if (!type || type->kind != SGJ_STR || !(*t = find_type(type->str)))
-		return sg_errf(err, SG_EINPUT, "leaf: record type %s%s%s: unknown",
-			       type && type->kind == SGJ_STR ? "\"" : "",
-			       type && type->kind == SGJ_STR ? sg_json_show(type->str, tb) : "missing",
-			       type && type->kind == SGJ_STR ? "\"" : "");
+	if (!type || type->kind != SGJ_STR)
+		return sg_errf(err, SG_EINPUT, "leaf: type missing or not a string");
+	if (!(*t = find_type(type->str)))
+		return sg_errf(err, SG_EINPUT, "leaf: record type \"%s\": unknown",
+			       sg_json_show(type->str, tb));
 	if (!index || index->kind != SGJ_INT || index->num < 0)
 		return sg_errf(err, SG_EINPUT, "leaf: index missing or not an index");
 	if (!when || when->kind != SGJ_STR || (tm = parse_time(when->str)) < 0)
@@ -549,7 +549,7 @@ static int make_views(struct sg_record *r, struct sg_err *err)
 
 int sg_record_parse(const uint8_t *leaf, size_t len, struct sg_record **out, struct sg_err *err)
 {
-	const struct rtype *t;
+	const struct rtype *t = NULL;
 	struct sg_record *r = calloc(1, sizeof(*r));
 	*out = NULL;
 	if (!r)

@@ -8,8 +8,9 @@
  * library never reads the clock: the caller passes the time.
  *
  * Refused input is SG_EINPUT, its message naming the field or the byte
- * offset and err->param one of "record_type", "record_fields", "origin",
- * "index" or "time" (what the caller passed); SG_EENV when out of memory. */
+ * offset; from sg_record_build and the builder, err->param is one of
+ * "record_type", "record_fields", "origin", "index" or "time" (what the
+ * caller passed). SG_EENV when out of memory. */
 #ifndef SIGNET_LEDGER_RECORD_H
 #define SIGNET_LEDGER_RECORD_H
 

@@ -469,6 +469,9 @@ static void test_parse_refuses(void **state)
 	expect_leaf_refused("{\"device\":\"d\",\"index\":3,"
 			    "\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"unit.prelock\",\"unit\":\"u\"}",
 			    "origin");
+	expect_leaf_refused("{\"device\":\"d\",\"index\":3,\"origin\":\"o\","
+			    "\"time\":\"2026-01-01T00:00:00Z\",\"type\":1,\"unit\":\"u\"}",
+			    "leaf: type missing or not a string");
 	expect_leaf_refused("[]", "a JSON object expected");
 	expect_leaf_refused("{\"a\":1,\"a\":1}", "duplicate member name");
 }
