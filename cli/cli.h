@@ -19,7 +19,9 @@ int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
 
-/* Prints "signet: <message>" on stderr and returns err->status. */
+/* Prints "signet: <message>" on stderr and returns err->status. When the
+ * error names a library parameter (err->param), the CLI's words for it
+ * follow: " (see --flag)", or the table's own ending (cli/util.c). */
 int cli_report(const struct sg_err *err);
 /* The option that sets a library parameter (struct sg_err.param), or NULL. */
 const char *cli_param_flag(const char *param);
