@@ -1,0 +1,37 @@
+/* Inside ledger/: the text rules of C2SP signed notes (UTF-8, key names,
+ * base64) shared by note.c and checkpoint.c. */
+#ifndef SIGNET_NOTE_PRIV_H
+#define SIGNET_NOTE_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signet/checkpoint.h"
+
+/* Standard padded base64 of in into out (4 * ceil(len / 3) characters, no
+ * NUL); returns the number of characters. */
+size_t sg_b64_encode(const uint8_t *in, size_t len, char *out);
+
+/* Decodes exactly the canonical padded base64 of some bytes (the one
+ * sg_b64_encode writes: no whitespace, '=' only as padding, unused bits
+ * zero) into out (out_max bytes). 0 with *out_len, or -1. */
+int sg_b64_decode(const char *in, size_t len, uint8_t *out, size_t out_max, size_t *out_len);
+
+/* sg_note_name_check of the len bytes at name (not NUL-terminated). */
+int sg_note_name_check_n(const char *name, size_t len, const char *what, struct sg_err *err);
+
+/* The structure of a signed note: size bound, UTF-8 without control
+ * characters but newline, a final newline, and the last blank line, which
+ * ends the text: *text_len is the text's length (final newline included);
+ * the signature lines start at text_len + 1 and there is at least one.
+ * SG_EINPUT saying what is wrong. */
+int sg_note_split(const char *note, size_t len, size_t *text_len, struct sg_err *err);
+
+/* Signs text (text_len bytes, ending in a newline) with the token key
+ * hkey, whose public half and name key is: the note, text, blank line and
+ * one signature line, into buf (size bytes), length in *len. The signature
+ * is checked with key before it is written (SG_EENV when it fails). */
+int sg_note_sign_text(struct sg_hsm_key *hkey, const struct sg_note_key *key, const char *text,
+		      size_t text_len, char *buf, size_t size, size_t *len, struct sg_err *err);
+
+#endif
