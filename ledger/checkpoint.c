@@ -72,8 +72,7 @@ int sg_checkpoint_parse(const char *body, size_t len, struct sg_checkpoint *cp,
 	int rc = sg_note_name_check_n(line[0], line_len[0], "checkpoint: line 1: origin", err);
 	if (rc || (rc = parse_size(line[1], line_len[1], &c.size, err)))
 		return rc;
-	if (line_len[2] != ROOT_B64_LEN ||
-	    sg_b64_decode(line[2], line_len[2], c.root, sizeof(c.root), &root_len) ||
+	if (sg_b64_decode(line[2], line_len[2], c.root, sizeof(c.root), &root_len) ||
 	    root_len != sizeof(c.root))
 		return sg_errf(err, SG_EINPUT, "checkpoint: line 3: root hash is not canonical base64 "
 			       "of 32 bytes");
@@ -95,8 +94,9 @@ int sg_checkpoint_sign(struct sg_hsm_key *key, const struct sg_checkpoint *cp, c
 		return rc;
 	enum sg_key_type type = sg_hsm_key_type(key);
 	if (type != SG_KEY_ED25519 && type != SG_KEY_ECDSA_P256)
-		return sg_errf(err, SG_EINPUT, "%s: a %s key cannot sign checkpoints "
-			       "(ed25519 or ecdsa-p256)", sg_hsm_key_uri(key), sg_key_type_name(type));
+		return sg_errf_param(err, SG_EINPUT, "key", "%s: a %s key cannot sign checkpoints "
+				     "(ed25519 or ecdsa-p256)", sg_hsm_key_uri(key),
+				     sg_key_type_name(type));
 	EVP_PKEY *pub = sg_hsm_key_pkey(key);
 	if (!pub)
 		return sg_errf(err, SG_EENV, "out of memory");

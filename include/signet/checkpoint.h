@@ -104,11 +104,12 @@ int sg_note_vkey(const struct sg_note_key *key, const char *name, char *buf, siz
 		 struct sg_err *err);
 
 /* Signs cp with the token key (ed25519 or ecdsa-p256) under the key name
- * name (NULL: cp's origin): the whole note, body, blank line and one
+ * name (NULL or "": cp's origin): the whole note, body, blank line and one
  * signature line, into buf (SG_CHECKPOINT_NOTE_MAX bytes are always
  * enough), not NUL-terminated, length in *len. The signature is verified
  * with the key's public half before it is returned (a token that signs
- * wrongly is SG_EENV). SG_EINPUT for another key type or an invalid name. */
+ * wrongly is SG_EENV). SG_EINPUT for another key type (err->param "key")
+ * or an invalid name. */
 int sg_checkpoint_sign(struct sg_hsm_key *key, const struct sg_checkpoint *cp, const char *name,
 		       char *buf, size_t size, size_t *len, struct sg_err *err);
 

@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "signet/checkpoint.h"
 #include "signet/hsm.h"
+#include "note_priv.h"
 #include "softhsm_fixture.h"
 
 /* Known answers. From golang.org/x/mod/sumdb/note (note.go's package
@@ -131,6 +133,27 @@ static void test_kat_go_note(void **state)
 	assert_int_equal(verify_note(PETER_TEXT "\n" ENOCH_SIG, keys, 1, &err), SG_FAIL);
 	assert_non_null(strstr(err.msg, "none of the given keys"));
 	assert_int_equal(verify_note(both, keys, 0, &err), SG_FAIL);
+	/* Go's malformed notes (note_test.go, TestOpen), refused by the note
+	 * rules alone: any text may be signed, not only checkpoints. */
+	const char *bad[] = {
+		PETER_TEXT,
+		PETER_TEXT "\n",
+		PETER_TEXT "\n" "\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIu"
+		"GUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+		"\x01" PETER_TEXT "\n" PETER_SIG,
+		"\xff" PETER_TEXT "\n" PETER_SIG,
+		PETER_TEXT "\n" "\xe2\x80\x94 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgY"
+		"N1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+		PETER_TEXT "\n" PETER_SIG "Unexpected line.\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(verify_note(bad[i], keys, 2, &err), SG_EINPUT);
+	/* A NUL in the text, and overlong UTF-8 ("\xc0\xaf" for '/'). */
+	char nul[] = PETER_TEXT "\n" PETER_SIG;
+	nul[3] = '\0';
+	assert_int_equal(sg_note_verify(nul, sizeof(nul) - 1, keys, 1, NULL, &text_len, &err),
+			 SG_EINPUT);
+	assert_int_equal(verify_note("\xc0\xaf" PETER_TEXT "\n" PETER_SIG, keys, 1, &err), SG_EINPUT);
 	/* The key strings come back byte for byte. */
 	char buf[256];
 	assert_int_equal(sg_note_vkey(&keys[0], NULL, buf, sizeof(buf), &err), SG_OK);
@@ -220,7 +243,7 @@ static void test_body(void **state)
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",  /* 33 bytes */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",   /* 43 chars */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A=\n",
-		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-=\n", /* base64url */
+		"o\n1\nAAAAAAAAAAAAAAAAAAAA-AAAAAAAAAAAAAAAAAAAAAA=\n", /* base64url */
 		"o\n1\n" R "ext\n",              /* an extension line */
 		"o\n1\n" R "\n",
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", /* no final newline */
@@ -242,6 +265,37 @@ static void test_body(void **state)
 	assert_int_equal(len, SG_CHECKPOINT_BODY_MAX - 19); /* size 1 has one digit */
 	memset(big.origin, 'x', sizeof(big.origin));
 	assert_int_equal(sg_checkpoint_format(&big, body, sizeof(body), &len, &err), SG_EINPUT);
+}
+
+/* base64 round trips at every padding; RFC 4648's test vectors. */
+static void test_base64(void **state)
+{
+	(void)state;
+	static const char *const rfc4648[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+					       "Zm9vYmFy" };
+	uint8_t in[16], out[16];
+	char b64[32];
+	size_t len;
+	for (size_t n = 0; n < sizeof(rfc4648) / sizeof(rfc4648[0]); n++) {
+		assert_int_equal(sg_b64_encode((const uint8_t *)"foobar", n, b64), strlen(rfc4648[n]));
+		assert_memory_equal(b64, rfc4648[n], strlen(rfc4648[n]));
+		assert_int_equal(sg_b64_decode(rfc4648[n], strlen(rfc4648[n]), out, sizeof(out), &len), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(out, "foobar", n);
+	}
+	for (size_t n = 0; n <= sizeof(in); n++) {
+		for (size_t i = 0; i < n; i++)
+			in[i] = (uint8_t)(0xff - 37 * i);
+		size_t m = sg_b64_encode(in, n, b64);
+		assert_int_equal(sg_b64_decode(b64, m, out, sizeof(out), &len), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(out, in, n);
+		if (n)
+			assert_int_equal(sg_b64_decode(b64, m, out, n - 1, &len), -1);
+	}
+	const char *bad[] = { "Zg=", "Zh==", "Zm9=", "Z===", "====", "Zg==Zg==", "Zm 9", "Zm9\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sg_b64_decode(bad[i], strlen(bad[i]), out, sizeof(out), &len), -1);
 }
 
 /* Go's own test of NewVerifier: every other substring and every one-byte
@@ -279,6 +333,21 @@ static void test_vkey_refused(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(sg_note_key_from_vkey(bad[i], &k, &err), SG_EINPUT);
+	/* Type 0x02 with an Ed25519 SPKI, whatever its key ID says. */
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	uint8_t raw[1 + 64], *p = raw + 1;
+	char b64[128], vk[256];
+	raw[0] = SG_NOTE_ECDSA;
+	int spki_len = i2d_PUBKEY(ed, &p);
+	assert_true(spki_len > 0 && spki_len < 64);
+	EVP_EncodeBlock((unsigned char *)b64, raw, 1 + spki_len);
+	assert_int_equal(sg_note_key_from_pkey(ed, "x", &k, &err), SG_OK);
+	uint32_t id;
+	assert_int_equal(sg_note_key_id(&k, NULL, &id, &err), SG_OK);
+	sg_note_key_clear(&k);
+	snprintf(vk, sizeof(vk), "x+%08x+%s", id, b64);
+	assert_int_equal(sg_note_key_from_vkey(vk, &k, &err), SG_EINPUT);
+	EVP_PKEY_free(ed);
 	/* A key that no note type has. */
 	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	assert_non_null(rsa);
@@ -366,6 +435,7 @@ static void test_sign_refused(void **state)
 	assert_int_equal(sg_checkpoint_sign(p384_key, &cp, NULL, note, sizeof(note), &len, &err),
 			 SG_EINPUT);
 	assert_non_null(strstr(err.msg, "ecdsa-p384"));
+	assert_string_equal(err.param, "key");
 	assert_int_equal(sg_checkpoint_sign(ed_key, &cp, "bad name", note, sizeof(note), &len, &err),
 			 SG_EINPUT);
 	assert_int_equal(sg_checkpoint_sign(ed_key, &cp, NULL, note, 100, &len, &err), SG_EINPUT);
@@ -502,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_kat_go_note),
 		cmocka_unit_test(test_kat_ecdsa_checkpoints),
 		cmocka_unit_test(test_body),
+		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_vkey_refused),
 		cmocka_unit_test(test_sign_ed25519),
 		cmocka_unit_test(test_sign_p256),
