@@ -82,4 +82,14 @@ expect 1 "none of the given keys" "$TOOL" verify "$T/ed25519/note" "$T/ecdsa-p25
 # A P-384 key cannot sign checkpoints.
 expect 0 generated "$S" hsm keygen --type ecdsa-p384 --key "$(key_uri log-p384)"
 expect 2 "cannot sign checkpoints" "$TOOL" sign "$(key_uri log-p384)" "$ORIGIN" 1 "$ROOT_HEX"
+# A token whose public key object is another key's: the signature is
+# checked with it before the note is returned, so this is an HSM failure
+# (exit 3), never a checkpoint that does not verify.
+expect 0 generated "$S" hsm keygen --type ecdsa-p256 --key "$(key_uri mixed);id=%6d"
+expect 0 generated "$S" hsm keygen --type ecdsa-p256 --key "$(key_uri donor);id=%64"
+"$S" hsm pubkey --key "$(key_uri donor)" | openssl pkey -pubin -outform DER -out "$T/donor.der"
+p11() { pkcs11-tool --module "$MODULE" --token-label ledger --login --pin 1234 "$@" >/dev/null; }
+p11 --delete-object --type pubkey --label mixed
+p11 --write-object "$T/donor.der" --type pubkey --label mixed --id 6d
+expect 3 "does not verify with its public key" "$TOOL" sign "$(key_uri mixed)" "$ORIGIN" 1 "$ROOT_HEX"
 finish
