@@ -1,13 +1,15 @@
 /* libFuzzer harness for ledger checkpoints and signed notes (ledger/note.c,
  * note_text.c, checkpoint.c): the body parser, whose accepted inputs must
  * format back to the same bytes; the note verifier with fixed keys (an
- * Ed25519 key, named and unnamed, and a P-256 key: Go's PeterNeumann key
- * and Sigstore Rekor's, whose real notes are in the seed corpus); and the
+ * Ed25519 keys, named and unnamed, and a P-256 key: Go's PeterNeumann key,
+ * sum.golang.org's and Sigstore Rekor's, whose real notes are in the seed
+ * corpus); and the
  * verifier key parser. Every error is one line.
  * Seeds (fuzz/corpus/ledger_note): rekor_checkpoint.note and rekor.vkey from
  * github.com/transparency-dev/formats note/note_verifier_test.go;
  * go_peter_enoch.note and peter.vkey from golang.org/x/mod/sumdb/note
- * note_test.go; signet_ed25519.note signed by signet (a SoftHSM2 key). */
+ * note_test.go; sumdb_checkpoint.note published by sum.golang.org;
+ * signet_ed25519.note signed by signet (a SoftHSM2 key). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,9 @@
 	"rekor.sigstore.dev+c0d23d6a+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNhtmPtrWm3U1eQX" \
 	"BogSMdGvXwBcK5AW5i0hrZLOC96l+smGNM7nwZ4QvFK/4sueRoVj//QP22Ni4Qt9DPfkWLc="
 
-static struct sg_note_key keys[3];
+#define SUMDB_VKEY "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
+
+static struct sg_note_key keys[4];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -28,7 +32,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct sg_err err;
 	if (sg_note_key_from_vkey(PETER_VKEY, &keys[0], &err) ||
 	    sg_note_key_from_vkey(REKOR_VKEY, &keys[1], &err) ||
-	    sg_note_key_from_pkey(keys[0].pkey, NULL, &keys[2], &err))
+	    sg_note_key_from_pkey(keys[0].pkey, NULL, &keys[2], &err) ||
+	    sg_note_key_from_vkey(SUMDB_VKEY, &keys[3], &err))
 		abort();
 	return 0;
 }
@@ -60,7 +65,7 @@ static void fuzz_note(const char *data, size_t size)
 	struct sg_err err;
 	char body[SG_CHECKPOINT_BODY_MAX];
 	size_t len, text_len;
-	if (sg_checkpoint_verify(data, size, keys, 3, &cp, &err) == SG_OK) {
+	if (sg_checkpoint_verify(data, size, keys, 4, &cp, &err) == SG_OK) {
 		if (sg_checkpoint_format(&cp, body, sizeof(body), &len, &err) || len >= size ||
 		    memcmp(body, data, len) || data[len] != '\n')
 			__builtin_trap();

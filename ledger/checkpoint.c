@@ -18,7 +18,8 @@ int sg_checkpoint_format(const struct sg_checkpoint *cp, char *buf, size_t size,
 	if (strnlen(cp->origin, sizeof(cp->origin)) == sizeof(cp->origin))
 		return sg_errf(err, SG_EINPUT, "checkpoint origin is longer than %d bytes",
 			       SG_NOTE_NAME_MAX);
-	int rc = sg_note_name_check(cp->origin, "checkpoint origin", err);
+	int rc = sg_checkpoint_origin_check_n(cp->origin, strlen(cp->origin), "checkpoint origin",
+					      err);
 	if (rc)
 		return rc;
 	char root[ROOT_B64_LEN], body[SG_CHECKPOINT_BODY_MAX + 1];
@@ -69,7 +70,8 @@ int sg_checkpoint_parse(const char *body, size_t len, struct sg_checkpoint *cp,
 		if (next_line(&p, end, &line[i], &line_len[i]))
 			return sg_errf(err, SG_EINPUT, "checkpoint: line %d is missing or has no newline",
 				       i + 1);
-	int rc = sg_note_name_check_n(line[0], line_len[0], "checkpoint: line 1: origin", err);
+	int rc = sg_checkpoint_origin_check_n(line[0], line_len[0], "checkpoint: line 1: origin",
+					      err);
 	if (rc || (rc = parse_size(line[1], line_len[1], &c.size, err)))
 		return rc;
 	if (sg_b64_decode(line[2], line_len[2], c.root, sizeof(c.root), &root_len) ||
@@ -97,11 +99,20 @@ int sg_checkpoint_sign(struct sg_hsm_key *key, const struct sg_checkpoint *cp, c
 		return sg_errf_param(err, SG_EINPUT, "key", "%s: a %s key cannot sign checkpoints "
 				     "(ed25519 or ecdsa-p256)", sg_hsm_key_uri(key),
 				     sg_key_type_name(type));
+	/* The origin is the key name unless one is given: then it must be
+	 * one (no space, no '+'), which the tlog-checkpoint spec only
+	 * recommends of origins. */
+	if (!name || !*name) {
+		name = cp->origin;
+		if ((rc = sg_note_name_check(name, "checkpoint origin (the key name when none is "
+					     "given)", err)))
+			return rc;
+	}
 	EVP_PKEY *pub = sg_hsm_key_pkey(key);
 	if (!pub)
 		return sg_errf(err, SG_EENV, "out of memory");
 	struct sg_note_key nk;
-	rc = sg_note_key_from_pkey(pub, name && *name ? name : cp->origin, &nk, err);
+	rc = sg_note_key_from_pkey(pub, name, &nk, err);
 	EVP_PKEY_free(pub);
 	if (rc)
 		return rc;

@@ -20,6 +20,12 @@ int sg_b64_decode(const char *in, size_t len, uint8_t *out, size_t out_max, size
 /* sg_note_name_check of the len bytes at name (not NUL-terminated). */
 int sg_note_name_check_n(const char *name, size_t len, const char *what, struct sg_err *err);
 
+/* Whether the len bytes at origin may be a checkpoint origin: 1 to
+ * SG_NOTE_NAME_MAX bytes of UTF-8 with no control character. SG_EINPUT
+ * naming `what`. */
+int sg_checkpoint_origin_check_n(const char *origin, size_t len, const char *what,
+				 struct sg_err *err);
+
 /* The structure of a signed note: size bound, UTF-8 without control
  * characters but newline, a final newline, and the last blank line, which
  * ends the text: *text_len is the text's length (final newline included);

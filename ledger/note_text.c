@@ -110,7 +110,10 @@ static bool unicode_space(uint32_t c)
 	       c == 0x205f || c == 0x3000;
 }
 
-int sg_note_name_check_n(const char *name, size_t len, const char *what, struct sg_err *err)
+/* 1 to SG_NOTE_NAME_MAX bytes of UTF-8, no control character; and for a
+ * key name (is_key_name) no Unicode space and no '+'. */
+static int line_check(const char *name, size_t len, bool is_key_name, const char *what,
+		      struct sg_err *err)
 {
 	if (len == 0)
 		return sg_errf(err, SG_EINPUT, "%s is empty", what);
@@ -121,19 +124,30 @@ int sg_note_name_check_n(const char *name, size_t len, const char *what, struct 
 		uint32_t c;
 		if (!(step = utf8_next(s + i, len - i, &c)))
 			return sg_errf(err, SG_EINPUT, "%s is not UTF-8 (byte %zu)", what, i);
-		if (unicode_space(c))
+		if (is_key_name && unicode_space(c))
 			return sg_errf(err, SG_EINPUT, "%s contains a space", what);
 		if (c < 0x20)
 			return sg_errf(err, SG_EINPUT, "%s contains a control character", what);
-		if (c == '+')
+		if (is_key_name && c == '+')
 			return sg_errf(err, SG_EINPUT, "%s contains '+'", what);
 	}
 	return SG_OK;
 }
 
+int sg_note_name_check_n(const char *name, size_t len, const char *what, struct sg_err *err)
+{
+	return line_check(name, len, true, what, err);
+}
+
 int sg_note_name_check(const char *name, const char *what, struct sg_err *err)
 {
-	return sg_note_name_check_n(name, strnlen(name, SG_NOTE_NAME_MAX + 1), what, err);
+	return line_check(name, strnlen(name, SG_NOTE_NAME_MAX + 1), true, what, err);
+}
+
+int sg_checkpoint_origin_check_n(const char *origin, size_t len, const char *what,
+				 struct sg_err *err)
+{
+	return line_check(origin, len, false, what, err);
 }
 
 /* The whole note is UTF-8 with no control character but newline. */

@@ -45,7 +45,7 @@ enum sg_note_type {
 };
 
 struct sg_checkpoint {
-	char origin[SG_NOTE_NAME_MAX + 1]; /* a valid key name (sg_note_name_check) */
+	char origin[SG_NOTE_NAME_MAX + 1]; /* UTF-8, no control character */
 	uint64_t size;                     /* leaves in the tree */
 	uint8_t root[32];                  /* RFC 9162 Merkle Tree Hash */
 };
@@ -58,9 +58,11 @@ struct sg_note_key {
 	EVP_PKEY *pkey; /* a reference of its own: sg_note_key_clear frees it */
 };
 
-/* Whether name may be an origin or a key name: 1 to SG_NOTE_NAME_MAX bytes
- * of UTF-8 with no control character, no Unicode space and no '+'.
- * SG_EINPUT saying why, naming `what` ("origin", "key name"). */
+/* Whether name may be a key name: 1 to SG_NOTE_NAME_MAX bytes of UTF-8
+ * with no control character, no Unicode space and no '+'. A checkpoint
+ * origin needs only the first two, but an origin that is also a key name
+ * lets the origin name the key (what signet's ledgers do). SG_EINPUT saying
+ * why, naming `what` ("origin", "key name"). */
 int sg_note_name_check(const char *name, const char *what, struct sg_err *err);
 
 /* The checkpoint body of cp into buf (size bytes), not NUL-terminated;
@@ -70,7 +72,8 @@ int sg_checkpoint_format(const struct sg_checkpoint *cp, char *buf, size_t size,
 			 struct sg_err *err);
 
 /* Parses a checkpoint body (the note text, final newline included) strictly:
- * exactly three lines, a valid origin, the size in decimal without a
+ * exactly three lines, the origin (1 to SG_NOTE_NAME_MAX bytes of UTF-8,
+ * no control character: a space is allowed), the size in decimal without a
  * leading zero, the root as 44 characters of canonical padded base64 of 32
  * bytes; extension lines are refused. So sg_checkpoint_format of the result
  * gives back the same bytes. SG_EINPUT naming the line and what is wrong;
@@ -109,7 +112,8 @@ int sg_note_vkey(const struct sg_note_key *key, const char *name, char *buf, siz
  * enough), not NUL-terminated, length in *len. The signature is verified
  * with the key's public half before it is returned (a token that signs
  * wrongly is SG_EENV). SG_EINPUT for another key type (err->param "key")
- * or an invalid name. */
+ * or an invalid name (the origin, when no name is given, must be a valid
+ * key name). */
 int sg_checkpoint_sign(struct sg_hsm_key *key, const struct sg_checkpoint *cp, const char *name,
 		       char *buf, size_t size, size_t *len, struct sg_err *err);
 

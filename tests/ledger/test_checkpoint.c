@@ -56,6 +56,20 @@
 	"arency_log kcFuMDBFAiEAhqMAP8P6qf6QxtUJhzMhbN+MbZ9dwfUHzGQJmffJHtoCIGD0cNe47dHWBoPwYdg" \
 	"BCepB06/+g5O1FmYjXl06owL4\n"
 
+/* The go.sum checksum database: its key as pinned in Go's
+ * cmd/go/internal/modfetch/key.go, and two of its signed tree heads (sizes
+ * 31700353 and 65209736) as published by sum.golang.org. An origin with
+ * spaces, which the tlog-checkpoint spec allows. */
+#define SUMDB_VKEY "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
+#define SUMDB_NOTE_1                                                                  \
+	"go.sum database tree\n31700353\nqINS1GRFhWHwdkUeqLEoP4yEMkTBBzxBkGwGQlVlVcs=\n\n"  \
+	"\xe2\x80\x94 sum.golang.org Az3grnmrIUEDFqHzAElIQCPNoRFRAAdFo47fooyWKMHb89k11GJh5zH" \
+	"IfNCOBmwn/C3YI8oW9/C8DJ87F61QqspBYwM=\n"
+#define SUMDB_NOTE_2                                                                  \
+	"go.sum database tree\n65209736\n5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo=\n\n"  \
+	"\xe2\x80\x94 sum.golang.org Az3grnbssgK7ubgFX36gVETtNv0U23qxyAhAMai2QUfeGa3nB/akvkM" \
+	"dlUErfcZz7l/R3cVtYspg3dxXABkGZZKdsQ8=\n"
+
 #define ORIGIN "signet.example/ledger/station-7"
 
 static struct sg_test_softhsm t;
@@ -145,6 +159,13 @@ static void test_kat_go_note(void **state)
 		PETER_TEXT "\n" "\xe2\x80\x94 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgY"
 		"N1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
 		PETER_TEXT "\n" PETER_SIG "Unexpected line.\n",
+		PETER_TEXT "\n" "\xe2\x80\x94 Peter+Neumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInN"
+		"IuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+		/* key names with U+3000 and U+00A0, spaces too */
+		PETER_TEXT "\n" "\xe2\x80\x94 Peter\xe3\x80\x80Neumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8p"
+		"AcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+		PETER_TEXT "\n" "\xe2\x80\x94 Peter\xc2\xa0Neumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8p"
+		"AcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(verify_note(bad[i], keys, 2, &err), SG_EINPUT);
@@ -202,6 +223,26 @@ static void test_kat_ecdsa_checkpoints(void **state)
 	sg_note_key_clear(&pixel);
 }
 
+static void test_kat_sumdb(void **state)
+{
+	(void)state;
+	struct sg_err err = { 0 };
+	struct sg_checkpoint cp;
+	struct sg_note_key sumdb = vkey(SUMDB_VKEY);
+	assert_int_equal(sg_checkpoint_verify(SUMDB_NOTE_1, strlen(SUMDB_NOTE_1), &sumdb, 1, &cp,
+					      &err), SG_OK);
+	assert_string_equal(cp.origin, "go.sum database tree");
+	assert_int_equal(cp.size, 31700353);
+	assert_int_equal(sg_checkpoint_verify(SUMDB_NOTE_2, strlen(SUMDB_NOTE_2), &sumdb, 1, &cp,
+					      &err), SG_OK);
+	assert_int_equal(cp.size, 65209736);
+	/* The signature covers the size. */
+	char forged[] = SUMDB_NOTE_2;
+	forged[strlen("go.sum database tree\n6")] = '7';
+	assert_int_equal(sg_checkpoint_verify(forged, strlen(forged), &sumdb, 1, &cp, &err), SG_FAIL);
+	sg_note_key_clear(&sumdb);
+}
+
 static void test_body(void **state)
 {
 	(void)state;
@@ -219,12 +260,20 @@ static void test_body(void **state)
 	assert_memory_equal(&back, &cp, sizeof(cp));
 	assert_int_equal(sg_checkpoint_format(&cp, body, len - 1, &len, &err), SG_EINPUT);
 	/* The largest and the empty tree. */
+	/* The largest tree, origins that are no key names (spaces, U+00A0,
+	 * U+3000, '+': the spec allows them), the empty tree. */
 	const char *edge[] = {
 		"o\n18446744073709551615\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"go.sum database tree\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"a\xc2\xa0" "b\xe3\x80\x80" "c+d\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
 		"o\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
 	};
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
 		assert_int_equal(sg_checkpoint_parse(edge[i], strlen(edge[i]), &back, &err), SG_OK);
+		assert_int_equal(sg_checkpoint_format(&back, body, sizeof(body), &len, &err), SG_OK);
+		assert_int_equal(len, strlen(edge[i]));
+		assert_memory_equal(body, edge[i], len);
+	}
 	assert_int_equal(back.size, 0);
 #define R "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
 	const char *bad[] = {
@@ -232,9 +281,7 @@ static void test_body(void **state)
 		"o\n+1\n" R, "o\n-1\n" R, "o\n1 \n" R, "o\n\n" R, "o\n0x1\n" R,
 		"o\n18446744073709551616\n" R,   /* 2^64 */
 		"\n1\n" R,                       /* empty origin */
-		"a b\n1\n" R, "a+b\n1\n" R,      /* a space, a plus */
-		"a\xc2\xa0" "b\n1\n" R,          /* U+00A0, a Unicode space */
-		"a\xe3\x80\x80" "b\n1\n" R,      /* U+3000 */
+		"a\tb\n1\n" R,                   /* a control character */
 		"a\xff\n1\n" R,                  /* not UTF-8 */
 		"a\xc0\xaf\n1\n" R,              /* overlong '/' */
 		"a\xed\xa0\x80\n1\n" R,          /* a surrogate */
@@ -329,6 +376,7 @@ static void test_vkey_refused(void **state)
 		"BogSMdGvXwBcK5AW5i0hrZLOC96l+smGNM7nwZ4QvFK/4sueRoVj//QP22Ni4Qt9DPfkWLc=",
 		"rekor.sigstore.dev+12345678+AwEB",
 		"Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+		"Peter\xc2\xa0Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 		"", "++", "a+b", "a+c74f20a3+",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -438,9 +486,23 @@ static void test_sign_refused(void **state)
 	assert_string_equal(err.param, "key");
 	assert_int_equal(sg_checkpoint_sign(ed_key, &cp, "bad name", note, sizeof(note), &len, &err),
 			 SG_EINPUT);
+	assert_int_equal(sg_checkpoint_sign(ed_key, &cp, "bad+name", note, sizeof(note), &len, &err),
+			 SG_EINPUT);
 	assert_int_equal(sg_checkpoint_sign(ed_key, &cp, NULL, note, 100, &len, &err), SG_EINPUT);
-	struct sg_checkpoint bad = { .origin = "a+b", .size = 1 };
-	assert_int_equal(sg_checkpoint_sign(ed_key, &bad, NULL, note, sizeof(note), &len, &err),
+	/* An origin that is no key name names no key, but may be signed
+	 * under a key name given. */
+	struct sg_checkpoint spaced = { .origin = "signet ledger", .size = 1 };
+	assert_int_equal(sg_checkpoint_sign(ed_key, &spaced, NULL, note, sizeof(note), &len, &err),
+			 SG_EINPUT);
+	assert_non_null(strstr(err.msg, "origin"));
+	assert_int_equal(sg_checkpoint_sign(ed_key, &spaced, "signet.example/key", note, sizeof(note),
+					    &len, &err), SG_OK);
+	struct sg_note_key k = token_note_key(ed_key, "signet.example/key");
+	assert_int_equal(sg_checkpoint_verify(note, len, &k, 1, &cp, &err), SG_OK);
+	assert_string_equal(cp.origin, "signet ledger");
+	sg_note_key_clear(&k);
+	struct sg_checkpoint ctl = { .origin = "a\tb", .size = 1 };
+	assert_int_equal(sg_checkpoint_sign(ed_key, &ctl, "x", note, sizeof(note), &len, &err),
 			 SG_EINPUT);
 }
 
@@ -571,6 +633,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kat_go_note),
 		cmocka_unit_test(test_kat_ecdsa_checkpoints),
+		cmocka_unit_test(test_kat_sumdb),
 		cmocka_unit_test(test_body),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_vkey_refused),
