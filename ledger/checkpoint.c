@@ -51,36 +51,39 @@ static int parse_size(const char *s, size_t len, uint64_t *size, struct sg_err *
 	char digits[21];
 	/* sg_parse_u64: decimal only, no leading zero, no sign, no overflow. */
 	if (len == 0 || len >= sizeof(digits))
-		return sg_errf(err, SG_EINPUT, "checkpoint: line 2: tree size is not a decimal number");
+		return sg_errf(err, SG_EINPUT,
+			       "checkpoint: line 2: tree size is not a decimal number");
 	memcpy(digits, s, len);
 	digits[len] = '\0';
 	if (sg_parse_u64(digits, 0, UINT64_MAX, size))
-		return sg_errf(err, SG_EINPUT, "checkpoint: line 2: tree size is not a decimal number "
+		return sg_errf(err, SG_EINPUT,
+			       "checkpoint: line 2: tree size is not a decimal number "
 			       "without leading zeros");
 	return SG_OK;
 }
 
-int sg_checkpoint_parse(const char *body, size_t len, struct sg_checkpoint *cp,
-			struct sg_err *err)
+int sg_checkpoint_parse(const char *body, size_t len, struct sg_checkpoint *cp, struct sg_err *err)
 {
 	struct sg_checkpoint c = { 0 };
 	const char *p = body, *end = body + len, *line[3];
 	size_t line_len[3], root_len;
 	for (int i = 0; i < 3; i++)
 		if (next_line(&p, end, &line[i], &line_len[i]))
-			return sg_errf(err, SG_EINPUT, "checkpoint: line %d is missing or has no newline",
-				       i + 1);
+			return sg_errf(err, SG_EINPUT,
+				       "checkpoint: line %d is missing or has no newline", i + 1);
 	int rc = sg_checkpoint_origin_check_n(line[0], line_len[0], "checkpoint: line 1: origin",
 					      err);
 	if (rc || (rc = parse_size(line[1], line_len[1], &c.size, err)))
 		return rc;
 	if (sg_b64_decode(line[2], line_len[2], c.root, sizeof(c.root), &root_len) ||
 	    root_len != sizeof(c.root))
-		return sg_errf(err, SG_EINPUT, "checkpoint: line 3: root hash is not canonical base64 "
+		return sg_errf(err, SG_EINPUT,
+			       "checkpoint: line 3: root hash is not canonical base64 "
 			       "of 32 bytes");
 	/* Extension lines are opaque to monitors and signet writes none. */
 	if (p != end)
-		return sg_errf(err, SG_EINPUT, "checkpoint: line 4: extension lines are not accepted");
+		return sg_errf(err, SG_EINPUT,
+			       "checkpoint: line 4: extension lines are not accepted");
 	memcpy(c.origin, line[0], line_len[0]);
 	*cp = c;
 	return SG_OK;
@@ -96,16 +99,18 @@ int sg_checkpoint_sign(struct sg_hsm_key *key, const struct sg_checkpoint *cp, c
 		return rc;
 	enum sg_key_type type = sg_hsm_key_type(key);
 	if (type != SG_KEY_ED25519 && type != SG_KEY_ECDSA_P256)
-		return sg_errf_param(err, SG_EINPUT, "key", "%s: a %s key cannot sign checkpoints "
-				     "(ed25519 or ecdsa-p256)", sg_hsm_key_uri(key),
-				     sg_key_type_name(type));
+		return sg_errf_param(err, SG_EINPUT, "key",
+				     "%s: a %s key cannot sign checkpoints "
+				     "(ed25519 or ecdsa-p256)",
+				     sg_hsm_key_uri(key), sg_key_type_name(type));
 	/* The origin is the key name unless one is given: then it must be
 	 * one (no space, no '+'), which the tlog-checkpoint spec only
 	 * recommends of origins. */
 	if (!name || !*name) {
 		name = cp->origin;
-		if ((rc = sg_note_name_check(name, "checkpoint origin (the key name when none is "
-					     "given)", err)))
+		rc = sg_note_name_check(name, "checkpoint origin (the key name when none is given)",
+					err);
+		if (rc)
 			return rc;
 	}
 	EVP_PKEY *pub = sg_hsm_key_pkey(key);
@@ -121,8 +126,8 @@ int sg_checkpoint_sign(struct sg_hsm_key *key, const struct sg_checkpoint *cp, c
 	return rc;
 }
 
-int sg_checkpoint_verify(const char *note, size_t len, const struct sg_note_key *keys,
-			 size_t nkeys, struct sg_checkpoint *cp, struct sg_err *err)
+int sg_checkpoint_verify(const char *note, size_t len, const struct sg_note_key *keys, size_t nkeys,
+			 struct sg_checkpoint *cp, struct sg_err *err)
 {
 	struct sg_checkpoint c;
 	size_t text_len;

@@ -131,16 +131,25 @@ int sg_note_vkey(const struct sg_note_key *key, const char *name, char *buf, siz
 	return SG_OK;
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The key ID of a verifier key: exactly 8 hex digits. */
 static bool hex8(const char *s, size_t len, uint32_t *v)
 {
 	if (len != 8)
 		return false;
 	*v = 0;
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		int d = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		int d = hex_value(s[i]);
 		if (d < 0)
 			return false;
 		*v = *v << 4 | (uint32_t)d;
@@ -158,8 +167,8 @@ static int vkey_pkey(const uint8_t *raw, size_t len, struct sg_note_key *key, st
 	const uint8_t *p = raw + 1;
 	if (type == SG_NOTE_ED25519) {
 		if (len - 1 != ED25519_KEY_LEN)
-			return sg_errf(err, SG_EINPUT, "verifier key: Ed25519 key of %zu bytes, not 32",
-				       len - 1);
+			return sg_errf(err, SG_EINPUT,
+				       "verifier key: Ed25519 key of %zu bytes, not 32", len - 1);
 		key->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, p, len - 1);
 	} else if (type == SG_NOTE_ECDSA) {
 		key->pkey = d2i_PUBKEY(NULL, &p, (long)(len - 1));
@@ -168,8 +177,10 @@ static int vkey_pkey(const uint8_t *raw, size_t len, struct sg_note_key *key, st
 			key->pkey = NULL;
 		}
 	} else {
-		return sg_errf(err, SG_EINPUT, "verifier key: signature type 0x%02x not supported "
-			       "(0x01 Ed25519, 0x02 ECDSA)", type);
+		return sg_errf(err, SG_EINPUT,
+			       "verifier key: signature type 0x%02x not supported "
+			       "(0x01 Ed25519, 0x02 ECDSA)",
+			       type);
 	}
 	ERR_clear_error();
 	if (!key->pkey)
@@ -198,14 +209,15 @@ int sg_note_key_from_vkey(const char *vkey, struct sg_note_key *key, struct sg_e
 	uint8_t raw[1 + SG_SPKI_MAX];
 	size_t len;
 	if (sg_b64_decode(p2 + 1, strlen(p2 + 1), raw, sizeof(raw), &len) || len < 2)
-		return sg_errf(err, SG_EINPUT, "verifier key: the key is not base64 of a type and a key");
+		return sg_errf(err, SG_EINPUT,
+			       "verifier key: the key is not base64 of a type and a key");
 	memcpy(key->name, vkey, (size_t)(p1 - vkey));
 	uint32_t id;
 	if ((rc = vkey_pkey(raw, len, key, err)) || (rc = sg_note_key_id(key, NULL, &id, err)))
 		goto fail;
 	if (id != want) {
-		rc = sg_errf(err, SG_EINPUT, "verifier key: key ID %08x does not match the key (%08x)",
-			     want, id);
+		rc = sg_errf(err, SG_EINPUT,
+			     "verifier key: key ID %08x does not match the key (%08x)", want, id);
 		goto fail;
 	}
 	return SG_OK;
@@ -224,7 +236,8 @@ static int note_sig_ok(const struct sg_note_key *key, const char *text, size_t t
 	const EVP_MD *md = key->type == SG_NOTE_ED25519 ? NULL : EVP_sha256();
 	int ok = -1;
 	if (ctx && EVP_DigestVerifyInit(ctx, NULL, md, NULL, key->pkey) == 1)
-		ok = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)text, text_len) == 1;
+		ok = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)text, text_len) ==
+		     1;
 	EVP_MD_CTX_free(ctx);
 	ERR_clear_error();
 	return ok;
@@ -244,7 +257,8 @@ int sg_note_sign_text(struct sg_hsm_key *hkey, const struct sg_note_key *key, co
 	 * ledger's checkpoints: check it with the public half. */
 	int ok = note_sig_ok(key, text, text_len, sig + 4, sig_len);
 	if (ok != 1)
-		return sg_errf(err, SG_EENV, "%s: the token's signature does not verify with its public key",
+		return sg_errf(err, SG_EENV,
+			       "%s: the token's signature does not verify with its public key",
 			       sg_hsm_key_uri(hkey));
 	sig[0] = (uint8_t)(id >> 24), sig[1] = (uint8_t)(id >> 16);
 	sig[2] = (uint8_t)(id >> 8), sig[3] = (uint8_t)id;
@@ -280,12 +294,15 @@ static int sig_line_parse(const char *line, size_t len, size_t n, uint8_t *raw,
 {
 	size_t dash = strlen(EM_DASH_SPACE);
 	if (len < dash || memcmp(line, EM_DASH_SPACE, dash))
-		return sg_errf(err, SG_EINPUT, "signed note: signature line %zu does not start with "
-			       "an em dash and a space", n);
+		return sg_errf(err, SG_EINPUT,
+			       "signed note: signature line %zu does not start with "
+			       "an em dash and a space",
+			       n);
 	const char *name = line + dash, *end = line + len;
 	const char *sp = memchr(name, ' ', (size_t)(end - name));
 	if (!sp)
-		return sg_errf(err, SG_EINPUT, "signed note: signature line %zu has no signature", n);
+		return sg_errf(err, SG_EINPUT, "signed note: signature line %zu has no signature",
+			       n);
 	char what[64];
 	snprintf(what, sizeof(what), "signed note: key name on signature line %zu", n);
 	int rc = sg_note_name_check_n(name, (size_t)(sp - name), what, err);
@@ -293,12 +310,16 @@ static int sig_line_parse(const char *line, size_t len, size_t n, uint8_t *raw,
 		return rc;
 	size_t raw_len;
 	if (sg_b64_decode(sp + 1, (size_t)(end - sp - 1), raw, len, &raw_len) || raw_len < 5)
-		return sg_errf(err, SG_EINPUT, "signed note: signature line %zu: not base64 of a key "
-			       "ID and a signature", n);
-	*out = (struct sig_line){ .name = name, .name_len = (size_t)(sp - name),
+		return sg_errf(err, SG_EINPUT,
+			       "signed note: signature line %zu: not base64 of a key "
+			       "ID and a signature",
+			       n);
+	*out = (struct sig_line){ .name = name,
+				  .name_len = (size_t)(sp - name),
 				  .id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 |
 					(uint32_t)raw[2] << 8 | raw[3],
-				  .sig = raw + 4, .sig_len = raw_len - 4 };
+				  .sig = raw + 4,
+				  .sig_len = raw_len - 4 };
 	return SG_OK;
 }
 
@@ -320,7 +341,8 @@ static int sig_line_key(const struct sg_note_key *keys, size_t nkeys, const char
 		if (id != line->id)
 			continue;
 		if (*match)
-			return sg_errf(err, SG_EINPUT, "two of the given keys are %s+%08x", name, id);
+			return sg_errf(err, SG_EINPUT, "two of the given keys are %s+%08x", name,
+				       id);
 		*match = &keys[i];
 	}
 	return SG_OK;
@@ -337,8 +359,10 @@ static int sig_line_check(const char *text, size_t text_len, const struct sg_not
 	for (size_t i = 0; i + 1 < n; i++)
 		if (lines[i].id == l->id && lines[i].name_len == l->name_len &&
 		    !memcmp(lines[i].name, l->name, l->name_len))
-			return sg_errf(err, SG_EINPUT, "signed note: signature lines %zu and %zu are "
-				       "both by %.*s+%08x", i + 1, n, (int)l->name_len, l->name, l->id);
+			return sg_errf(err, SG_EINPUT,
+				       "signed note: signature lines %zu and %zu are "
+				       "both by %.*s+%08x",
+				       i + 1, n, (int)l->name_len, l->name, l->id);
 	const struct sg_note_key *key;
 	int rc = sig_line_key(keys, nkeys, default_name, l, &key, err);
 	if (rc || !key)
@@ -347,8 +371,10 @@ static int sig_line_check(const char *text, size_t text_len, const struct sg_not
 	if (ok < 0)
 		return sg_errf(err, SG_EENV, "signed note: signature check failed (OpenSSL)");
 	if (!ok)
-		return sg_errf(err, SG_FAIL, "signed note: the signature by %.*s+%08x (line %zu) "
-			       "does not verify", (int)l->name_len, l->name, l->id, n);
+		return sg_errf(err, SG_FAIL,
+			       "signed note: the signature by %.*s+%08x (line %zu) "
+			       "does not verify",
+			       (int)l->name_len, l->name, l->id, n);
 	(*good)++;
 	return SG_OK;
 }
@@ -380,7 +406,8 @@ int sg_note_verify(const char *note, size_t len, const struct sg_note_key *keys,
 		rc = sig_line_parse(p, (size_t)(nl - p), n + 1, raw + at, &lines[n], err);
 		if (!rc) {
 			n++;
-			rc = sig_line_check(note, tlen, keys, nkeys, default_name, lines, n, &good, err);
+			rc = sig_line_check(note, tlen, keys, nkeys, default_name, lines, n, &good,
+					    err);
 		}
 		p = nl + 1;
 	}
@@ -388,8 +415,10 @@ int sg_note_verify(const char *note, size_t len, const struct sg_note_key *keys,
 	if (rc)
 		return rc;
 	if (!good)
-		return sg_errf(err, SG_FAIL, "signed note: signed by none of the given keys (%zu "
-			       "signature line%s by other keys)", n, n == 1 ? "" : "s");
+		return sg_errf(err, SG_FAIL,
+			       "signed note: signed by none of the given keys (%zu "
+			       "signature line%s by other keys)",
+			       n, n == 1 ? "" : "s");
 	*text_len = tlen;
 	return SG_OK;
 }

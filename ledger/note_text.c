@@ -118,7 +118,8 @@ static int line_check(const char *name, size_t len, bool is_key_name, const char
 	if (len == 0)
 		return sg_errf(err, SG_EINPUT, "%s is empty", what);
 	if (len > SG_NOTE_NAME_MAX)
-		return sg_errf(err, SG_EINPUT, "%s is longer than %d bytes", what, SG_NOTE_NAME_MAX);
+		return sg_errf(err, SG_EINPUT, "%s is longer than %d bytes", what,
+			       SG_NOTE_NAME_MAX);
 	const unsigned char *s = (const unsigned char *)name;
 	for (size_t i = 0, step; i < len; i += step) {
 		uint32_t c;
@@ -159,10 +160,13 @@ static int note_text_check(const char *note, size_t len, struct sg_err *err)
 		if (!(step = utf8_next(s + i, len - i, &c)))
 			return sg_errf(err, SG_EINPUT, "signed note: not UTF-8 (byte %zu)", i);
 		if (c == '\r')
-			return sg_errf(err, SG_EINPUT,
-				       "signed note: carriage return at byte %zu (lines end in LF only)", i);
+			return sg_errf(
+				err, SG_EINPUT,
+				"signed note: carriage return at byte %zu (lines end in LF only)",
+				i);
 		if (c < 0x20 && c != '\n')
-			return sg_errf(err, SG_EINPUT, "signed note: control character 0x%02x at byte %zu",
+			return sg_errf(err, SG_EINPUT,
+				       "signed note: control character 0x%02x at byte %zu",
 				       (unsigned)c, i);
 	}
 	return SG_OK;
@@ -182,9 +186,11 @@ int sg_note_split(const char *note, size_t len, size_t *text_len, struct sg_err 
 	while (i > 0 && !(note[i] == '\n' && note[i - 1] == '\n'))
 		i--;
 	if (i == 0)
-		return sg_errf(err, SG_EINPUT, "signed note: no blank line before the signature lines");
+		return sg_errf(err, SG_EINPUT,
+			       "signed note: no blank line before the signature lines");
 	if (i + 1 == len)
-		return sg_errf(err, SG_EINPUT, "signed note: no signature line after the blank line");
+		return sg_errf(err, SG_EINPUT,
+			       "signed note: no signature line after the blank line");
 	*text_len = i;
 	return SG_OK;
 }

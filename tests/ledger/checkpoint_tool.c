@@ -46,8 +46,8 @@ static int tool_sign(char **argv, int argc)
 	size_t len;
 	int rc = sg_hsm_key_open(ctx, argv[2], &key, &err);
 	if (!rc)
-		rc = sg_checkpoint_sign(key, &cp, argc > 6 ? argv[6] : NULL, note, sizeof(note), &len,
-					&err);
+		rc = sg_checkpoint_sign(key, &cp, argc > 6 ? argv[6] : NULL, note, sizeof(note),
+					&len, &err);
 	sg_hsm_ctx_free(ctx);
 	if (rc)
 		return fail(&err);
@@ -56,8 +56,7 @@ static int tool_sign(char **argv, int argc)
 }
 
 /* A note key from a PEM file, or from a verifier key string. */
-static int load_key(const char *arg, const char *name, struct sg_note_key *key,
-		    struct sg_err *err)
+static int load_key(const char *arg, const char *name, struct sg_note_key *key, struct sg_err *err)
 {
 	FILE *f = fopen(arg, "r");
 	if (!f)

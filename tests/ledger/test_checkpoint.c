@@ -24,36 +24,39 @@
  * documentation and note_test.go): the PeterNeumann and EnochRoot keys. */
 #define PETER_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 #define ENOCH_VKEY "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
-#define PETER_TEXT                                                     \
-	"If you think cryptography is the answer to your problem,\n" \
+#define PETER_TEXT                                                                                 \
+	"If you think cryptography is the answer to your problem,\n"                               \
 	"then you don't know what your problem is.\n"
-#define PETER_SIG                                                                   \
-	"\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FF" \
-	"YC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
-#define ENOCH_SIG                                                                   \
-	"\xe2\x80\x94 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGr" \
+#define PETER_B64                                                                                  \
+	"x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FF"                                  \
+	"YC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+/* A signature line with Peter's signature under another key name. */
+#define SIG_BY(name) "\xe2\x80\x94 " name " " PETER_B64 "\n"
+#define PETER_SIG SIG_BY("PeterNeumann")
+#define ENOCH_SIG                                                                                  \
+	"\xe2\x80\x94 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGr"      \
 	"Q5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
 /* From c2sp.org/signed-note (the example of "Verifier keys"). */
 #define FOO_VKEY "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
-#define FOO_NOTE                                                                      \
-	"This is an example message.\n\n\xe2\x80\x94 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1T" \
+#define FOO_NOTE                                                                                   \
+	"This is an example message.\n\n\xe2\x80\x94 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1T"     \
 	"nagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
 /* From github.com/transparency-dev/formats note/note_verifier_test.go: a
  * Sigstore Rekor checkpoint and key (note type 0x02, ECDSA P-256) and a
  * Pixel 6 transparency log checkpoint and key. */
-#define REKOR_VKEY                                                                 \
-	"rekor.sigstore.dev+c0d23d6a+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNhtmPtrWm3U1eQX" \
+#define REKOR_VKEY                                                                                 \
+	"rekor.sigstore.dev+c0d23d6a+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNhtmPtrWm3U1eQX"         \
 	"BogSMdGvXwBcK5AW5i0hrZLOC96l+smGNM7nwZ4QvFK/4sueRoVj//QP22Ni4Qt9DPfkWLc="
-#define REKOR_NOTE                                                                     \
-	"Rekor\n798034\nf+7CoKgXKE/tNys9TTXcr/ad6U/K3xvznmzew9y6SP0=\n\n\xe2\x80\x94 rekor.sig" \
-	"store.dev wNI9ajBEAiARInWIWyCdyG27CO6LPnPekyw20qO0YJfoaPaowGp/XgIgc+qEHS3+GKVClgqq2" \
+#define REKOR_NOTE                                                                                 \
+	"Rekor\n798034\nf+7CoKgXKE/tNys9TTXcr/ad6U/K3xvznmzew9y6SP0=\n\n\xe2\x80\x94 rekor.sig"    \
+	"store.dev wNI9ajBEAiARInWIWyCdyG27CO6LPnPekyw20qO0YJfoaPaowGp/XgIgc+qEHS3+GKVClgqq2"      \
 	"0uDLet7MCoTURUCRdxwWBHHufk=\n"
-#define PIXEL_VKEY                                                                      \
-	"pixel6_transparency_log+91c16e30+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABN+4x0Jk1yTwvLFI" \
+#define PIXEL_VKEY                                                                                 \
+	"pixel6_transparency_log+91c16e30+AjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABN+4x0Jk1yTwvLFI"    \
 	"9A4NDdGZcX0aiWVdWM5XJVy0M4VWD3AvyW5Q6Hs9A0mcDkpUoYgn+KKPNzFC0H3nN3q6JQ8="
-#define PIXEL_NOTE                                                                      \
-	"DEFAULT\n10\nbsWRucJU5xJPHb5eBdOm6+DM+VelCZBuvtI3sHERJ9Y=\n\n\xe2\x80\x94 pixel6_transp" \
-	"arency_log kcFuMDBFAiEAhqMAP8P6qf6QxtUJhzMhbN+MbZ9dwfUHzGQJmffJHtoCIGD0cNe47dHWBoPwYdg" \
+#define PIXEL_NOTE                                                                                 \
+	"DEFAULT\n10\nbsWRucJU5xJPHb5eBdOm6+DM+VelCZBuvtI3sHERJ9Y=\n\n\xe2\x80\x94 pixel6_transp"  \
+	"arency_log kcFuMDBFAiEAhqMAP8P6qf6QxtUJhzMhbN+MbZ9dwfUHzGQJmffJHtoCIGD0cNe47dHWBoPwYdg"   \
 	"BCepB06/+g5O1FmYjXl06owL4\n"
 
 /* The go.sum checksum database: its key as pinned in Go's
@@ -61,13 +64,13 @@
  * 31700353 and 65209736) as published by sum.golang.org. An origin with
  * spaces, which the tlog-checkpoint spec allows. */
 #define SUMDB_VKEY "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
-#define SUMDB_NOTE_1                                                                  \
-	"go.sum database tree\n31700353\nqINS1GRFhWHwdkUeqLEoP4yEMkTBBzxBkGwGQlVlVcs=\n\n"  \
-	"\xe2\x80\x94 sum.golang.org Az3grnmrIUEDFqHzAElIQCPNoRFRAAdFo47fooyWKMHb89k11GJh5zH" \
+#define SUMDB_NOTE_1                                                                               \
+	"go.sum database tree\n31700353\nqINS1GRFhWHwdkUeqLEoP4yEMkTBBzxBkGwGQlVlVcs=\n\n"         \
+	"\xe2\x80\x94 sum.golang.org Az3grnmrIUEDFqHzAElIQCPNoRFRAAdFo47fooyWKMHb89k11GJh5zH"      \
 	"IfNCOBmwn/C3YI8oW9/C8DJ87F61QqspBYwM=\n"
-#define SUMDB_NOTE_2                                                                  \
-	"go.sum database tree\n65209736\n5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo=\n\n"  \
-	"\xe2\x80\x94 sum.golang.org Az3grnbssgK7ubgFX36gVETtNv0U23qxyAhAMai2QUfeGa3nB/akvkM" \
+#define SUMDB_NOTE_2                                                                               \
+	"go.sum database tree\n65209736\n5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo=\n\n"         \
+	"\xe2\x80\x94 sum.golang.org Az3grnbssgK7ubgFX36gVETtNv0U23qxyAhAMai2QUfeGa3nB/akvkM"      \
 	"dlUErfcZz7l/R3cVtYspg3dxXABkGZZKdsQ8=\n"
 
 #define ORIGIN "signet.example/ledger/station-7"
@@ -118,8 +121,7 @@ static struct sg_note_key vkey(const char *s)
 }
 
 /* sg_note_verify of the NUL-terminated note s; the status. */
-static int verify_note(const char *s, const struct sg_note_key *keys, size_t n,
-		       struct sg_err *err)
+static int verify_note(const char *s, const struct sg_note_key *keys, size_t n, struct sg_err *err)
 {
 	size_t text_len;
 	return sg_note_verify(s, strlen(s), keys, n, NULL, &text_len, err);
@@ -152,20 +154,15 @@ static void test_kat_go_note(void **state)
 	const char *bad[] = {
 		PETER_TEXT,
 		PETER_TEXT "\n",
-		PETER_TEXT "\n" "\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIu"
-		"GUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+		PETER_TEXT "\n\xe2\x80\x94 PeterNeumann " PETER_B64, /* no final newline */
 		"\x01" PETER_TEXT "\n" PETER_SIG,
 		"\xff" PETER_TEXT "\n" PETER_SIG,
-		PETER_TEXT "\n" "\xe2\x80\x94 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgY"
-		"N1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+		PETER_TEXT "\n" SIG_BY("Bad Name"),
 		PETER_TEXT "\n" PETER_SIG "Unexpected line.\n",
-		PETER_TEXT "\n" "\xe2\x80\x94 Peter+Neumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInN"
-		"IuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
-		/* key names with U+3000 and U+00A0, spaces too */
-		PETER_TEXT "\n" "\xe2\x80\x94 Peter\xe3\x80\x80Neumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8p"
-		"AcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
-		PETER_TEXT "\n" "\xe2\x80\x94 Peter\xc2\xa0Neumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8p"
-		"AcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+		/* key names with '+', U+3000 and U+00A0 (Unicode spaces) */
+		PETER_TEXT "\n" SIG_BY("Peter+Neumann"),
+		PETER_TEXT "\n" SIG_BY("Peter\xe3\x80\x80Neumann"),
+		PETER_TEXT "\n" SIG_BY("Peter\xc2\xa0Neumann"),
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(verify_note(bad[i], keys, 2, &err), SG_EINPUT);
@@ -174,7 +171,8 @@ static void test_kat_go_note(void **state)
 	nul[3] = '\0';
 	assert_int_equal(sg_note_verify(nul, sizeof(nul) - 1, keys, 1, NULL, &text_len, &err),
 			 SG_EINPUT);
-	assert_int_equal(verify_note("\xc0\xaf" PETER_TEXT "\n" PETER_SIG, keys, 1, &err), SG_EINPUT);
+	assert_int_equal(verify_note("\xc0\xaf" PETER_TEXT "\n" PETER_SIG, keys, 1, &err),
+			 SG_EINPUT);
 	/* The key strings come back byte for byte. */
 	char buf[256];
 	assert_int_equal(sg_note_vkey(&keys[0], NULL, buf, sizeof(buf), &err), SG_OK);
@@ -200,8 +198,9 @@ static void test_kat_ecdsa_checkpoints(void **state)
 	assert_string_equal(cp.origin, "Rekor");
 	assert_int_equal(cp.size, 798034);
 	static const uint8_t rekor_root[32] = {
-		0x7f, 0xee, 0xc2, 0xa0, 0xa8, 0x17, 0x28, 0x4f, 0xed, 0x37, 0x2b, 0x3d, 0x4d, 0x35, 0xdc, 0xaf,
-		0xf6, 0x9d, 0xe9, 0x4f, 0xca, 0xdf, 0x1b, 0xf3, 0x9e, 0x6c, 0xde, 0xc3, 0xdc, 0xba, 0x48, 0xfd,
+		0x7f, 0xee, 0xc2, 0xa0, 0xa8, 0x17, 0x28, 0x4f, 0xed, 0x37, 0x2b,
+		0x3d, 0x4d, 0x35, 0xdc, 0xaf, 0xf6, 0x9d, 0xe9, 0x4f, 0xca, 0xdf,
+		0x1b, 0xf3, 0x9e, 0x6c, 0xde, 0xc3, 0xdc, 0xba, 0x48, 0xfd,
 	};
 	assert_memory_equal(cp.root, rekor_root, 32);
 	char buf[256];
@@ -217,8 +216,9 @@ static void test_kat_ecdsa_checkpoints(void **state)
 	 * another name keeps its ID, yet the name must still match. */
 	struct sg_note_key renamed = rekor;
 	memcpy(renamed.name, "bananas.sigstore.dev", sizeof("bananas.sigstore.dev"));
-	assert_int_equal(sg_checkpoint_verify(REKOR_NOTE, strlen(REKOR_NOTE), &renamed, 1, &cp,
-					      &err), SG_FAIL);
+	assert_int_equal(
+		sg_checkpoint_verify(REKOR_NOTE, strlen(REKOR_NOTE), &renamed, 1, &cp, &err),
+		SG_FAIL);
 	sg_note_key_clear(&rekor);
 	sg_note_key_clear(&pixel);
 }
@@ -229,17 +229,20 @@ static void test_kat_sumdb(void **state)
 	struct sg_err err = { 0 };
 	struct sg_checkpoint cp;
 	struct sg_note_key sumdb = vkey(SUMDB_VKEY);
-	assert_int_equal(sg_checkpoint_verify(SUMDB_NOTE_1, strlen(SUMDB_NOTE_1), &sumdb, 1, &cp,
-					      &err), SG_OK);
+	assert_int_equal(
+		sg_checkpoint_verify(SUMDB_NOTE_1, strlen(SUMDB_NOTE_1), &sumdb, 1, &cp, &err),
+		SG_OK);
 	assert_string_equal(cp.origin, "go.sum database tree");
 	assert_int_equal(cp.size, 31700353);
-	assert_int_equal(sg_checkpoint_verify(SUMDB_NOTE_2, strlen(SUMDB_NOTE_2), &sumdb, 1, &cp,
-					      &err), SG_OK);
+	assert_int_equal(
+		sg_checkpoint_verify(SUMDB_NOTE_2, strlen(SUMDB_NOTE_2), &sumdb, 1, &cp, &err),
+		SG_OK);
 	assert_int_equal(cp.size, 65209736);
 	/* The signature covers the size. */
 	char forged[] = SUMDB_NOTE_2;
 	forged[strlen("go.sum database tree\n6")] = '7';
-	assert_int_equal(sg_checkpoint_verify(forged, strlen(forged), &sumdb, 1, &cp, &err), SG_FAIL);
+	assert_int_equal(sg_checkpoint_verify(forged, strlen(forged), &sumdb, 1, &cp, &err),
+			 SG_FAIL);
 	sg_note_key_clear(&sumdb);
 }
 
@@ -265,36 +268,45 @@ static void test_body(void **state)
 	const char *edge[] = {
 		"o\n18446744073709551615\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
 		"go.sum database tree\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
-		"a\xc2\xa0" "b\xe3\x80\x80" "c+d\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"a\xc2\xa0"
+		"b\xe3\x80\x80"
+		"c+d\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
 		"o\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
 	};
 	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
 		assert_int_equal(sg_checkpoint_parse(edge[i], strlen(edge[i]), &back, &err), SG_OK);
-		assert_int_equal(sg_checkpoint_format(&back, body, sizeof(body), &len, &err), SG_OK);
+		assert_int_equal(sg_checkpoint_format(&back, body, sizeof(body), &len, &err),
+				 SG_OK);
 		assert_int_equal(len, strlen(edge[i]));
 		assert_memory_equal(body, edge[i], len);
 	}
 	assert_int_equal(back.size, 0);
 #define R "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
 	const char *bad[] = {
-		"o\n01\n" R,                     /* leading zero */
-		"o\n+1\n" R, "o\n-1\n" R, "o\n1 \n" R, "o\n\n" R, "o\n0x1\n" R,
-		"o\n18446744073709551616\n" R,   /* 2^64 */
-		"\n1\n" R,                       /* empty origin */
-		"a\tb\n1\n" R,                   /* a control character */
-		"a\xff\n1\n" R,                  /* not UTF-8 */
-		"a\xc0\xaf\n1\n" R,              /* overlong '/' */
-		"a\xed\xa0\x80\n1\n" R,          /* a surrogate */
+		"o\n01\n" R, /* leading zero */
+		"o\n+1\n" R,
+		"o\n-1\n" R,
+		"o\n1 \n" R,
+		"o\n\n" R,
+		"o\n0x1\n" R,
+		"o\n18446744073709551616\n" R,				/* 2^64 */
+		"\n1\n" R,						/* empty origin */
+		"a\tb\n1\n" R,						/* a control character */
+		"a\xff\n1\n" R,						/* not UTF-8 */
+		"a\xc0\xaf\n1\n" R,					/* overlong '/' */
+		"a\xed\xa0\x80\n1\n" R,					/* a surrogate */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", /* unused bits set */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n", /* 31 bytes */
-		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",  /* 33 bytes */
-		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",   /* 43 chars */
+		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", /* 33 bytes */
+		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",	/* 43 chars */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A=\n",
 		"o\n1\nAAAAAAAAAAAAAAAAAAAA-AAAAAAAAAAAAAAAAAAAAAA=\n", /* base64url */
-		"o\n1\n" R "ext\n",              /* an extension line */
+		"o\n1\n" R "ext\n",					/* an extension line */
 		"o\n1\n" R "\n",
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", /* no final newline */
-		"o\n1\n", "o\n", "",
+		"o\n1\n",
+		"o\n",
+		"",
 	};
 #undef R
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -318,15 +330,17 @@ static void test_body(void **state)
 static void test_base64(void **state)
 {
 	(void)state;
-	static const char *const rfc4648[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-					       "Zm9vYmFy" };
+	static const char *const rfc4648[] = { "",	   "Zg==",     "Zm8=",	  "Zm9v",
+					       "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
 	uint8_t in[16], out[16];
 	char b64[32];
 	size_t len;
 	for (size_t n = 0; n < sizeof(rfc4648) / sizeof(rfc4648[0]); n++) {
-		assert_int_equal(sg_b64_encode((const uint8_t *)"foobar", n, b64), strlen(rfc4648[n]));
+		assert_int_equal(sg_b64_encode((const uint8_t *)"foobar", n, b64),
+				 strlen(rfc4648[n]));
 		assert_memory_equal(b64, rfc4648[n], strlen(rfc4648[n]));
-		assert_int_equal(sg_b64_decode(rfc4648[n], strlen(rfc4648[n]), out, sizeof(out), &len), 0);
+		assert_int_equal(
+			sg_b64_decode(rfc4648[n], strlen(rfc4648[n]), out, sizeof(out), &len), 0);
 		assert_int_equal(len, n);
 		assert_memory_equal(out, "foobar", n);
 	}
@@ -377,7 +391,10 @@ static void test_vkey_refused(void **state)
 		"rekor.sigstore.dev+12345678+AwEB",
 		"Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
 		"Peter\xc2\xa0Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-		"", "++", "a+b", "a+c74f20a3+",
+		"",
+		"++",
+		"a+b",
+		"a+c74f20a3+",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(sg_note_key_from_vkey(bad[i], &k, &err), SG_EINPUT);
@@ -484,10 +501,12 @@ static void test_sign_refused(void **state)
 			 SG_EINPUT);
 	assert_non_null(strstr(err.msg, "ecdsa-p384"));
 	assert_string_equal(err.param, "key");
-	assert_int_equal(sg_checkpoint_sign(ed_key, &cp, "bad name", note, sizeof(note), &len, &err),
-			 SG_EINPUT);
-	assert_int_equal(sg_checkpoint_sign(ed_key, &cp, "bad+name", note, sizeof(note), &len, &err),
-			 SG_EINPUT);
+	assert_int_equal(
+		sg_checkpoint_sign(ed_key, &cp, "bad name", note, sizeof(note), &len, &err),
+		SG_EINPUT);
+	assert_int_equal(
+		sg_checkpoint_sign(ed_key, &cp, "bad+name", note, sizeof(note), &len, &err),
+		SG_EINPUT);
 	assert_int_equal(sg_checkpoint_sign(ed_key, &cp, NULL, note, 100, &len, &err), SG_EINPUT);
 	/* An origin that is no key name names no key, but may be signed
 	 * under a key name given. */
@@ -495,8 +514,9 @@ static void test_sign_refused(void **state)
 	assert_int_equal(sg_checkpoint_sign(ed_key, &spaced, NULL, note, sizeof(note), &len, &err),
 			 SG_EINPUT);
 	assert_non_null(strstr(err.msg, "origin"));
-	assert_int_equal(sg_checkpoint_sign(ed_key, &spaced, "signet.example/key", note, sizeof(note),
-					    &len, &err), SG_OK);
+	assert_int_equal(sg_checkpoint_sign(ed_key, &spaced, "signet.example/key", note,
+					    sizeof(note), &len, &err),
+			 SG_OK);
 	struct sg_note_key k = token_note_key(ed_key, "signet.example/key");
 	assert_int_equal(sg_checkpoint_verify(note, len, &k, 1, &cp, &err), SG_OK);
 	assert_string_equal(cp.origin, "signet ledger");
@@ -546,8 +566,10 @@ static void check_forgeries(struct sg_hsm_key *key)
 	}
 	const char *sigline = strstr(note, "\n\n") + 2, *b64 = strchr(sigline + 4, ' ') + 1;
 	/* A changed size, a changed origin: the signature no longer covers it. */
-	assert_int_equal(verify_cp(replace(note, "\n1000000\n", "\n1000001\n", buf), &k, 1), SG_FAIL);
-	assert_int_equal(verify_cp(replace(note, "\n1000000\n", "\n100000\n", buf), &k, 1), SG_FAIL);
+	assert_int_equal(verify_cp(replace(note, "\n1000000\n", "\n1000001\n", buf), &k, 1),
+			 SG_FAIL);
+	assert_int_equal(verify_cp(replace(note, "\n1000000\n", "\n100000\n", buf), &k, 1),
+			 SG_FAIL);
 	/* Wrong key; the right key under a wrong name (the origin's binding). */
 	assert_int_equal(verify_cp(note, &peter, 1), SG_FAIL);
 	struct sg_note_key wrong_name = token_note_key(key, "signet.example/not-the-origin");
@@ -631,16 +653,11 @@ static void test_forgeries_p256(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kat_go_note),
-		cmocka_unit_test(test_kat_ecdsa_checkpoints),
-		cmocka_unit_test(test_kat_sumdb),
-		cmocka_unit_test(test_body),
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_vkey_refused),
-		cmocka_unit_test(test_sign_ed25519),
-		cmocka_unit_test(test_sign_p256),
-		cmocka_unit_test(test_sign_refused),
-		cmocka_unit_test(test_forgeries_ed25519),
+		cmocka_unit_test(test_kat_go_note),    cmocka_unit_test(test_kat_ecdsa_checkpoints),
+		cmocka_unit_test(test_kat_sumdb),      cmocka_unit_test(test_body),
+		cmocka_unit_test(test_base64),	       cmocka_unit_test(test_vkey_refused),
+		cmocka_unit_test(test_sign_ed25519),   cmocka_unit_test(test_sign_p256),
+		cmocka_unit_test(test_sign_refused),   cmocka_unit_test(test_forgeries_ed25519),
 		cmocka_unit_test(test_forgeries_p256),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
