@@ -8,9 +8,8 @@
 #include <openssl/evp.h>
 
 #include "note_priv.h"
+#include "signet/base64.h"
 #include "signet/num.h"
-
-#define ROOT_B64_LEN 44 /* base64 of 32 bytes */
 
 int sg_checkpoint_format(const struct sg_checkpoint *cp, char *buf, size_t size, size_t *len,
 			 struct sg_err *err)
@@ -22,10 +21,9 @@ int sg_checkpoint_format(const struct sg_checkpoint *cp, char *buf, size_t size,
 					      err);
 	if (rc)
 		return rc;
-	char root[ROOT_B64_LEN], body[SG_CHECKPOINT_BODY_MAX + 1];
-	sg_b64_encode(cp->root, sizeof(cp->root), root);
-	int n = snprintf(body, sizeof(body), "%s\n%" PRIu64 "\n%.*s\n", cp->origin, cp->size,
-			 ROOT_B64_LEN, root);
+	char root[SG_BASE64_LEN(sizeof(cp->root)) + 1], body[SG_CHECKPOINT_BODY_MAX + 1];
+	int n = snprintf(body, sizeof(body), "%s\n%" PRIu64 "\n%s\n", cp->origin, cp->size,
+			 sg_base64_encode(cp->root, sizeof(cp->root), root));
 	if (n < 0 || (size_t)n > size)
 		return sg_errf(err, SG_EINPUT, "checkpoint: buffer of %zu bytes too small", size);
 	memcpy(buf, body, (size_t)n);
@@ -75,7 +73,7 @@ int sg_checkpoint_parse(const char *body, size_t len, struct sg_checkpoint *cp, 
 					      err);
 	if (rc || (rc = parse_size(line[1], line_len[1], &c.size, err)))
 		return rc;
-	if (sg_b64_decode(line[2], line_len[2], c.root, sizeof(c.root), &root_len) ||
+	if (sg_base64_decode(line[2], line_len[2], c.root, sizeof(c.root), &root_len) ||
 	    root_len != sizeof(c.root))
 		return sg_errf(err, SG_EINPUT,
 			       "checkpoint: line 3: root hash is not canonical base64 "

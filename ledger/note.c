@@ -1,6 +1,7 @@
 /* C2SP signed notes (signet/checkpoint.h): note keys, key IDs, verifier key
  * strings, signing through the token and verifying. */
 #include "note_priv.h"
+#include "signet/base64.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -116,7 +117,7 @@ int sg_note_vkey(const struct sg_note_key *key, const char *name, char *buf, siz
 		 struct sg_err *err)
 {
 	uint8_t raw[1 + SG_SPKI_MAX];
-	char b64[(sizeof(raw) + 2) / 3 * 4];
+	char b64[SG_BASE64_LEN(sizeof(raw)) + 1];
 	size_t klen;
 	uint32_t id;
 	int rc = key_name(key, name, &name, err);
@@ -124,8 +125,7 @@ int sg_note_vkey(const struct sg_note_key *key, const char *name, char *buf, siz
 	    (rc = note_key_bytes(key, raw + 1, sizeof(raw) - 1, &klen, err)))
 		return rc;
 	raw[0] = (uint8_t)key->type;
-	size_t blen = sg_b64_encode(raw, 1 + klen, b64);
-	int n = snprintf(buf, size, "%s+%08x+%.*s", name, id, (int)blen, b64);
+	int n = snprintf(buf, size, "%s+%08x+%s", name, id, sg_base64_encode(raw, 1 + klen, b64));
 	if (n < 0 || (size_t)n >= size)
 		return sg_errf(err, SG_EINPUT, "verifier key: buffer of %zu bytes too small", size);
 	return SG_OK;
@@ -208,7 +208,7 @@ int sg_note_key_from_vkey(const char *vkey, struct sg_note_key *key, struct sg_e
 		return sg_errf(err, SG_EINPUT, "verifier key: key ID is not 8 hex digits");
 	uint8_t raw[1 + SG_SPKI_MAX];
 	size_t len;
-	if (sg_b64_decode(p2 + 1, strlen(p2 + 1), raw, sizeof(raw), &len) || len < 2)
+	if (sg_base64_decode(p2 + 1, strlen(p2 + 1), raw, sizeof(raw), &len) || len < 2)
 		return sg_errf(err, SG_EINPUT,
 			       "verifier key: the key is not base64 of a type and a key");
 	memcpy(key->name, vkey, (size_t)(p1 - vkey));
@@ -247,7 +247,7 @@ int sg_note_sign_text(struct sg_hsm_key *hkey, const struct sg_note_key *key, co
 		      size_t text_len, char *buf, size_t size, size_t *len, struct sg_err *err)
 {
 	uint8_t sig[4 + SG_SIG_MAX];
-	char b64[(sizeof(sig) + 2) / 3 * 4];
+	char b64[SG_BASE64_LEN(sizeof(sig)) + 1];
 	size_t sig_len;
 	uint32_t id;
 	int rc = sg_note_key_id(key, NULL, &id, err);
@@ -262,7 +262,7 @@ int sg_note_sign_text(struct sg_hsm_key *hkey, const struct sg_note_key *key, co
 			       sg_hsm_key_uri(hkey));
 	sig[0] = (uint8_t)(id >> 24), sig[1] = (uint8_t)(id >> 16);
 	sig[2] = (uint8_t)(id >> 8), sig[3] = (uint8_t)id;
-	size_t blen = sg_b64_encode(sig, 4 + sig_len, b64), nlen = strlen(key->name);
+	size_t blen = strlen(sg_base64_encode(sig, 4 + sig_len, b64)), nlen = strlen(key->name);
 	size_t need = text_len + 1 + strlen(EM_DASH_SPACE) + nlen + 1 + blen + 1;
 	if (need > size)
 		return sg_errf(err, SG_EINPUT, "signed note: buffer of %zu bytes too small", size);
@@ -309,7 +309,7 @@ static int sig_line_parse(const char *line, size_t len, size_t n, uint8_t *raw,
 	if (rc)
 		return rc;
 	size_t raw_len;
-	if (sg_b64_decode(sp + 1, (size_t)(end - sp - 1), raw, len, &raw_len) || raw_len < 5)
+	if (sg_base64_decode(sp + 1, (size_t)(end - sp - 1), raw, len, &raw_len) || raw_len < 5)
 		return sg_errf(err, SG_EINPUT,
 			       "signed note: signature line %zu: not base64 of a key "
 			       "ID and a signature",

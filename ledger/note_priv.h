@@ -1,5 +1,5 @@
 /* Inside ledger/: the text rules of C2SP signed notes (UTF-8, key names,
- * base64) shared by note.c and checkpoint.c. */
+ * layout) shared by note.c and checkpoint.c. */
 #ifndef SIGNET_NOTE_PRIV_H
 #define SIGNET_NOTE_PRIV_H
 
@@ -7,15 +7,6 @@
 #include <stdint.h>
 
 #include "signet/checkpoint.h"
-
-/* Standard padded base64 of in into out (4 * ceil(len / 3) characters, no
- * NUL); returns the number of characters. */
-size_t sg_b64_encode(const uint8_t *in, size_t len, char *out);
-
-/* Decodes exactly the canonical padded base64 of some bytes (the one
- * sg_b64_encode writes: no whitespace, '=' only as padding, unused bits
- * zero) into out (out_max bytes). 0 with *out_len, or -1. */
-int sg_b64_decode(const char *in, size_t len, uint8_t *out, size_t out_max, size_t *out_len);
 
 /* sg_note_name_check of the len bytes at name (not NUL-terminated). */
 int sg_note_name_check_n(const char *name, size_t len, const char *what, struct sg_err *err);

@@ -1,74 +1,9 @@
 /* The text rules of C2SP signed notes (note_priv.h): UTF-8, key names,
- * the note's layout, base64. */
+ * the note's layout. */
 #include "note_priv.h"
 
 #include <stdbool.h>
 #include <string.h>
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-size_t sg_b64_encode(const uint8_t *in, size_t len, char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = b64_alphabet[v >> 18 & 63];
-		out[o++] = b64_alphabet[v >> 12 & 63];
-		out[o++] = i + 1 < len ? b64_alphabet[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < len ? b64_alphabet[v & 63] : '=';
-	}
-	return o;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-int sg_b64_decode(const char *in, size_t len, uint8_t *out, size_t out_max, size_t *out_len)
-{
-	if (len % 4)
-		return -1;
-	size_t pad = len && in[len - 1] == '=' ? (in[len - 2] == '=' ? 2 : 1) : 0;
-	size_t n = len / 4 * 3 - pad;
-	if (n > out_max)
-		return -1;
-	for (size_t i = 0, o = 0; i < len; i += 4) {
-		bool last = i + 4 == len;
-		uint32_t v = 0;
-		for (size_t j = 0; j < 4; j++) {
-			int d = last && j >= 4 - pad ? 0 : b64_value(in[i + j]);
-			if (d < 0)
-				return -1;
-			v = v << 6 | (uint32_t)d;
-		}
-		/* Canonical: the bits the padding leaves unused are zero, so
-		 * one byte string has one encoding (and a checkpoint one text). */
-		if (last && ((pad == 1 && (v & 0xff)) || (pad == 2 && (v & 0xffff))))
-			return -1;
-		uint8_t group[3] = { (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-		size_t take = last ? 3 - pad : 3;
-		memcpy(out + o, group, take);
-		o += take;
-	}
-	*out_len = n;
-	return 0;
-}
 
 /* Length of the UTF-8 sequence at s (n > 0 bytes left), its code point in
  * *cp; 0 when invalid: truncated, overlong, a surrogate, above U+10FFFF. */

@@ -17,7 +17,6 @@
 
 #include "signet/checkpoint.h"
 #include "signet/hsm.h"
-#include "note_priv.h"
 #include "softhsm_fixture.h"
 
 /* Known answers. From golang.org/x/mod/sumdb/note (note.go's package
@@ -289,19 +288,19 @@ static void test_body(void **state)
 		"o\n1 \n" R,
 		"o\n\n" R,
 		"o\n0x1\n" R,
-		"o\n18446744073709551616\n" R,				/* 2^64 */
-		"\n1\n" R,						/* empty origin */
-		"a\tb\n1\n" R,						/* a control character */
-		"a\xff\n1\n" R,						/* not UTF-8 */
-		"a\xc0\xaf\n1\n" R,					/* overlong '/' */
-		"a\xed\xa0\x80\n1\n" R,					/* a surrogate */
+		"o\n18446744073709551616\n" R, /* 2^64 */
+		"\n1\n" R, /* empty origin */
+		"a\tb\n1\n" R, /* a control character */
+		"a\xff\n1\n" R, /* not UTF-8 */
+		"a\xc0\xaf\n1\n" R, /* overlong '/' */
+		"a\xed\xa0\x80\n1\n" R, /* a surrogate */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", /* unused bits set */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n", /* 31 bytes */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", /* 33 bytes */
-		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",	/* 43 chars */
+		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", /* 43 chars */
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A=\n",
 		"o\n1\nAAAAAAAAAAAAAAAAAAAA-AAAAAAAAAAAAAAAAAAAAAA=\n", /* base64url */
-		"o\n1\n" R "ext\n",					/* an extension line */
+		"o\n1\n" R "ext\n", /* an extension line */
 		"o\n1\n" R "\n",
 		"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", /* no final newline */
 		"o\n1\n",
@@ -324,39 +323,6 @@ static void test_body(void **state)
 	assert_int_equal(len, SG_CHECKPOINT_BODY_MAX - 19); /* size 1 has one digit */
 	memset(big.origin, 'x', sizeof(big.origin));
 	assert_int_equal(sg_checkpoint_format(&big, body, sizeof(body), &len, &err), SG_EINPUT);
-}
-
-/* base64 round trips at every padding; RFC 4648's test vectors. */
-static void test_base64(void **state)
-{
-	(void)state;
-	static const char *const rfc4648[] = { "",	   "Zg==",     "Zm8=",	  "Zm9v",
-					       "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
-	uint8_t in[16], out[16];
-	char b64[32];
-	size_t len;
-	for (size_t n = 0; n < sizeof(rfc4648) / sizeof(rfc4648[0]); n++) {
-		assert_int_equal(sg_b64_encode((const uint8_t *)"foobar", n, b64),
-				 strlen(rfc4648[n]));
-		assert_memory_equal(b64, rfc4648[n], strlen(rfc4648[n]));
-		assert_int_equal(
-			sg_b64_decode(rfc4648[n], strlen(rfc4648[n]), out, sizeof(out), &len), 0);
-		assert_int_equal(len, n);
-		assert_memory_equal(out, "foobar", n);
-	}
-	for (size_t n = 0; n <= sizeof(in); n++) {
-		for (size_t i = 0; i < n; i++)
-			in[i] = (uint8_t)(0xff - 37 * i);
-		size_t m = sg_b64_encode(in, n, b64);
-		assert_int_equal(sg_b64_decode(b64, m, out, sizeof(out), &len), 0);
-		assert_int_equal(len, n);
-		assert_memory_equal(out, in, n);
-		if (n)
-			assert_int_equal(sg_b64_decode(b64, m, out, n - 1, &len), -1);
-	}
-	const char *bad[] = { "Zg=", "Zh==", "Zm9=", "Z===", "====", "Zg==Zg==", "Zm 9", "Zm9\n" };
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(sg_b64_decode(bad[i], strlen(bad[i]), out, sizeof(out), &len), -1);
 }
 
 /* Go's own test of NewVerifier: every other substring and every one-byte
@@ -653,11 +619,15 @@ static void test_forgeries_p256(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kat_go_note),    cmocka_unit_test(test_kat_ecdsa_checkpoints),
-		cmocka_unit_test(test_kat_sumdb),      cmocka_unit_test(test_body),
-		cmocka_unit_test(test_base64),	       cmocka_unit_test(test_vkey_refused),
-		cmocka_unit_test(test_sign_ed25519),   cmocka_unit_test(test_sign_p256),
-		cmocka_unit_test(test_sign_refused),   cmocka_unit_test(test_forgeries_ed25519),
+		cmocka_unit_test(test_kat_go_note),
+		cmocka_unit_test(test_kat_ecdsa_checkpoints),
+		cmocka_unit_test(test_kat_sumdb),
+		cmocka_unit_test(test_body),
+		cmocka_unit_test(test_vkey_refused),
+		cmocka_unit_test(test_sign_ed25519),
+		cmocka_unit_test(test_sign_p256),
+		cmocka_unit_test(test_sign_refused),
+		cmocka_unit_test(test_forgeries_ed25519),
 		cmocka_unit_test(test_forgeries_p256),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
