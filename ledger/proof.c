@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "signet/base64.h"
+#include "signet/checkpoint.h"
+#include "signet/ledger_record.h"
+#include "signet/merkle.h"
 #include "signet/num.h"
 
 static const char inclusion_magic[] = "signet ledger inclusion proof v1";
@@ -284,4 +287,76 @@ void sg_proof_free(struct sg_ledger_proof *p)
 	free(p->old_checkpoint);
 	p->record = NULL;
 	p->checkpoint = p->old_checkpoint = NULL;
+}
+
+/* ---- checking (needs the checkpoint keys) */
+
+static int check_note(const char *note, const struct sg_note_key *keys, size_t nkeys,
+		      const char *origin, uint64_t size, const char *which,
+		      struct sg_checkpoint *cp, struct sg_err *err)
+{
+	struct sg_err why;
+	int rc = sg_checkpoint_verify(note, strlen(note), keys, nkeys, cp, &why);
+	if (rc)
+		return sg_errf(err, rc == SG_EENV ? SG_EENV : SG_FAIL, "%s: %s", which, why.msg);
+	if (strcmp(cp->origin, origin))
+		return sg_errf(err, SG_FAIL, "%s is of origin '%s', the proof of '%s'", which,
+			       cp->origin, origin);
+	if (cp->size != size)
+		return sg_errf(err, SG_FAIL, "%s is of tree size %" PRIu64 ", the proof of %" PRIu64,
+			       which, cp->size, size);
+	return SG_OK;
+}
+
+static int check_record(const struct sg_ledger_proof *p, struct sg_err *err)
+{
+	struct sg_record *r;
+	struct sg_err why;
+	uint8_t hash[SG_MERKLE_HASH_LEN];
+
+	sg_merkle_leaf_hash(p->record, p->record_len, hash);
+	if (memcmp(hash, p->leaf_hash, sizeof hash))
+		return sg_errf(err, SG_FAIL, "the leaf hash is not the record's");
+	if (sg_record_parse(p->record, p->record_len, &r, &why))
+		return sg_errf(err, SG_FAIL, "the record: %s", why.msg);
+	int index_ok = sg_record_index(r) == p->index;
+	int origin_ok = !strcmp(sg_record_origin(r), p->origin);
+	sg_record_free(r);
+	if (!index_ok)
+		return sg_errf(err, SG_FAIL, "the record's index is not %" PRIu64, p->index);
+	if (!origin_ok)
+		return sg_errf(err, SG_FAIL, "the record's origin is not '%s'", p->origin);
+	return SG_OK;
+}
+
+int sg_proof_check(const struct sg_ledger_proof *p, const struct sg_note_key *keys, size_t nkeys,
+		   struct sg_checkpoint *cp, struct sg_err *err)
+{
+	struct sg_checkpoint old;
+	int rc = check_note(p->checkpoint, keys, nkeys, p->origin, p->size, "the checkpoint", cp,
+			    err);
+	if (rc)
+		return rc;
+	if (p->kind == SG_PROOF_INCLUSION) {
+		if ((rc = check_record(p, err)))
+			return rc;
+		if (sg_merkle_verify_inclusion(p->index, p->size, p->leaf_hash,
+					       (const uint8_t(*)[32])p->path, p->path_len, cp->root))
+			return sg_errf(err, SG_FAIL,
+				       "the path does not lead from record %" PRIu64
+				       " to the checkpoint's root",
+				       p->index);
+		return SG_OK;
+	}
+	rc = check_note(p->old_checkpoint, keys, nkeys, p->origin, p->old_size,
+			"the old checkpoint", &old, err);
+	if (rc)
+		return rc;
+	if (sg_merkle_verify_consistency(p->old_size, p->size, old.root, cp->root,
+					 (const uint8_t(*)[32])p->path, p->path_len))
+		return sg_errf(err, SG_FAIL,
+			       "the tree of %" PRIu64 " records is not a prefix of the tree of %" PRIu64
+			       " by this path",
+			       p->old_size, p->size);
+	return SG_OK;
 }

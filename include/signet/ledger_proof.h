@@ -45,4 +45,16 @@ int sg_proof_parse(const char *name, const uint8_t *text, size_t len, struct sg_
 
 void sg_proof_free(struct sg_ledger_proof *p);
 
+struct sg_note_key;
+struct sg_checkpoint;
+/* Checks a parsed proof offline: its checkpoint(s) signed by one of keys
+ * for the proof's origin and sizes; for inclusion, the record is a valid
+ * canonical record with the proof's index and origin whose leaf hash is
+ * the one stated, and the path leads from it to the checkpoint's root; for
+ * consistency, the path proves the old tree a prefix of the new. SG_OK
+ * with *cp the (newer) checkpoint, or SG_FAIL saying which check failed
+ * (SG_EENV out of memory). */
+int sg_proof_check(const struct sg_ledger_proof *p, const struct sg_note_key *keys, size_t nkeys,
+		   struct sg_checkpoint *cp, struct sg_err *err);
+
 #endif
