@@ -19,6 +19,11 @@ static const struct param_flag {
 	{"module_override", "--module", ", --module, or SIGNET_PKCS11_MODULE"},
 	{"pin_source", NULL, " or SIGNET_PIN"},
 	{"reissue", "--reissue", " (revoke it, or --reissue to supersede it)"},
+	/* ledger/ */
+	{"key", "--key", NULL},
+	{"record_type", "--type", NULL},
+	{"record_fields", "--json", NULL},
+	{"origin", "--origin", NULL},
 };
 
 static const struct param_flag *param_row(const char *param)
