@@ -1,4 +1,4 @@
-/* Signed checkpoints of a ledger (docs/ledger-checkpoints.md): the C2SP
+/* Signed checkpoints of a ledger (docs/ledger.md, "Checkpoints"): the C2SP
  * tlog-checkpoint body (origin line, tree size in decimal, base64 of the
  * 32-byte RFC 9162 root, no extension lines) in a C2SP signed note, signed
  * by a key in the token:
