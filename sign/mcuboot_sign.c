@@ -96,8 +96,8 @@ static int check_opts(const struct sg_mcuboot_opts *o, struct plan *p, struct sg
 	p->confirm = o->confirm;
 	p->slot_size = o->slot_size;
 	if (p->pad_slot && o->slot_size == 0)
-		return sg_errf(err, SG_EINPUT, "padding to the slot (--pad, --confirm) needs a "
-					       "slot size");
+		return sg_errf_param(err, SG_EINPUT, "slot_size",
+				     "padding to the slot needs a slot size");
 	/* bootutil finds the trailer flags by aligning down from the slot
 	 * end; imgtool counts back from it. They agree on aligned slots only. */
 	if (p->pad_slot && o->slot_size % p->trailer.max_align)

@@ -121,8 +121,8 @@ static int attach_chain(const struct sg_sign_opts *o, const char *path, struct s
 	while (i < o->nkeys && memcmp(s[i].k.key_id, key_id, SGE_KEY_ID_SIZE))
 		i++;
 	if (i == o->nkeys)
-		rc = sg_errf(err, SG_EINPUT,
-			     "%s: the first certificate does not certify a signing key (--key)", path);
+		rc = sg_errf_param(err, SG_EINPUT, "key_uris",
+				   "%s: the first certificate does not certify a signing key", path);
 	else if (s[i].chain.value)
 		rc = sg_errf(err, SG_EINPUT, "%s: a second chain for key %s", path, s[i].k.uri);
 	if (rc) {
@@ -254,11 +254,15 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 		 struct sg_sign_result *result, struct sg_err *err)
 {
 	if (o->prepare_pubkey && o->nkeys)
-		return sg_errf(err, SG_EINPUT, "a signing request is for one public key, not --key");
+		return sg_errf_param(err, SG_EINPUT, "key_uris",
+				     "a signing request is for one public key, not token keys");
 	if (!o->prepare_pubkey && (o->nkeys == 0 || o->nkeys > SG_SIGN_MAX_KEYS))
-		return sg_errf(err, SG_EINPUT, "need 1 to %d --key options", SG_SIGN_MAX_KEYS);
+		return sg_errf_param(err, SG_EINPUT, "key_uris", "need 1 to %d signing keys",
+				     SG_SIGN_MAX_KEYS);
 	if (o->prepare_pubkey && o->ncerts)
-		return sg_errf(err, SG_EINPUT, "--cert goes with sign --complete, not --prepare");
+		return sg_errf_param(err, SG_EINPUT, "cert_paths",
+				     "a certificate chain goes in when a signing request is "
+				     "completed, not when it is prepared");
 	struct sg_envelope_meta m;
 	memset(&m, 0, sizeof(m));
 	m.version = o->version;

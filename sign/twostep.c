@@ -182,7 +182,8 @@ static int load_chain(const struct sg_request_info *ri, const char *cert_path,
 	if (!cert_path)
 		return SG_OK;
 	if (is_mcuboot(ri))
-		return sg_errf(err, SG_EINPUT, "--cert: an MCUboot image carries no certificate chain");
+		return sg_errf_param(err, SG_EINPUT, "cert_path",
+				     "an MCUboot image carries no certificate chain");
 	int rc = sg_chain_file(cert_path, chain, key_id, err);
 	if (!rc && memcmp(key_id, ri->r.key_id, SGE_KEY_ID_SIZE))
 		rc = sg_errf(err, SG_EINPUT,
@@ -244,12 +245,12 @@ int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
 	if (!rc)
 		rc = load_signature(sig_path, alg, raw_ecdsa, &s, err);
 	s.alg = (uint8_t)alg;
+	/* An ECDSA signature may also be in the other encoding (raw_ecdsa). */
 	if (!rc && sig_verifies(ri, pub, &s) != 1)
-		rc = sg_errf(err, SG_FAIL,
-			     "%s: signature does not verify over %s (signed another request, or "
-			     "with another key%s)",
-			     sig_path, req_path,
-			     alg <= SGE_SIG_ECDSA_P384_SHA384 ? ", or wrong --signature-format" : "");
+		rc = sg_errf_param(err, SG_FAIL, alg <= SGE_SIG_ECDSA_P384_SHA384 ? "raw_ecdsa" : NULL,
+				   "%s: signature does not verify over %s: signed another request, "
+				   "or with another key",
+				   sig_path, req_path);
 	if (!rc)
 		rc = write_output(fd, ri, &s, &chain, req_path, out_path, err);
 	free(chain.value);

@@ -87,7 +87,9 @@ static int is_certificate(const uint8_t *buf, size_t len)
 	return x != NULL;
 }
 
-/* sg_pubkey_load; cert_hint says what to do when path is a certificate. */
+/* sg_pubkey_load; cert_hint says what to do when path is a certificate
+ * (NULL: a trusted key, so that is about the trust_path parameter, whose
+ * caller knows where certificates go). */
 static int pubkey_load(const char *path, const char *cert_hint, void **pkey_out, int *alg,
 		       uint8_t key_id[SGE_KEY_ID_SIZE], struct sg_err *err)
 {
@@ -99,6 +101,9 @@ static int pubkey_load(const char *path, const char *cert_hint, void **pkey_out,
 	EVP_PKEY *pkey = load_pubkey(buf, len);
 	int cert = !pkey && is_certificate(buf, len);
 	free(buf);
+	if (cert && !cert_hint)
+		return sg_errf_param(err, SG_EINPUT, "trust_path", "%s: a certificate, not a public key",
+				     path);
 	if (cert)
 		return sg_errf(err, SG_EINPUT, "%s: a certificate, not a public key: %s", path,
 			       cert_hint);
@@ -141,8 +146,7 @@ int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
 	if (t->n == SG_MAX_TRUST)
 		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", path, SG_MAX_TRUST);
 	struct sg_trust_key *k = &t->keys[t->n];
-	int rc = pubkey_load(path, "use --trust-root for a root certificate, or " GIVE_THE_KEY,
-			     &k->pkey, &k->alg, k->key_id, err);
+	int rc = pubkey_load(path, NULL, &k->pkey, &k->alg, k->key_id, err);
 	if (!rc)
 		rc = trust_check_new(t, path, err);
 	if (rc) {

@@ -13,6 +13,11 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "signet/chain.h"
 #include "signet/sign.h"
 #include "softhsm_fixture.h"
 #include "signet/verify.h"
@@ -172,12 +177,112 @@ static void test_load_address_option(void **state)
 	unlink(out_path);
 }
 
+/* A self-signed certificate for a fresh P-256 key (no key of the token). */
+static void write_self_signed(const char *path)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	assert_non_null(k);
+	assert_non_null(x);
+	X509_NAME *n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"other", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(PEM_write_X509(fp, x), 1);
+	fclose(fp);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+/* A library error names the parameter it is about and no CLI option. */
+static void names_param(int rc, int want_rc, const struct sg_err *err, const char *param)
+{
+	assert_int_equal(rc, want_rc);
+	if (param)
+		assert_string_equal(err->param ? err->param : "(none)", param);
+	else
+		assert_null(err->param);
+	if (strstr(err->msg, "--"))
+		fail_msg("message names a CLI option: %s", err->msg);
+}
+
+static void test_errors_name_params(void **state)
+{
+	(void)state;
+	char cert[700], req[700], sig[700], img[700];
+	snprintf(cert, sizeof(cert), "%s/other.pem", hsm.dir);
+	snprintf(req, sizeof(req), "%s/fw.req", hsm.dir);
+	snprintf(sig, sizeof(sig), "%s/fw.sig", hsm.dir);
+	snprintf(img, sizeof(img), "%s/fw.img", hsm.dir);
+	write_self_signed(cert);
+	struct sg_hsm_ctx *ctx = sg_test_softhsm_ctx(&hsm);
+	struct sg_err err = { 0 };
+	struct sg_sign_opts o = base_opts();
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "key_uris");
+	o.key_uris[o.nkeys++] = uris[2];
+	o.cert_paths[o.ncerts++] = cert;
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "key_uris");
+	o.nkeys = 0;
+	o.prepare_pubkey = pubs[2];
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "cert_paths");
+	o.key_uris[o.nkeys++] = uris[2];
+	o.ncerts = 0;
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "key_uris");
+	assert_false(output_exists());
+
+	/* A certificate where a trusted key goes; an envelope without a chain
+	 * and no other trust. */
+	struct sg_trust t = { 0 };
+	names_param(sg_trust_add(&t, cert, &err), SG_EINPUT, &err, "trust_path");
+	o.prepare_pubkey = NULL;
+	assert_int_equal(sg_sign_file(&o, ctx, NULL, &err), SG_OK);
+	struct sg_chain_trust ct = { NULL, NULL };
+	names_param(sg_trust_add_chain(&t, out_path, &ct, &err), SG_FAIL, &err, "roots");
+	sg_trust_free(&t);
+	unlink(out_path);
+
+	/* Completing: a signature that does not verify (ECDSA: maybe the
+	 * encoding; Ed25519: no); a chain for an MCUboot image. */
+	o.nkeys = 0;
+	o.prepare_pubkey = pubs[0];
+	o.out_path = req;
+	assert_int_equal(sg_sign_file(&o, ctx, NULL, &err), SG_OK);
+	uint8_t junk[64] = { 1, 2, 3 };
+	FILE *fp = fopen(sig, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	fclose(fp);
+	names_param(sg_sign_complete(req, sig, true, pubs[0], NULL, img, &err), SG_FAIL, &err,
+		    "raw_ecdsa");
+	o.prepare_pubkey = pubs[2];
+	assert_int_equal(sg_sign_file(&o, ctx, NULL, &err), SG_OK);
+	names_param(sg_sign_complete(req, sig, false, pubs[2], NULL, img, &err), SG_FAIL, &err,
+		    NULL);
+	struct sg_mcuboot_opts m = { .in_path = in_path, .out_path = req, .pad = 0xff,
+				     .header_size = 0x200, .pad_header = true,
+				     .prepare_pubkey = pubs[2] };
+	assert_int_equal(sg_mcuboot_sign_file(&m, NULL, &err), SG_OK);
+	names_param(sg_sign_complete(req, sig, false, pubs[2], cert, img, &err), SG_EINPUT, &err,
+		    "cert_path");
+	m.pad_slot = true;
+	names_param(sg_mcuboot_sign_file(&m, NULL, &err), SG_EINPUT, &err, "slot_size");
+	unlink(req);
+	sg_hsm_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_keys_one_session),
 		cmocka_unit_test(test_failures_leave_no_output),
 		cmocka_unit_test(test_load_address_option),
+		cmocka_unit_test(test_errors_name_params),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
