@@ -12,7 +12,7 @@
 
 #include "signet/fileio.h"
 #include "signet/pki.h"
-#include "signet/sign.h"
+#include "keys_priv.h"
 
 static int encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_err *err)
 {

@@ -19,6 +19,7 @@
 
 #include "signet/atomic_file.h"
 #include "copy_priv.h"
+#include "keys_priv.h"
 
 #define CHUNK (1024 * 1024)
 #define PAD_CHUNK (64 * 1024)
@@ -62,11 +63,6 @@ struct signer {
 	uint8_t key_id[SGE_KEY_ID_SIZE];
 	struct sg_mcuboot_key k;
 };
-
-static const EVP_MD *md_for(uint16_t digest_type)
-{
-	return digest_type == SG_MCUBOOT_TLV_SHA384 ? EVP_sha384() : EVP_sha256();
-}
 
 static int check_opts(const struct sg_mcuboot_opts *o, struct plan *p, struct sg_err *err)
 {
@@ -193,30 +189,13 @@ static int key_setup(EVP_PKEY *pub, enum sg_key_type t, const char *name,
 	return SG_OK;
 }
 
-/* The key type of a public key file, from sg_pubkey_load's algorithm. */
-static enum sg_key_type pub_type(EVP_PKEY *pub, int alg)
-{
-	switch (alg) {
-	case SGE_SIG_ECDSA_P256_SHA256:
-		return SG_KEY_ECDSA_P256;
-	case SGE_SIG_ECDSA_P384_SHA384:
-		return SG_KEY_ECDSA_P384;
-	case SGE_SIG_ED25519:
-		return SG_KEY_ED25519;
-	case SGE_SIG_RSA_PSS_SHA256:
-		return EVP_PKEY_get_bits(pub) == 3072 ? SG_KEY_RSA_3072 : SG_KEY_RSA_4096;
-	default:
-		return SG_KEY_NONE;
-	}
-}
-
 static int open_signer(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm,
 		       struct signer *s, struct sg_err *err)
 {
 	if (o->prepare_pubkey) { /* no token: the public half says who will sign */
 		s->name = o->prepare_pubkey;
 		int rc = sg_pubkey_load(s->name, (void **)&s->pub, &s->alg, s->key_id, err);
-		return rc ? rc : key_setup(s->pub, pub_type(s->pub, s->alg), s->name, &s->k, err);
+		return rc ? rc : key_setup(s->pub, sg_keys_type_of(s->pub, s->alg), s->name, &s->k, err);
 	}
 	s->name = o->key_uri;
 	int rc = sg_hsm_key_open(hsm, o->key_uri, &s->key, err);
@@ -412,7 +391,7 @@ static int write_image(const struct sg_mcuboot_opts *o, const struct plan *p,
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(CHUNK);
 	uint8_t digest[SG_MCUBOOT_DIGEST_MAX];
-	if (!md || !buf || !EVP_DigestInit_ex(md, md_for(s->k.digest_type), NULL))
+	if (!md || !buf || !EVP_DigestInit_ex(md, sg_keys_mcuboot_md(s->k.digest_type), NULL))
 		rc = sg_errf(err, SG_EENV, "out of memory");
 	if (!rc)
 		rc = write_hashed(o, p, in, &out, o->prepare_pubkey ? REQ_IMAGE_OFF : 0, md, buf,
@@ -488,7 +467,7 @@ static int request_digest(int fd, struct sg_mcuboot_request *m, const char *path
 	struct req_reader rr = { fd, REQ_IMAGE_OFF };
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(CHUNK);
-	int rc = md && buf && EVP_DigestInit_ex(md, md_for(m->params.digest_type), NULL)
+	int rc = md && buf && EVP_DigestInit_ex(md, sg_keys_mcuboot_md(m->params.digest_type), NULL)
 			 ? SG_OK
 			 : sg_errf(err, SG_EENV, "out of memory");
 	const uint64_t size = m->params.hashed_size;
@@ -530,7 +509,7 @@ int sg_mcuboot_request_check(int fd, const struct sg_request *r, const char *pat
 int sg_mcuboot_request_key(struct sg_mcuboot_request *m, void *pub, int alg,
 			   const char *pub_path, struct sg_err *err)
 {
-	return key_setup(pub, pub_type(pub, alg), pub_path, &m->key, err);
+	return key_setup(pub, sg_keys_type_of(pub, alg), pub_path, &m->key, err);
 }
 
 /* The parameter block (checked by its decoder) as a plan. */

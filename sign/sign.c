@@ -11,69 +11,12 @@
 #include "signet/atomic_file.h"
 #include "signet/chain.h"
 #include "copy_priv.h"
+#include "keys_priv.h"
 #include "signet/num.h"
 #include "signet/request.h"
 #include "signet/sbom.h"
 #include "signet/verifier.h"
 #include "signet/verify.h"
-
-int sg_sig_alg_for_key(enum sg_key_type t)
-{
-	switch (t) {
-	case SG_KEY_ECDSA_P256:
-		return SGE_SIG_ECDSA_P256_SHA256;
-	case SG_KEY_ECDSA_P384:
-		return SGE_SIG_ECDSA_P384_SHA384;
-	case SG_KEY_ED25519:
-		return SGE_SIG_ED25519;
-	case SG_KEY_RSA_3072:
-	case SG_KEY_RSA_4096:
-		return SGE_SIG_RSA_PSS_SHA256;
-	default:
-		return 0;
-	}
-}
-
-int sg_key_id(const uint8_t *spki, size_t spki_len, uint8_t key_id[SGE_KEY_ID_SIZE])
-{
-	return EVP_Digest(spki, spki_len, key_id, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
-}
-
-int sg_signer_open(struct sg_hsm_ctx *hsm, const char *uri, struct sg_signer *s,
-		   struct sg_err *err)
-{
-	memset(s, 0, sizeof(*s));
-	s->uri = uri;
-	int rc = sg_hsm_key_open(hsm, uri, &s->key, err);
-	if (rc)
-		return rc;
-	s->alg = sg_sig_alg_for_key(sg_hsm_key_type(s->key));
-	size_t spki_len;
-	const uint8_t *spki = sg_hsm_key_spki(s->key, &spki_len);
-	s->pub = sg_hsm_key_pkey(s->key);
-	if (!s->alg || !s->pub || sg_key_id(spki, spki_len, s->key_id))
-		return sg_errf(err, SG_EINPUT, "key %s: unusable public key", uri);
-	return SG_OK;
-}
-
-int sg_signer_sign(struct sg_signer *s, const uint8_t *msg, size_t msg_len,
-		   struct sg_signature *out, struct sg_err *err)
-{
-	out->alg = (uint8_t)s->alg;
-	memcpy(out->key_id, s->key_id, SGE_KEY_ID_SIZE);
-	int rc = sg_hsm_sign(s->key, msg, msg_len, out->sig, &out->sig_len, err);
-	if (!rc && sg_verify_sig(s->pub, s->alg, msg, msg_len, out->sig, out->sig_len) != 1)
-		rc = sg_errf(err, SG_EENV,
-			     "key %s: the token's signature does not verify with its public key",
-			     s->uri);
-	return rc;
-}
-
-void sg_signer_close(struct sg_signer *s)
-{
-	EVP_PKEY_free(s->pub);
-	s->pub = NULL;
-}
 
 struct signer {
 	struct sg_signer k;

@@ -19,6 +19,7 @@
 #include "signet/atomic_file.h"
 #include "signet/chain.h"
 #include "copy_priv.h"
+#include "keys_priv.h"
 #include "signet/fileio.h"
 #include "signet/mcuboot_sign.h"
 #include "signet/request.h"
