@@ -220,7 +220,8 @@ int sg_signer_open(struct sg_hsm_ctx *hsm, const char *uri, struct sg_signer *s,
 	int rc = sg_hsm_key_open(hsm, uri, &s->key, err);
 	if (rc)
 		return rc;
-	s->alg = sg_sig_alg_for_key(sg_hsm_key_type(s->key));
+	s->type = sg_hsm_key_type(s->key);
+	s->alg = sg_sig_alg_for_key(s->type);
 	size_t spki_len;
 	const uint8_t *spki = sg_hsm_key_spki(s->key, &spki_len);
 	s->pub = sg_hsm_key_pkey(s->key);
@@ -246,6 +247,56 @@ void sg_signer_close(struct sg_signer *s)
 {
 	EVP_PKEY_free(s->pub);
 	s->pub = NULL;
+}
+
+/* ---- the signers of a run, for both image formats ---- */
+
+int sg_signers_open(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct sg_signer *s,
+		    size_t *n, struct sg_err *err)
+{
+	*n = 0;
+	if (o->prepare_pubkey) { /* no token: the public half says who will sign */
+		memset(s, 0, sizeof(*s));
+		s->uri = o->prepare_pubkey;
+		int rc = sg_pubkey_load(s->uri, (void **)&s->pub, &s->alg, s->key_id, err);
+		if (rc)
+			return rc;
+		*n = 1;
+		s->type = sg_keys_type_of(s->pub, s->alg);
+		return SG_OK;
+	}
+	for (size_t i = 0; i < o->nkeys; i++) {
+		int rc = sg_signer_open(hsm, o->key_uris[i], &s[i], err);
+		*n = i + 1;
+		if (rc)
+			return rc;
+		for (size_t j = 0; j < i; j++)
+			if (!memcmp(s[j].key_id, s[i].key_id, SGE_KEY_ID_SIZE))
+				return sg_errf(err, SG_EINPUT, "key %s: same key as %s",
+					       o->key_uris[i], o->key_uris[j]);
+	}
+	return SG_OK;
+}
+
+void sg_signers_close(struct sg_signer *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sg_signer_close(&s[i]);
+}
+
+void sg_signer_request_header(const struct sg_signer *s, int image_format, uint32_t tbs_len,
+			      const uint8_t *tbs_digest, uint64_t body_len,
+			      uint8_t hdr[SG_REQ_HEADER_SIZE])
+{
+	struct sg_request r;
+	memset(&r, 0, sizeof(r));
+	r.image_format = (uint8_t)image_format;
+	r.alg = (uint8_t)s->alg;
+	r.tbs_len = tbs_len;
+	memcpy(r.key_id, s->key_id, SGE_KEY_ID_SIZE);
+	memcpy(r.tbs_digest, tbs_digest, sg_request_digest_len(r.alg));
+	r.body_len = body_len;
+	sg_request_encode(&r, hdr);
 }
 
 /* ---- MCUboot: key encoding, KEYHASH, signature TLVs ---- */

@@ -7,7 +7,9 @@
  *   - public-key files (sg_pubkey_load, sg_keys_pubkey_load);
  *   - signature checks: envelopes (sg_verify_sig), MCUboot's signature TLVs
  *     (sg_mcuboot_check_sig), MCUboot's key encoding and KEYHASH;
- *   - token signers that check the token's answer (sg_signer_*).
+ *   - signers: token keys that check the token's answer (sg_signer_*),
+ *     the signers of a run or the public key a signing request is for
+ *     (sg_signers_open, both image formats), and that request's header.
  * Public ones stay declared in signet/sign.h, verify.h and mcuboot_sign.h;
  * the internal ones are below. Users: sign.c, twostep.c, cosign.c,
  * verify.c, chain.c, mcuboot_sign.c, mcuboot_verify.c. */
@@ -20,6 +22,7 @@
 
 #include "signet/hsm.h"
 #include "signet/mcuboot_sign.h"
+#include "signet/request.h"
 #include "signet/sign.h"
 #include "signet/verify.h"
 
@@ -39,5 +42,20 @@ int sg_keys_pubkey_load(const char *path, const char *cert_hint, void **pkey_out
 
 /* The hash of an MCUboot digest TLV type (SHA256/384/512 TLV), or NULL. */
 const EVP_MD *sg_keys_mcuboot_md(uint16_t digest_type);
+
+/* The signers of a run, in s (room for SG_SIGN_MAX_KEYS): o->key_uris, each
+ * opened in its token and distinct; or with o->prepare_pubkey that public
+ * key (key NULL), for a signing request. *n is how many to close, also on
+ * failure. Counts are the caller's to check. */
+int sg_signers_open(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct sg_signer *s,
+		    size_t *n, struct sg_err *err);
+void sg_signers_close(struct sg_signer *s, size_t n);
+
+/* A signing request's header for its signer s (algorithm and key id): the
+ * image format, tbs_len signed bytes whose digest is tbs_digest
+ * (sg_request_digest_len bytes), body_len bytes after the header. */
+void sg_signer_request_header(const struct sg_signer *s, int image_format, uint32_t tbs_len,
+			      const uint8_t *tbs_digest, uint64_t body_len,
+			      uint8_t hdr[SG_REQ_HEADER_SIZE]);
 
 #endif
