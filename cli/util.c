@@ -29,6 +29,10 @@ static const struct param_flag {
 	 "(openssl x509 -pubkey -noout -in CERT)"},
 	{"raw_ecdsa", "--signature-format", ", or wrong --signature-format"},
 	{"slot_size", "--slot-size", NULL},
+	{"hw_id", "--hw-id", NULL},
+	{"sbom_path", "--sbom", NULL},
+	{"digest_alg", "--digest", NULL},
+	{"load_addr", "--load-addr", NULL},
 };
 
 static const struct param_flag *param_row(const char *param)

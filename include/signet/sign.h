@@ -85,8 +85,7 @@ struct sg_sign_result {
 int sg_sign_file(const struct sg_sign_opts *opts, struct sg_hsm_ctx *hsm,
 		 struct sg_sign_result *result, struct sg_err *err);
 
-/* Finishes a request made with prepare_pubkey (or, for an MCUboot image,
- * sg_mcuboot_opts.prepare_pubkey): checks sig (DER or raw r||s for ECDSA,
+/* Finishes a request made with prepare_pubkey, of either format: checks sig (DER or raw r||s for ECDSA,
  * as raw_ecdsa says; raw for the others) against pub_path and the request
  * before anything is written, then writes the envelope or the image. With
  * cert_path (NULL: none; signet envelopes only) the envelope also carries
@@ -117,9 +116,10 @@ int sg_cosign_file(const char *path, const char *key_uri, const char *cert_path,
 		   struct sg_hsm_ctx *hsm, struct sg_err *err);
 
 /* A token key ready to sign envelopes: its public half (an EVP_PKEY), the
- * envelope algorithm it makes and its key id. sg_signer_sign signs M and
- * checks the fresh signature with the public half, so a faulty token cannot
- * produce a bad envelope. */
+ * envelope algorithm it makes, its type and key id (sg_sign_file also
+ * describes a signing request's key so, with key NULL). sg_signer_sign
+ * signs M and checks the fresh signature with the public half, so a faulty
+ * token cannot produce a bad envelope. */
 struct sg_signer {
 	struct sg_hsm_key *key; /* owned by the hsm context; NULL for a request's key */
 	const char *uri;        /* borrowed, for messages (a request's: its file) */

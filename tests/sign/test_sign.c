@@ -276,6 +276,31 @@ static void test_errors_name_params(void **state)
 	m.pad_slot = true;
 	names_param(sg_mcuboot_sign_file(&m, NULL, &err), SG_EINPUT, &err, "slot_size");
 	unlink(req);
+
+	/* What an MCUboot image cannot take, through the one entry point. */
+	o = base_opts(); /* hw_id set */
+	o.format = SG_SIGN_MCUBOOT;
+	o.mcuboot.header_size = 0x200;
+	o.mcuboot.pad_header = true;
+	o.key_uris[o.nkeys++] = uris[2];
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "hw_id");
+	o.hw_id = NULL;
+	o.sbom_path = in_path;
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "sbom_path");
+	o.sbom_path = NULL;
+	o.digest_alg = SGE_DIGEST_SHA384;
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "digest_alg");
+	o.digest_alg = 0;
+	o.cert_paths[o.ncerts++] = cert;
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "cert_paths");
+	o.ncerts = 0;
+	o.has_load_addr = true;
+	o.load_addr = 0x100000000;
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "load_addr");
+	o.has_load_addr = false;
+	o.key_uris[o.nkeys++] = uris[0];
+	names_param(sg_sign_file(&o, ctx, NULL, &err), SG_EINPUT, &err, "key_uris");
+	assert_false(output_exists());
 	sg_hsm_ctx_free(ctx);
 }
 
