@@ -19,6 +19,7 @@
 
 enum kind { K_NONE, K_P256, K_P384, K_ED25519, K_RSA };
 
+/* How a key is told apart, for envelopes and MCUboot alike (RSA: any size). */
 static enum kind key_kind(EVP_PKEY *pkey)
 {
 	char curve[64];
@@ -251,19 +252,24 @@ void sg_signer_close(struct sg_signer *s)
 
 /* ---- the signers of a run, for both image formats ---- */
 
+int sg_signer_open_pub(const char *path, struct sg_signer *s, struct sg_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->uri = path;
+	int rc = sg_pubkey_load(path, (void **)&s->pub, &s->alg, s->key_id, err);
+	if (!rc)
+		s->type = sg_keys_type_of(s->pub, s->alg);
+	return rc;
+}
+
 int sg_signers_open(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct sg_signer *s,
 		    size_t *n, struct sg_err *err)
 {
 	*n = 0;
 	if (o->prepare_pubkey) { /* no token: the public half says who will sign */
-		memset(s, 0, sizeof(*s));
-		s->uri = o->prepare_pubkey;
-		int rc = sg_pubkey_load(s->uri, (void **)&s->pub, &s->alg, s->key_id, err);
-		if (rc)
-			return rc;
-		*n = 1;
-		s->type = sg_keys_type_of(s->pub, s->alg);
-		return SG_OK;
+		int rc = sg_signer_open_pub(o->prepare_pubkey, s, err);
+		*n = rc ? 0 : 1;
+		return rc;
 	}
 	for (size_t i = 0; i < o->nkeys; i++) {
 		int rc = sg_signer_open(hsm, o->key_uris[i], &s[i], err);

@@ -43,6 +43,10 @@ int sg_keys_pubkey_load(const char *path, const char *cert_hint, void **pkey_out
 /* The hash of an MCUboot digest TLV type (SHA256/384/512 TLV), or NULL. */
 const EVP_MD *sg_keys_mcuboot_md(uint16_t digest_type);
 
+/* The key a signing request is for, from its public key file (path, kept
+ * as s->uri for messages; s->key NULL): for preparing the request and for
+ * completing it. Closed with sg_signer_close. */
+int sg_signer_open_pub(const char *path, struct sg_signer *s, struct sg_err *err);
 /* The signers of a run, in s (room for SG_SIGN_MAX_KEYS): o->key_uris, each
  * opened in its token and distinct; or with o->prepare_pubkey that public
  * key (key NULL), for a signing request. *n is how many to close, also on
