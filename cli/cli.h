@@ -75,10 +75,8 @@ int cli_pin(void *arg, const struct sg_pin_request *req, char *pin, size_t pin_m
 struct sg_hsm_ctx *cli_hsm_ctx_new(const char *module);
 
 /* MCUboot images (cli/mcuboot.c). */
-struct sg_mcuboot_opts;
 struct sg_trust;
 bool cli_is_mcuboot(const char *path);
-int cli_sign_mcuboot(const struct sg_mcuboot_opts *o, const char *module);
 int cli_inspect_mcuboot(const char *path, bool json);
 int cli_verify_mcuboot(const char *path, const struct sg_trust *t, uint32_t min_counter,
 		       bool json);

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "signet/mcuboot_sign.h"
 #include "signet/sign.h"
 
 static const char usage_text[] =
@@ -144,77 +143,83 @@ static int parse_twostep(int c, struct twostep *t)
 	}
 }
 
-/* Options of --format mcuboot. */
-struct mcuboot_args {
-	bool on;
-	bool any; /* an MCUboot-only option was given */
-	struct sg_mcuboot_opts o;
-};
-
-static int parse_mcuboot(int c, struct mcuboot_args *m)
+/* Options of --format mcuboot, straight into o->format and o->mcuboot;
+ * *any: an MCUboot-only option was given. */
+static int parse_mcuboot(int c, struct sg_sign_opts *o, bool *any)
 {
+	struct sg_mcuboot_layout *m = &o->mcuboot;
 	uint64_t v;
 	int rc = SG_OK;
 	switch (c) {
 	case O_FORMAT_IMG:
 		if (strcmp(optarg, "signet") && strcmp(optarg, "mcuboot"))
 			return cli_usage_error("sign", "--format '%s': use signet or mcuboot", optarg);
-		m->on = !strcmp(optarg, "mcuboot");
+		o->format = strcmp(optarg, "mcuboot") ? SG_SIGN_SIGNET : SG_SIGN_MCUBOOT;
 		return SG_OK;
 	case O_HDRSIZE:
 		rc = cli_parse_u64_hex("sign", "--header-size", optarg, 65535, &v);
-		m->o.header_size = (uint32_t)v;
+		m->header_size = (uint32_t)v;
 		break;
 	case O_PADHDR:
-		m->o.pad_header = true;
+		m->pad_header = true;
 		break;
 	case O_SLOT:
 		rc = cli_parse_u64_hex("sign", "--slot-size", optarg, UINT32_MAX, &v);
-		m->o.slot_size = (uint32_t)v;
+		m->slot_size = (uint32_t)v;
 		break;
 	case O_ALIGN:
 		rc = cli_parse_u64("sign", "--align", optarg, 32, &v);
-		m->o.align = (uint32_t)v;
+		m->align = (uint32_t)v;
 		break;
 	case O_PADSLOT:
-		m->o.pad_slot = true;
+		m->pad_slot = true;
 		break;
 	case O_CONFIRM:
-		m->o.confirm = true;
+		m->confirm = true;
 		break;
 	default:
 		return -1; /* not an MCUboot option */
 	}
-	m->any = true;
+	*any = true;
 	return rc;
 }
 
-/* sg_sign_opts to sg_mcuboot_opts, refusing what MCUboot images lack. */
-static int run_mcuboot(struct mcuboot_args *m, const struct sg_sign_opts *o,
-		       const char *module, bool prepare)
+/* The usage errors of each format, before any file or token is opened. */
+static int check_format(const struct sg_sign_opts *o, bool mcuboot_any, bool prepare)
 {
+	if (o->format == SG_SIGN_SIGNET) {
+		if (mcuboot_any)
+			return cli_usage_error("sign", "--header-size, --slot-size, --align, --pad, "
+						       "--pad-header and --confirm need --format mcuboot");
+		return SG_OK;
+	}
 	if (!prepare && o->nkeys != 1)
 		return cli_usage_error("sign", "an MCUboot image takes exactly one --key");
 	if (o->hw_id || o->sbom_path || o->digest_alg || o->ncerts)
 		return cli_usage_error("sign", "--hw-id, --sbom, --digest and --cert are for signet "
 					       "envelopes");
-	if (!m->o.header_size)
+	if (!o->mcuboot.header_size)
 		return cli_usage_error("sign", "--format mcuboot needs --header-size");
 	if (o->has_load_addr && o->load_addr > UINT32_MAX)
 		return cli_usage_error("sign", "--load-addr must fit 32 bits for MCUboot");
-	m->o.in_path = o->in_path;
-	m->o.out_path = o->out_path;
-	m->o.in_format = o->in_format;
-	m->o.pad = o->pad;
-	m->o.max_span = o->max_span;
-	m->o.key_uri = prepare ? NULL : o->key_uris[0];
-	m->o.prepare_pubkey = o->prepare_pubkey;
-	m->o.version = o->version;
-	m->o.has_counter = o->has_counter;
-	m->o.security_counter = o->security_counter;
-	m->o.has_load_addr = o->has_load_addr;
-	m->o.load_addr = (uint32_t)o->load_addr;
-	return cli_sign_mcuboot(&m->o, module);
+	return SG_OK;
+}
+
+/* What was made, one line on stderr. */
+static void report(const struct sg_sign_opts *o, const struct sg_sign_result *r)
+{
+	const char *what = o->format == SG_SIGN_MCUBOOT ? " (MCUboot image)" : "";
+	if (o->prepare_pubkey)
+		fprintf(stderr,
+			"signet: prepared signing request %s%s for %s; 'signet inspect %s' says "
+			"what to sign\n",
+			o->out_path, what, o->prepare_pubkey, o->out_path);
+	else if (o->format == SG_SIGN_MCUBOOT)
+		fprintf(stderr, "signet: signed %s -> %s%s\n", o->in_path, o->out_path, what);
+	else
+		fprintf(stderr, "signet: signed %s -> %s (%llu-byte payload, %zu signature%s)\n",
+			o->in_path, o->out_path, (unsigned long long)r->payload_size, r->nsigs,
+			r->nsigs == 1 ? "" : "s");
 }
 
 /* Refuses an OUT that is one of the files this run reads (the same device
@@ -337,7 +342,7 @@ int cmd_sign(int argc, char **argv)
 	o.pad = 0xff;
 	const char *version = NULL, *module = NULL;
 	struct twostep t = { 0 };
-	static struct mcuboot_args mb;
+	bool mcuboot_any = false;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -346,14 +351,15 @@ int cmd_sign(int argc, char **argv)
 					       argv[optind - 1]);
 		int rc = parse_twostep(c, &t);
 		if (rc < 0)
-			rc = parse_mcuboot(c, &mb);
+			rc = parse_mcuboot(c, &o, &mcuboot_any);
 		if (rc < 0)
 			rc = parse_option(c, &o, &version, &module);
 		if (rc)
 			return rc;
 	}
 	if (t.complete) {
-		if (t.prepare || o.nkeys || version || o.ncerts > 1 || mb.on || mb.any)
+		if (t.prepare || o.nkeys || version || o.ncerts > 1 || o.format != SG_SIGN_SIGNET ||
+		    mcuboot_any)
 			return cli_usage_error("sign", "--complete takes only --signature, "
 						       "--signature-format, --pubkey and one --cert");
 		return run_complete(&t, &o, argc, argv);
@@ -382,11 +388,8 @@ int cmd_sign(int argc, char **argv)
 	int rc = refuse_output_is_input(o.out_path, &o, &t);
 	if (rc)
 		return rc;
-	if (mb.on)
-		return run_mcuboot(&mb, &o, module, t.prepare);
-	if (mb.any)
-		return cli_usage_error("sign", "--header-size, --slot-size, --align, --pad, "
-					       "--pad-header and --confirm need --format mcuboot");
+	if ((rc = check_format(&o, mcuboot_any, t.prepare)))
+		return rc;
 
 	struct sg_hsm_ctx *hsm = cli_hsm_ctx_new(module);
 	if (!hsm)
@@ -396,15 +399,6 @@ int cmd_sign(int argc, char **argv)
 	sg_hsm_ctx_free(hsm);
 	if (rc)
 		return cli_report(&err);
-	if (o.prepare_pubkey) {
-		fprintf(stderr,
-			"signet: prepared signing request %s for %s; 'signet inspect %s' says "
-			"what to sign\n",
-			o.out_path, o.prepare_pubkey, o.out_path);
-		return SG_OK;
-	}
-	fprintf(stderr, "signet: signed %s -> %s (%llu-byte payload, %zu signature%s)\n",
-		o.in_path, o.out_path, (unsigned long long)r.payload_size, r.nsigs,
-		r.nsigs == 1 ? "" : "s");
+	report(&o, &r);
 	return SG_OK;
 }

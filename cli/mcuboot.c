@@ -1,4 +1,5 @@
-/* The MCUboot side of sign, verify and inspect (sign/mcuboot_sign.h). */
+/* The MCUboot side of verify and inspect (sign/mcuboot_sign.h); signing
+ * goes through sg_sign_file like envelopes (cli/cmd_sign.c). */
 #include <inttypes.h>
 #include <string.h>
 
@@ -12,25 +13,6 @@ bool cli_is_mcuboot(const char *path)
 	uint8_t magic[4];
 	size_t n = cli_read_magic(path, magic, sizeof(magic));
 	return n == sizeof(magic) && sg_mcuboot_detect(magic, n);
-}
-
-int cli_sign_mcuboot(const struct sg_mcuboot_opts *o, const char *module)
-{
-	struct sg_err err = { 0 };
-	struct sg_hsm_ctx *hsm = cli_hsm_ctx_new(module);
-	int rc = hsm ? sg_mcuboot_sign_file(o, hsm, &err) : sg_errf(&err, SG_EENV, "out of memory");
-	sg_hsm_ctx_free(hsm);
-	if (rc)
-		return cli_report(&err);
-	if (o->prepare_pubkey)
-		fprintf(stderr,
-			"signet: prepared signing request %s (MCUboot image) for %s; 'signet "
-			"inspect %s' says what to sign\n",
-			o->out_path, o->prepare_pubkey, o->out_path);
-	else
-		fprintf(stderr, "signet: signed %s -> %s (MCUboot image)\n", o->in_path,
-			o->out_path);
-	return SG_OK;
 }
 
 static const char *sig_status(int st)

@@ -19,6 +19,20 @@ static const struct param_flag {
 	{"module_override", "--module", ", --module, or SIGNET_PKCS11_MODULE"},
 	{"pin_source", NULL, " or SIGNET_PIN"},
 	{"reissue", "--reissue", " (revoke it, or --reissue to supersede it)"},
+	/* sign/ */
+	{"key_uris", "--key", NULL},
+	{"cert_paths", "--cert", NULL},
+	{"cert_path", "--cert", NULL},
+	{"roots", "--trust-root", NULL},
+	{"trust_path", "--trust",
+	 ": use --trust-root for a root certificate, or give its public key "
+	 "(openssl x509 -pubkey -noout -in CERT)"},
+	{"raw_ecdsa", "--signature-format", ", or wrong --signature-format"},
+	{"slot_size", "--slot-size", NULL},
+	{"hw_id", "--hw-id", NULL},
+	{"sbom_path", "--sbom", NULL},
+	{"digest_alg", "--digest", NULL},
+	{"load_addr", "--load-addr", NULL},
 	/* ledger/ */
 	{"key", "--key", NULL},
 	{"record_type", "--type", NULL},

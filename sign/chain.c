@@ -12,7 +12,7 @@
 
 #include "signet/fileio.h"
 #include "signet/pki.h"
-#include "signet/sign.h"
+#include "keys_priv.h"
 
 static int encode(STACK_OF(X509) *chain, uint8_t **out, size_t *len, struct sg_err *err)
 {
@@ -236,8 +236,9 @@ static int add_chains(struct sg_trust *t, const char *path, const struct sg_chai
 	int rc = SG_OK;
 	if (e->nchains == 0)
 		return t->n ? SG_OK
-			    : sg_errf(err, SG_FAIL,
-				      "%s: no certificate chain to check against --trust-root", path);
+			    : sg_errf_param(err, SG_FAIL, "roots",
+					    "%s: no certificate chain to check against the trusted roots",
+					    path);
 	if (!e->has_build_time)
 		return sg_errf(err, SG_FAIL,
 			       "%s: no BUILD_TIME, so the certificate chain cannot be checked at "

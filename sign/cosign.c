@@ -11,6 +11,7 @@
 #include "signet/atomic_file.h"
 #include "signet/chain.h"
 #include "copy_priv.h"
+#include "keys_priv.h"
 #include "signet/fileio.h"
 #include "signet/sign.h"
 #include "signet/verify.h"

@@ -19,6 +19,8 @@
 
 #include "signet/atomic_file.h"
 #include "copy_priv.h"
+#include "keys_priv.h"
+#include "mcuboot_sign_priv.h"
 
 #define CHUNK (1024 * 1024)
 #define PAD_CHUNK (64 * 1024)
@@ -54,27 +56,47 @@ static uint64_t hashed_size(const struct plan *p)
 	return p->hdr_size + p->img_size + p->prot_len;
 }
 
+/* The one key: the token's, or the public key of a request (s.key NULL). */
 struct signer {
-	struct sg_hsm_key *key; /* NULL when preparing a request */
-	const char *name;       /* key URI or public key file, for messages */
-	EVP_PKEY *pub;
-	int alg; /* SGE_SIG_* and key id: for a request's header */
-	uint8_t key_id[SGE_KEY_ID_SIZE];
+	struct sg_signer s;
 	struct sg_mcuboot_key k;
 };
 
-static const EVP_MD *md_for(uint16_t digest_type)
+/* What an envelope has and an MCUboot image has not. */
+static int check_envelope_only(const struct sg_sign_opts *o, struct sg_err *err)
 {
-	return digest_type == SG_MCUBOOT_TLV_SHA384 ? EVP_sha384() : EVP_sha256();
+	if (o->hw_id)
+		return sg_errf_param(err, SG_EINPUT, "hw_id", "an MCUboot image has no hardware id");
+	if (o->sbom_path)
+		return sg_errf_param(err, SG_EINPUT, "sbom_path", "an MCUboot image binds no SBOM");
+	if (o->digest_alg)
+		return sg_errf_param(err, SG_EINPUT, "digest_alg",
+				     "an MCUboot image's digest follows its key");
+	if (o->ncerts)
+		return sg_errf_param(err, SG_EINPUT, "cert_paths",
+				     "an MCUboot image carries no certificate chain");
+	return SG_OK;
 }
 
-static int check_opts(const struct sg_mcuboot_opts *o, struct plan *p, struct sg_err *err)
+static int check_keys(const struct sg_sign_opts *o, struct sg_err *err)
 {
-	if (!o->in_path || !o->out_path || (!o->key_uri && !o->prepare_pubkey))
+	if (!o->in_path || !o->out_path || (!o->nkeys && !o->prepare_pubkey))
 		return sg_errf(err, SG_EINPUT, "MCUboot signing needs an input, an output and a key");
-	if (o->key_uri && o->prepare_pubkey)
-		return sg_errf(err, SG_EINPUT,
-			       "a signing request is for one public key, not a token key");
+	if (o->nkeys && o->prepare_pubkey)
+		return sg_errf_param(err, SG_EINPUT, "key_uris",
+				     "a signing request is for one public key, not a token key");
+	if (o->nkeys > 1)
+		return sg_errf_param(err, SG_EINPUT, "key_uris",
+				     "an MCUboot image takes exactly one signing key");
+	return check_envelope_only(o, err);
+}
+
+static int check_opts(const struct sg_sign_opts *so, struct plan *p, struct sg_err *err)
+{
+	const struct sg_mcuboot_layout *o = &so->mcuboot;
+	int rc = check_keys(so, err);
+	if (rc)
+		return rc;
 	if (o->header_size < SG_MCUBOOT_HEADER_SIZE)
 		return sg_errf(err, SG_EINPUT,
 			       "header size %u is below the %d-byte MCUboot header",
@@ -96,26 +118,30 @@ static int check_opts(const struct sg_mcuboot_opts *o, struct plan *p, struct sg
 	p->confirm = o->confirm;
 	p->slot_size = o->slot_size;
 	if (p->pad_slot && o->slot_size == 0)
-		return sg_errf(err, SG_EINPUT, "padding to the slot (--pad, --confirm) needs a "
-					       "slot size");
+		return sg_errf_param(err, SG_EINPUT, "slot_size",
+				     "padding to the slot needs a slot size");
 	/* bootutil finds the trailer flags by aligning down from the slot
 	 * end; imgtool counts back from it. They agree on aligned slots only. */
 	if (p->pad_slot && o->slot_size % p->trailer.max_align)
 		return sg_errf(err, SG_EINPUT,
 			       "slot size 0x%x is not a multiple of the maximum alignment %u",
 			       o->slot_size, p->trailer.max_align);
-	if (o->has_load_addr && o->load_addr == 0)
+	if (so->has_load_addr && so->load_addr == 0)
 		return sg_errf(err, SG_EINPUT,
 			       "load address 0: RAM_LOAD needs a non-zero address (imgtool "
 			       "ignores 0)");
+	if (so->has_load_addr && so->load_addr > UINT32_MAX)
+		return sg_errf_param(err, SG_EINPUT, "load_addr",
+				     "load address 0x%llx does not fit MCUboot's 32 bits",
+				     (unsigned long long)so->load_addr);
 	p->hdr_size = o->header_size;
 	p->erased = o->erased_zero ? 0x00 : 0xff;
-	if (o->has_counter) {
+	if (so->has_counter) {
 		struct sg_mcuboot_tlv_writer w;
-		uint8_t v[4] = { (uint8_t)o->security_counter,
-				 (uint8_t)(o->security_counter >> 8),
-				 (uint8_t)(o->security_counter >> 16),
-				 (uint8_t)(o->security_counter >> 24) };
+		uint8_t v[4] = { (uint8_t)so->security_counter,
+				 (uint8_t)(so->security_counter >> 8),
+				 (uint8_t)(so->security_counter >> 16),
+				 (uint8_t)(so->security_counter >> 24) };
 		sg_mcuboot_tlvw_init(&w, SG_MCUBOOT_TLV_PROT_INFO_MAGIC, p->prot, sizeof(p->prot));
 		sg_mcuboot_tlvw_add(&w, SG_MCUBOOT_TLV_SEC_CNT, v, sizeof(v));
 		p->prot_len = sg_mcuboot_tlvw_finish(&w);
@@ -125,10 +151,10 @@ static int check_opts(const struct sg_mcuboot_opts *o, struct plan *p, struct sg
 
 /* Without pad_header the build left room for the header: imgtool refuses
  * input whose first header_size bytes are not all zero, and so do we. */
-static int check_input(const struct sg_mcuboot_opts *o, struct sg_input *in, struct plan *p,
+static int check_input(const struct sg_sign_opts *o, struct sg_input *in, struct plan *p,
 		       struct sg_err *err)
 {
-	if (!o->pad_header) {
+	if (!o->mcuboot.pad_header) {
 		if (in->size < p->hdr_size)
 			return sg_errf(err, SG_EINPUT,
 				       "%s: %llu bytes, shorter than the %u-byte header it must "
@@ -193,37 +219,13 @@ static int key_setup(EVP_PKEY *pub, enum sg_key_type t, const char *name,
 	return SG_OK;
 }
 
-/* The key type of a public key file, from sg_pubkey_load's algorithm. */
-static enum sg_key_type pub_type(EVP_PKEY *pub, int alg)
+/* The key (sg_signers_open, as for envelopes), and what MCUboot makes of
+ * it; *n says whether there is one to close. */
+static int open_signer(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct signer *s,
+		       size_t *n, struct sg_err *err)
 {
-	switch (alg) {
-	case SGE_SIG_ECDSA_P256_SHA256:
-		return SG_KEY_ECDSA_P256;
-	case SGE_SIG_ECDSA_P384_SHA384:
-		return SG_KEY_ECDSA_P384;
-	case SGE_SIG_ED25519:
-		return SG_KEY_ED25519;
-	case SGE_SIG_RSA_PSS_SHA256:
-		return EVP_PKEY_get_bits(pub) == 3072 ? SG_KEY_RSA_3072 : SG_KEY_RSA_4096;
-	default:
-		return SG_KEY_NONE;
-	}
-}
-
-static int open_signer(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm,
-		       struct signer *s, struct sg_err *err)
-{
-	if (o->prepare_pubkey) { /* no token: the public half says who will sign */
-		s->name = o->prepare_pubkey;
-		int rc = sg_pubkey_load(s->name, (void **)&s->pub, &s->alg, s->key_id, err);
-		return rc ? rc : key_setup(s->pub, pub_type(s->pub, s->alg), s->name, &s->k, err);
-	}
-	s->name = o->key_uri;
-	int rc = sg_hsm_key_open(hsm, o->key_uri, &s->key, err);
-	if (rc)
-		return rc;
-	s->pub = sg_hsm_key_pkey(s->key);
-	return key_setup(s->pub, sg_hsm_key_type(s->key), s->name, &s->k, err);
+	int rc = sg_signers_open(o, hsm, &s->s, n, err);
+	return rc ? rc : key_setup(s->s.pub, s->s.type, s->s.uri, &s->k, err);
 }
 
 static size_t tlv_area_len(const struct sg_mcuboot_key *k, size_t sig_len)
@@ -243,11 +245,11 @@ static int check_fit(const struct plan *p, uint64_t image_end, struct sg_err *er
 	return SG_OK;
 }
 
-static void make_header(const struct sg_mcuboot_opts *o, const struct plan *p, uint8_t *out)
+static void make_header(const struct sg_sign_opts *o, const struct plan *p, uint8_t *out)
 {
 	struct sg_mcuboot_header h = {
 		.magic = SG_MCUBOOT_IMAGE_MAGIC,
-		.load_addr = o->has_load_addr ? o->load_addr : 0,
+		.load_addr = o->has_load_addr ? (uint32_t)o->load_addr : 0,
 		.hdr_size = (uint16_t)p->hdr_size,
 		.protect_tlv_size = (uint16_t)p->prot_len,
 		.img_size = (uint32_t)p->img_size,
@@ -262,13 +264,13 @@ static void make_header(const struct sg_mcuboot_opts *o, const struct plan *p, u
 
 /* The first half: writes header area, image and protected TLVs at base
  * (0, or after a request's header and parameters) and hashes them. */
-static int write_hashed(const struct sg_mcuboot_opts *o, const struct plan *p,
+static int write_hashed(const struct sg_sign_opts *o, const struct plan *p,
 			struct sg_input *in, struct sg_atomic_file *out, uint64_t base,
 			EVP_MD_CTX *md, uint8_t *buf, struct sg_err *err)
 {
 	/* Header area: the header, then erased bytes (pad_header) or the
 	 * input's zeros it replaces. */
-	memset(buf, o->pad_header ? p->erased : 0, p->hdr_size);
+	memset(buf, o->mcuboot.pad_header ? p->erased : 0, p->hdr_size);
 	make_header(o, p, buf);
 	int rc = sg_atomic_pwrite(out, buf, p->hdr_size, (long long)base, err);
 	if (rc)
@@ -359,15 +361,15 @@ static int sign_and_finish(const struct plan *p, const struct signer *s, const u
 	uint8_t sig[SG_SIG_MAX];
 	size_t sig_len;
 	int rc = s->k.sig_type == SG_MCUBOOT_TLV_ED25519
-			 ? sg_hsm_sign(s->key, digest, dlen, sig, &sig_len, err)
-			 : sg_hsm_sign_digest(s->key, digest, dlen, sig, &sig_len, err);
+			 ? sg_hsm_sign(s->s.key, digest, dlen, sig, &sig_len, err)
+			 : sg_hsm_sign_digest(s->s.key, digest, dlen, sig, &sig_len, err);
 	if (rc)
 		return rc;
 	if (sig_len > s->k.sig_max ||
-	    sg_mcuboot_check_sig(s->pub, s->k.sig_type, digest, dlen, sig, sig_len) != 1)
+	    sg_mcuboot_check_sig(s->s.pub, s->k.sig_type, digest, dlen, sig, sig_len) != 1)
 		return sg_errf(err, SG_EENV,
 			       "key %s: the token's signature does not verify with its public key",
-			       s->name);
+			       s->s.uri);
 	return finish_image(p, &s->k, digest, sig, sig_len, out, err);
 }
 
@@ -376,14 +378,6 @@ static int sign_and_finish(const struct plan *p, const struct signer *s, const u
 static int write_request(const struct plan *p, const struct signer *s, const uint8_t *digest,
 			 struct sg_atomic_file *out, struct sg_err *err)
 {
-	struct sg_request r;
-	memset(&r, 0, sizeof(r));
-	r.image_format = SG_REQ_FORMAT_MCUBOOT;
-	r.alg = (uint8_t)s->alg;
-	r.tbs_len = sg_mcuboot_digest_len(s->k.digest_type);
-	memcpy(r.key_id, s->key_id, SGE_KEY_ID_SIZE);
-	memcpy(r.tbs_digest, digest, r.tbs_len);
-	r.body_len = SG_REQ_MCUBOOT_PARAMS_SIZE + hashed_size(p);
 	struct sg_request_mcuboot m = {
 		.hashed_size = (uint32_t)hashed_size(p),
 		.slot_size = p->slot_size,
@@ -397,13 +391,17 @@ static int write_request(const struct plan *p, const struct signer *s, const uin
 				   (p->erased == 0 ? SG_REQ_MCUBOOT_F_ERASED_ZERO : 0)),
 	};
 	uint8_t head[REQ_IMAGE_OFF];
-	sg_request_encode(&r, head);
+	sg_signer_request_header(&s->s, SG_REQ_FORMAT_MCUBOOT,
+				 (uint32_t)sg_mcuboot_digest_len(s->k.digest_type), digest,
+				 SG_REQ_MCUBOOT_PARAMS_SIZE + hashed_size(p), head);
 	sg_request_mcuboot_encode(&m, head + SG_REQ_HEADER_SIZE);
 	return sg_atomic_pwrite(out, head, sizeof(head), 0, err);
 }
 
-static int write_image(const struct sg_mcuboot_opts *o, const struct plan *p,
-		       struct sg_input *in, const struct signer *s, struct sg_err *err)
+/* The image or request, and its digest D in digest. */
+static int write_image(const struct sg_sign_opts *o, const struct plan *p,
+		       struct sg_input *in, const struct signer *s, uint8_t *digest,
+		       struct sg_err *err)
 {
 	struct sg_atomic_file out;
 	int rc = sg_atomic_open(&out, o->out_path, err);
@@ -411,8 +409,7 @@ static int write_image(const struct sg_mcuboot_opts *o, const struct plan *p,
 		return rc;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(CHUNK);
-	uint8_t digest[SG_MCUBOOT_DIGEST_MAX];
-	if (!md || !buf || !EVP_DigestInit_ex(md, md_for(s->k.digest_type), NULL))
+	if (!md || !buf || !EVP_DigestInit_ex(md, sg_keys_mcuboot_md(s->k.digest_type), NULL))
 		rc = sg_errf(err, SG_EENV, "out of memory");
 	if (!rc)
 		rc = write_hashed(o, p, in, &out, o->prepare_pubkey ? REQ_IMAGE_OFF : 0, md, buf,
@@ -431,8 +428,21 @@ static int write_image(const struct sg_mcuboot_opts *o, const struct plan *p,
 	return sg_atomic_commit(&out, err);
 }
 
-int sg_mcuboot_sign_file(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm,
-			 struct sg_err *err)
+static void set_result(const struct sg_sign_opts *o, const struct plan *p,
+		       const struct signer *s, const uint8_t *digest, struct sg_sign_result *r)
+{
+	size_t dlen = sg_mcuboot_digest_len(s->k.digest_type);
+	memset(r, 0, sizeof(*r));
+	r->payload_size = p->img_size;
+	r->has_load_addr = o->has_load_addr;
+	r->load_addr = o->has_load_addr ? o->load_addr : 0;
+	r->nsigs = o->prepare_pubkey ? 0 : 1;
+	r->digest_alg = dlen == 48 ? SGE_DIGEST_SHA384 : SGE_DIGEST_SHA256;
+	memcpy(r->digest, digest, dlen);
+}
+
+int sg_mcuboot_sign(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
+		    struct sg_sign_result *result, struct sg_err *err)
 {
 	struct plan p;
 	memset(&p, 0, sizeof(p));
@@ -444,15 +454,19 @@ int sg_mcuboot_sign_file(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm
 		return rc;
 	struct signer s;
 	memset(&s, 0, sizeof(s));
+	size_t n = 0;
+	uint8_t digest[SG_MCUBOOT_DIGEST_MAX];
 	rc = check_input(o, &in, &p, err);
 	if (!rc)
-		rc = open_signer(o, hsm, &s, err);
+		rc = open_signer(o, hsm, &s, &n, err);
 	/* Fail before writing if even the longest signature would not fit. */
 	if (!rc)
 		rc = check_fit(&p, hashed_size(&p) + tlv_area_len(&s.k, s.k.sig_max), err);
 	if (!rc)
-		rc = write_image(o, &p, &in, &s, err);
-	EVP_PKEY_free(s.pub);
+		rc = write_image(o, &p, &in, &s, digest, err);
+	if (!rc && result)
+		set_result(o, &p, &s, digest, result);
+	sg_signers_close(&s.s, n);
 	sg_input_close(&in);
 	return rc;
 }
@@ -488,7 +502,7 @@ static int request_digest(int fd, struct sg_mcuboot_request *m, const char *path
 	struct req_reader rr = { fd, REQ_IMAGE_OFF };
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(CHUNK);
-	int rc = md && buf && EVP_DigestInit_ex(md, md_for(m->params.digest_type), NULL)
+	int rc = md && buf && EVP_DigestInit_ex(md, sg_keys_mcuboot_md(m->params.digest_type), NULL)
 			 ? SG_OK
 			 : sg_errf(err, SG_EENV, "out of memory");
 	const uint64_t size = m->params.hashed_size;
@@ -530,7 +544,7 @@ int sg_mcuboot_request_check(int fd, const struct sg_request *r, const char *pat
 int sg_mcuboot_request_key(struct sg_mcuboot_request *m, void *pub, int alg,
 			   const char *pub_path, struct sg_err *err)
 {
-	return key_setup(pub, pub_type(pub, alg), pub_path, &m->key, err);
+	return key_setup(pub, sg_keys_type_of(pub, alg), pub_path, &m->key, err);
 }
 
 /* The parameter block (checked by its decoder) as a plan. */

@@ -1,9 +1,10 @@
 /* MCUboot verification on the host: the codec's parser, OpenSSL for the
- * digest and signatures, keys from struct sg_trust. Follows bootutil's
- * image_validate.c, a little stricter (docs/mcuboot.md §5). Depends on
- * nothing else in sign/, so the fuzzer can build it alone. */
+ * digest, keys from struct sg_trust and their signature checks from
+ * sign/keys.c. Follows bootutil's image_validate.c, a little stricter
+ * (docs/mcuboot.md §5). */
 #include "signet/mcuboot_sign.h"
 
+#include "keys_priv.h"
 #include "signet/fileio.h"
 
 #include <errno.h>
@@ -18,192 +19,6 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-/* ---- keys ---- */
-
-enum kind { K_NONE, K_P256, K_P384, K_ED25519, K_RSA };
-
-static enum kind key_kind(EVP_PKEY *pkey)
-{
-	char curve[64];
-	switch (EVP_PKEY_get_base_id(pkey)) {
-	case EVP_PKEY_ED25519:
-		return K_ED25519;
-	case EVP_PKEY_RSA:
-		return K_RSA;
-	case EVP_PKEY_EC:
-		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, curve,
-						    sizeof(curve), NULL))
-			return K_NONE;
-		if (!strcmp(curve, "prime256v1"))
-			return K_P256;
-		if (!strcmp(curve, "secp384r1"))
-			return K_P384;
-		return K_NONE;
-	default:
-		return K_NONE;
-	}
-}
-
-/* The fixed DER before the uncompressed point in an EC SubjectPublicKeyInfo
- * (id-ecPublicKey, the named curve, the BIT STRING header): what imgtool's
- * cryptography library writes. Built here rather than with i2d_PUBKEY so
- * that a key loaded in compressed form still hashes the way imgtool's does. */
-static const uint8_t spki_p256[] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
-				     0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
-				     0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00 };
-static const uint8_t spki_p384[] = { 0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
-				     0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
-				     0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00 };
-
-static int ec_spki(EVP_PKEY *pkey, enum kind k, uint8_t *out, size_t cap, size_t *len)
-{
-	const uint8_t *pre = k == K_P256 ? spki_p256 : spki_p384;
-	size_t pre_len = k == K_P256 ? sizeof(spki_p256) : sizeof(spki_p384);
-	size_t half = k == K_P256 ? 32 : 48;
-	if (cap < pre_len + 1 + 2 * half)
-		return -1;
-	BIGNUM *x = NULL, *y = NULL;
-	int ok = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) &&
-		 EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y);
-	memcpy(out, pre, pre_len);
-	out[pre_len] = 0x04;
-	ok = ok && BN_bn2binpad(x, out + pre_len + 1, (int)half) == (int)half &&
-	     BN_bn2binpad(y, out + pre_len + 1 + half, (int)half) == (int)half;
-	BN_free(x);
-	BN_free(y);
-	*len = pre_len + 1 + 2 * half;
-	return ok ? 0 : -1;
-}
-
-/* i2d into a bounded buffer: i2d allocates the DER, we copy and free it. */
-static int der_into(EVP_PKEY *pkey, bool pkcs1, uint8_t *out, size_t cap, size_t *len)
-{
-	uint8_t *der = NULL;
-	int n = pkcs1 ? i2d_PublicKey(pkey, &der) : i2d_PUBKEY(pkey, &der);
-	int ok = n > 0 && (size_t)n <= cap;
-	if (ok) {
-		memcpy(out, der, (size_t)n);
-		*len = (size_t)n;
-	}
-	OPENSSL_free(der);
-	return ok ? 0 : -1;
-}
-
-int sg_mcuboot_key_encoding(void *key, uint8_t *out, size_t cap, size_t *len)
-{
-	EVP_PKEY *pkey = key;
-	switch (key_kind(pkey)) {
-	case K_P256:
-		return ec_spki(pkey, K_P256, out, cap, len);
-	case K_P384:
-		return ec_spki(pkey, K_P384, out, cap, len);
-	case K_ED25519:
-		return der_into(pkey, false, out, cap, len);
-	case K_RSA: /* i2d_PublicKey of an RSA key is PKCS#1 RSAPublicKey */
-		return der_into(pkey, true, out, cap, len);
-	default:
-		return -1;
-	}
-}
-
-static const EVP_MD *digest_md(uint16_t digest_type)
-{
-	switch (digest_type) {
-	case SG_MCUBOOT_TLV_SHA256:
-		return EVP_sha256();
-	case SG_MCUBOOT_TLV_SHA384:
-		return EVP_sha384();
-	case SG_MCUBOOT_TLV_SHA512:
-		return EVP_sha512();
-	default:
-		return NULL;
-	}
-}
-
-int sg_mcuboot_key_hash(void *pkey, uint16_t digest_type, uint8_t *out, size_t *len)
-{
-	uint8_t enc[SG_MCUBOOT_PUBKEY_MAX];
-	size_t enc_len;
-	unsigned int n;
-	const EVP_MD *md = digest_md(digest_type);
-	if (!md || sg_mcuboot_key_encoding(pkey, enc, sizeof(enc), &enc_len) ||
-	    !EVP_Digest(enc, enc_len, out, &n, md, NULL))
-		return -1;
-	*len = n;
-	return 0;
-}
-
-/* ---- signatures ---- */
-
-/* imgtool --pad-sig appends zeros after the DER (for MCUboot < 1.5);
- * the DER's own length says where the signature ends. */
-static size_t ecdsa_der_len(const uint8_t *sig, size_t len)
-{
-	if (len < 2 || sig[0] != 0x30 || sig[1] >= 0x80 || (size_t)sig[1] + 2 > len)
-		return len;
-	for (size_t i = (size_t)sig[1] + 2; i < len; i++)
-		if (sig[i])
-			return len;
-	return (size_t)sig[1] + 2;
-}
-
-static int verify_ed25519(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len,
-			  const uint8_t *sig, size_t sig_len)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md)
-		return -1;
-	int r = EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) == 1
-			? EVP_DigestVerify(md, sig, sig_len, msg, msg_len) == 1
-			: -1;
-	EVP_MD_CTX_free(md);
-	return r;
-}
-
-static int verify_prehashed(EVP_PKEY *pkey, bool pss, const uint8_t *digest, size_t dlen,
-			    const uint8_t *sig, size_t sig_len)
-{
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pkey, NULL);
-	int ok = ctx && EVP_PKEY_verify_init(ctx) == 1;
-	if (ok && pss)
-		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-		     EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1;
-	int r = ok ? EVP_PKEY_verify(ctx, sig, sig_len, digest, dlen) == 1 : -1;
-	EVP_PKEY_CTX_free(ctx);
-	return r;
-}
-
-int sg_mcuboot_check_sig(void *key, uint16_t sig_type, const uint8_t *digest,
-			 size_t digest_len, const uint8_t *sig, size_t sig_len)
-{
-	EVP_PKEY *pkey = key;
-	enum kind k = key_kind(pkey);
-	switch (sig_type) {
-	case SG_MCUBOOT_TLV_ED25519:
-		if (k != K_ED25519 || (digest_len != 32 && digest_len != 64) || sig_len != 64)
-			return 0;
-		return verify_ed25519(pkey, digest, digest_len, sig, sig_len);
-	case SG_MCUBOOT_TLV_ECDSA_SIG:
-		/* bootutil pairs P-256 with SHA-256 and P-384 with SHA-384. */
-		if (!((k == K_P256 && digest_len == 32) || (k == K_P384 && digest_len == 48)))
-			return 0;
-		return verify_prehashed(pkey, false, digest, digest_len, sig,
-					ecdsa_der_len(sig, sig_len));
-	case SG_MCUBOOT_TLV_RSA2048_PSS:
-	case SG_MCUBOOT_TLV_RSA3072_PSS: {
-		int bits = sig_type == SG_MCUBOOT_TLV_RSA2048_PSS ? 2048 : 3072;
-		if (k != K_RSA || EVP_PKEY_get_bits(pkey) != bits || digest_len != 32 ||
-		    sig_len != (size_t)bits / 8)
-			return 0;
-		return verify_prehashed(pkey, true, digest, digest_len, sig, sig_len);
-	}
-	default:
-		return 0;
-	}
-}
-
 /* ---- verification ---- */
 
 #define WORK_SIZE (64 * 1024)
@@ -211,7 +26,7 @@ int sg_mcuboot_check_sig(void *key, uint16_t sig_type, const uint8_t *digest,
 static int check_digest(struct sg_mcuboot_info *info, sg_mcuboot_read_fn rd, void *arg,
 			struct sg_err *err)
 {
-	const EVP_MD *md = digest_md(info->digest_type);
+	const EVP_MD *md = sg_keys_mcuboot_md(info->digest_type);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(WORK_SIZE);
 	int rc = SG_OK;

@@ -1,3 +1,6 @@
+/* The signing entry point (sg_sign_file: one function for both image
+ * formats) and the signet envelope pipeline; MCUboot images are made by
+ * sign/mcuboot_sign.c, two-step requests finished by sign/twostep.c. */
 #include "signet/sign.h"
 
 #include <errno.h>
@@ -11,105 +14,32 @@
 #include "signet/atomic_file.h"
 #include "signet/chain.h"
 #include "copy_priv.h"
+#include "keys_priv.h"
+#include "mcuboot_sign_priv.h"
 #include "signet/num.h"
 #include "signet/request.h"
 #include "signet/sbom.h"
 #include "signet/verifier.h"
 #include "signet/verify.h"
 
-int sg_sig_alg_for_key(enum sg_key_type t)
-{
-	switch (t) {
-	case SG_KEY_ECDSA_P256:
-		return SGE_SIG_ECDSA_P256_SHA256;
-	case SG_KEY_ECDSA_P384:
-		return SGE_SIG_ECDSA_P384_SHA384;
-	case SG_KEY_ED25519:
-		return SGE_SIG_ED25519;
-	case SG_KEY_RSA_3072:
-	case SG_KEY_RSA_4096:
-		return SGE_SIG_RSA_PSS_SHA256;
-	default:
-		return 0;
-	}
-}
-
-int sg_key_id(const uint8_t *spki, size_t spki_len, uint8_t key_id[SGE_KEY_ID_SIZE])
-{
-	return EVP_Digest(spki, spki_len, key_id, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
-}
-
-int sg_signer_open(struct sg_hsm_ctx *hsm, const char *uri, struct sg_signer *s,
-		   struct sg_err *err)
-{
-	memset(s, 0, sizeof(*s));
-	s->uri = uri;
-	int rc = sg_hsm_key_open(hsm, uri, &s->key, err);
-	if (rc)
-		return rc;
-	s->alg = sg_sig_alg_for_key(sg_hsm_key_type(s->key));
-	size_t spki_len;
-	const uint8_t *spki = sg_hsm_key_spki(s->key, &spki_len);
-	s->pub = sg_hsm_key_pkey(s->key);
-	if (!s->alg || !s->pub || sg_key_id(spki, spki_len, s->key_id))
-		return sg_errf(err, SG_EINPUT, "key %s: unusable public key", uri);
-	return SG_OK;
-}
-
-int sg_signer_sign(struct sg_signer *s, const uint8_t *msg, size_t msg_len,
-		   struct sg_signature *out, struct sg_err *err)
-{
-	out->alg = (uint8_t)s->alg;
-	memcpy(out->key_id, s->key_id, SGE_KEY_ID_SIZE);
-	int rc = sg_hsm_sign(s->key, msg, msg_len, out->sig, &out->sig_len, err);
-	if (!rc && sg_verify_sig(s->pub, s->alg, msg, msg_len, out->sig, out->sig_len) != 1)
-		rc = sg_errf(err, SG_EENV,
-			     "key %s: the token's signature does not verify with its public key",
-			     s->uri);
-	return rc;
-}
-
-void sg_signer_close(struct sg_signer *s)
-{
-	EVP_PKEY_free(s->pub);
-	s->pub = NULL;
-}
-
-struct signer {
-	struct sg_signer k;
-	struct sg_chain_value chain; /* CERT_CHAIN for this key, if any */
+/* The keys of an envelope and the CERT_CHAIN that goes with each. */
+struct signers {
+	struct sg_signer k[SG_SIGN_MAX_KEYS];
+	size_t n; /* opened: the token keys, or the one public key of a request */
+	struct sg_chain_value chain[SG_SIGN_MAX_KEYS];
 };
 
-static int open_signers(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, struct signer *s,
-			struct sg_err *err)
+static void close_signers(struct signers *s)
 {
-	if (o->prepare_pubkey) /* no token: the public half says who will sign */
-		return sg_pubkey_load(o->prepare_pubkey, (void **)&s[0].k.pub, &s[0].k.alg, s[0].k.key_id,
-				      err);
-	for (size_t i = 0; i < o->nkeys; i++) {
-		int rc = sg_signer_open(hsm, o->key_uris[i], &s[i].k, err);
-		if (rc)
-			return rc;
-		for (size_t j = 0; j < i; j++)
-			if (!memcmp(s[j].k.key_id, s[i].k.key_id, SGE_KEY_ID_SIZE))
-				return sg_errf(err, SG_EINPUT, "key %s: same key as %s",
-					       o->key_uris[i], o->key_uris[j]);
-	}
-	return SG_OK;
-}
-
-static void close_signers(struct signer *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		sg_signer_close(&s[i].k);
-		free(s[i].chain.value);
-	}
+	sg_signers_close(s->k, s->n);
+	for (size_t i = 0; i < SG_SIGN_MAX_KEYS; i++)
+		free(s->chain[i].value);
 }
 
 /* --cert: a chain goes with the signer its leaf certifies; a chain for
  * none of them would send verifiers after a key that did not sign, and two
  * for one key would leave them to pick one. */
-static int attach_chain(const struct sg_sign_opts *o, const char *path, struct signer *s,
+static int attach_chain(const struct sg_sign_opts *o, const char *path, struct signers *s,
 			struct sg_err *err)
 {
 	struct sg_chain_value chain;
@@ -118,97 +48,84 @@ static int attach_chain(const struct sg_sign_opts *o, const char *path, struct s
 	int rc = sg_chain_file(path, &chain, key_id, err);
 	if (rc)
 		return rc;
-	while (i < o->nkeys && memcmp(s[i].k.key_id, key_id, SGE_KEY_ID_SIZE))
+	while (i < o->nkeys && memcmp(s->k[i].key_id, key_id, SGE_KEY_ID_SIZE))
 		i++;
 	if (i == o->nkeys)
-		rc = sg_errf(err, SG_EINPUT,
-			     "%s: the first certificate does not certify a signing key (--key)", path);
-	else if (s[i].chain.value)
-		rc = sg_errf(err, SG_EINPUT, "%s: a second chain for key %s", path, s[i].k.uri);
+		rc = sg_errf_param(err, SG_EINPUT, "key_uris",
+				   "%s: the first certificate does not certify a signing key", path);
+	else if (s->chain[i].value)
+		rc = sg_errf(err, SG_EINPUT, "%s: a second chain for key %s", path, s->k[i].uri);
 	if (rc) {
 		free(chain.value);
 		return rc;
 	}
-	s[i].chain = chain;
+	s->chain[i] = chain;
 	return SG_OK;
 }
 
-static int append_chains(const struct sg_sign_opts *o, const struct signer *s, uint8_t *area,
-			 size_t *area_len, struct sg_err *err)
+static int append_chains(const struct signers *s, uint8_t *area, size_t *area_len,
+			 struct sg_err *err)
 {
 	int rc = SG_OK;
-	for (size_t i = 0; !rc && i < o->nkeys; i++)
-		rc = sg_chain_append(area, area_len, &s[i].chain, err);
+	for (size_t i = 0; !rc && i < s->n; i++)
+		rc = sg_chain_append(area, area_len, &s->chain[i], err);
 	return rc;
 }
 
 /* Signs msg with every signer and checks each fresh signature with the
  * key's public half, so a faulty token cannot produce a bad envelope. */
-static int sign_msg(const struct sg_sign_opts *o, struct signer *s, const uint8_t *msg,
-		    size_t msg_len, struct sg_signature *sigs, struct sg_err *err)
+static int sign_msg(struct signers *s, const uint8_t *msg, size_t msg_len,
+		    struct sg_signature *sigs, struct sg_err *err)
 {
-	for (size_t i = 0; i < o->nkeys; i++) {
-		int rc = sg_signer_sign(&s[i].k, msg, msg_len, &sigs[i], err);
+	for (size_t i = 0; i < s->n; i++) {
+		int rc = sg_signer_sign(&s->k[i], msg, msg_len, &sigs[i], err);
 		if (rc)
 			return rc;
 	}
 	return SG_OK;
 }
 
-/* Keys taking part: the token keys, or the one public key of a request. */
-static size_t nsigners(const struct sg_sign_opts *o)
-{
-	return o->prepare_pubkey ? 1 : o->nkeys;
-}
-
-static int pick_digest(const struct sg_sign_opts *o, const struct signer *s)
+static int pick_digest(const struct sg_sign_opts *o, const struct signers *s)
 {
 	if (o->digest_alg)
 		return o->digest_alg;
-	for (size_t i = 0; i < nsigners(o); i++)
-		if (s[i].k.alg == SGE_SIG_ECDSA_P384_SHA384)
+	for (size_t i = 0; i < s->n; i++)
+		if (s->k[i].alg == SGE_SIG_ECDSA_P384_SHA384)
 			return SGE_DIGEST_SHA384;
 	return SGE_DIGEST_SHA256;
 }
 
-/* The request header for the one signer of a prepare run. */
-static int write_request_header(struct sg_atomic_file *out, const struct signer *s,
+/* The request header for the one signer of a prepare run: it signs M. */
+static int write_request_header(struct sg_atomic_file *out, const struct sg_signer *s,
 				const uint8_t *msg, size_t msg_len, uint64_t body_len,
 				struct sg_err *err)
 {
-	struct sg_request r;
-	memset(&r, 0, sizeof(r));
-	r.image_format = SG_REQ_FORMAT_SIGNET;
-	r.alg = (uint8_t)s->k.alg;
-	r.tbs_len = (uint32_t)msg_len;
-	memcpy(r.key_id, s->k.key_id, SGE_KEY_ID_SIZE);
-	r.body_len = body_len;
-	const EVP_MD *md = sg_request_digest_len(r.alg) == 48 ? EVP_sha384() : EVP_sha256();
-	if (EVP_Digest(msg, msg_len, r.tbs_digest, NULL, md, NULL) != 1)
+	uint8_t d[SGE_DIGEST_MAX], hdr[SG_REQ_HEADER_SIZE];
+	const EVP_MD *md = sg_request_digest_len(s->alg) == 48 ? EVP_sha384() : EVP_sha256();
+	if (EVP_Digest(msg, msg_len, d, NULL, md, NULL) != 1)
 		return sg_errf(err, SG_EENV, "hashing failed");
-	uint8_t hdr[SG_REQ_HEADER_SIZE];
-	sg_request_encode(&r, hdr);
+	sg_signer_request_header(s, SG_REQ_FORMAT_SIGNET, (uint32_t)msg_len, d, body_len, hdr);
 	return sg_atomic_pwrite(out, hdr, sizeof(hdr), 0, err);
 }
 
 /* After M: the signatures (signing), or nothing (a request). */
 static int finish_envelope(const struct sg_sign_opts *o, struct sg_atomic_file *out,
-			   struct signer *s, const uint8_t *msg, size_t msg_len, uint64_t area_off,
+			   struct signers *s, const uint8_t *msg, size_t msg_len, uint64_t area_off,
 			   struct sg_err *err)
 {
 	if (o->prepare_pubkey)
-		return write_request_header(out, s, msg, msg_len, area_off - SG_REQ_HEADER_SIZE,
-					    err);
-	struct sg_signature *sigs = calloc(o->nkeys, sizeof(*sigs));
+		return write_request_header(out, &s->k[0], msg, msg_len,
+					    area_off - SG_REQ_HEADER_SIZE, err);
+	struct sg_signature *sigs = calloc(s->n, sizeof(*sigs));
 	uint8_t *area = malloc(SGE_AREA_MAX);
 	size_t area_len = 0;
 	int rc = sigs && area ? SG_OK : sg_errf(err, SG_EENV, "out of memory");
 	if (!rc)
-		rc = sign_msg(o, s, msg, msg_len, sigs, err);
+		rc = sign_msg(s, msg, msg_len, sigs, err);
 	if (!rc)
-		rc = sg_envelope_encode_area(sigs, o->nkeys, area, &area_len, err);
+		rc = sg_envelope_encode_area(sigs, s->n, area, &area_len, err);
 	if (!rc)
-		rc = append_chains(o, s, area, &area_len, err);
+		rc = append_chains(s, area, &area_len, err);
 	if (!rc)
 		rc = sg_atomic_pwrite(out, area, area_len, (long long)area_off, err);
 	free(sigs);
@@ -216,7 +133,7 @@ static int finish_envelope(const struct sg_sign_opts *o, struct sg_atomic_file *
 	return rc;
 }
 
-static int write_envelope(const struct sg_sign_opts *o, struct sg_input *in, struct signer *s,
+static int write_envelope(const struct sg_sign_opts *o, struct sg_input *in, struct signers *s,
 			  struct sg_envelope_meta *m, struct sg_err *err)
 {
 	/* A request holds the unsigned envelope after its own header. */
@@ -250,15 +167,20 @@ static int write_envelope(const struct sg_sign_opts *o, struct sg_input *in, str
 	return sg_atomic_commit(&out, err);
 }
 
-int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
-		 struct sg_sign_result *result, struct sg_err *err)
+/* The signet envelope pipeline. */
+static int sign_envelope(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
+			 struct sg_sign_result *result, struct sg_err *err)
 {
 	if (o->prepare_pubkey && o->nkeys)
-		return sg_errf(err, SG_EINPUT, "a signing request is for one public key, not --key");
+		return sg_errf_param(err, SG_EINPUT, "key_uris",
+				     "a signing request is for one public key, not token keys");
 	if (!o->prepare_pubkey && (o->nkeys == 0 || o->nkeys > SG_SIGN_MAX_KEYS))
-		return sg_errf(err, SG_EINPUT, "need 1 to %d --key options", SG_SIGN_MAX_KEYS);
+		return sg_errf_param(err, SG_EINPUT, "key_uris", "need 1 to %d signing keys",
+				     SG_SIGN_MAX_KEYS);
 	if (o->prepare_pubkey && o->ncerts)
-		return sg_errf(err, SG_EINPUT, "--cert goes with sign --complete, not --prepare");
+		return sg_errf_param(err, SG_EINPUT, "cert_paths",
+				     "a certificate chain goes in when a signing request is "
+				     "completed, not when it is prepared");
 	struct sg_envelope_meta m;
 	memset(&m, 0, sizeof(m));
 	m.version = o->version;
@@ -283,9 +205,8 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	rc = sg_input_open(&in, o->in_path, o->in_format, o->pad, o->max_span, err);
 	if (rc)
 		return rc;
-	struct signer s[SG_SIGN_MAX_KEYS];
-	memset(s, 0, sizeof(s));
-	rc = open_signers(o, hsm, s, err);
+	struct signers *s = calloc(1, sizeof(*s));
+	rc = s ? sg_signers_open(o, hsm, s->k, &s->n, err) : sg_errf(err, SG_EENV, "out of memory");
 	for (size_t i = 0; !rc && i < o->ncerts; i++)
 		rc = attach_chain(o, o->cert_paths[i], s, err);
 	if (!rc) {
@@ -303,7 +224,46 @@ int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 		result->digest_alg = m.digest_alg;
 		memcpy(result->digest, m.digest, sizeof(m.digest));
 	}
-	close_signers(s, nsigners(o));
+	if (s)
+		close_signers(s);
+	free(s);
 	sg_input_close(&in);
 	return rc;
+}
+
+int sg_sign_file(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
+		 struct sg_sign_result *result, struct sg_err *err)
+{
+	switch (o->format) {
+	case SG_SIGN_SIGNET:
+		return sign_envelope(o, hsm, result, err);
+	case SG_SIGN_MCUBOOT:
+		return sg_mcuboot_sign(o, hsm, result, err);
+	default:
+		return sg_errf(err, SG_EINPUT, "unknown image format %d", (int)o->format);
+	}
+}
+
+int sg_mcuboot_sign_file(const struct sg_mcuboot_opts *m, struct sg_hsm_ctx *hsm,
+			 struct sg_err *err)
+{
+	struct sg_sign_opts o = {
+		.format = SG_SIGN_MCUBOOT,
+		.in_path = m->in_path,
+		.out_path = m->out_path,
+		.in_format = m->in_format,
+		.pad = m->pad,
+		.max_span = m->max_span,
+		.nkeys = m->key_uri ? 1 : 0,
+		.version = m->version,
+		.has_counter = m->has_counter,
+		.security_counter = m->security_counter,
+		.has_load_addr = m->has_load_addr,
+		.load_addr = m->load_addr,
+		.prepare_pubkey = m->prepare_pubkey,
+		.mcuboot = { m->header_size, m->pad_header, m->slot_size, m->align, m->pad_slot,
+			     m->confirm, m->max_sectors, m->max_align, m->erased_zero },
+	};
+	o.key_uris[0] = m->key_uri;
+	return sg_sign_file(&o, hsm, NULL, err);
 }

@@ -19,6 +19,7 @@
 #include "signet/atomic_file.h"
 #include "signet/chain.h"
 #include "copy_priv.h"
+#include "keys_priv.h"
 #include "signet/fileio.h"
 #include "signet/mcuboot_sign.h"
 #include "signet/request.h"
@@ -182,7 +183,8 @@ static int load_chain(const struct sg_request_info *ri, const char *cert_path,
 	if (!cert_path)
 		return SG_OK;
 	if (is_mcuboot(ri))
-		return sg_errf(err, SG_EINPUT, "--cert: an MCUboot image carries no certificate chain");
+		return sg_errf_param(err, SG_EINPUT, "cert_path",
+				     "an MCUboot image carries no certificate chain");
 	int rc = sg_chain_file(cert_path, chain, key_id, err);
 	if (!rc && memcmp(key_id, ri->r.key_id, SGE_KEY_ID_SIZE))
 		rc = sg_errf(err, SG_EINPUT,
@@ -203,17 +205,16 @@ int sg_request_load(const char *path, struct sg_request_info *ri, struct sg_err 
 
 /* pub must be the key the request names; an MCUboot image also needs a
  * key type MCUboot verifies (no RSA-4096). */
-static int check_key(struct sg_request_info *ri, EVP_PKEY *pub, int alg,
-		     const uint8_t key_id[SGE_KEY_ID_SIZE], const char *pub_path,
+static int check_key(struct sg_request_info *ri, const struct sg_signer *k,
 		     const char *req_path, struct sg_err *err)
 {
-	if (memcmp(key_id, ri->r.key_id, SGE_KEY_ID_SIZE))
-		return sg_errf(err, SG_FAIL, "%s: not the key %s was prepared for", pub_path,
+	if (memcmp(k->key_id, ri->r.key_id, SGE_KEY_ID_SIZE))
+		return sg_errf(err, SG_FAIL, "%s: not the key %s was prepared for", k->uri,
 			       req_path);
-	if (alg != ri->r.alg)
-		return sg_errf(err, SG_FAIL, "%s: key type does not match the request", pub_path);
+	if (k->alg != ri->r.alg)
+		return sg_errf(err, SG_FAIL, "%s: key type does not match the request", k->uri);
 	if (is_mcuboot(ri))
-		return sg_mcuboot_request_key(&ri->mcu, pub, alg, pub_path, err);
+		return sg_mcuboot_request_key(&ri->mcu, k->pub, k->alg, k->uri, err);
 	return SG_OK;
 }
 
@@ -227,33 +228,36 @@ int sg_sign_complete(const char *req_path, const char *sig_path, bool raw_ecdsa,
 	struct sg_signature s;
 	memset(&s, 0, sizeof(s));
 	struct sg_chain_value chain = { NULL, 0 };
-	EVP_PKEY *pub = NULL;
-	int fd = -1, alg = 0;
+	struct sg_signer k; /* the request's key, opened as sg_sign_file opened it */
+	memset(&k, 0, sizeof(k));
+	int fd = -1;
 	int rc = open_request(req_path, &fd, &ri->r, err);
 	if (!rc)
 		rc = check_body(fd, ri, req_path, err);
 	if (!rc)
 		rc = load_chain(ri, cert_path, &chain, err);
 	if (!rc)
-		rc = sg_pubkey_load(pub_path, (void **)&pub, &alg, s.key_id, err);
+		rc = sg_signer_open_pub(pub_path, &k, err);
 	if (!rc)
-		rc = check_key(ri, pub, alg, s.key_id, pub_path, req_path, err);
+		rc = check_key(ri, &k, req_path, err);
+	const int alg = k.alg;
+	memcpy(s.key_id, k.key_id, SGE_KEY_ID_SIZE);
 	if (!rc && raw_ecdsa && alg != SGE_SIG_ECDSA_P256_SHA256 && alg != SGE_SIG_ECDSA_P384_SHA384)
 		rc = sg_errf(err, SG_EINPUT, "%s: raw format applies to ECDSA signatures only",
 			     sig_path);
 	if (!rc)
 		rc = load_signature(sig_path, alg, raw_ecdsa, &s, err);
 	s.alg = (uint8_t)alg;
-	if (!rc && sig_verifies(ri, pub, &s) != 1)
-		rc = sg_errf(err, SG_FAIL,
-			     "%s: signature does not verify over %s (signed another request, or "
-			     "with another key%s)",
-			     sig_path, req_path,
-			     alg <= SGE_SIG_ECDSA_P384_SHA384 ? ", or wrong --signature-format" : "");
+	/* An ECDSA signature may also be in the other encoding (raw_ecdsa). */
+	if (!rc && sig_verifies(ri, k.pub, &s) != 1)
+		rc = sg_errf_param(err, SG_FAIL, alg <= SGE_SIG_ECDSA_P384_SHA384 ? "raw_ecdsa" : NULL,
+				   "%s: signature does not verify over %s: signed another request, "
+				   "or with another key",
+				   sig_path, req_path);
 	if (!rc)
 		rc = write_output(fd, ri, &s, &chain, req_path, out_path, err);
 	free(chain.value);
-	EVP_PKEY_free(pub);
+	sg_signer_close(&k);
 	if (fd >= 0)
 		close(fd);
 	free(ri);

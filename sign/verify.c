@@ -8,124 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
 
 #include "signet/fileio.h"
 #include "signet/sbom.h"
-#include "signet/sign.h"
-
-static int key_alg(EVP_PKEY *pkey)
-{
-	switch (EVP_PKEY_get_base_id(pkey)) {
-	case EVP_PKEY_ED25519:
-		return SGE_SIG_ED25519;
-	case EVP_PKEY_RSA: {
-		int bits = EVP_PKEY_get_bits(pkey);
-		return bits == 3072 || bits == 4096 ? SGE_SIG_RSA_PSS_SHA256 : 0;
-	}
-	case EVP_PKEY_EC: {
-		char curve[64];
-		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, curve,
-						    sizeof(curve), NULL))
-			return 0;
-		if (!strcmp(curve, "prime256v1"))
-			return SGE_SIG_ECDSA_P256_SHA256;
-		if (!strcmp(curve, "secp384r1"))
-			return SGE_SIG_ECDSA_P384_SHA384;
-		return 0;
-	}
-	default:
-		return 0;
-	}
-}
-
-static EVP_PKEY *load_pubkey(const uint8_t *buf, size_t len)
-{
-	BIO *bio = BIO_new_mem_buf(buf, (int)len);
-	if (!bio)
-		return NULL;
-	EVP_PKEY *pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (!pkey) {
-		const unsigned char *p = buf;
-		pkey = d2i_PUBKEY(NULL, &p, (long)len);
-	}
-	return pkey;
-}
-
-int sg_pkey_key_id(void *pkey, uint8_t key_id[SGE_KEY_ID_SIZE])
-{
-	/* An EC key read from a compressed point would otherwise encode
-	 * compressed and get another id than its signer gave it. */
-	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
-	    !EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-					    OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED))
-		return -1;
-	unsigned char *der = NULL;
-	int n = i2d_PUBKEY(pkey, &der);
-	int rc = n <= 0 || sg_key_id(der, (size_t)n, key_id);
-	OPENSSL_free(der);
-	return rc ? -1 : 0;
-}
-
-static int is_certificate(const uint8_t *buf, size_t len)
-{
-	BIO *bio = BIO_new_mem_buf(buf, (int)len);
-	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	BIO_free(bio);
-	if (!x) {
-		const unsigned char *p = buf;
-		x = d2i_X509(NULL, &p, (long)len);
-	}
-	X509_free(x);
-	ERR_clear_error();
-	return x != NULL;
-}
-
-/* sg_pubkey_load; cert_hint says what to do when path is a certificate. */
-static int pubkey_load(const char *path, const char *cert_hint, void **pkey_out, int *alg,
-		       uint8_t key_id[SGE_KEY_ID_SIZE], struct sg_err *err)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc = sg_read_file(path, 64 * 1024, &buf, &len, err);
-	if (rc)
-		return rc;
-	EVP_PKEY *pkey = load_pubkey(buf, len);
-	int cert = !pkey && is_certificate(buf, len);
-	free(buf);
-	if (cert)
-		return sg_errf(err, SG_EINPUT, "%s: a certificate, not a public key: %s", path,
-			       cert_hint);
-	if (!pkey)
-		return sg_errf(err, SG_EINPUT, "%s: not a PEM or DER public key", path);
-	*alg = key_alg(pkey);
-	if (!*alg) {
-		EVP_PKEY_free(pkey);
-		return sg_errf(err, SG_EINPUT,
-			       "%s: unsupported key type (need P-256, P-384, Ed25519, RSA 3072/4096)",
-			       path);
-	}
-	if (sg_pkey_key_id(pkey, key_id)) {
-		EVP_PKEY_free(pkey);
-		return sg_errf(err, SG_EENV, "%s: cannot encode the public key", path);
-	}
-	*pkey_out = pkey;
-	return SG_OK;
-}
-
-#define GIVE_THE_KEY "give its public key (openssl x509 -pubkey -noout -in CERT)"
-
-int sg_pubkey_load(const char *path, void **pkey_out, int *alg, uint8_t key_id[SGE_KEY_ID_SIZE],
-		   struct sg_err *err)
-{
-	return pubkey_load(path, GIVE_THE_KEY, pkey_out, alg, key_id, err);
-}
+#include "keys_priv.h"
 
 static int trust_check_new(struct sg_trust *t, const char *label, struct sg_err *err)
 {
@@ -141,8 +28,7 @@ int sg_trust_add(struct sg_trust *t, const char *path, struct sg_err *err)
 	if (t->n == SG_MAX_TRUST)
 		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", path, SG_MAX_TRUST);
 	struct sg_trust_key *k = &t->keys[t->n];
-	int rc = pubkey_load(path, "use --trust-root for a root certificate, or " GIVE_THE_KEY,
-			     &k->pkey, &k->alg, k->key_id, err);
+	int rc = sg_keys_pubkey_load(path, NULL, &k->pkey, &k->alg, k->key_id, err);
 	if (!rc)
 		rc = trust_check_new(t, path, err);
 	if (rc) {
@@ -162,7 +48,7 @@ int sg_trust_add_pkey(struct sg_trust *t, void *pkey, const char *label, int fro
 	if (t->n == SG_MAX_TRUST)
 		return sg_errf(err, SG_EINPUT, "%s: more than %d trusted keys", label, SG_MAX_TRUST);
 	struct sg_trust_key *k = &t->keys[t->n];
-	k->alg = key_alg(pkey);
+	k->alg = sg_keys_pkey_alg(pkey);
 	if (!k->alg)
 		return sg_errf(err, SG_FAIL,
 			       "%s: unsupported key type (need P-256, P-384, Ed25519, RSA 3072/4096)",
@@ -208,32 +94,6 @@ static int hash_update(void *ctx, const uint8_t *p, size_t n)
 static int hash_final(void *ctx, uint8_t *out)
 {
 	return !EVP_DigestFinal_ex(ctx, out, NULL);
-}
-
-/* Verifies one signature over msg with pkey per docs/envelope.md §5:
- * 1 valid, 0 invalid, -1 internal failure. */
-int sg_verify_sig(void *pkey, int alg, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
-		  size_t sig_len)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	if (!md)
-		return -1;
-	const EVP_MD *type = alg == SGE_SIG_ECDSA_P384_SHA384 ? EVP_sha384()
-			     : alg == SGE_SIG_ED25519	      ? NULL
-							      : EVP_sha256();
-	int ok = EVP_DigestVerifyInit(md, &pctx, type, NULL, pkey) == 1;
-	if (ok && alg == SGE_SIG_RSA_PSS_SHA256)
-		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1 &&
-		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1;
-	if (!ok) {
-		EVP_MD_CTX_free(md);
-		return -1;
-	}
-	int r = EVP_DigestVerify(md, sig, sig_len, msg, msg_len);
-	EVP_MD_CTX_free(md);
-	return r == 1;
 }
 
 static int sig_verify(void *arg, int alg, const uint8_t *key_id, const uint8_t *msg,

@@ -26,15 +26,9 @@
 #include "signet/request.h"
 #include "signet/verify.h"
 
-struct sg_mcuboot_opts {
-	const char *in_path, *out_path;
-	enum sg_input_format in_format;
-	uint8_t pad;            /* fill for gaps in HEX/SREC/ELF inputs */
-	uint64_t max_span;      /* input span limit; 0 = SG_INPUT_SPAN_MAX */
-	const char *key_uri;    /* one key */
-	struct sg_version version;
-	bool has_counter;       /* SEC_CNT in the protected TLV area */
-	uint32_t security_counter;
+/* How an MCUboot image is laid out (struct sg_sign_opts.mcuboot, with
+ * format SG_SIGN_MCUBOOT); imgtool's options in brackets. */
+struct sg_mcuboot_layout {
 	uint32_t header_size;   /* ih_hdr_size, 32..65535 (imgtool -H) */
 	bool pad_header;        /* prefix the input with header_size erased bytes;
 				 * without it the input's first header_size bytes
@@ -44,24 +38,40 @@ struct sg_mcuboot_opts {
 	uint32_t align;         /* flash write size 1, 2, 4, 8, 16, 32; 0 = 1 */
 	bool pad_slot;          /* imgtool --pad: fill to slot_size, trailer magic */
 	bool confirm;           /* imgtool --confirm: image_ok = 1; implies pad_slot */
-	bool has_load_addr;     /* imgtool -L: IMAGE_F_RAM_LOAD, ih_load_addr */
-	uint32_t load_addr;     /* non-zero; input addresses are never used */
 	/* Rarely needed; 0/false give imgtool's defaults. */
 	uint32_t max_sectors;   /* imgtool -M, trailer swap status (default 128) */
 	uint32_t max_align;     /* imgtool --max-align 8/16/32 (default max(8, align)) */
 	bool erased_zero;       /* imgtool -R 0: flash erases to 0x00, not 0xff */
-	/* Two-step signing: with prepare_pubkey set (and no key_uri), out_path
-	 * is a signing request (docs/signing-request.md, image format 2) for
-	 * that public key's holder, and no token is used. */
+};
+
+/* The same options as struct sg_sign_opts with format SG_SIGN_MCUBOOT, in
+ * the flat form sg_mcuboot_sign_file takes (fields as in sg_mcuboot_layout
+ * and sg_sign_opts). */
+struct sg_mcuboot_opts {
+	const char *in_path, *out_path;
+	enum sg_input_format in_format;
+	uint8_t pad;
+	uint64_t max_span;
+	const char *key_uri; /* one key */
+	struct sg_version version;
+	bool has_counter;
+	uint32_t security_counter;
+	uint32_t header_size;
+	bool pad_header;
+	uint32_t slot_size;
+	uint32_t align;
+	bool pad_slot, confirm;
+	bool has_load_addr;
+	uint32_t load_addr;
+	uint32_t max_sectors, max_align;
+	bool erased_zero;
 	const char *prepare_pubkey;
 };
 
-/* Signs o->in_path into o->out_path (raw binary), atomically: options and
- * input are validated and the key opened before anything is written, the
- * token's signature is checked against its public key, and on any failure
- * no output remains. SG_EINPUT for bad options (the message names the
- * rule), bad input or an unsupported key; SG_EENV for token and I/O.
- * With o->prepare_pubkey, writes a signing request instead (hsm unused). */
+/* sg_sign_file (signet/sign.h) with format SG_SIGN_MCUBOOT, for callers of
+ * the flat options: signs o->in_path into o->out_path (raw binary) with
+ * o->key_uri, or with o->prepare_pubkey writes a signing request instead
+ * (hsm unused). Same checks, atomicity and status codes. */
 int sg_mcuboot_sign_file(const struct sg_mcuboot_opts *o, struct sg_hsm_ctx *hsm,
 			 struct sg_err *err);
 

@@ -13,7 +13,7 @@
 #define SG_MAX_TRUST 32
 
 struct sg_trust_key {
-	char *path; /* the --trust file, or "chain:" and the leaf's subject */
+	char *path; /* the trusted key file, or "chain:" and the leaf's subject */
 	int from_chain; /* trusted through a certificate chain (sign/chain.h) */
 	void *pkey; /* EVP_PKEY */
 	int alg;    /* SGE_SIG_* the key makes */
