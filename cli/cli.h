@@ -18,8 +18,11 @@ int cmd_cosign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
-/* Prints "signet: <message>" on stderr and returns err->status. */
+/* Prints "signet: <message>" on stderr and returns err->status. When the
+ * error names a library parameter (err->param), the CLI's words for it
+ * follow: " (see --flag)", or the table's own ending (cli/util.c). */
 int cli_report(const struct sg_err *err);
 /* The option that sets a library parameter (struct sg_err.param), or NULL. */
 const char *cli_param_flag(const char *param);
@@ -79,5 +82,10 @@ int cli_sign_mcuboot(const struct sg_mcuboot_opts *o, const char *module);
 int cli_inspect_mcuboot(const char *path, bool json);
 int cli_verify_mcuboot(const char *path, const struct sg_trust *t, uint32_t min_counter,
 		       bool json);
+
+/* cli/inspect_print.c holds the field printers above (cli_envelope_json,
+ * cli_signature_json, cli_envelope_text) and this: a UTC time as
+ * 2025-01-31T12:00:00Z, or the number when it is past year 9999. */
+void cli_time_str(uint64_t t, char *out, size_t n);
 
 #endif

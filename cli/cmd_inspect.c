@@ -1,8 +1,8 @@
 /* signet inspect: every field of an envelope, for humans or machines. The
- * field printers are shared with signet verify --json. */
+ * field printers, shared with signet verify --json and the signing request
+ * view, are cli/inspect_print.c's. */
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -31,102 +31,6 @@ static const char usage_text[] =
 	"which key, and how; --tbs-out F writes the bytes to give the offline signer\n"
 	"(the digest for ECDSA and RSA-PSS, the message itself for Ed25519; for an\n"
 	"MCUboot image's request, the image digest with every algorithm).\n";
-
-static void version_str(const struct sgv_envelope *e, char *out, size_t n)
-{
-	sg_version_str(e->ver_major, e->ver_minor, e->ver_patch, e->ver_build, false, out, n);
-}
-
-static void time_str(uint64_t t, char *out, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (t > (uint64_t)253402300799ull || !gmtime_r(&tt, &tm))
-		snprintf(out, n, "%" PRIu64, t);
-	else
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-void cli_envelope_json(FILE *fp, const struct sgv_envelope *e)
-{
-	char buf[64];
-	char hw[SGE_HW_ID_MAX + 1];
-	version_str(e, buf, sizeof(buf));
-	fprintf(fp, "\"format\":\"signet\",\"format_version\":%d,\"header_size\":%d,",
-		SGE_FORMAT_VERSION, SGE_HEADER_SIZE);
-	fprintf(fp, "\"protected_size\":%" PRIu32 ",\"payload_size\":%" PRIu64
-		    ",\"signature_area_size\":%" PRIu32 ",",
-		e->protected_size, e->payload_size, e->area_size);
-	fprintf(fp, "\"version\":");
-	json_str(fp, buf);
-	fprintf(fp, ",\"security_counter\":%" PRIu32 ",", e->security_counter);
-	fprintf(fp, "\"hw_id\":");
-	if (e->has_hw_id) {
-		memcpy(hw, e->hw_id, e->hw_id_len);
-		hw[e->hw_id_len] = 0;
-		json_str(fp, hw);
-	} else {
-		fputs("null", fp);
-	}
-	if (e->has_load_addr)
-		fprintf(fp, ",\"load_addr\":\"0x%08" PRIx64 "\"", e->load_addr);
-	else
-		fputs(",\"load_addr\":null", fp);
-	fprintf(fp, ",\"payload_digest\":{\"algorithm\":\"%s\",\"value\":",
-		sg_digest_alg_name(e->digest_alg));
-	json_hex(fp, e->digest, e->digest_len);
-	fputc('}', fp);
-	if (e->has_build_time) {
-		time_str(e->build_time, buf, sizeof(buf));
-		fprintf(fp, ",\"build_time\":%" PRIu64 ",\"build_time_utc\":\"%s\"", e->build_time,
-			buf);
-	} else {
-		fputs(",\"build_time\":null", fp);
-	}
-	if (e->has_sbom) {
-		fprintf(fp, ",\"sbom\":{\"kind\":\"%s\",\"sha256\":", sg_sbom_kind_name(e->sbom_kind));
-		json_hex(fp, e->sbom_digest, 32);
-		fputc('}', fp);
-	} else {
-		fputs(",\"sbom\":null", fp);
-	}
-}
-
-void cli_signature_json(FILE *fp, const struct sgv_signature *s, unsigned index)
-{
-	fprintf(fp, "{\"index\":%u,\"algorithm\":\"%s\",\"key_id\":", index,
-		sg_sig_alg_name(s->alg));
-	json_hex(fp, s->key_id, SGE_KEY_ID_SIZE);
-	fprintf(fp, ",\"signature_size\":%u", s->sig_len);
-}
-
-void cli_envelope_text(const struct sgv_envelope *e)
-{
-	char buf[64], hex[2 * SGE_DIGEST_MAX + 1];
-	version_str(e, buf, sizeof(buf));
-	printf("version:          %s\n", buf);
-	if (e->has_counter)
-		printf("security counter: %" PRIu32 "\n", e->security_counter);
-	else
-		printf("security counter: none (counts as 0)\n");
-	printf("hardware id:      %.*s\n", e->has_hw_id ? e->hw_id_len : 4,
-	       e->has_hw_id ? (const char *)e->hw_id : "none");
-	if (e->has_load_addr)
-		printf("load address:     0x%08" PRIx64 "\n", e->load_addr);
-	else
-		printf("load address:     none\n");
-	printf("payload digest:   %s %s\n", sg_digest_alg_name(e->digest_alg),
-	       sg_hex(e->digest, e->digest_len, hex));
-	if (e->has_build_time) {
-		time_str(e->build_time, buf, sizeof(buf));
-		printf("build time:       %s (%" PRIu64 ")\n", buf, e->build_time);
-	}
-	if (e->has_sbom)
-		printf("sbom:             %s sha256 %s\n", sg_sbom_kind_name(e->sbom_kind),
-		       sg_hex(e->sbom_digest, 32, hex));
-	if (e->unknown_noncritical)
-		printf("unknown fields:   %u non-critical (ignored)\n", e->unknown_noncritical);
-}
 
 /* ---- the CERT_CHAIN field (shown, not checked: signet verify does that) */
 
@@ -161,8 +65,8 @@ static void cert_fields(X509 *x, struct cert_fields *f)
 	sg_pki_serial_hex(X509_get0_serialNumber(x), f->serial, sizeof(f->serial));
 	f->not_before = cert_time(X509_get0_notBefore(x));
 	f->not_after = cert_time(X509_get0_notAfter(x));
-	time_str(f->not_before, f->from, sizeof(f->from));
-	time_str(f->not_after, f->to, sizeof(f->to));
+	cli_time_str(f->not_before, f->from, sizeof(f->from));
+	cli_time_str(f->not_after, f->to, sizeof(f->to));
 }
 
 /* Chain i of n; "certificate chain:" alone when it is the only one. */

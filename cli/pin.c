@@ -176,6 +176,9 @@ int cli_pin(void *arg, const struct sg_pin_request *req, char *pin, size_t pin_m
 
 struct sg_hsm_ctx *cli_hsm_ctx_new(const char *module)
 {
+	/* --module, else the environment's: hsm/ reads no environment. */
+	if (!module || !*module)
+		module = getenv("SIGNET_PKCS11_MODULE");
 	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(module);
 	if (ctx)
 		sg_hsm_ctx_set_pin_cb(ctx, cli_pin, NULL);

@@ -20,6 +20,7 @@ static const struct command {
 	{ "verify", cmd_verify, "verify an envelope or MCUboot image against trusted keys and a policy" },
 	{ "inspect", cmd_inspect, "show every field of an envelope, MCUboot image or signing request" },
 	{ "pki", cmd_pki, "device and release certificates with CA keys in the token" },
+	{ "ledger", cmd_ledger, "the tamper-evident audit ledger: records, checkpoints, proofs" },
 	{ "help", cmd_help, "this help, or a command's ('signet help sign')" },
 };
 

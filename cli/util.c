@@ -8,27 +8,46 @@
 #include "signet/num.h"
 
 /* Library parameter names (struct sg_err.param) and how the CLI spells
- * them: the library's message plus " (see --flag)" is what users read. */
-static const struct {
+ * them: the library's message plus " (see --flag)" is what users read, or
+ * the message plus the row's own ending where that reads better (the
+ * library's advice completed with the CLI's ways to give the parameter). */
+static const struct param_flag {
 	const char *param, *flag;
+	const char *ending; /* NULL: " (see FLAG)" */
 } param_flags[] = {
-	{"max_span", "--max-span"},
+	{"max_span", "--max-span", NULL},
+	{"module_override", "--module", ", --module, or SIGNET_PKCS11_MODULE"},
+	{"pin_source", NULL, " or SIGNET_PIN"},
+	{"reissue", "--reissue", " (revoke it, or --reissue to supersede it)"},
+	/* ledger/ */
+	{"key", "--key", NULL},
+	{"record_type", "--type", NULL},
+	{"record_fields", "--json", NULL},
+	{"origin", "--origin", NULL},
 };
 
-const char *cli_param_flag(const char *param)
+static const struct param_flag *param_row(const char *param)
 {
 	for (size_t i = 0; param && i < sizeof(param_flags) / sizeof(param_flags[0]); i++)
 		if (strcmp(param, param_flags[i].param) == 0)
-			return param_flags[i].flag;
+			return &param_flags[i];
 	return NULL;
+}
+
+const char *cli_param_flag(const char *param)
+{
+	const struct param_flag *row = param_row(param);
+	return row ? row->flag : NULL;
 }
 
 int cli_report(const struct sg_err *err)
 {
-	const char *flag = cli_param_flag(err->param);
+	const struct param_flag *row = param_row(err->param);
 
-	if (flag)
-		fprintf(stderr, "signet: %s (see %s)\n", err->msg, flag);
+	if (row && row->ending)
+		fprintf(stderr, "signet: %s%s\n", err->msg, row->ending);
+	else if (row && row->flag)
+		fprintf(stderr, "signet: %s (see %s)\n", err->msg, row->flag);
 	else
 		fprintf(stderr, "signet: %s\n", err->msg);
 	return err->status ? err->status : SG_EENV;

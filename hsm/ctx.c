@@ -1,6 +1,6 @@
 /* The context: what one user of the library holds (module references,
- * sessions, keys), freed together. module.c and token.c add to a context;
- * only this file, above both, takes one apart. */
+ * sessions, keys), freed together. token.c and key.c add to a context;
+ * only this file, above them, takes one apart. */
 #include "hsm_priv.h"
 
 #include <stdlib.h>

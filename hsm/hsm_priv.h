@@ -1,5 +1,13 @@
 /* Internals of the PKCS#11 layer, shared by the files of hsm/ only.
  *
+ * The files call each other one way (test hsm_layers): module.c at the
+ * bottom, alone with module_priv.h (process-wide modules; it knows neither
+ * tokens nor contexts), then uri.c, then token.c (which module a URI means
+ * for a context, its tokens and sessions), pin.c (login), key.c, then
+ * keygen.c, sign.c, random.c, list.c, and ctx.c, which takes a context
+ * apart. What module.c and token.c share is module.c's, declared in
+ * module_priv.h; nothing of token.c goes down.
+ *
  * Ownership: a context holds sessions (one per token) and keys; modules are
  * process-wide and reference-counted, because PKCS#11 initialisation and
  * login state belong to the process, not to our context: two contexts on
@@ -14,6 +22,7 @@
 #include <p11-kit/pkcs11.h>
 #include <p11-kit/uri.h>
 
+#include "module_priv.h"
 #include "signet/hsm.h"
 
 #ifndef CKK_EC_EDWARDS
@@ -28,16 +37,6 @@
 #ifndef CKM_EDDSA
 #define CKM_EDDSA 0x1057UL
 #endif
-
-/* A loaded PKCS#11 module, shared by every context in the process. */
-struct hsm_module {
-	struct hsm_module *next;
-	char *path;     /* as resolved by realpath, the identity of the module */
-	void *dl;
-	CK_FUNCTION_LIST *f;
-	bool finalize;  /* we initialised it, so we finalize it */
-	unsigned refs;
-};
 
 /* One session on one token, logged in at most once, for the context's life. */
 struct hsm_token {
@@ -92,27 +91,6 @@ struct hsm_keyinfo {
 	struct hsm_bytes n, e;  /* RSA */
 };
 
-/* module.c */
-const char *hsm_rv_name(CK_RV rv);
-/* Tokens shared by several processes fail now and then for a moment:
- * SoftHSM2 reads its token store at C_Initialize, and a token whose file
- * another process is rewriting then (every login rewrites it) is missing or
- * half-read. Token look-up and login retry this many times. */
-#define HSM_RETRIES 8
-/* Sleeps before retry attempt (0-based): 5 ms doubling to 200 ms, jittered. */
-void hsm_backoff(unsigned attempt);
-/* Whether a login failure may be such a moment rather than an answer. */
-bool hsm_rv_transient(CK_RV rv);
-/* C_Finalize and C_Initialize m again, so it rereads its token store, when
- * we initialised it and one context holds it (the caller's, which must
- * have no session on it: hsm_token_reload checks). SG_FAIL (err untouched)
- * when it may not. */
-int hsm_module_reinit(struct hsm_module *m, struct sg_err *err);
-/* Drops a context's reference; the last one finalizes and unloads it. */
-void hsm_module_put(struct hsm_module *m);
-int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module **mod,
-		       struct sg_err *err);
-
 /* uri.c */
 int hsm_uri_parse(const char *text, P11KitUri **uri, struct sg_err *err);
 /* How messages name the token a URI asks for: its label, else its token
@@ -126,6 +104,10 @@ CK_OBJECT_CLASS hsm_uri_class(P11KitUri *uri, CK_OBJECT_CLASS dflt);
 void hsm_trim(char *dst, const unsigned char *src, size_t width);
 
 /* token.c */
+/* The module the URI means (its module-path=, else the context's), held by
+ * ctx from now on (one reference per context and module). */
+int hsm_token_module(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module **mod,
+		     struct sg_err *err);
 /* The one initialised token the URI names, with an open session. */
 int hsm_token_find(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_token **tok,
 		   struct sg_err *err);

@@ -265,7 +265,7 @@ int sg_hsm_list(struct sg_hsm_ctx *ctx, const char *text,
 	CK_SLOT_ID *slots = NULL;
 	CK_ULONG n = 0;
 	struct list_run run = { fn, arg, err };
-	if ((rc = hsm_module_for_uri(ctx, uri, &mod, err)) == SG_OK &&
+	if ((rc = hsm_token_module(ctx, uri, &mod, err)) == SG_OK &&
 	    (rc = hsm_token_slots(mod, &slots, &n, err)) == SG_OK) {
 		CK_ULONG named, matched;
 		bool half = count_matches(mod, uri, slots, n, &matched, &named);

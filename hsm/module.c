@@ -1,8 +1,9 @@
 /* Module loading. A module is loaded and C_Initialize'd once
  * per process and path, and shared by reference count: PKCS#11 state is
  * process-wide, so a second context finalizing it would pull the module out
- * from under the first. */
-#include "hsm_priv.h"
+ * from under the first. The bottom of hsm/: nothing here knows tokens or
+ * contexts (module_priv.h). */
+#include "module_priv.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -128,7 +129,7 @@ void hsm_module_put(struct hsm_module *m)
 	pthread_mutex_unlock(&modules_lock);
 }
 
-static int module_get(const char *path, struct hsm_module **out, struct sg_err *err)
+int hsm_module_get(const char *path, struct hsm_module **out, struct sg_err *err)
 {
 	/* One module per file, however it is spelt (symlinks, relative). */
 	char real[PATH_MAX];
@@ -177,44 +178,4 @@ int hsm_module_reinit(struct hsm_module *m, struct sg_err *err)
 	}
 	pthread_mutex_unlock(&modules_lock);
 	return rc;
-}
-
-int hsm_module_for_uri(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module **mod,
-		       struct sg_err *err)
-{
-	const char *path = uri ? p11_kit_uri_get_module_path(uri) : NULL;
-	if (!path && uri && p11_kit_uri_get_module_name(uri))
-		return sg_errf(err, SG_EINPUT,
-			       "module-name= is not supported (no p11-kit registry): use "
-			       "module-path=");
-	if (!path || !*path)
-		path = ctx->module_override;
-	if (!path || !*path)
-		path = getenv("SIGNET_PKCS11_MODULE");
-	if (!path || !*path)
-		return sg_errf(err, SG_EENV,
-			       "no PKCS#11 module: use module-path= in the URI, --module, or "
-			       "SIGNET_PKCS11_MODULE");
-
-	struct hsm_module *m;
-	int rc = module_get(path, &m, err);
-	if (rc != SG_OK)
-		return rc;
-	for (struct hsm_module_ref *r = ctx->modules; r; r = r->next) {
-		if (r->mod == m) { /* this context holds it already */
-			hsm_module_put(m);
-			*mod = m;
-			return SG_OK;
-		}
-	}
-	struct hsm_module_ref *r = malloc(sizeof(*r));
-	if (!r) {
-		hsm_module_put(m);
-		return sg_errf(err, SG_EENV, "out of memory");
-	}
-	r->mod = m;
-	r->next = ctx->modules;
-	ctx->modules = r;
-	*mod = m;
-	return SG_OK;
 }

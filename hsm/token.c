@@ -210,6 +210,43 @@ void hsm_token_close(struct hsm_token *tok)
 	free(tok);
 }
 
+int hsm_token_module(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_module **mod,
+		     struct sg_err *err)
+{
+	const char *path = uri ? p11_kit_uri_get_module_path(uri) : NULL;
+	if (!path && uri && p11_kit_uri_get_module_name(uri))
+		return sg_errf(err, SG_EINPUT,
+			       "module-name= is not supported (no p11-kit registry): use "
+			       "module-path=");
+	if (!path || !*path)
+		path = ctx->module_override;
+	if (!path || !*path)
+		return sg_errf_param(err, SG_EENV, "module_override",
+				     "no PKCS#11 module: use module-path= in the URI");
+
+	struct hsm_module *m;
+	int rc = hsm_module_get(path, &m, err);
+	if (rc != SG_OK)
+		return rc;
+	for (struct hsm_module_ref *r = ctx->modules; r; r = r->next) {
+		if (r->mod == m) { /* this context holds it already */
+			hsm_module_put(m);
+			*mod = m;
+			return SG_OK;
+		}
+	}
+	struct hsm_module_ref *r = malloc(sizeof(*r));
+	if (!r) {
+		hsm_module_put(m);
+		return sg_errf(err, SG_EENV, "out of memory");
+	}
+	r->mod = m;
+	r->next = ctx->modules;
+	ctx->modules = r;
+	*mod = m;
+	return SG_OK;
+}
+
 /* The slots holding a token, in the module's order. */
 int hsm_token_slots(struct hsm_module *mod, CK_SLOT_ID **slots, CK_ULONG *n,
 		    struct sg_err *err)
@@ -303,7 +340,7 @@ int hsm_token_find(struct sg_hsm_ctx *ctx, P11KitUri *uri, struct hsm_token **to
 		   struct sg_err *err)
 {
 	struct hsm_module *mod;
-	int rc = hsm_module_for_uri(ctx, uri, &mod, err);
+	int rc = hsm_token_module(ctx, uri, &mod, err);
 	if (rc != SG_OK)
 		return rc;
 	CK_INFO mi;

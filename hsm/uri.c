@@ -153,7 +153,7 @@ int hsm_uri_parse(const char *text, P11KitUri **out, struct sg_err *err)
 {
 	static const char no_pin_value[] =
 		"URI: pin-value= is refused (a PIN must not appear on a command line): use "
-		"pin-source=file:PATH or SIGNET_PIN";
+		"pin-source=file:PATH";
 	struct uri_scan s;
 	if (uri_scan(text, &s) != SG_OK)
 		return sg_errf(err, SG_EENV, "out of memory");
@@ -161,7 +161,7 @@ int hsm_uri_parse(const char *text, P11KitUri **out, struct sg_err *err)
 	int rc = SG_OK;
 	P11KitUri *uri = NULL;
 	if (s.pin_value) {
-		rc = sg_errf(err, SG_EINPUT, "%s", no_pin_value);
+		rc = sg_errf_param(err, SG_EINPUT, "pin_source", "%s", no_pin_value);
 	} else if (s.bad) {
 		bool query_attr = s.bad_in_path &&
 				  ((s.bad_len == 11 && strncmp(s.bad, "module-path", 11) == 0) ||
@@ -182,7 +182,8 @@ int hsm_uri_parse(const char *text, P11KitUri **out, struct sg_err *err)
 		if (r != P11_KIT_URI_OK)
 			rc = sg_errf(err, SG_EINPUT, "URI '%s': %s", s.shown, p11_kit_uri_message(r));
 		else if (p11_kit_uri_get_pin_value(uri))
-			rc = sg_errf(err, SG_EINPUT, "%s", no_pin_value);
+			rc = sg_errf_param(err, SG_EINPUT, "pin_source", "%s",
+					   no_pin_value);
 		else if (p11_kit_uri_any_unrecognized(uri))
 			rc = sg_errf(err, SG_EINPUT,
 				     "URI '%s': unsupported attribute value (type= takes private, "

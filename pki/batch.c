@@ -130,7 +130,7 @@ static void sign_job(struct run *r, struct sg_pki_ca *ca, struct job *j)
 		s.key = X509_PUBKEY_get0(spki);
 		s.spki = spki;
 		if ((rc = sg_pki_issue_sign(ca, &s, j->serial, &j->cert, &why)))
-			sg_errf(&j->err, rc, "%s: %s", path, why.msg);
+			sg_errf_param(&j->err, rc, why.param, "%s: %s", path, why.msg);
 		else
 			rc = write_tmp(r, j, &j->err);
 	}
@@ -229,9 +229,11 @@ static int reserve_group(struct run *r, struct sg_err *err)
 		if (j->rc) /* its device name was refused */
 			continue;
 		if ((j->rc = sg_pki_issue_reserve(r->cas[0], &s, &o, j->serial, &why)))
-			sg_errf(&j->err, j->rc, "%s: %s", j->item->csr_path, why.msg);
+			sg_errf_param(&j->err, j->rc, why.param, "%s: %s", j->item->csr_path,
+				      why.msg);
 		if (j->rc == SG_FAIL && take_on_record(r, j, &why))
-			j->rc = sg_errf(&j->err, SG_EENV, "%s: %s", j->item->csr_path, why.msg);
+			j->rc = sg_errf_param(&j->err, SG_EENV, why.param, "%s: %s",
+						 j->item->csr_path, why.msg);
 		if (j->rc == SG_EENV) {
 			*err = j->err;
 			return SG_EENV;
@@ -257,7 +259,8 @@ static int record_group(struct run *r, struct sg_err *err)
 		struct sg_err why = { 0 };
 		if (j->rc == SG_OK && !j->again &&
 		    (j->rc = sg_pki_issue_record(&s, &o, j->cert, &why))) {
-			sg_errf(&j->err, j->rc, "%s: %s", j->item->csr_path, why.msg);
+			sg_errf_param(&j->err, j->rc, why.param, "%s: %s", j->item->csr_path,
+				      why.msg);
 			sg_atomic_abort(&j->f);
 		}
 		if (j->rc == SG_EENV) {
@@ -300,7 +303,7 @@ static int finish_group(struct run *r, struct sg_err *err)
 			j->rc = SG_EENV;
 			rc = sg_errf(err, SG_EENV, "%s (the certificate is on record; %s)", why.msg,
 				     b->s.profile == SG_PROF_IDEVID ? "a rerun writes it"
-								    : "pki list --json has its DER");
+								    : "the database has its DER");
 			continue;
 		}
 		if (j->again)

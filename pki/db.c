@@ -221,10 +221,10 @@ int pki_db_check_device(struct sg_pki_db *db, const char *profile, const char *d
 	int r = query(db, live_device_sql, profile, dev, NULL);
 	if (r < 0)
 		return db_err(db, "cannot read", err);
-	return r ? sg_errf(err, SG_FAIL,
-			   "rule db.one-live-per-device: device '%s' already has a live %s "
-			   "certificate (revoke it, or --reissue to supersede it)",
-			   dev, profile)
+	return r ? sg_errf_param(err, SG_FAIL, "reissue",
+				 "rule db.one-live-per-device: device '%s' already has a live %s "
+				 "certificate",
+				 dev, profile)
 		 : SG_OK;
 }
 

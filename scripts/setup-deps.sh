@@ -13,7 +13,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   libsqlite3-dev
-  jq time
+  jq time python3
 )
 
 missing=()

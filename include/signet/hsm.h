@@ -3,8 +3,9 @@
  * libp11 0.4.12 cannot make EC/Ed25519 keys and breaks on tokens that hold an
  * Ed25519 key, so it is not used here.
  *
- * Module: `module-path=` in the URI, else the override given to
- * sg_hsm_ctx_new (--module), else $SIGNET_PKCS11_MODULE.
+ * Module: `module-path=` in the URI, else the one given to sg_hsm_ctx_new
+ * (the CLI gives --module, else $SIGNET_PKCS11_MODULE); the library reads
+ * no environment of its own.
  * PIN: the library reads none itself (no file, no environment, no
  * terminal): a login that needs one asks the context's PIN source, a
  * callback the caller sets (sg_hsm_ctx_set_pin_cb; the CLI's reads the URI's
@@ -57,7 +58,9 @@ struct sg_hsm_key;
  * the kernel refuses. */
 int sg_hsm_no_core_dumps(struct sg_err *err);
 
-/* module_override may be NULL. Never fails except out of memory (NULL). */
+/* module_override: the module for URIs without module-path=, or NULL (then
+ * those fail: "no PKCS#11 module", err->param "module_override"). Never
+ * fails except out of memory (NULL). */
 struct sg_hsm_ctx *sg_hsm_ctx_new(const char *module_override);
 
 /* What a login asks its PIN source for. */

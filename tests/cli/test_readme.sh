@@ -41,7 +41,7 @@ quickstart_script() {
 if ! quickstart_script "$README" >"$T/quickstart.sh"; then
 	bad "$README has no <!-- quickstart:NAME --> shell block"
 fi
-for name in sign pki; do
+for name in sign pki ledger; do
 	grep -qx "<!-- quickstart:$name -->" "$README" && ok || bad "$README: no quickstart:$name block"
 done
 

@@ -231,7 +231,7 @@ char *sg_test_softhsm_uri(const struct sg_test_softhsm *t, const char *object, c
 
 struct sg_hsm_ctx *sg_test_softhsm_ctx(const struct sg_test_softhsm *t)
 {
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(t->module);
 	struct sg_err err;
 	if (ctx && sg_hsm_ctx_set_pin(ctx, t->pin, &err) != SG_OK) {
 		sg_hsm_ctx_free(ctx);

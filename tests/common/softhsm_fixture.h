@@ -4,8 +4,9 @@
  * teardown:
  *   SOFTHSM2_CONF         points at the fixture's conf (SoftHSM reads it at
  *                         C_Initialize, so set up before opening a context)
- *   SIGNET_PKCS11_MODULE  points at the SoftHSM2 module, so
- *                         sg_hsm_ctx_new(NULL) finds it
+ *   SIGNET_PKCS11_MODULE  points at the SoftHSM2 module, for the CLI
+ *                         (cli_hsm_ctx_new, the signet binary); hsm/
+ *                         itself reads no environment
  * The module is $SIGNET_TEST_SOFTHSM_MODULE or
  * /usr/lib/softhsm/libsofthsm2.so. Not thread-safe (environment). */
 #ifndef SIGNET_SOFTHSM_FIXTURE_H
@@ -44,7 +45,7 @@ void sg_test_softhsm_teardown(struct sg_test_softhsm *t);
 char *sg_test_softhsm_uri(const struct sg_test_softhsm *t, const char *object, char *buf,
 			  size_t n);
 
-/* sg_hsm_ctx_new(NULL) with the token's PIN as its PIN source
+/* sg_hsm_ctx_new(t->module) with the token's PIN as its PIN source
  * (sg_hsm_ctx_set_pin: hsm/ reads no PIN itself). NULL out of memory. */
 struct sg_hsm_ctx *sg_test_softhsm_ctx(const struct sg_test_softhsm *t);
 

@@ -169,6 +169,8 @@ static void pin_value_refused(void **state)
 		assert_int_equal(try_open(uris[i], &err), SG_EINPUT);
 		assert_non_null(strstr(err.msg, "pin-value= is refused"));
 		assert_null(strstr(err.msg, "9999"));
+		assert_null(strstr(err.msg, "SIGNET_PIN")); /* the CLI's, not ours */
+		assert_string_equal(err.param, "pin_source");
 		struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
 		assert_int_equal(sg_hsm_keygen(ctx, uris[i], SG_KEY_ED25519, &err), SG_EINPUT);
 		assert_null(strstr(err.msg, "9999"));
@@ -253,8 +255,8 @@ static void module_resolution(void **state)
 	sg_test_softhsm_uri(&t, "fw", uri, sizeof(uri));
 	unsetenv("SIGNET_PKCS11_MODULE");
 	assert_int_equal(try_open(uri, &err), SG_EENV);
-	assert_string_equal(err.msg, "no PKCS#11 module: use module-path= in the URI, --module, or "
-				     "SIGNET_PKCS11_MODULE");
+	assert_string_equal(err.msg, "no PKCS#11 module: use module-path= in the URI");
+	assert_string_equal(err.param, "module_override"); /* the CLI adds its ways */
 
 	/* module-path= in the query; the --module override. */
 	test_fmt(with, sizeof(with), "%s?module-path=%s", uri, t.module);
@@ -280,6 +282,49 @@ static void module_resolution(void **state)
 	assert_int_equal(try_open(with, &err), SG_EINPUT);
 	assert_non_null(strstr(err.msg, "unknown attribute 'module-path' in the path (it goes "
 					"after '?')"));
+}
+
+/* The module is the caller's: the library reads no environment, the CLI
+ * (cli_hsm_ctx_new) gives --module, else $SIGNET_PKCS11_MODULE. */
+static int open_with(struct sg_hsm_ctx *ctx, const char *uri, struct sg_err *err)
+{
+	struct sg_hsm_key *key;
+	assert_non_null(ctx);
+	int rc = sg_hsm_key_open(ctx, uri, &key, err);
+	sg_hsm_ctx_free(ctx);
+	return rc;
+}
+
+static struct sg_hsm_ctx *library_ctx(const char *module)
+{
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(module);
+	struct sg_err err;
+	assert_int_equal(sg_hsm_ctx_set_pin(ctx, t.pin, &err), SG_OK);
+	return ctx;
+}
+
+static void module_is_the_callers(void **state)
+{
+	(void)state;
+	struct sg_err err;
+	char uri[1024];
+	sg_test_softhsm_uri(&t, "fw", uri, sizeof(uri));
+
+	setenv("SIGNET_PKCS11_MODULE", t.module, 1);
+	assert_int_equal(open_with(library_ctx(NULL), uri, &err), SG_EENV);
+	assert_string_equal(err.msg, "no PKCS#11 module: use module-path= in the URI");
+	assert_int_equal(open_with(cli_hsm_ctx_new(NULL), uri, &err), SG_OK);
+
+	setenv("SIGNET_PKCS11_MODULE", "/nonexistent/libp11x.so", 1);
+	assert_int_equal(open_with(library_ctx(t.module), uri, &err), SG_OK);
+	assert_int_equal(open_with(cli_hsm_ctx_new(t.module), uri, &err), SG_OK); /* --module */
+	assert_int_equal(open_with(cli_hsm_ctx_new(NULL), uri, &err), SG_EENV);
+	assert_string_equal(err.msg,
+			    "module /nonexistent/libp11x.so: cannot load: No such file or directory");
+
+	unsetenv("SIGNET_PKCS11_MODULE");
+	assert_int_equal(open_with(library_ctx(t.module), uri, &err), SG_OK);
+	setenv("SIGNET_PKCS11_MODULE", t.module, 1);
 }
 
 static void missing_token_and_key(void **state)
@@ -379,6 +424,7 @@ int main(void)
 		cmocka_unit_test(uri_errors_hide_values),
 		cmocka_unit_test(uri_repeated_attribute),
 		cmocka_unit_test(module_resolution),
+		cmocka_unit_test(module_is_the_callers),
 		cmocka_unit_test(missing_token_and_key),
 		cmocka_unit_test(ambiguous_key_and_token),
 		cmocka_unit_test(unsupported_key_types),

@@ -80,7 +80,7 @@ static int count_private(const struct sg_hsm_item *it, void *arg)
 static void no_source_no_login(void **state)
 {
 	(void)state;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(t.module);
 	struct sg_hsm_key *key;
 	struct sg_err err;
 	assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_EENV);
@@ -98,7 +98,7 @@ static void callback_gets_the_request(void **state)
 {
 	(void)state;
 	struct probe p = { .answer = SG_OK, .pin = t.pin };
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(t.module);
 	sg_hsm_ctx_set_pin_cb(ctx, probe_cb, &p);
 	struct sg_hsm_key *key;
 	struct sg_err err;
@@ -112,7 +112,7 @@ static void callback_gets_the_request(void **state)
 	assert_int_equal(p.calls, 1); /* logged in already */
 	sg_hsm_ctx_free(ctx);
 
-	ctx = sg_hsm_ctx_new(NULL);
+	ctx = sg_hsm_ctx_new(t.module);
 	sg_hsm_ctx_set_pin_cb(ctx, probe_cb, &p);
 	unsigned priv = 0;
 	assert_int_equal(sg_hsm_list(ctx, "pkcs11:token=source", count_private, &priv, &err),
@@ -142,7 +142,7 @@ static void callback_answers_pass_through(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct probe p = cases[i].p;
-		struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+		struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(t.module);
 		sg_hsm_ctx_set_pin_cb(ctx, probe_cb, &p);
 		struct sg_hsm_key *key;
 		struct sg_err err;
@@ -158,7 +158,7 @@ static void pin_value_on_the_context(void **state)
 {
 	(void)state;
 	struct sg_err err;
-	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(NULL);
+	struct sg_hsm_ctx *ctx = sg_hsm_ctx_new(t.module);
 	assert_int_equal(sg_hsm_ctx_set_pin(ctx, "", &err), SG_EINPUT);
 	char longpin[300];
 	memset(longpin, '1', sizeof(longpin) - 1);
@@ -170,7 +170,7 @@ static void pin_value_on_the_context(void **state)
 	assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_OK);
 	sg_hsm_ctx_free(ctx);
 
-	ctx = sg_hsm_ctx_new(NULL);
+	ctx = sg_hsm_ctx_new(t.module);
 	assert_int_equal(sg_hsm_ctx_set_pin(ctx, t.pin, &err), SG_OK);
 	sg_hsm_ctx_set_pin_cb(ctx, NULL, NULL);
 	assert_int_equal(sg_hsm_key_open(ctx, uri, &key, &err), SG_EENV);

@@ -44,6 +44,7 @@ struct seen {
 	bool cert[8];
 	bool at_now[8]; /* notBefore is the template's now, not the clock's */
 	char msg[8][sizeof(((struct sg_err *)0)->msg)];
+	const char *param[8];
 };
 
 static void on_result(void *arg, size_t item, int status, const struct sg_err *err,
@@ -56,6 +57,7 @@ static void on_result(void *arg, size_t item, int status, const struct sg_err *e
 	s->cert[s->n] = cert != NULL;
 	s->at_now[s->n] = cert && ASN1_TIME_cmp_time_t(X509_get0_notBefore(cert), P.now + 10) == 0;
 	snprintf(s->msg[s->n], sizeof(s->msg[0]), "%s", err ? err->msg : "");
+	s->param[s->n] = err ? err->param : NULL;
 	s->n++;
 }
 
@@ -118,6 +120,18 @@ static void test_items_in_order(void **state)
 	assert_true(exists(out, "SN-C.pem"));
 	assert_false(exists(out, "SN-J.pem"));
 	assert_false(exists(P.t.dir, "SN-U.pem"));
+
+	/* A device with a live certificate: refused, naming the CSR and the
+	 * parameter that would supersede it (no CLI option in the text). */
+	memset(&seen, 0, sizeof(seen));
+	b.nitems = 1;
+	assert_int_equal(sg_pki_batch_run(&b, &st, &err), SG_OK);
+	assert_int_equal(st.worst, SG_FAIL);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.status[0], SG_FAIL);
+	assert_non_null(strstr(seen.msg[0], "a.csr: rule db.one-live-per-device:"));
+	assert_null(strstr(seen.msg[0], "--"));
+	assert_string_equal(seen.param[0], "reissue");
 
 	/* None at all: SG_EINPUT, the run does not start. */
 	b.nitems = 0;

@@ -69,6 +69,8 @@ static void test_device_uniqueness(void **state)
 	assert_int_equal(issue(db, "DEV-2", false, NULL, &err), SG_OK);
 	assert_int_equal(issue(db, "DEV-1", false, NULL, &err), SG_FAIL);
 	assert_non_null(strstr(err.msg, "rule db.one-live-per-device:"));
+	assert_null(strstr(err.msg, "--")); /* the CLI adds its option */
+	assert_string_equal(err.param, "reissue");
 	struct count c = counts(db);
 	assert_int_equal(c.live, 2);
 	/* --reissue supersedes the live one */
