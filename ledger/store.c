@@ -80,7 +80,7 @@ static int db_err(const struct sg_ledger *l, const char *what, struct sg_err *er
 {
 	int code = sqlite3_errcode(l->h);
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-		return sg_errf(err, SG_EENV, "ledger '%s': %s: another process held it for over %d s",
+		return sg_errf(err, SG_EENV, "ledger '%s': %s: another writer held it for over %d s",
 			       l->path, what, SG_LEDGER_BUSY_TIMEOUT_MS / 1000);
 	int sys = sqlite3_system_errno(l->h);
 	if (sys && ((code & 0xff) == SQLITE_IOERR || code == SQLITE_FULL ||

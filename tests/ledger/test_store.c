@@ -4,6 +4,7 @@
  * found by sg_ledger_verify_tree at the right index, and failed appends (an
  * encoder's error, a full disk) that keep nothing. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -416,6 +417,20 @@ static int count_tags(void *arg, uint64_t index, const uint8_t *leaf, size_t len
 	return 0;
 }
 
+/* The ledger holds `each` records tagged A and as many tagged B, gap-free,
+ * and verifies. */
+static void assert_each_tag(unsigned each)
+{
+	struct sg_ledger *l = open_ledger(SG_LEDGER_READONLY);
+	struct sg_err err = {0};
+	struct tag_count c = {0, 0};
+	assert_int_equal(sg_ledger_records(l, 0, UINT64_MAX, count_tags, &c, &err), SG_OK);
+	assert_int_equal(c.a, each);
+	assert_int_equal(c.b, each);
+	assert_verifies(l, 2 * (uint64_t)each);
+	sg_ledger_close(l);
+}
+
 static void test_two_processes_append(void **state)
 {
 	(void)state;
@@ -434,14 +449,43 @@ static void test_two_processes_append(void **state)
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
-	struct sg_ledger *l = open_ledger(SG_LEDGER_READONLY);
+	assert_each_tag(PER_CHILD);
+}
+
+/* Threads of one process: a handle each, they take turns like processes. */
+#define PER_THREAD 200
+
+static void *thread_appends(void *tag)
+{
+	struct sg_ledger *l = NULL;
 	struct sg_err err = {0};
-	struct tag_count c = {0, 0};
-	assert_int_equal(sg_ledger_records(l, 0, UINT64_MAX, count_tags, &c, &err), SG_OK);
-	assert_int_equal(c.a, PER_CHILD);
-	assert_int_equal(c.b, PER_CHILD);
-	assert_verifies(l, 2 * PER_CHILD);
+	if (sg_ledger_open(path, 0, &l, &err))
+		return err.msg[0] ? strdup(err.msg) : strdup("open failed");
+	char *fault = NULL;
+	for (int i = 0; i < PER_THREAD && !fault; i++) {
+		struct enc e = {.tag = tag, .fail_at = -1};
+		if (sg_ledger_append(l, 1, encode, &e, NULL, &err))
+			fault = strdup(err.msg);
+	}
 	sg_ledger_close(l);
+	return fault;
+}
+
+static void test_two_threads_append(void **state)
+{
+	(void)state;
+	sg_ledger_close(new_ledger());
+	pthread_t t[2];
+	char tags[2][2] = {"A", "B"};
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_appends, tags[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		void *fault;
+		assert_int_equal(pthread_join(t[i], &fault), 0);
+		if (fault)
+			fail_msg("thread %s: %s", tags[i], (char *)fault);
+	}
+	assert_each_tag(PER_THREAD);
 }
 
 /* A process that holds the file locked (here: SQLite's exclusive locking
@@ -793,6 +837,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_proofs_match_scratch_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_threads_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits_for_a_lock_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_loses_no_acknowledged_record, setup,
 						teardown),
