@@ -24,6 +24,8 @@ int cmd_ledger(int argc, char **argv);
  * error names a library parameter (err->param), the CLI's words for it
  * follow: " (see --flag)", or the table's own ending (cli/util.c). */
 int cli_report(const struct sg_err *err);
+/* The text cli_report prints after "signet: " (for --json "reason"s). */
+const char *cli_err_text(const struct sg_err *err, char *buf, size_t size);
 /* The option that sets a library parameter (struct sg_err.param), or NULL. */
 const char *cli_param_flag(const char *param);
 /* Prints "signet <cmd>: <message>" plus a hint and returns SG_EINPUT. */

@@ -118,11 +118,12 @@ static void print_json(const char *path, int rc, const struct sg_err *err,
 		       const struct sgv_envelope *e, const struct sg_trust *t,
 		       const struct sg_verify_policy *p)
 {
+	char reason[sizeof err->msg + 256];
 	fputs("{\"file\":", stdout);
 	json_str(stdout, path);
 	fprintf(stdout, ",\"valid\":%s,\"exit_code\":%d,\"reason\":", rc ? "false" : "true", rc);
 	if (rc)
-		json_str(stdout, err->msg);
+		json_str(stdout, cli_err_text(err, reason, sizeof reason));
 	else
 		fputs("null", stdout);
 	fprintf(stdout, ",\"threshold\":%u,\"valid_signers\":%u,",

@@ -37,7 +37,7 @@ static void version_str(const struct sg_mcuboot_header *h, char *out, size_t n)
 static void print_json(const char *path, const struct sg_mcuboot_info *in,
 		       const struct sg_trust *t, int rc, const struct sg_err *err)
 {
-	char ver[48];
+	char ver[48], reason[sizeof err->msg + 256];
 	const struct sg_mcuboot_header *h = &in->hdr;
 	version_str(h, ver, sizeof(ver));
 	fputs("{\"file\":", stdout);
@@ -46,7 +46,7 @@ static void print_json(const char *path, const struct sg_mcuboot_info *in,
 		fprintf(stdout, ",\"valid\":%s,\"exit_code\":%d,\"reason\":", rc ? "false" : "true",
 			rc);
 		if (rc)
-			json_str(stdout, err->msg);
+			json_str(stdout, cli_err_text(err, reason, sizeof reason));
 		else
 			fputs("null", stdout);
 	}

@@ -38,6 +38,7 @@ static const struct param_flag {
 	{"record_type", "--type", NULL},
 	{"record_fields", "--json", NULL},
 	{"origin", "--origin", NULL},
+	{"index", "--index", NULL},
 };
 
 static const struct param_flag *param_row(const char *param)
@@ -54,16 +55,24 @@ const char *cli_param_flag(const char *param)
 	return row ? row->flag : NULL;
 }
 
-int cli_report(const struct sg_err *err)
+const char *cli_err_text(const struct sg_err *err, char *buf, size_t size)
 {
 	const struct param_flag *row = param_row(err->param);
 
 	if (row && row->ending)
-		fprintf(stderr, "signet: %s%s\n", err->msg, row->ending);
+		snprintf(buf, size, "%s%s", err->msg, row->ending);
 	else if (row && row->flag)
-		fprintf(stderr, "signet: %s (see %s)\n", err->msg, row->flag);
+		snprintf(buf, size, "%s (see %s)", err->msg, row->flag);
 	else
-		fprintf(stderr, "signet: %s\n", err->msg);
+		snprintf(buf, size, "%s", err->msg);
+	return buf;
+}
+
+int cli_report(const struct sg_err *err)
+{
+	char text[sizeof err->msg + 256];
+
+	fprintf(stderr, "signet: %s\n", cli_err_text(err, text, sizeof text));
 	return err->status ? err->status : SG_EENV;
 }
 

@@ -6,12 +6,15 @@
  * fileio.h, atomic_file.h), the device verifier (verifier.h,
  * envelope_format.h; also installed alone as libsignet-verifier), formats
  * (input.h, envelope.h, sbom.h, mcuboot.h, request.h), hsm.h, pki (pki.h,
- * pki_batch.h), sign (sign.h, verify.h, chain.h, mcuboot_sign.h). Every
- * function is prefixed sg_ (sgv_ in the device verifier). */
+ * pki_batch.h), sign (sign.h, verify.h, chain.h, mcuboot_sign.h), the audit
+ * ledger (ledger.h, merkle.h, ledger_record.h, checkpoint.h, ledger_proof.h,
+ * ledger_audit.h). Every function is prefixed sg_ (sgv_ in the device
+ * verifier). */
 #ifndef SIGNET_SIGNET_H
 #define SIGNET_SIGNET_H
 
 #include "signet/err.h"
+#include "signet/base64.h"
 #include "signet/num.h"
 #include "signet/fileio.h"
 #include "signet/atomic_file.h"
@@ -29,5 +32,11 @@
 #include "signet/verify.h"
 #include "signet/chain.h"
 #include "signet/mcuboot_sign.h"
+#include "signet/ledger.h"
+#include "signet/merkle.h"
+#include "signet/ledger_record.h"
+#include "signet/checkpoint.h"
+#include "signet/ledger_proof.h"
+#include "signet/ledger_audit.h"
 
 #endif

@@ -169,6 +169,10 @@ expect 1 "certificate chain: " "$S" verify --trust-root "$T/root2.pem" "$T/r1.sg
 # no chain in the envelope
 expect 0 "" "$S" sign --key "$U;object=fw1" --version 1.0.0 "$T/fw.bin" "$T/plain.sgn"
 expect 1 "no certificate chain" "$S" verify --trust-root "$T/root.pem" "$T/plain.sgn"
+# --json's reason is the line stderr shows, the option's name included
+rc=0; "$S" verify --trust-root "$T/root.pem" --json "$T/plain.sgn" >"$T/v.json" 2>/dev/null || rc=$?
+[ "$rc" = 1 ] && [ "$(jq -r .reason "$T/v.json")" = "$(cut -c9- "$T/err.txt")" ] && ok \
+  || bad "verify --json reason: $(cat "$T/v.json") vs $(cat "$T/err.txt")"
 # build time outside the certificate's validity
 nb=$(date -d "$(openssl x509 -in "$T/fw1.pem" -noout -startdate | cut -d= -f2)" +%s)
 SOURCE_DATE_EPOCH=$((nb - 86400)) "$S" sign --key "$U;object=fw1" --cert "$T/chain1.pem" \
