@@ -144,6 +144,21 @@ done
 echo "the device trusts the root alone:"
 "$S" verify --trust-root "$demo/root.pem" --threshold 2 "$demo/rotated.sgn"
 
+say "An audit ledger: the release recorded, a signed checkpoint, a proof checked offline"
+"$S" hsm keygen --type ed25519 --key "$P;object=ledger" 2>/dev/null
+"$S" hsm pubkey --key "$P;object=ledger" -o "$demo/ledger.pub.pem" 2>/dev/null
+"$S" ledger init --ledger "$demo/audit.ledger" --origin acme.example/release-log
+fields=$("$S" inspect --json "$demo/rotated.sgn" | jq -c --arg file "$(sha256sum "$demo/rotated.sgn" | cut -c1-64)" \
+  '{format: "signet", digest_alg: .payload_digest.algorithm, digest: .payload_digest.value,
+    version: (if (.version | test("\\+")) then .version else .version + "+0" end),
+    key_ids: [.signatures[].key_id], file_sha256: $file}')
+"$S" ledger append --ledger "$demo/audit.ledger" --type release.signed --json "$fields"
+"$S" ledger checkpoint --ledger "$demo/audit.ledger" --key "$P;object=ledger"
+"$S" ledger verify --ledger "$demo/audit.ledger" --pubkey "$demo/ledger.pub.pem"
+digest=$(printf '%s' "$fields" | jq -r .digest)
+"$S" ledger prove --ledger "$demo/audit.ledger" --digest "$digest" -o "$demo/release.proof"
+"$S" ledger check-proof --pubkey "$demo/ledger.pub.pem" "$demo/release.proof"
+
 cat <<MSG
 
 What just happened:
@@ -168,5 +183,8 @@ What just happened:
   8. Release keys certified under the same root: each approver's signature carries its
      certificate chain, so a device holding only the root certificate requires two of
      them; a key can be rotated or revoked without touching the device. See docs/pki.md.
+  9. That release went into a tamper-evident audit ledger (an RFC 9162 Merkle log in
+     SQLite): a checkpoint signed by an Ed25519 key in the token, then a proof file that
+     anyone with the public key can check offline. See docs/ledger.md.
 The format is specified in docs/envelope.md.
 MSG
