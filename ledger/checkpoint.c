@@ -48,7 +48,8 @@ static int parse_size(const char *s, size_t len, uint64_t *size, struct sg_err *
 {
 	char digits[21];
 	/* sg_parse_u64: decimal only, no leading zero, no sign, no overflow. */
-	if (len == 0 || len >= sizeof(digits))
+	/* A NUL would end the copy early: "0\0\0" must not read as 0. */
+	if (len == 0 || len >= sizeof(digits) || memchr(s, '\0', len))
 		return sg_errf(err, SG_EINPUT,
 			       "checkpoint: line 2: tree size is not a decimal number");
 	memcpy(digits, s, len);

@@ -316,6 +316,9 @@ static void test_body(void **state)
 		}
 		assert_non_null(strstr(err.msg, "checkpoint"));
 	}
+	/* NUL bytes inside the size line (found by fuzz_ledger_note): "0\0\0" is not 0. */
+	static const char nul_size[] = "o\n0\0\0\0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+	assert_int_equal(sg_checkpoint_parse(nul_size, sizeof(nul_size) - 1, &back, &err), SG_EINPUT);
 	/* A 255-byte origin is fine, 256 is not. */
 	struct sg_checkpoint big = { .size = 1 };
 	memset(big.origin, 'x', SG_NOTE_NAME_MAX);
