@@ -24,7 +24,10 @@ static const char usage_text[] =
 	"                  [--device UID] [--origin NAME] [--status pass|fail|quarantine]\n"
 	"                  [--json]\n"
 	"       signet ledger export --ledger L --format jsonl|csv [-o FILE]\n"
-
+	"       signet ledger export --ledger L --tiles DIR\n"
+	"       signet ledger report --ledger L --html OUT.html\n"
+	"       signet ledger sync --ledger L --to postgresql://...\n"
+	"       signet ledger verify --from postgresql://... --origin NAME --pubkey PUB\n"
 	"\n"
 	"A ledger is an append-only log of JSON records (RFC 8785 canonical form) in\n"
 	"one SQLite file, hashed into an RFC 9162 Merkle tree; a checkpoint is the\n"
@@ -57,7 +60,7 @@ static const char usage_text[] =
 enum {
 	O_LEDGER = 256, O_ORIGIN, O_TYPE, O_JSON, O_KEY, O_MODULE, O_PUBKEY, O_CHECKPOINT,
 	O_INDEX, O_DEVICE, O_SERIAL, O_DIGEST, O_FROM, O_TO, O_SINCE, O_UNTIL, O_STATUS,
-	O_FORMAT,
+	O_FORMAT, O_TILES, O_HTML,
 };
 
 /* --json takes the record for append and is a switch for show. */
@@ -80,6 +83,8 @@ enum {
 	{ "until", required_argument, NULL, O_UNTIL },                               \
 	{ "status", required_argument, NULL, O_STATUS },                             \
 	{ "format", required_argument, NULL, O_FORMAT },                             \
+	{ "tiles", required_argument, NULL, O_TILES },                               \
+	{ "html", required_argument, NULL, O_HTML },                                 \
 	{ "help", no_argument, NULL, 'h' },                                          \
 	{ NULL, 0, NULL, 0 }
 
@@ -126,6 +131,8 @@ static int parse(int argc, char **argv, struct ledger_args *a)
 		case O_UNTIL: a->until = optarg; break;
 		case O_STATUS: a->status = optarg; break;
 		case O_FORMAT: a->format = optarg; break;
+		case O_TILES: a->tiles = optarg; break;
+		case O_HTML: a->html = optarg; break;
 		case 'o': a->out = optarg; break;
 		default:
 			return cli_usage_error("ledger", "unknown or incomplete option '%s'",
@@ -259,6 +266,8 @@ static const struct subcommand {
 	{ "check-proof", ledger_check_proof },
 	{ "show", ledger_show },
 	{ "export", ledger_export },
+	{ "report", ledger_report },
+	{ "sync", ledger_sync },
 };
 
 int cmd_ledger(int argc, char **argv)

@@ -21,6 +21,8 @@ struct ledger_args {
 	const char *from, *to;			       /* consistency */
 	const char *proof;			       /* check-proof */
 	const char *since, *until, *status, *format;   /* show, export */
+	const char *tiles;			       /* export --tiles DIR */
+	const char *html;			       /* report */
 	bool json;
 };
 
@@ -45,5 +47,12 @@ int ledger_prove(const struct ledger_args *a);
 int ledger_consistency(const struct ledger_args *a);
 int ledger_show(const struct ledger_args *a);
 int ledger_export(const struct ledger_args *a);
+/* export --tiles (cli/ledger_tiles.c) */
+int ledger_export_tiles(const struct ledger_args *a);
+/* report (cli/ledger_report.c) */
+int ledger_report(const struct ledger_args *a);
+/* sync, and verify --from postgresql:// (cli/ledger_sync.c) */
+int ledger_sync(const struct ledger_args *a);
+int ledger_verify_central(const struct ledger_args *a);
 
 #endif

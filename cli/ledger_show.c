@@ -259,6 +259,8 @@ int ledger_export(const struct ledger_args *a)
 {
 	struct sg_ledger *l;
 	struct sg_err err;
+	if (a->tiles && !a->format)
+		return ledger_export_tiles(a);
 	if (!a->format || (strcmp(a->format, "jsonl") && strcmp(a->format, "csv")))
 		return cli_usage_error("ledger", "export needs --format jsonl or --format csv");
 	int rc = ledger_open(a, false, &l);

@@ -173,6 +173,8 @@ int ledger_verify(const struct ledger_args *a)
 	size_t nkeys;
 	uint64_t size = 0, ncp = 0;
 
+	if (a->from && !a->ledger)
+		return ledger_verify_central(a);
 	int rc = ledger_keys(a, keys, &nkeys);
 	if (rc)
 		return rc;
