@@ -15,6 +15,7 @@ cd "$src"
 declare -A allowed=(
   [common]=""
   [verifier]=""
+  [agent]=""
   [formats]="verifier common"
   [hsm]="common"
   [pki]="hsm common"
@@ -22,9 +23,13 @@ declare -A allowed=(
   [ledger]="hsm common"
   [cli]="ledger sign pki hsm formats verifier common"
 )
+# The device agent (provision/agent/) is, like the verifier, a layer of its
+# own that a firmware compiles alone.
+declare -A dir_of=([agent]=provision/agent)
 layer_of_file() { # path -> layer
   case $1 in
     formats/verifier.c) echo verifier ;;
+    provision/agent/*) echo agent ;;
     *) echo "${1%%/*}" ;;
   esac
 }
@@ -35,6 +40,7 @@ declare -A public=(
   [common]="err.h atomic_file.h fileio.h num.h base64.h"
   [umbrella]="signet.h"
   [verifier]="verifier.h envelope_format.h"
+  [agent]="protocol.h agent.h"
   [formats]="envelope.h input.h mcuboot.h request.h sbom.h"
   [hsm]="hsm.h"
   [pki]="pki.h pki_batch.h"
@@ -54,7 +60,7 @@ for h in include/signet/*.h; do
 done
 for layer in "${!allowed[@]}"; do
   [ "$layer" = verifier ] && continue
-  for h in "$layer"/*.h; do
+  for h in "${dir_of[$layer]:-$layer}"/*.h; do
     [ -e "$h" ] || continue
     owner[$(basename "$h")]=$layer
   done
@@ -62,7 +68,8 @@ done
 
 fails=0 checked=0
 for layer in "${!allowed[@]}"; do
-  if [ "$layer" = verifier ]; then files=(formats/verifier.c); else files=("$layer"/*.c "$layer"/*.h); fi
+  d=${dir_of[$layer]:-$layer}
+  if [ "$layer" = verifier ]; then files=(formats/verifier.c); else files=("$d"/*.c "$d"/*.h); fi
   for h in ${public[$layer]:-}; do files+=("include/signet/$h"); done
   for f in "${files[@]}"; do
     [ -e "$f" ] || continue
