@@ -21,7 +21,8 @@ declare -A allowed=(
   [pki]="hsm common"
   [sign]="pki hsm formats verifier common"
   [ledger]="hsm common"
-  [cli]="ledger sign pki hsm formats verifier common"
+  [provision]="agent ledger sign pki hsm formats verifier common"
+  [cli]="provision agent ledger sign pki hsm formats verifier common"
 )
 # The device agent (provision/agent/) is, like the verifier, a layer of its
 # own that a firmware compiles alone.
@@ -41,6 +42,7 @@ declare -A public=(
   [umbrella]="signet.h"
   [verifier]="verifier.h envelope_format.h"
   [agent]="protocol.h agent.h"
+  [provision]="transport.h device.h sim.h"
   [formats]="envelope.h input.h mcuboot.h request.h sbom.h"
   [hsm]="hsm.h"
   [pki]="pki.h pki_batch.h"

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "p256_util.h"
 #include "ram_hal.h"
 
 struct rig {
@@ -57,35 +58,6 @@ static int ossl_sign(struct ram_device *d, const uint8_t *msg, size_t len, uint8
 	ECDSA_SIG_free(s);
 	EVP_MD_CTX_free(c);
 	return ok ? SGP_OK : SGP_HARDWARE;
-}
-
-/* Verifies r || s over SHA-256(msg) with the uncompressed point pub. */
-static int ossl_verify(const uint8_t *pub, const uint8_t *msg, size_t len, const uint8_t *sig)
-{
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, SGP_P256_PUB_LEN),
-		OSSL_PARAM_END,
-	};
-	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	EVP_PKEY *k = NULL;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	ECDSA_SIG *s = ECDSA_SIG_new();
-	uint8_t *der = NULL;
-	int der_len, ok;
-
-	ECDSA_SIG_set0(s, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL));
-	der_len = i2d_ECDSA_SIG(s, &der);
-	ok = pc && EVP_PKEY_fromdata_init(pc) == 1 &&
-	     EVP_PKEY_fromdata(pc, &k, EVP_PKEY_PUBLIC_KEY, params) == 1 &&
-	     EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, k) == 1 &&
-	     EVP_DigestVerify(c, der, (size_t)der_len, msg, len) == 1;
-	OPENSSL_free(der);
-	ECDSA_SIG_free(s);
-	EVP_MD_CTX_free(c);
-	EVP_PKEY_free(k);
-	EVP_PKEY_CTX_free(pc);
-	return ok;
 }
 
 static int setup(void **state)
@@ -233,10 +205,10 @@ static void check_keygen(struct rig *r, const uint8_t *nonce, uint8_t *pub)
 	assert_int_equal(sgp_get16(r->payload + 2), 65);
 	assert_int_equal(sgp_get16(r->payload + 69), 64);
 	n = sgp_signed_message(1, r->dev.uid, r->dev.uid_len, nonce, r->payload + 4, msg);
-	assert_true(ossl_verify(r->payload + 4, msg, n, r->payload + 71));
+	assert_true(p256_verify(r->payload + 4, msg, n, r->payload + 71));
 	/* the same signature does not pass for another nonce */
 	msg[30] ^= 1;
-	assert_false(ossl_verify(r->payload + 4, msg, n, r->payload + 71));
+	assert_false(p256_verify(r->payload + 4, msg, n, r->payload + 71));
 	memcpy(pub, r->payload + 4, 65);
 }
 
@@ -268,9 +240,9 @@ static void test_keygen_and_challenge(void **state)
 	assert_int_equal(send(r, SGP_SIGN_CHALLENGE, nonce, 32), SGP_OK);
 	assert_int_equal(r->len, 66);
 	size_t n = sgp_signed_message(0, r->dev.uid, r->dev.uid_len, nonce, NULL, msg);
-	assert_true(ossl_verify(pub, msg, n, r->payload + 2));
+	assert_true(p256_verify(pub, msg, n, r->payload + 2));
 	n = sgp_signed_message(1, r->dev.uid, r->dev.uid_len, nonce, pub, msg);
-	assert_false(ossl_verify(pub, msg, n, r->payload + 2));
+	assert_false(p256_verify(pub, msg, n, r->payload + 2));
 
 	/* replace: a new key */
 	keygen_req(req, SGP_KEYGEN_REPLACE, nonce);
