@@ -9,7 +9,7 @@
  * (input.h, envelope.h, sbom.h, mcuboot.h, request.h), hsm.h, pki (pki.h,
  * pki_batch.h), sign (sign.h, verify.h, chain.h, mcuboot_sign.h), the audit
  * ledger (ledger.h, merkle.h, ledger_record.h, checkpoint.h, ledger_proof.h,
- * ledger_audit.h), provisioning (transport.h, device.h, sim.h). Every function is prefixed sg_ (sgv_ in the device
+ * ledger_audit.h), provisioning (transport.h, device.h, sim.h, target.h). Every function is prefixed sg_ (sgv_ in the device
  * verifier, sgp_ in the device protocol). */
 #ifndef SIGNET_SIGNET_H
 #define SIGNET_SIGNET_H
@@ -44,5 +44,6 @@
 #include "signet/transport.h"
 #include "signet/device.h"
 #include "signet/sim.h"
+#include "signet/target.h"
 
 #endif
