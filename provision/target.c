@@ -318,8 +318,14 @@ int sg_target_parse(const uint8_t *json, size_t len, const char *name, struct sg
 	if (len > TARGET_MAX)
 		return sg_errf(err, SG_EINPUT, "%s: larger than %d KiB", name, TARGET_MAX / 1024);
 	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
+	if (!root) {
+		/* jansson quotes the input near the error: keep the line one
+		 * line of printable text */
+		for (char *p = je.text; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				*p = '?';
 		return sg_errf(err, SG_EINPUT, "%s: line %d, column %d: %s", name, je.line, je.column, je.text);
+	}
 	rc = parse_top(name, root, t, err);
 	json_decref(root);
 	return rc;

@@ -149,6 +149,13 @@ static void test_variants(void **state)
 	assert_int_equal(sg_target_parse((const uint8_t *)dup, sizeof dup - 1, "d.json", &t, &err), SG_EINPUT);
 	assert_non_null(strstr(err.msg, "d.json: line 1"));
 	assert_non_null(strstr(err.msg, "duplicate"));
+	/* jansson quotes the input near an error: no newline or raw byte gets
+	 * into the one-line message (found by fuzz_target) */
+	const char echo[] = "{\"certificate\":{\"pro\\\n\xa6\xff\x7f\":1}}";
+	assert_int_equal(sg_target_parse((const uint8_t *)echo, sizeof echo - 1, "n.json", &t, &err), SG_EINPUT);
+	assert_null(strchr(err.msg, '\n'));
+	for (const char *p = err.msg; *p; p++)
+		assert_true(*p >= 0x20 && *p <= 0x7e);
 	assert_int_equal(sg_target_parse((const uint8_t *)"{", 1, "e.json", &t, &err), SG_EINPUT);
 	assert_non_null(strstr(err.msg, "e.json: line 1"));
 	assert_int_equal(sg_target_load("/nonexistent/t.json", &t, &err), SG_EINPUT);
