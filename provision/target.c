@@ -27,10 +27,19 @@ __attribute__((format(printf, 2, 3))) static int bad(const struct at *a, const c
 	char msg[300];
 	va_list ap;
 
+	char path[80];
+
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return sg_errf(a->err, SG_EINPUT, "%s: %s: %s", a->file, a->path, msg);
+	/* member names and values are the file's: no control byte may break
+	 * the one-line message */
+	snprintf(path, sizeof path, "%s", a->path);
+	for (char *p = msg; *p; p++)
+		*p = (*p >= 0 && *p < 0x20) || *p == 0x7f ? '?' : *p;
+	for (char *p = path; *p; p++)
+		*p = (*p >= 0 && *p < 0x20) || *p == 0x7f ? '?' : *p;
+	return sg_errf(a->err, SG_EINPUT, "%s: %s: %s", a->file, path, msg);
 }
 
 /* Refuses members of o not in the NULL-terminated list. */

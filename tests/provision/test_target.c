@@ -156,6 +156,9 @@ static void test_variants(void **state)
 	assert_null(strchr(err.msg, '\n'));
 	for (const char *p = err.msg; *p; p++)
 		assert_true(*p >= 0x20 && *p <= 0x7e);
+	const char member[] = "{\"sig\\net_target\":1, \"name\": \"a\\tb\"}";
+	assert_int_equal(sg_target_parse((const uint8_t *)member, sizeof member - 1, "m.json", &t, &err), SG_EINPUT);
+	assert_string_equal(err.msg, "m.json: sig?et_target: not a member of (top)");
 	assert_int_equal(sg_target_parse((const uint8_t *)"{", 1, "e.json", &t, &err), SG_EINPUT);
 	assert_non_null(strstr(err.msg, "e.json: line 1"));
 	assert_int_equal(sg_target_load("/nonexistent/t.json", &t, &err), SG_EINPUT);
