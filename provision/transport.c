@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,13 @@ int transport_from_fd(int fd, int is_socket, const char *name, struct sg_transpo
 	snprintf(x->name, sizeof x->name, "%s", name);
 	*t = x;
 	return SG_OK;
+}
+
+int sg_transport_from_fd(int fd, const char *name, struct sg_transport **t, struct sg_err *err)
+{
+	struct stat st;
+
+	return transport_from_fd(fd, fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode), name, t, err);
 }
 
 int transport_wait(int fd, short events, int timeout_ms)

@@ -20,6 +20,10 @@ struct sg_listener;
  * it cannot be reached. */
 int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t, struct sg_err *err);
 
+/* Wraps an open byte-stream descriptor (a socket, a pipe, a terminal),
+ * taken over, as a transport called name. */
+int sg_transport_from_fd(int fd, const char *name, struct sg_transport **t, struct sg_err *err);
+
 /* Reads what has arrived, up to cap bytes, waiting up to timeout_ms for the
  * first. *got is 0 on a timeout (SG_OK). SG_EENV when the peer is gone. */
 int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int timeout_ms, size_t *got,
