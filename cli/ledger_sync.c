@@ -1,15 +1,145 @@
-/* signet ledger sync and verify --from postgresql://: being written (issue 10). */
+/* signet ledger sync --to postgresql://... and signet ledger verify --from
+ * postgresql://... (ledger/central.c does the work; docs/ledger.md, "Many
+ * stations: PostgreSQL"). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "ledger.h"
+#include "signet/ledger_audit.h"
+#include "signet/ledger_central.h"
+
+static int is_postgres(const char *s)
+{
+	return s && (!strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11));
+}
 
 int ledger_sync(const struct ledger_args *a)
 {
-	(void)a;
-	return cli_usage_error("ledger", "sync is not implemented yet");
+	struct sg_central_sync_result res;
+	struct sg_central *c = NULL;
+	struct sg_ledger *l;
+	struct sg_err err = {0};
+	int rc;
+
+	if (!is_postgres(a->to))
+		return cli_usage_error("ledger", "sync needs --to postgresql://...");
+	if ((rc = ledger_open(a, false, &l)) != SG_OK)
+		return rc;
+	rc = sg_central_connect(a->to, &c, &err);
+	if (rc == SG_OK)
+		rc = sg_central_sync(c, l, &res, &err);
+	if (rc == SG_OK)
+		printf("%s: records %" PRIu64 "..%" PRIu64 " of '%s' on %s: %" PRIu64
+		       " uploaded, %lu checkpoints\n",
+		       a->ledger, res.from, res.to, sg_ledger_origin(l), sg_central_name(c), res.to - res.from,
+		       res.checkpoints);
+	sg_central_close(c);
+	sg_ledger_close(l);
+	return rc == SG_OK ? SG_OK : cli_report(&err);
+}
+
+/* The audit of the central copy: checkpoints fed where the tree reaches
+ * their size, as cli/ledger_verify.c does for the local store. */
+struct cps {
+	uint64_t *size;
+	char **note;
+	size_t n, cap;
+};
+
+static int keep_cp(void *arg, uint64_t size, const uint8_t root[SG_MERKLE_HASH_LEN], const char *note)
+{
+	struct cps *c = arg;
+
+	(void)root;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		uint64_t *s = realloc(c->size, cap * sizeof *s);
+		char **nt = s ? realloc(c->note, cap * sizeof *nt) : NULL;
+		if (s)
+			c->size = s;
+		if (!nt)
+			return SG_EENV;
+		c->note = nt;
+		c->cap = cap;
+	}
+	if (!(c->note[c->n] = strdup(note)))
+		return SG_EENV;
+	c->size[c->n++] = size;
+	return SG_OK;
+}
+
+struct central_walk {
+	struct sg_audit au;
+	struct cps *c;
+	size_t next;
+	struct sg_err *err;
+};
+
+static int checkpoints_here(struct central_walk *w)
+{
+	struct sg_checkpoint cp;
+	int rc = SG_OK;
+
+	for (; rc == SG_OK && w->next < w->c->n && w->c->size[w->next] == w->au.range.size; w->next++)
+		rc = sg_audit_checkpoint(&w->au, w->c->note[w->next], strlen(w->c->note[w->next]), &cp, w->err);
+	return rc;
+}
+
+static int central_leaf(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
+{
+	struct central_walk *w = arg;
+	int rc = checkpoints_here(w);
+
+	(void)index;
+	return rc != SG_OK ? rc : sg_audit_leaf(&w->au, leaf, len, w->err);
 }
 
 int ledger_verify_central(const struct ledger_args *a)
 {
-	(void)a;
-	return cli_usage_error("ledger", "verify --from is not implemented yet");
+	struct sg_note_key keys[LEDGER_MAX_KEYS];
+	struct sg_central *c = NULL;
+	struct cps cps = {0};
+	struct sg_err err = {0};
+	struct central_walk w = {.c = &cps, .err = &err};
+	size_t nkeys = 0;
+	int rc;
+
+	if (!is_postgres(a->from))
+		return cli_usage_error("ledger", "verify --from needs a postgresql:// server");
+	if (!a->origin)
+		return cli_usage_error("ledger", "verify --from needs --origin NAME");
+	if ((rc = ledger_keys(a, keys, &nkeys)) != SG_OK)
+		return rc;
+	rc = sg_central_connect(a->from, &c, &err);
+	if (rc == SG_OK)
+		rc = sg_central_checkpoints(c, a->origin, keep_cp, &cps, &err);
+	sg_audit_init(&w.au, a->origin, keys, nkeys);
+	if (rc == SG_OK && cps.n == 0)
+		rc = sg_errf(&err, SG_FAIL, "postgresql %s: no checkpoint of '%s'", sg_central_name(c), a->origin);
+	if (rc == SG_OK)
+		rc = sg_central_records(c, a->origin, central_leaf, &w, &err);
+	if (rc == SG_OK)
+		rc = checkpoints_here(&w);
+	if (rc == SG_OK && w.next < cps.n)
+		rc = sg_errf(&err, SG_FAIL, "checkpoint %" PRIu64 ": the central copy holds only %" PRIu64
+			     " records (records were removed)", cps.size[w.next], w.au.range.size);
+	if (rc == SG_FAIL) {
+		struct sg_err named;
+		sg_errf(&named, rc, "postgresql %s, '%s': %s", sg_central_name(c), a->origin, err.msg);
+		err = named;
+	}
+	if (rc == SG_OK)
+		fprintf(stderr, "signet: postgresql %s, '%s': %" PRIu64 " records and %" PRIu64
+			" checkpoints verified\n", sg_central_name(c), a->origin, w.au.range.size,
+			w.au.checkpoints);
+	for (size_t i = 0; i < cps.n; i++)
+		free(cps.note[i]);
+	free(cps.note);
+	free(cps.size);
+	sg_central_close(c);
+	ledger_keys_clear(keys, nkeys);
+	return rc == SG_OK ? SG_OK : cli_report(&err);
 }

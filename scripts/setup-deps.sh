@@ -15,6 +15,7 @@ PACKAGES=(
   libsqlite3-dev
   jq time python3 xxd
   libjansson-dev
+  libpq-dev postgresql
 )
 
 missing=()

@@ -9,7 +9,7 @@
  * envelope.h, sbom.h, mcuboot.h, request.h), hsm.h, pki (pki.h,
  * pki_batch.h), sign (sign.h, verify.h, chain.h, mcuboot_sign.h), the audit
  * ledger (ledger.h, merkle.h, ledger_record.h, checkpoint.h, ledger_proof.h,
- * ledger_audit.h, ledger_tiles.h), provisioning (transport.h, device.h,
+ * ledger_audit.h, ledger_tiles.h, ledger_central.h), provisioning (transport.h, device.h,
  * sim.h, target.h). Every function is prefixed sg_ (sgv_ in the device
  * verifier, sgp_ in the device protocol). */
 #ifndef SIGNET_SIGNET_H
@@ -43,6 +43,7 @@
 #include "signet/ledger_proof.h"
 #include "signet/ledger_audit.h"
 #include "signet/ledger_tiles.h"
+#include "signet/ledger_central.h"
 #include "signet/transport.h"
 #include "signet/device.h"
 #include "signet/sim.h"
