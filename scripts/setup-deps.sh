@@ -15,6 +15,7 @@ PACKAGES=(
   libsqlite3-dev
   jq time python3 xxd
   libjansson-dev
+  chromium # headless: the ledger report test renders the HTML page (tests/ledger)
 )
 
 missing=()
