@@ -45,8 +45,8 @@ static const char css[] =
 	"h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}"
 	"table{border-collapse:collapse;margin:8px 0}"
 	"th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
-	"th{background:#eef}td.n{text-align:right}"
-	".mono{font-family:monospace;word-break:break-all}"
+	"th{background:#eef}td{white-space:nowrap}td.n{text-align:right}"
+	".mono{font-family:monospace}td.wrap{white-space:normal;word-break:break-all}"
 	"pre{background:#f4f4f4;padding:8px;white-space:pre-wrap;word-break:break-all}"
 	".pass{fill:#2a8a3e}.fail{fill:#c62828}.quarantine{fill:#e09b00}"
 	".rel{fill:#1f5fbf}.axis{stroke:#555}.lbl{font:12px sans-serif;fill:#333}"
@@ -151,7 +151,7 @@ static void chart_bars(FILE *fp, const struct sg_report_tally *b, size_t nb, int
 	double scale = (double)CHART_H / (double)max;
 	for (size_t i = 0; i < nb; i++) {
 		char from[16], to[16];
-		double x = CHART_LEFT + w * (double)i, y = base;
+		double x = CHART_LEFT + w * (double)i + (w - bw) / 2, y = base;
 		if (!units(&b[i]) && !b[i].releases)
 			continue;
 		utc((time_t)((first + (int64_t)i * per) * 86400), false, from, sizeof from);
@@ -262,10 +262,9 @@ static const struct {
 /* A field's value: key_ids (a JSON array of hex strings) one per line. */
 static void cell(FILE *fp, const char *name, const char *v)
 {
-	fputs(strcmp(name, "detail") && strcmp(name, "subject") && strcmp(name, "issuer")
-		      ? "<td class=\"mono\">"
-		      : "<td>",
-	      fp);
+	bool prose = !strcmp(name, "detail") || !strcmp(name, "subject") || !strcmp(name, "issuer");
+	bool wide = prose || !strcmp(name, "digest") || !strcmp(name, "key_ids");
+	fprintf(fp, "<td class=\"%s%s\">", prose ? "" : "mono", wide ? " wrap" : "");
 	if (v && !strcmp(name, "key_ids")) {
 		char one[2] = { 0, 0 };
 		for (; *v; v++) {

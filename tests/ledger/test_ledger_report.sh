@@ -18,7 +18,7 @@ for t in ed25519 ecdsa-p256; do
   "$S" hsm pubkey --key "$U;object=log-$t" -o "$T/log-$t.pem"
 done
 
-day0=1795000000 # 2026-11-19T...Z
+day0=1795000000 # 2026-11-18T11:06:40Z
 append() { # DAY TYPE FIELDS: a record at day0 + DAY days
   SOURCE_DATE_EPOCH=$((day0 + $1 * 86400)) "$S" ledger append --ledger "$L" --type "$2" \
     --json "$3" >/dev/null 2>"$T/append.err" || bad "append $2 $3: $(cat "$T/append.err")"
@@ -131,4 +131,38 @@ db.commit()
 PY
 expect 1 "root is not the records'" "$S" ledger report --ledger "$L" --html "$P"
 cmp -s "$P" "$T/before.html" && ok || bad "a refused report changed the old page"
+# ---- a long list: 1,003 failures (written straight into a second
+# ledger's tables, leaves and subtree hashes as docs/ledger.md specifies, to
+# be quick), signed by signet; the page lists the latest 1,000 "and 3 more"
+L2="$T/line2.ledger"
+expect 0 "" "$S" ledger init --ledger "$L2" --origin line-2.factory.example
+python3 - "$L2" line-2.factory.example 1003 <<'PY'
+import hashlib, json, sqlite3, sys
+path, origin, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+db = sqlite3.connect(path)
+edge = []  # the right edge of the tree: one hash per complete subtree
+for i in range(n):
+    rec = {"index": i, "origin": origin, "time": "2026-11-20T08:00:00Z", "type": "unit.failed",
+           "unit": f"u{i}", "reason": f"r{i % 5}"}
+    leaf = json.dumps(rec, sort_keys=True, separators=(",", ":")).encode()
+    db.execute("INSERT INTO records (idx, leaf) VALUES (?, ?)", (i, leaf))
+    h, level, idx = hashlib.sha256(b"\0" + leaf).digest(), 0, i
+    db.execute("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", (level, idx, h))
+    while idx % 2:
+        h, level, idx = hashlib.sha256(b"\1" + edge.pop() + h).digest(), level + 1, idx // 2
+        db.execute("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", (level, idx, h))
+    edge.append(h)
+db.commit()
+PY
+expect 0 "" "$S" ledger checkpoint --ledger "$L2" --key "$U;object=log-ed25519"
+expect 0 "1003 records and 1 checkpoints verified" "$S" ledger verify --ledger "$L2" \
+  --pubkey "$T/log-ed25519.pem"
+expect 0 "" "$S" ledger report --ledger "$L2" --html "$T/long.html" --pubkey "$T/log-ed25519.pem"
+python3 "$CHECK" counts "$T/long.html" units-fail=1003 list:failures=1000 more:failures=3 \
+  line-2.factory.example:fail=1003 r0:fail=201 r4:fail=200 days=1 && ok || bad "counts of the long list"
+python3 "$CHECK" text "$T/long.html" "and 3 more" && ok || bad "the long list says how many more"
+grep -q '<td class="n">2</td>' "$T/long.html" && bad "record 2 is listed (the latest 1,000 are 3..1002)" || ok
+grep -q '<td class="n">3</td>' "$T/long.html" && ok || bad "record 3 is not listed"
+
+[ -n "${KEEP_PAGE:-}" ] && cp "$T"/page.html "$T"/shot.png "$KEEP_PAGE"/
 finish
