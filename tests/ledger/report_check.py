@@ -7,7 +7,8 @@
   report_check.py text PAGE STRING...       each STRING is text on the page
   report_check.py offline PAGE              nothing on the page loads anything:
       no script element, no attribute that fetches (src, href, ...) but to a
-      data: URI, no url() or @import in styles, no http:// or https://
+      data: URI, no url() or @import in styles, no http:// or https://, and
+      a Content-Security-Policy that forbids fetches and scripts
   report_check.py png SCREENSHOT            the screenshot is not blank, and
       shows the chart's pass (green) and fail (red) bars
 Decodes PNG with zlib alone (no PIL). Exit 0 when every check holds, else 1
@@ -109,6 +110,10 @@ def offline(path):
     for s in p.styles:
         if re.search(r"url\s*\(|@import", s):
             bad.append(f"{path}: a style that fetches: {s[:80]!r}")
+    csp = [v for t, a in p.tags if t == "meta" for k, v in a
+           if k == "content" and ("http-equiv", "Content-Security-Policy") in a]
+    if not csp or not csp[0].startswith("default-src 'none';") or "script-src" in csp[0]:
+        bad.append(f"{path}: no Content-Security-Policy default-src 'none' (got {csp!r})")
     for scheme in ("http://", "https://"):
         if scheme in raw:
             bad.append(f"{path}: contains {scheme}")
