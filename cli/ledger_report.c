@@ -173,22 +173,37 @@ static void chart_bars(FILE *fp, const struct sg_report_tally *b, size_t nb, int
 	}
 }
 
-static void chart_axes(FILE *fp, int64_t first, int64_t last, uint64_t max)
+/* Dates under the first and last bar, and under four bars between when
+ * there are enough bars to tell them apart; tick marks under them. */
+static void chart_dates(FILE *fp, int64_t first, int64_t per, size_t nb)
 {
-	char a[16], b[16];
+	double w = (double)CHART_W / (double)nb;
 	int base = CHART_TOP + CHART_H;
-	utc((time_t)(first * 86400), false, a, sizeof a);
-	utc((time_t)(last * 86400), false, b, sizeof b);
+	for (size_t k = 0; k <= 5; k++) {
+		size_t i = k == 5 ? nb - 1 : nb * k / 5;
+		char date[16];
+		if ((k > 0 && k < 5 && nb < 10) || (k == 5 && nb == 1))
+			continue;
+		utc((time_t)((first + (int64_t)i * per) * 86400), false, date, sizeof date);
+		double x = CHART_LEFT + w * ((double)i + 0.5);
+		fprintf(fp,
+			"<line class=\"axis\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+			"<text class=\"lbl\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s</text>\n",
+			x, base, x, base + 4, k == 0 ? (double)CHART_LEFT : k == 5 ? CHART_LEFT + CHART_W : x,
+			base + 18, k == 0 ? "start" : k == 5 ? "end" : "middle", date);
+	}
+}
+
+static void chart_axes(FILE *fp, uint64_t max)
+{
+	int base = CHART_TOP + CHART_H;
 	fprintf(fp,
 		"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
 		"<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
 		"<text class=\"lbl\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%" PRIu64 "</text>"
-		"<text class=\"lbl\" x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>"
-		"<text class=\"lbl\" x=\"%d\" y=\"%d\">%s</text>"
-		"<text class=\"lbl\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
+		"<text class=\"lbl\" x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
 		CHART_LEFT - 2, base, CHART_LEFT + CHART_W, base, CHART_LEFT - 2, CHART_TOP,
-		CHART_LEFT - 2, base, CHART_LEFT - 6, CHART_TOP + 12, max, CHART_LEFT - 6, base,
-		CHART_LEFT, base + 18, a, CHART_LEFT + CHART_W, base + 18, b);
+		CHART_LEFT - 2, base, CHART_LEFT - 6, CHART_TOP + 12, max, CHART_LEFT - 6, base);
 }
 
 /* The days in bars of `per` days; NULL when out of memory. */
@@ -237,7 +252,8 @@ static int chart(FILE *fp, const struct sg_report *rep)
 		"viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"units and releases by day\">\n",
 		per, per > 1 ? "s" : "", n, nb, CHART_LEFT + CHART_W + 10, CHART_TOP + CHART_H + 30);
 	chart_bars(fp, b, nb, d[0].day, per, max);
-	chart_axes(fp, d[0].day, d[n - 1].day, max);
+	chart_axes(fp, max);
+	chart_dates(fp, d[0].day, per, nb);
 	fputs("</svg>\n", fp);
 	free(b);
 	return SG_OK;
