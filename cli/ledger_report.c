@@ -230,7 +230,8 @@ static int chart(FILE *fp, const struct sg_report *rep)
 {
 	size_t n;
 	uint64_t max;
-	const struct sg_report_day *d = sg_report_days(rep, &n, NULL);
+	struct sg_report_tally other;
+	const struct sg_report_day *d = sg_report_days(rep, &n, &other);
 	fputs("<h2>Units and releases by day (UTC)</h2>\n", fp);
 	if (n == 0) {
 		fputs("<p>No unit outcomes or releases in these records.</p>\n", fp);
@@ -255,6 +256,10 @@ static int chart(FILE *fp, const struct sg_report *rep)
 	chart_axes(fp, max);
 	chart_dates(fp, d[0].day, per, nb);
 	fputs("</svg>\n", fp);
+	if (units(&other) || other.releases)
+		fprintf(fp, "<p>Not drawn: %" PRIu64 " units and %" PRIu64 " releases on days the chart does not keep "
+			    "(it keeps %d days; the counts above include them).</p>\n",
+			units(&other), other.releases, SG_REPORT_DAYS_MAX);
 	free(b);
 	return SG_OK;
 }
@@ -266,7 +271,7 @@ static const struct {
 	const char *id, *title, *show;
 } lists[] = {
 	{ SG_REPORT_FAILURES, "failures", "Failures and quarantines",
-	  "signet ledger show --type unit.failed (and unit.quarantined)" },
+	  "signet ledger show --status fail (and --status quarantine)" },
 	{ SG_REPORT_RELEASES, "releases", "Releases signed", "signet ledger show --type release.signed" },
 	{ SG_REPORT_CERTS_ISSUED, "certs-issued", "Certificates issued",
 	  "signet ledger show --type cert.issued" },
