@@ -257,8 +257,9 @@ static int chart(FILE *fp, const struct sg_report *rep)
 	chart_dates(fp, d[0].day, per, nb);
 	fputs("</svg>\n", fp);
 	if (units(&other) || other.releases)
-		fprintf(fp, "<p>Not drawn: %" PRIu64 " units and %" PRIu64 " releases on days the chart does not keep "
-			    "(it keeps %d days; the counts above include them).</p>\n",
+		fprintf(fp, "<p>Not drawn: %" PRIu64 " units and %" PRIu64 " releases on days the "
+			    "chart does not keep (it keeps %d days; the counts above include "
+			    "them).</p>\n",
 			units(&other), other.releases, SG_REPORT_DAYS_MAX);
 	free(b);
 	return SG_OK;
