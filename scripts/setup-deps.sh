@@ -16,6 +16,7 @@ PACKAGES=(
   jq time python3 xxd
   libjansson-dev
   libpq-dev postgresql
+  chromium # headless: the ledger report test renders the HTML page (tests/ledger)
 )
 
 missing=()

@@ -47,7 +47,7 @@ declare -A public=(
   [hsm]="hsm.h"
   [pki]="pki.h pki_batch.h"
   [sign]="sign.h verify.h chain.h mcuboot_sign.h"
-  [ledger]="ledger.h merkle.h ledger_record.h checkpoint.h ledger_proof.h ledger_audit.h ledger_tiles.h ledger_central.h"
+  [ledger]="ledger.h merkle.h ledger_record.h checkpoint.h ledger_proof.h ledger_audit.h ledger_tiles.h ledger_central.h ledger_report.h"
 )
 
 # header name -> layer (include/signet/NAME.h is included as "signet/NAME.h";
