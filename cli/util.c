@@ -39,6 +39,7 @@ static const struct param_flag {
 	{"record_fields", "--json", NULL},
 	{"origin", "--origin", NULL},
 	{"index", "--index", NULL},
+	{"conninfo", NULL, " (--to or --from)"},
 	/* provision/ */
 	{"fixture", "--fixture", NULL},
 	{"listen", "--listen", NULL},

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 
 #include "signet/ledger_central.h"
 #include "signet/ledger_record.h"
@@ -64,24 +65,84 @@ static int pg_fail(struct sg_central *c, const char *what, PGresult *r, struct s
 	return sg_errf(err, SG_EENV, "postgresql %s: %s: %s", c->name, what, line);
 }
 
+/* Copies msg to out with every occurrence of secret masked. */
+static void mask(const char *msg, const char *secret, char *out, size_t n)
+{
+	size_t o = 0, k = secret ? strlen(secret) : 0;
+
+	for (const char *p = msg; *p && o + 4 < n;) {
+		if (k && !strncmp(p, secret, k)) {
+			memcpy(out + o, "***", 3);
+			o += 3;
+			p += k;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = 0;
+}
+
+/* The password a connection string holds, if any (for masking). The
+ * string is read by libpq itself first: a malformed one is refused with
+ * libpq's reason, whose quote of the string loses the password. */
+static int parse_conninfo(const char *conninfo, char *password, size_t n, char *name, size_t nn,
+			  struct sg_err *err)
+{
+	char *why = NULL, line[256], masked[256];
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &why);
+
+	password[0] = 0;
+	if (!opts) {
+		/* libpq quotes the string: cut from the first ':' after "//" or
+		 * "password=" so that no secret is printed */
+		first_line(why, line, sizeof line);
+		PQfreemem(why);
+		char *at = strstr(line, "\"");
+		if (at)
+			snprintf(at, sizeof line - (size_t)(at - line), "(the string)");
+		return sg_errf_param(err, SG_EINPUT, "conninfo", "not a PostgreSQL connection string: %s", line);
+	}
+	const char *host = "localhost", *port = "5432", *db = "";
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val)
+			continue;
+		if (!strcmp(o->keyword, "password"))
+			snprintf(password, n, "%s", o->val);
+		else if (!strcmp(o->keyword, "host") && *o->val)
+			host = o->val;
+		else if (!strcmp(o->keyword, "port") && *o->val)
+			port = o->val;
+		else if (!strcmp(o->keyword, "dbname"))
+			db = o->val;
+	}
+	mask(host, password, masked, sizeof masked);
+	snprintf(name, nn, "%s:%s/%s", masked, port, db);
+	PQconninfoFree(opts);
+	return SG_OK;
+}
+
 int sg_central_connect(const char *conninfo, struct sg_central **out, struct sg_err *err)
 {
 	struct sg_central *c = calloc(1, sizeof *c);
+	char password[256], line[256], masked[256];
+	int rc;
 
 	if (!c)
 		return sg_errf(err, SG_EENV, "out of memory");
+	if ((rc = parse_conninfo(conninfo, password, sizeof password, c->name, sizeof c->name, err)) != SG_OK) {
+		free(c);
+		return rc;
+	}
 	c->pg = PQconnectdb(conninfo);
-	const char *host = c->pg ? PQhost(c->pg) : NULL, *db = c->pg ? PQdb(c->pg) : NULL;
-	snprintf(c->name, sizeof c->name, "%s:%s/%s", host && *host ? host : "localhost",
-		 c->pg && PQport(c->pg) && *PQport(c->pg) ? PQport(c->pg) : "5432", db ? db : "");
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
-		char line[256];
-		/* libpq's message names host and port, never the password */
-		sg_errf(err, SG_EENV, "postgresql %s: cannot connect: %s", c->name,
-			first_line(c->pg ? PQerrorMessage(c->pg) : "out of memory", line, sizeof line));
+		first_line(c->pg ? PQerrorMessage(c->pg) : "out of memory", line, sizeof line);
+		mask(line, password, masked, sizeof masked);
+		sg_errf(err, SG_EENV, "postgresql %s: cannot connect: %s", c->name, masked);
+		OPENSSL_cleanse(password, sizeof password);
 		sg_central_close(c);
 		return SG_EENV;
 	}
+	OPENSSL_cleanse(password, sizeof password);
 	PQclear(PQexec(c->pg, "SET client_min_messages = warning"));
 	*out = c;
 	return SG_OK;

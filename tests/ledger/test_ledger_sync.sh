@@ -46,6 +46,11 @@ expect 0 "" "$S" ledger sync --ledger "$T/b.ledger" --to "$PGURL"
 # the password never shows: a URI with one names host, port and database only
 expect 3 "cannot connect" "$S" ledger sync --ledger "$T/a.ledger" --to "postgresql://signet:s3cret-pw@127.0.0.1:1/signet"
 grep -q s3cret "$T/err.txt" && bad "the password is in the message" || ok
+# a malformed one: libpq quotes the string in its reason; the password must not follow
+expect 2 "not a PostgreSQL connection string" "$S" ledger sync --ledger "$T/a.ledger" --to "postgresql://u:s3cret-pw@[::1/db"
+grep -q s3cret "$T/err.txt" && bad "the password is in the message: $(cat "$T/err.txt")" || ok
+expect 3 "cannot connect" "$S" ledger sync --ledger "$T/a.ledger" --to "postgresql://s3cret-user:s3cret-pw@s3cret-host.invalid/db?connect_timeout=2"
+grep -q s3cret-pw "$T/err.txt" && bad "the password is in the message: $(cat "$T/err.txt")" || ok
 
 # ---- a rerun uploads nothing; new records upload only themselves
 expect 0 "" "$S" ledger sync --ledger "$T/a.ledger" --to "$PGURL"
