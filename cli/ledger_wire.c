@@ -45,9 +45,8 @@ void wire_close(struct wire *w)
 	w->l = NULL;
 }
 
-/* wire_rec_take without the report. */
-static int rec_take(struct wire_rec *r, const char *type, struct sg_record_builder *b,
-		    struct sg_err *err)
+int wire_rec_take(struct wire_rec *r, const char *type, struct sg_record_builder *b,
+		  struct sg_err *err)
 {
 	uint8_t *probe;
 	size_t probe_len;
@@ -67,12 +66,6 @@ static int rec_take(struct wire_rec *r, const char *type, struct sg_record_build
 	return SG_OK;
 }
 
-int wire_rec_take(struct wire_rec *r, const char *type, struct sg_record_builder *b)
-{
-	struct sg_err err;
-	return rec_take(r, type, b, &err) ? cli_report(&err) : SG_OK;
-}
-
 void wire_rec_clear(struct wire_rec *r)
 {
 	free(r->json);
@@ -90,12 +83,12 @@ static int encode(void *arg, uint64_t index, uint8_t **leaf, size_t *len, struct
 {
 	struct batch *b = arg;
 	const struct wire_rec *r = &b->recs[b->next++];
-	return sg_record_build(r->type, r->json, r->len, index, b->now, b->origin, leaf, len, err);
+	return sg_record_build(r->type, r->json, r->len, index, r->time ? r->time : b->now,
+			       b->origin, leaf, len, err);
 }
 
-/* wire_append without the report. */
-static int append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t *first,
-		  struct sg_err *err)
+int wire_append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t *first,
+		struct sg_err *err)
 {
 	uint64_t index;
 	if (!w->l || n == 0)
@@ -117,32 +110,24 @@ static int append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_
 	return SG_OK;
 }
 
-int wire_append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t *first)
+int wire_checkpoint(struct wire *w, struct sg_hsm_ctx *hsm, struct sg_err *err)
 {
-	struct sg_err err;
-	return append(w, recs, n, first, &err) ? cli_report(&err) : SG_OK;
-}
-
-int wire_checkpoint(struct wire *w, struct sg_hsm_ctx *hsm)
-{
-	struct sg_err err;
 	struct sg_hsm_key *key;
 	char note[SG_CHECKPOINT_NOTE_MAX + 1];
 	size_t len;
 	uint64_t size;
 	if (!w->l || !w->key_uri)
 		return SG_OK;
-	int rc = hsm ? sg_hsm_key_open(hsm, w->key_uri, &key, &err)
-		     : sg_errf(&err, SG_EENV, "out of memory");
+	int rc = hsm ? sg_hsm_key_open(hsm, w->key_uri, &key, err)
+		     : sg_errf(err, SG_EENV, "out of memory");
 	if (!rc)
-		rc = sg_ledger_cut_checkpoint(w->l, key, note, sizeof note, &len, &size, &err);
+		rc = sg_ledger_cut_checkpoint(w->l, key, note, sizeof note, &len, &size, err);
 	if (rc) {
 		/* The checkpoint key is --ledger-key here, not the library's "key". */
-		char why[sizeof err.msg];
-		memcpy(why, err.msg, sizeof why);
-		sg_errf(&err, rc, "%s: checkpoint with --ledger-key %s: %s", w->path, w->key_uri,
-			why);
-		return cli_report(&err);
+		char why[sizeof err->msg];
+		memcpy(why, err->msg, sizeof why);
+		return sg_errf(err, rc, "%s: checkpoint with --ledger-key %s: %s", w->path,
+			       w->key_uri, why);
 	}
 	fprintf(stderr, "signet: %s: checkpoint of %llu records stored\n", w->path,
 		(unsigned long long)size);
@@ -183,9 +168,10 @@ static int probe_signed(const struct wire_release *r)
 		sg_record_set_str(b, "version", "0.0.0+0");
 	if (r->hw_id)
 		sg_record_set_str(b, "hw_id", r->hw_id);
-	int rc = wire_rec_take(&rec, "release.signed", b);
+	struct sg_err err;
+	int rc = wire_rec_take(&rec, "release.signed", b, &err);
 	wire_rec_clear(&rec);
-	return rc;
+	return rc ? cli_report(&err) : SG_OK;
 }
 
 int wire_release_started(struct wire *w, const struct wire_release *r)
@@ -202,11 +188,12 @@ int wire_release_started(struct wire *w, const struct wire_release *r)
 	if (r->version)
 		set_version(b, r->version->major, r->version->minor, r->version->patch,
 			    r->version->build);
-	rc = wire_rec_take(&rec, "release.started", b);
+	struct sg_err err;
+	rc = wire_rec_take(&rec, "release.started", b, &err);
 	if (!rc)
-		rc = wire_append(w, &rec, 1, NULL);
+		rc = wire_append(w, &rec, 1, NULL, &err);
 	wire_rec_clear(&rec);
-	return rc;
+	return rc ? cli_report(&err) : SG_OK;
 }
 
 /* SHA-256 of the whole file at fd. */
@@ -343,7 +330,7 @@ static int read_back(const struct wire_release *r, struct wire_rec *rec, struct 
 		return rc;
 	}
 	sg_record_set_hex(b, "file_sha256", sum, sizeof sum);
-	return rec_take(rec, "release.signed", b, err);
+	return wire_rec_take(rec, "release.signed", b, err);
 }
 
 int wire_release_signed(struct wire *w, const struct wire_release *r, struct sg_hsm_ctx *hsm)
@@ -354,7 +341,7 @@ int wire_release_signed(struct wire *w, const struct wire_release *r, struct sg_
 		return SG_OK;
 	int rc = read_back(r, &rec, &err);
 	if (!rc)
-		rc = append(w, &rec, 1, NULL, &err);
+		rc = wire_append(w, &rec, 1, NULL, &err);
 	wire_rec_clear(&rec);
 	if (rc) {
 		/* One line: the release is out, the ledger says only "started". */
@@ -364,7 +351,7 @@ int wire_release_signed(struct wire *w, const struct wire_release *r, struct sg_
 			r->out, w->path, why);
 		return cli_report(&err);
 	}
-	return wire_checkpoint(w, hsm);
+	return wire_checkpoint(w, hsm, &err) ? cli_report(&err) : SG_OK;
 }
 
 void wire_release_clear(struct wire_release *r)

@@ -34,22 +34,27 @@ void wire_close(struct wire *w);
 
 /* One record to append: its type and its fields, built and checked (a
  * record that would be refused is refused here, before anything is
- * appended). */
+ * appended), and its time (0: the wire's). */
 struct wire_rec {
 	const char *type;
 	char *json;
 	size_t len;
+	time_t time;
 };
-/* Takes the fields of b (and frees b) into r, checked against the type. */
-int wire_rec_take(struct wire_rec *r, const char *type, struct sg_record_builder *b);
+/* Takes the fields of b (and frees b) into r, checked against the type;
+ * err says why not (the caller reports). */
+int wire_rec_take(struct wire_rec *r, const char *type, struct sg_record_builder *b,
+		  struct sg_err *err);
 void wire_rec_clear(struct wire_rec *r);
 
 /* Appends n records in one transaction, durable when it returns; *first
- * (may be NULL) gets the first one's index. */
-int wire_append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t *first);
+ * (may be NULL) gets the first one's index. err says why not. */
+int wire_append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t *first,
+		struct sg_err *err);
 
-/* With --ledger-key: cuts a checkpoint of the ledger now and stores it. */
-int wire_checkpoint(struct wire *w, struct sg_hsm_ctx *hsm);
+/* With --ledger-key: cuts a checkpoint of the ledger now and stores it.
+ * err says why not. */
+int wire_checkpoint(struct wire *w, struct sg_hsm_ctx *hsm, struct sg_err *err);
 
 /* A release being published by sign, sign --complete or cosign. */
 struct wire_release {
