@@ -59,6 +59,8 @@ int wire_rec_take(struct wire_rec *r, const char *type, struct sg_record_builder
 	if (!rc)
 		rc = sg_record_build(type, r->json, r->len, 0, 0, "check", &probe, &probe_len, err);
 	if (rc) {
+		/* The fields are the command's, not a --json the user gave. */
+		err->param = NULL;
 		wire_rec_clear(r);
 		return rc;
 	}
@@ -171,7 +173,13 @@ static int probe_signed(const struct wire_release *r)
 	struct sg_err err;
 	int rc = wire_rec_take(&rec, "release.signed", b, &err);
 	wire_rec_clear(&rec);
-	return rc ? cli_report(&err) : SG_OK;
+	if (rc) {
+		char why[sizeof err.msg];
+		memcpy(why, err.msg, sizeof why);
+		sg_errf(&err, rc, "%s: the ledger cannot record this release: %s", r->out, why);
+		return cli_report(&err);
+	}
+	return SG_OK;
 }
 
 int wire_release_started(struct wire *w, const struct wire_release *r)

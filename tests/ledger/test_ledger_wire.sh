@@ -49,6 +49,12 @@ expect 2 "bad.hex" "$S" sign --key "$U;object=fw1" --version 1.0.0 --ledger "$L"
 echo '{"not":"an sbom"}' >"$T/bad.json"
 expect 2 "" "$S" sign --key "$U;object=fw1" --version 1.0.0 --sbom "$T/bad.json" --ledger "$L" \
   "$T/fw.bin" "$T/x.sgn"
+# an --hw-id with a space at its end, which an envelope takes but a record
+# does not, and an output name with a control character
+expect 2 "the ledger cannot record this release" "$S" sign --key "$U;object=fw1" --version 1.0.0 \
+  --hw-id "board " --ledger "$L" "$T/fw.bin" "$T/x.sgn"
+expect 2 "output" "$S" sign --key "$U;object=fw1" --version 1.0.0 --ledger "$L" "$T/fw.bin" \
+  "$T/x$(printf '\t')y.sgn"
 no_output "$T/x.sgn"
 [ "$(size)" = 0 ] && ok || bad "refused runs appended $(size) records"
 
