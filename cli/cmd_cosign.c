@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 #include "ledger_wire.h"
 #include "signet/sign.h"
@@ -44,9 +46,10 @@ static const struct option options[] = {
 };
 
 /* Before anything is recorded: FILE is an envelope the key has not signed
- * yet (what sg_cosign_file refuses, refused before release.started). */
-static int release_checks(const char *path, const char *key_uri, struct sg_hsm_ctx *hsm,
-			  struct wire_release *rel, struct sg_version *v)
+ * yet, and the chain (--cert) certifies the key (what sg_cosign_file
+ * refuses, refused before release.started). */
+static int release_checks(const char *path, const char *key_uri, const char *cert,
+			  struct sg_hsm_ctx *hsm, struct wire_release *rel, struct sg_version *v)
 {
 	struct sg_err err;
 	struct sg_hsm_key *key;
@@ -67,7 +70,12 @@ static int release_checks(const char *path, const char *key_uri, struct sg_hsm_c
 		rel->version = v;
 	}
 	free(e);
-	return rc ? cli_report(&err) : SG_OK;
+	if (rc)
+		return cli_report(&err);
+	void *pkey = sg_hsm_key_pkey(key);
+	rc = cert ? wire_check_chains(&cert, 1, &pkey, 1) : SG_OK;
+	EVP_PKEY_free(pkey);
+	return rc;
 }
 
 int cmd_cosign(int argc, char **argv)
@@ -114,7 +122,7 @@ int cmd_cosign(int argc, char **argv)
 	if (!hsm)
 		rc = sg_errf(&err, SG_EENV, "out of memory"), cli_report(&err);
 	if (!rc && w.l)
-		rc = release_checks(path, key, hsm, &rel, &v);
+		rc = release_checks(path, key, cert, hsm, &rel, &v);
 	if (!rc)
 		rc = wire_release_started(&w, &rel);
 	if (!rc && sg_cosign_file(path, key, cert, hsm, &err))

@@ -270,7 +270,8 @@ static int refuse_output_is_input(const char *out, const struct sg_sign_opts *o,
 /* What sign will publish, for the ledger, checked before anything is
  * recorded, so that a run refused for a bad key, input or SBOM appends
  * nothing: each key is opened (its public half names it in the record),
- * the input and the SBOM are read and validated as sg_sign_file will. */
+ * the input, the SBOM and the certificate chains are read and validated as
+ * sg_sign_file will. */
 static int release_checks(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 			  struct wire_release *rel)
 {
@@ -290,6 +291,9 @@ static int release_checks(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
 	}
 	if (o->sbom_path && sg_sbom_load(o->sbom_path, &sbom, &err))
 		return cli_report(&err);
+	int rc = wire_check_chains(o->cert_paths, o->ncerts, rel->pkeys, rel->npkeys);
+	if (rc)
+		return rc;
 	if (sg_input_open(&in, o->in_path, o->in_format, o->pad, o->max_span, &err))
 		return cli_report(&err);
 	sg_input_close(&in);

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "cli.h"
+#include "signet/chain.h"
 #include "signet/checkpoint.h"
 #include "signet/fileio.h"
 #include "signet/hsm.h"
@@ -360,6 +361,38 @@ int wire_release_signed(struct wire *w, const struct wire_release *r, struct sg_
 		return cli_report(&err);
 	}
 	return wire_checkpoint(w, hsm, &err) ? cli_report(&err) : SG_OK;
+}
+
+/* The index of the key (of pkeys) that path's leaf certifies, or -1. */
+static int chain_key(const char *path, void *const *pkeys, size_t npkeys, struct sg_err *err)
+{
+	struct sg_chain_value chain;
+	uint8_t leaf[SGE_KEY_ID_SIZE], id[SGE_KEY_ID_SIZE];
+	if (sg_chain_file(path, &chain, leaf, err))
+		return -1;
+	free(chain.value);
+	for (size_t k = 0; k < npkeys; k++)
+		if (!sg_pkey_key_id(pkeys[k], id) && !memcmp(id, leaf, sizeof id))
+			return (int)k;
+	sg_errf(err, SG_EINPUT, "%s: the first certificate does not certify a signing key", path);
+	return -1;
+}
+
+int wire_check_chains(const char *const *paths, size_t n, void *const *pkeys, size_t npkeys)
+{
+	struct sg_err err;
+	bool taken[SG_SIGN_MAX_KEYS] = { false };
+	for (size_t i = 0; i < n; i++) {
+		int k = chain_key(paths[i], pkeys, npkeys, &err);
+		if (k < 0)
+			return cli_report(&err);
+		if (taken[k]) {
+			sg_errf(&err, SG_EINPUT, "%s: a second chain for one key", paths[i]);
+			return cli_report(&err);
+		}
+		taken[k] = true;
+	}
+	return SG_OK;
 }
 
 void wire_release_clear(struct wire_release *r)

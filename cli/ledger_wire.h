@@ -75,6 +75,11 @@ int wire_release_started(struct wire *w, const struct wire_release *r);
 /* After it is published: reads the file back, appends release.signed and
  * cuts the checkpoint (--ledger-key). */
 int wire_release_signed(struct wire *w, const struct wire_release *r, struct sg_hsm_ctx *hsm);
+/* Before release.started: each certificate chain file (--cert) is readable
+ * and its leaf certifies one of the keys that sign (pkeys, EVP_PKEY), one
+ * chain per key, as signing will require; reports what is not. */
+int wire_check_chains(const char *const *paths, size_t n, void *const *pkeys, size_t npkeys);
+
 /* Frees r's public keys. */
 void wire_release_clear(struct wire_release *r);
 

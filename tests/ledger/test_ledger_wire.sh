@@ -55,6 +55,16 @@ expect 2 "the ledger cannot record this release" "$S" sign --key "$U;object=fw1"
   --hw-id "board " --ledger "$L" "$T/fw.bin" "$T/x.sgn"
 expect 2 "output" "$S" sign --key "$U;object=fw1" --version 1.0.0 --ledger "$L" "$T/fw.bin" \
   "$T/x$(printf '\t')y.sgn"
+# a certificate chain that certifies another key than the one that signs
+for k in root code; do "$S" hsm keygen --type ecdsa-p256 --key "$U;object=$k" 2>/dev/null; done
+"$S" pki init-root --key "$U;object=root" --subject /CN=Root --validity 3650 -o "$T/root.pem" 2>/dev/null
+"$S" pki init-ca --key "$U;object=code" --issuer-key "$U;object=root" --issuer-cert "$T/root.pem" \
+  --profile code-signing-ca --subject /CN=Code -o "$T/code.pem" 2>/dev/null
+"$S" pki issue --ca-key "$U;object=code" --ca-cert "$T/code.pem" --pubkey "$T/fw2.pem" \
+  --profile code-signing --subject /CN=Rel2 --validity 30 -o "$T/fw2.cert.pem" 2>/dev/null
+cat "$T/fw2.cert.pem" "$T/code.pem" >"$T/fw2.chain.pem"
+expect 2 "does not certify a signing key" "$S" sign --key "$U;object=fw1" --version 1.0.0 \
+  --cert "$T/fw2.chain.pem" --ledger "$L" "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"
 [ "$(size)" = 0 ] && ok || bad "refused runs appended $(size) records"
 
@@ -83,6 +93,8 @@ check 2 .type release.started
 check 3 '.key_ids | join(",")' "$K1,$K2"
 check 3 .file_sha256 "$(sha256sum "$T/fw.sgn" | cut -d' ' -f1)"
 expect 2 "already signed" "$S" cosign --key "$U;object=fw2" --ledger "$L" "$T/fw.sgn"
+expect 2 "does not certify a signing key" "$S" cosign --key "$U;object=root" \
+  --cert "$T/fw2.chain.pem" --ledger "$L" "$T/fw.sgn"
 [ "$(size)" = 4 ] && ok || bad "a refused cosign appended a record"
 expect 0 "4 records and 1 checkpoints verified" "$S" ledger verify --ledger "$L" --pubkey "$T/log.pem"
 
