@@ -121,7 +121,7 @@ int cmd_cosign(int argc, char **argv)
 	struct sg_hsm_ctx *hsm = cli_hsm_ctx_new(module);
 	if (!hsm)
 		rc = sg_errf(&err, SG_EENV, "out of memory"), cli_report(&err);
-	if (!rc && w.l)
+	if (!rc && w.l && !(rc = wire_check_key(&w, hsm)))
 		rc = release_checks(path, key, cert, hsm, &rel, &v);
 	if (!rc)
 		rc = wire_release_started(&w, &rel);

@@ -755,6 +755,21 @@ static int do_verify(const struct pki_args *a)
 	return SG_OK;
 }
 
+/* The subcommands that change the database (and may record in a ledger). */
+static int run_changing(const char *sub, struct sg_hsm_ctx *h, const struct pki_args *a,
+			time_t now)
+{
+	if (!strcmp(sub, "init-root"))
+		return do_init_root(h, a, now);
+	if (!strcmp(sub, "init-ca"))
+		return do_init_ca(h, a, now);
+	if (!strcmp(sub, "issue"))
+		return do_issue(h, a, now);
+	if (!strcmp(sub, "revoke"))
+		return do_revoke(h, a, now);
+	return do_crl(h, a, now);
+}
+
 int cmd_pki(int argc, char **argv)
 {
 	if (argc < 2 || cli_wants_help(argc, argv)) {
@@ -800,16 +815,8 @@ int cmd_pki(int argc, char **argv)
 		sg_errf(&err, SG_EENV, "out of memory");
 		return cli_report(&err);
 	}
-	if (!strcmp(sub, "init-root"))
-		rc = do_init_root(h, &a, now);
-	else if (!strcmp(sub, "init-ca"))
-		rc = do_init_ca(h, &a, now);
-	else if (!strcmp(sub, "issue"))
-		rc = do_issue(h, &a, now);
-	else if (!strcmp(sub, "revoke"))
-		rc = do_revoke(h, &a, now);
-	else
-		rc = do_crl(h, &a, now);
+	if (!(rc = wire_check_key(&w, h)))
+		rc = run_changing(sub, h, &a, now);
 	sg_hsm_ctx_free(h);
 	wire_close(&w);
 	return rc;

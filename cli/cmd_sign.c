@@ -345,7 +345,9 @@ static int run_complete(const struct twostep *t, const struct sg_sign_opts *o,
 	struct wire_release rel = { .out = argv[optind] };
 	struct sg_version v;
 	rc = wire_open(&w, "sign", t->ledger, t->ledger_key);
-	if (!rc && w.l)
+	/* The token only cuts the checkpoint (--ledger-key). */
+	struct sg_hsm_ctx *hsm = !rc && w.key_uri ? cli_hsm_ctx_new(module) : NULL;
+	if (!rc && w.l && !(rc = wire_check_key(&w, hsm)))
 		rc = complete_release(t, &rel, &v);
 	if (!rc)
 		rc = wire_release_started(&w, &rel);
@@ -355,10 +357,9 @@ static int run_complete(const struct twostep *t, const struct sg_sign_opts *o,
 	if (!rc) {
 		fprintf(stderr, "signet: completed %s -> %s (signature checked with %s)\n",
 			t->complete, argv[optind], t->pubkey);
-		struct sg_hsm_ctx *hsm = w.key_uri ? cli_hsm_ctx_new(module) : NULL;
 		rc = wire_release_signed(&w, &rel, hsm);
-		sg_hsm_ctx_free(hsm);
 	}
+	sg_hsm_ctx_free(hsm);
 	wire_release_clear(&rel);
 	wire_close(&w);
 	return rc;
@@ -500,7 +501,7 @@ int cmd_sign(int argc, char **argv)
 	struct wire w;
 	struct wire_release rel = { .out = o.out_path };
 	rc = wire_open(&w, "sign", t.ledger, t.ledger_key);
-	if (!rc && w.l)
+	if (!rc && w.l && !(rc = wire_check_key(&w, hsm)))
 		rc = release_checks(&o, hsm, &rel);
 	if (!rc)
 		rc = wire_release_started(&w, &rel);

@@ -113,6 +113,21 @@ int wire_append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t 
 	return SG_OK;
 }
 
+int wire_check_key(struct wire *w, struct sg_hsm_ctx *hsm)
+{
+	struct sg_err err;
+	struct sg_hsm_key *key;
+	if (!w->l || !w->key_uri)
+		return SG_OK;
+	int rc = hsm ? sg_hsm_key_open(hsm, w->key_uri, &key, &err)
+		     : sg_errf(&err, SG_EENV, "out of memory");
+	if (!rc && sg_hsm_key_type(key) != SG_KEY_ED25519 &&
+	    sg_hsm_key_type(key) != SG_KEY_ECDSA_P256)
+		rc = sg_errf(&err, SG_EINPUT, "--ledger-key %s: checkpoints are signed by an ed25519 "
+			     "or ecdsa-p256 key", w->key_uri);
+	return rc ? cli_report(&err) : SG_OK;
+}
+
 int wire_checkpoint(struct wire *w, struct sg_hsm_ctx *hsm, struct sg_err *err)
 {
 	struct sg_hsm_key *key;

@@ -52,6 +52,12 @@ void wire_rec_clear(struct wire_rec *r);
 int wire_append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t *first,
 		struct sg_err *err);
 
+/* With --ledger-key: that the key is in the token and can sign
+ * checkpoints (ed25519, ecdsa-p256), checked before anything is done, so
+ * that a bad --ledger-key refuses the command rather than failing at its
+ * end. Reports what is wrong. */
+int wire_check_key(struct wire *w, struct sg_hsm_ctx *hsm);
+
 /* With --ledger-key: cuts a checkpoint of the ledger now and stores it.
  * err says why not. */
 int wire_checkpoint(struct wire *w, struct sg_hsm_ctx *hsm, struct sg_err *err);

@@ -65,6 +65,12 @@ for k in root code; do "$S" hsm keygen --type ecdsa-p256 --key "$U;object=$k" 2>
 cat "$T/fw2.cert.pem" "$T/code.pem" >"$T/fw2.chain.pem"
 expect 2 "does not certify a signing key" "$S" sign --key "$U;object=fw1" --version 1.0.0 \
   --cert "$T/fw2.chain.pem" --ledger "$L" "$T/fw.bin" "$T/x.sgn"
+# a --ledger-key that is not there, or cannot sign checkpoints
+expect 2 "not found" "$S" sign --key "$U;object=fw1" --version 1.0.0 --ledger "$L" \
+  --ledger-key "$U;object=nolog" "$T/fw.bin" "$T/x.sgn"
+"$S" hsm keygen --type ecdsa-p384 --key "$U;object=p384" 2>/dev/null
+expect 2 "checkpoints are signed by an ed25519 or ecdsa-p256 key" "$S" cosign --key "$U;object=fw1" \
+  --ledger "$L" --ledger-key "$U;object=p384" "$T/fw.bin"
 no_output "$T/x.sgn"
 [ "$(size)" = 0 ] && ok || bad "refused runs appended $(size) records"
 

@@ -44,6 +44,9 @@ expect 2 "--ledger needs --db" "$S" pki init-root --key "$U;object=root" --subje
 expect 2 "--ledger-key goes with --ledger" "$S" pki revoke --db "$DB" --serial 01 \
   --ledger-key "$U;object=log"
 expect 2 "list takes no --ledger" "$S" pki list --db "$DB" --ledger "$L"
+expect 2 "not found" "$S" pki init-root --key "$U;object=root" --subject /CN=R --validity 3650 \
+  --db "$DB" --ledger "$L" --ledger-key "$U;object=nolog" -o "$T/root.pem"
+[ ! -e "$T/root.pem" ] && ok || bad "a bad --ledger-key issued a root"
 [ "$(size)" = 0 ] && ok || bad "usage errors appended records"
 
 # ---- a root and a CA
