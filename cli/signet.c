@@ -21,6 +21,7 @@ static const struct command {
 	{ "inspect", cmd_inspect, "show every field of an envelope, MCUboot image or signing request" },
 	{ "pki", cmd_pki, "device and release certificates with CA keys in the token" },
 	{ "ledger", cmd_ledger, "the tamper-evident audit ledger: records, checkpoints, proofs" },
+	{ "sim", cmd_sim, "a simulated device for the provisioning station, with faults" },
 	{ "help", cmd_help, "this help, or a command's ('signet help sign')" },
 };
 

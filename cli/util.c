@@ -39,6 +39,10 @@ static const struct param_flag {
 	{"record_fields", "--json", NULL},
 	{"origin", "--origin", NULL},
 	{"index", "--index", NULL},
+	/* provision/ */
+	{"fixture", "--fixture", NULL},
+	{"listen", "--listen", NULL},
+	{"uid", "--uid", NULL},
 };
 
 static const struct param_flag *param_row(const char *param)

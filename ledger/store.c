@@ -533,6 +533,43 @@ int sg_ledger_records(struct sg_ledger *l, uint64_t from, uint64_t to, sg_ledger
 	return end(l, rc, err);
 }
 
+int sg_ledger_nodes(struct sg_ledger *l, unsigned level, uint64_t from, uint64_t to,
+		    sg_ledger_node_fn fn, void *arg, struct sg_err *err)
+{
+	if (to > INT64_MAX)
+		to = INT64_MAX;
+	if (from >= to || level > 63)
+		return SG_OK;
+	int rc = begin_read(l, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = prepare(
+		l, "SELECT idx, hash FROM nodes WHERE level = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx", err);
+	if (!st)
+		return end(l, SG_EENV, err);
+	sqlite3_bind_int(st, 1, (int)level);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)to);
+	int step = SQLITE_DONE;
+	uint64_t want = from;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t idx = (uint64_t)sqlite3_column_int64(st, 0);
+		if (idx != want || sqlite3_column_bytes(st, 1) != HLEN) {
+			rc = sg_errf(err, SG_EENV, "ledger '%s': the stored node %u/%" PRIu64 " is missing or malformed",
+				     l->path, level, want);
+			break;
+		}
+		rc = fn(arg, idx, sqlite3_column_blob(st, 1));
+		want++;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_err(l, "cannot read the tree's nodes", err);
+	if (!rc && want != to)
+		rc = sg_errf(err, SG_EENV, "ledger '%s': the stored node %u/%" PRIu64 " is missing", l->path, level, want);
+	sqlite3_finalize(st);
+	return end(l, rc, err);
+}
+
 int sg_ledger_inclusion(struct sg_ledger *l, uint64_t index, uint64_t size,
 			uint8_t path[SG_MERKLE_MAX_PATH][HLEN], size_t *len, struct sg_err *err)
 {

@@ -13,7 +13,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   libsqlite3-dev
-  jq time python3
+  jq time python3 xxd
+  libjansson-dev
 )
 
 missing=()

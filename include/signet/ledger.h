@@ -78,6 +78,14 @@ typedef int (*sg_ledger_record_fn)(void *arg, uint64_t index, const uint8_t *lea
 int sg_ledger_records(struct sg_ledger *l, uint64_t from, uint64_t to, sg_ledger_record_fn fn,
 		      void *arg, struct sg_err *err);
 
+
+/* Calls fn with the stored hash of every complete subtree at level (2^level
+ * leaves; level 0: the leaf hashes) with index from..to-1, in order: the
+ * hashes tlog-tiles publishes. SG_EENV if one is missing (from..to must be
+ * complete subtrees of the current tree). */
+typedef int (*sg_ledger_node_fn)(void *arg, uint64_t index, const uint8_t hash[SG_MERKLE_HASH_LEN]);
+int sg_ledger_nodes(struct sg_ledger *l, unsigned level, uint64_t from, uint64_t to,
+		    sg_ledger_node_fn fn, void *arg, struct sg_err *err);
 /* The inclusion proof of record `index` in the tree of `size` records, and
  * the consistency proof from size m to size n (signet/merkle.h has the
  * formats); sizes beyond the ledger's are refused (SG_EINPUT). */

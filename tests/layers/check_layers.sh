@@ -15,16 +15,22 @@ cd "$src"
 declare -A allowed=(
   [common]=""
   [verifier]=""
+  [agent]=""
   [formats]="verifier common"
   [hsm]="common"
   [pki]="hsm common"
   [sign]="pki hsm formats verifier common"
   [ledger]="hsm common"
-  [cli]="ledger sign pki hsm formats verifier common"
+  [provision]="agent ledger sign pki hsm formats verifier common"
+  [cli]="provision agent ledger sign pki hsm formats verifier common"
 )
+# The device agent (provision/agent/) is, like the verifier, a layer of its
+# own that a firmware compiles alone.
+declare -A dir_of=([agent]=provision/agent)
 layer_of_file() { # path -> layer
   case $1 in
     formats/verifier.c) echo verifier ;;
+    provision/agent/*) echo agent ;;
     *) echo "${1%%/*}" ;;
   esac
 }
@@ -35,11 +41,13 @@ declare -A public=(
   [common]="err.h atomic_file.h fileio.h num.h base64.h"
   [umbrella]="signet.h"
   [verifier]="verifier.h envelope_format.h"
+  [agent]="protocol.h agent.h"
+  [provision]="transport.h device.h sim.h target.h"
   [formats]="envelope.h input.h mcuboot.h request.h sbom.h"
   [hsm]="hsm.h"
   [pki]="pki.h pki_batch.h"
   [sign]="sign.h verify.h chain.h mcuboot_sign.h"
-  [ledger]="ledger.h merkle.h ledger_record.h checkpoint.h ledger_proof.h ledger_audit.h"
+  [ledger]="ledger.h merkle.h ledger_record.h checkpoint.h ledger_proof.h ledger_audit.h ledger_tiles.h"
 )
 
 # header name -> layer (include/signet/NAME.h is included as "signet/NAME.h";
@@ -54,7 +62,7 @@ for h in include/signet/*.h; do
 done
 for layer in "${!allowed[@]}"; do
   [ "$layer" = verifier ] && continue
-  for h in "$layer"/*.h; do
+  for h in "${dir_of[$layer]:-$layer}"/*.h; do
     [ -e "$h" ] || continue
     owner[$(basename "$h")]=$layer
   done
@@ -62,7 +70,8 @@ done
 
 fails=0 checked=0
 for layer in "${!allowed[@]}"; do
-  if [ "$layer" = verifier ]; then files=(formats/verifier.c); else files=("$layer"/*.c "$layer"/*.h); fi
+  d=${dir_of[$layer]:-$layer}
+  if [ "$layer" = verifier ]; then files=(formats/verifier.c); else files=("$d"/*.c "$d"/*.h); fi
   for h in ${public[$layer]:-}; do files+=("include/signet/$h"); done
   for f in "${files[@]}"; do
     [ -e "$f" ] || continue

@@ -8,7 +8,7 @@
 set -euo pipefail
 src=${1:-${SIGNET_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
 cd "$src"
-files=(common/*.c formats/*.c hsm/*.c pki/*.c sign/*.c ledger/*.c)
+files=(common/*.c formats/*.c hsm/*.c pki/*.c sign/*.c ledger/*.c provision/*.c)
 n=0
 for f in "${files[@]}"; do [ -e "$f" ] && n=$((n + 1)); done
 [ "$n" -gt 20 ] || { echo "messages: only $n library sources found in $src" >&2; exit 1; }

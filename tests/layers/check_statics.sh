@@ -7,9 +7,9 @@
 set -euo pipefail
 src=${1:-${SIGNET_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
 cd "$src"
-n=$(ls common/*.c formats/*.c hsm/*.c pki/*.c sign/*.c ledger/*.c | wc -l)
+n=$(ls common/*.c formats/*.c hsm/*.c pki/*.c sign/*.c ledger/*.c provision/*.c provision/agent/*.c | wc -l)
 [ "$n" -gt 20 ] || { echo "statics: only $n library sources found in $src" >&2; exit 1; }
-bad=$(grep -nE '^[[:space:]]+static[[:space:]]' common/*.c formats/*.c hsm/*.c pki/*.c sign/*.c ledger/*.c |
+bad=$(grep -nE '^[[:space:]]+static[[:space:]]' common/*.c formats/*.c hsm/*.c pki/*.c sign/*.c ledger/*.c provision/*.c provision/agent/*.c |
   grep -vE 'static[[:space:]]+(const|_Thread_local|atomic_)' || true)
 if [ -n "$bad" ]; then
   printf '%s\n' "$bad" | sed 's/^/statics: function-level static state: /' >&2

@@ -1,0 +1,56 @@
+/* Byte-stream transports between the station and a device's agent
+ * (docs/provisioning.md, "Fixtures and units"): a fixture spec
+ * TRANSPORT:ADDRESS opens one, one file per backend (transport_socket.c:
+ * unix, tcp; transport_pty.c: pty). The listening side is for the
+ * simulator (signet sim). Every call that waits takes a timeout; nothing
+ * blocks without one, so one fixture's silence never stalls a station. */
+#ifndef SIGNET_TRANSPORT_H
+#define SIGNET_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signet/err.h"
+
+struct sg_transport;
+struct sg_listener;
+
+/* Connects to spec ("unix:PATH", "tcp:HOST:PORT", "pty:PATH"), waiting up
+ * to timeout_ms. SG_EINPUT for a spec of no known transport, SG_EENV when
+ * it cannot be reached. */
+int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t, struct sg_err *err);
+
+/* Wraps an open byte-stream descriptor (a socket, a pipe, a terminal),
+ * taken over, as a transport called name. */
+int sg_transport_from_fd(int fd, const char *name, struct sg_transport **t, struct sg_err *err);
+
+/* Reads what has arrived, up to cap bytes, waiting up to timeout_ms for the
+ * first. *got is 0 on a timeout (SG_OK). SG_EENV when the peer is gone. */
+int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int timeout_ms, size_t *got,
+		      struct sg_err *err);
+
+/* Writes all n bytes within timeout_ms, or fails (SG_EENV). */
+int sg_transport_write(struct sg_transport *t, const uint8_t *buf, size_t n, int timeout_ms,
+		       struct sg_err *err);
+
+/* The spec it was opened with (for messages). */
+const char *sg_transport_name(const struct sg_transport *t);
+
+void sg_transport_close(struct sg_transport *t);
+
+/* Listens on spec ("unix:PATH", "tcp:HOST:PORT", "pty"). For "pty" a new
+ * pseudo-terminal is made; sg_listener_address gives its "pty:/dev/pts/N"
+ * (and for tcp port 0, the port chosen). */
+int sg_listener_open(const char *spec, struct sg_listener **l, struct sg_err *err);
+const char *sg_listener_address(const struct sg_listener *l);
+
+/* Waits up to timeout_ms for a station (*t NULL on a timeout). A pty has
+ * one peer: its transport is the terminal's master side, handed out once
+ * and again after it is closed. */
+int sg_listener_accept(struct sg_listener *l, int timeout_ms, struct sg_transport **t,
+		       struct sg_err *err);
+
+/* Closes the listener and removes a unix socket it made. */
+void sg_listener_close(struct sg_listener *l);
+
+#endif

@@ -1,0 +1,210 @@
+/* Transports: the spec table and what every fd-based backend shares
+ * (reads and writes with timeouts). See signet/transport.h. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "transport_priv.h"
+
+int transport_from_fd(int fd, int is_socket, const char *name, struct sg_transport **t, struct sg_err *err)
+{
+	struct sg_transport *x = calloc(1, sizeof *x);
+
+	if (!x) {
+		close(fd);
+		return sg_errf(err, SG_EENV, "%s: out of memory", name);
+	}
+	x->fd = fd;
+	x->is_socket = is_socket;
+	snprintf(x->name, sizeof x->name, "%s", name);
+	*t = x;
+	return SG_OK;
+}
+
+int sg_transport_from_fd(int fd, const char *name, struct sg_transport **t, struct sg_err *err)
+{
+	struct stat st;
+
+	return transport_from_fd(fd, fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode), name, t, err);
+}
+
+int transport_wait(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int rc;
+
+	do
+		rc = poll(&p, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc > 0 && (p.revents & POLLNVAL)) {
+		errno = EBADF;
+		return -1;
+	}
+	return rc;
+}
+
+int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t, struct sg_err *err)
+{
+	*t = NULL;
+	if (!strncmp(spec, "unix:", 5) && spec[5])
+		return socket_open_unix(spec + 5, spec, t, err);
+	if (!strncmp(spec, "tcp:", 4) && spec[4])
+		return socket_open_tcp(spec + 4, spec, timeout_ms, t, err);
+	if (!strncmp(spec, "pty:", 4) && spec[4])
+		return pty_open(spec + 4, spec, t, err);
+	return sg_errf_param(err, SG_EINPUT, "fixture",
+			     "%s: not a fixture (unix:PATH, tcp:HOST:PORT or pty:PATH)", spec);
+}
+
+int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int timeout_ms, size_t *got,
+		      struct sg_err *err)
+{
+	ssize_t n;
+	int rc;
+
+	*got = 0;
+	rc = transport_wait(t->fd, POLLIN, timeout_ms);
+	if (rc == 0)
+		return SG_OK;
+	if (rc < 0)
+		return sg_errf(err, SG_EENV, "%s: %s", t->name, strerror(errno));
+	do
+		n = read(t->fd, buf, cap);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return SG_OK;
+	/* A pty whose other side closed reads EIO. */
+	if (n == 0 || (n < 0 && errno == EIO))
+		return sg_errf(err, SG_EENV, "%s: the other end closed the connection", t->name);
+	if (n < 0)
+		return sg_errf(err, SG_EENV, "%s: %s", t->name, strerror(errno));
+	*got = (size_t)n;
+	return SG_OK;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sg_transport_write(struct sg_transport *t, const uint8_t *buf, size_t n, int timeout_ms,
+		       struct sg_err *err)
+{
+	long long end = now_ms() + timeout_ms;
+
+	while (n) {
+		long long left = end - now_ms();
+		int rc = transport_wait(t->fd, POLLOUT, left > 0 ? (int)left : 0);
+		ssize_t w;
+
+		if (rc == 0)
+			return sg_errf(err, SG_EENV, "%s: timed out writing", t->name);
+		if (rc < 0)
+			return sg_errf(err, SG_EENV, "%s: %s", t->name, strerror(errno));
+		w = t->is_socket ? send(t->fd, buf, n, MSG_NOSIGNAL) : write(t->fd, buf, n);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (w < 0)
+			return sg_errf(err, SG_EENV, "%s: %s", t->name,
+				       errno == EPIPE || errno == ECONNRESET || errno == EIO
+					       ? "the other end closed the connection"
+					       : strerror(errno));
+		buf += w;
+		n -= (size_t)w;
+	}
+	return SG_OK;
+}
+
+const char *sg_transport_name(const struct sg_transport *t)
+{
+	return t->name;
+}
+
+void sg_transport_close(struct sg_transport *t)
+{
+	if (!t)
+		return;
+	if (t->owner)
+		t->owner->pty_busy = 0;
+	else
+		close(t->fd);
+	free(t);
+}
+
+int sg_listener_open(const char *spec, struct sg_listener **l, struct sg_err *err)
+{
+	struct sg_listener *x = calloc(1, sizeof *x);
+	int rc;
+
+	if (!x)
+		return sg_errf(err, SG_EENV, "out of memory");
+	x->fd = x->hold_fd = -1;
+	if (!strncmp(spec, "unix:", 5) && spec[5])
+		rc = socket_listen_unix(x, spec + 5, err);
+	else if (!strncmp(spec, "tcp:", 4) && spec[4])
+		rc = socket_listen_tcp(x, spec + 4, err);
+	else if (!strcmp(spec, "pty"))
+		rc = pty_listen(x, err);
+	else
+		rc = sg_errf_param(err, SG_EINPUT, "listen",
+				   "%s: not a place to listen (unix:PATH, tcp:HOST:PORT or pty)", spec);
+	if (rc != SG_OK) {
+		sg_listener_close(x);
+		return rc;
+	}
+	*l = x;
+	return SG_OK;
+}
+
+const char *sg_listener_address(const struct sg_listener *l)
+{
+	return l->address;
+}
+
+int sg_listener_accept(struct sg_listener *l, int timeout_ms, struct sg_transport **t,
+		       struct sg_err *err)
+{
+	int rc, fd;
+
+	*t = NULL;
+	if (l->kind == LISTEN_PTY) {
+		if (l->pty_busy)
+			return sg_errf(err, SG_EINPUT, "%s: already in use", l->address);
+		rc = transport_from_fd(l->fd, 0, l->address, t, err);
+		if (rc == SG_OK) {
+			(*t)->owner = l;
+			l->pty_busy = 1;
+		}
+		return rc;
+	}
+	rc = transport_wait(l->fd, POLLIN, timeout_ms);
+	if (rc == 0)
+		return SG_OK;
+	if (rc < 0 || (fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		return errno == EINTR || errno == EAGAIN || errno == ECONNABORTED
+			       ? SG_OK
+			       : sg_errf(err, SG_EENV, "%s: %s", l->address, strerror(errno));
+	return transport_from_fd(fd, 1, l->address, t, err);
+}
+
+void sg_listener_close(struct sg_listener *l)
+{
+	if (!l)
+		return;
+	if (l->fd >= 0)
+		close(l->fd);
+	if (l->hold_fd >= 0)
+		close(l->hold_fd);
+	if (l->path[0])
+		unlink(l->path);
+	free(l);
+}

@@ -1,0 +1,41 @@
+/* Inside the transports: every backend is a file descriptor underneath. */
+#ifndef SIGNET_TRANSPORT_PRIV_H
+#define SIGNET_TRANSPORT_PRIV_H
+
+#include "signet/transport.h"
+
+struct sg_transport {
+	int fd;
+	int is_socket; /* send with MSG_NOSIGNAL */
+	struct sg_listener *owner; /* a pty master handed out: its listener closes it */
+	char name[300];
+};
+
+enum listener_kind { LISTEN_UNIX, LISTEN_TCP, LISTEN_PTY };
+
+struct sg_listener {
+	enum listener_kind kind;
+	int fd;
+	int pty_busy; /* the pty's transport is out */
+	int hold_fd;  /* the pty's slave, held open so the master never reads EIO
+		       * while no station has it open */
+	char path[256]; /* a unix socket to remove */
+	char address[300];
+};
+
+/* Wraps fd (taken over) in a transport named name. */
+int transport_from_fd(int fd, int is_socket, const char *name, struct sg_transport **t, struct sg_err *err);
+
+/* Waits up to timeout_ms for events on fd: 1 ready, 0 timeout, -1 error (errno). */
+int transport_wait(int fd, short events, int timeout_ms);
+
+/* The backends. */
+int socket_open_unix(const char *path, const char *spec, struct sg_transport **t, struct sg_err *err);
+int socket_open_tcp(const char *addr, const char *spec, int timeout_ms, struct sg_transport **t,
+		    struct sg_err *err);
+int socket_listen_unix(struct sg_listener *l, const char *path, struct sg_err *err);
+int socket_listen_tcp(struct sg_listener *l, const char *addr, struct sg_err *err);
+int pty_open(const char *path, const char *spec, struct sg_transport **t, struct sg_err *err);
+int pty_listen(struct sg_listener *l, struct sg_err *err);
+
+#endif
