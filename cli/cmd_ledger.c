@@ -235,7 +235,6 @@ static int do_checkpoint(const struct ledger_args *a)
 	struct sg_err err;
 	struct sg_ledger *l;
 	struct sg_hsm_key *key = NULL;
-	struct sg_checkpoint cp;
 	char note[SG_CHECKPOINT_NOTE_MAX + 1];
 	size_t len;
 
@@ -250,17 +249,9 @@ static int do_checkpoint(const struct ledger_args *a)
 		sg_errf(&err, SG_EENV, "out of memory");
 		return cli_report(&err);
 	}
-	memset(&cp, 0, sizeof cp);
-	snprintf(cp.origin, sizeof cp.origin, "%s", sg_ledger_origin(l));
 	rc = sg_hsm_key_open(h, a->key, &key, &err);
 	if (!rc)
-		rc = sg_ledger_size(l, &cp.size, cp.root, &err);
-	if (!rc)
-		rc = sg_checkpoint_sign(key, &cp, NULL, note, sizeof note - 1, &len, &err);
-	if (!rc) {
-		note[len] = '\0';
-		rc = sg_ledger_checkpoint_put(l, cp.size, cp.root, note, &err);
-	}
+		rc = sg_ledger_cut_checkpoint(l, key, note, sizeof note, &len, NULL, &err);
 	sg_hsm_ctx_free(h);
 	sg_ledger_close(l);
 	if (rc)

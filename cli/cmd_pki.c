@@ -15,22 +15,27 @@
 #include "signet/num.h"
 #include "signet/pki.h"
 #include "pki_batch.h"
+#include "pki_ledger.h"
 
 static const char usage_text[] =
 	"usage: signet pki init-root --key URI --subject DN --validity DAYS|forever\n"
-	"                  [--profile root|matter-paa [--vid HEX]] [--db PATH] -o ROOT.pem\n"
+	"                  [--profile root|matter-paa [--vid HEX]]\n"
+	"                  [--db PATH [--ledger L [--ledger-key URI]]] -o ROOT.pem\n"
 	"       signet pki init-ca --key URI --issuer-key URI --issuer-cert ROOT.pem\n"
 	"                  --profile factory-ca|code-signing-ca|matter-pai --subject DN\n"
-	"                  [--vid HEX [--pid HEX]] [--validity DAYS|forever] [--db PATH] -o CA.pem\n"
+	"                  [--vid HEX [--pid HEX]] [--validity DAYS|forever]\n"
+	"                  [--db PATH [--ledger L [--ledger-key URI]]] -o CA.pem\n"
 	"       signet pki issue --ca-key URI --ca-cert CA.pem (--csr REQ | --pubkey PUB.pem)\n"
 	"                  --profile idevid|code-signing|matter-dac [--subject DN]\n"
 	"                  [--serial-number DEVICE_SN] [--hw-type OID] [--vid HEX --pid HEX]\n"
-	"                  [--validity DAYS|forever] [--db PATH [--reissue]] -o CERT.pem\n"
+	"                  [--validity DAYS|forever] [--db PATH [--reissue]\n"
+	"                  [--ledger L [--ledger-key URI]]] -o CERT.pem\n"
 	"       signet pki issue ... --csr-dir DIR --out-dir DIR [--jobs N]\n"
 	"                  (instead of --csr and -o)\n"
 	"       signet pki revoke --db PATH --serial HEX [--reason REASON]\n"
+	"                  [--ledger L [--ledger-key URI] [--module PATH]]\n"
 	"       signet pki crl --ca-key URI --ca-cert CA.pem --db PATH [--next-update DAYS]\n"
-	"                  -o CA.crl\n"
+	"                  [--ledger L [--ledger-key URI]] -o CA.crl\n"
 	"       signet pki verify --root ROOT.pem [--untrusted CA.pem] [--crl CA.crl]\n"
 	"                  [--profile P] CERT.pem\n"
 	"       signet pki list --db PATH [--json]\n"
@@ -61,13 +66,19 @@ static const char usage_text[] =
 	"--vid/--pid (1 to 4 hex digits) go into the subject as the Matter vendor and\n"
 	"product id attributes; matter-pai needs --vid, matter-dac --vid and --pid,\n"
 	"equal to the PAI's.\n"
+	"--ledger L records each certificate issued (batch: one record each), each\n"
+	"revocation and each CRL in the audit ledger L (cert.issued, cert.revoked,\n"
+	"crl.issued; docs/ledger.md), in agreement with the database: what the ledger\n"
+	"is owed is written to the database with the change and appended after the\n"
+	"commit; what a crash left owed is appended by the next pki --ledger run, never\n"
+	"twice. --ledger-key URI then cuts a checkpoint of L.\n"
 	"$SOURCE_DATE_EPOCH, when set, is the issuance time. See docs/pki.md.\n";
 
 enum {
 	O_KEY = 256, O_ISSUER_KEY, O_ISSUER_CERT, O_SUBJECT, O_VALIDITY, O_PROFILE, O_VID, O_PID,
 	O_CSR, O_PUBKEY, O_SERIAL_NUMBER, O_HW_TYPE, O_DB, O_REISSUE, O_SERIAL, O_REASON,
 	O_ROOT, O_UNTRUSTED, O_CRL, O_JSON, O_MODULE, O_NEXT_UPDATE, O_CSR_DIR, O_OUT_DIR,
-	O_JOBS,
+	O_JOBS, O_LEDGER, O_LEDGER_KEY,
 };
 
 static const struct option options[] = {
@@ -98,6 +109,8 @@ static const struct option options[] = {
 	{ "csr-dir", required_argument, NULL, O_CSR_DIR },
 	{ "out-dir", required_argument, NULL, O_OUT_DIR },
 	{ "jobs", required_argument, NULL, O_JOBS },
+	{ "ledger", required_argument, NULL, O_LEDGER },
+	{ "ledger-key", required_argument, NULL, O_LEDGER_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -107,11 +120,12 @@ static const struct option options[] = {
 struct pki_args {
 	const char *key, *issuer_key, *issuer_cert, *subject, *validity, *profile, *vid, *pid;
 	const char *csr, *pubkey, *serial_number, *hw_type, *db, *serial, *reason, *module;
-	const char *next_update, *out, *csr_dir, *out_dir, *jobs;
+	const char *next_update, *out, *csr_dir, *out_dir, *jobs, *ledger, *ledger_key;
 	const char *roots[MAX_FILES], *untrusted[MAX_FILES], *crls[MAX_FILES];
 	int nroots, nuntrusted, ncrls;
 	bool reissue, json;
 	const char *arg; /* the one positional argument (verify) */
+	struct wire *w;  /* --ledger: open, or without a ledger */
 };
 
 static int add_file(const char **list, int *n, const char *opt)
@@ -151,6 +165,8 @@ static int parse(int argc, char **argv, struct pki_args *a)
 		case O_MODULE: a->module = optarg; break;
 		case O_NEXT_UPDATE: a->next_update = optarg; break;
 		case O_JOBS: a->jobs = optarg; break;
+		case O_LEDGER: a->ledger = optarg; break;
+		case O_LEDGER_KEY: a->ledger_key = optarg; break;
 		case O_CSR_DIR: a->csr_dir = optarg; break;
 		case O_OUT_DIR: a->out_dir = optarg; break;
 		case 'o': a->out = optarg; break;
@@ -311,6 +327,16 @@ static void describe(const char *what, X509 *x, const char *out)
 	fprintf(stderr, "signet: %s %s, serial %s, written to %s\n", what, name, sn, out);
 }
 
+/* After the command's commit: its records into the ledger, then the
+ * checkpoint (--ledger-key). The change itself is done: a failure here
+ * leaves its records owed to the ledger, in the database. */
+static int ledger_after(const struct pki_args *a, struct sg_pki_db *db, struct sg_hsm_ctx *h,
+			struct sg_err *err)
+{
+	int rc = pki_ledger_settle(a->w, db, err);
+	return rc ? rc : wire_checkpoint(a->w, h, err);
+}
+
 /* ---- issuing: init-root, init-ca, issue share one path */
 
 struct issue_job {
@@ -346,7 +372,8 @@ static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issu
 		}
 		j->s.key = owned_key;
 	}
-	if (a->db && (rc = sg_pki_db_open(a->db, &db, err)))
+	/* What a crash left owed to the ledger goes in first. */
+	if (a->db && ((rc = sg_pki_db_open(a->db, &db, err)) || (rc = pki_ledger_settle(a->w, db, err))))
 		goto out;
 	/* Open the output first: a bad path fails before anything is recorded. */
 	if ((rc = sg_atomic_open(&f, a->out, err)) || (db && (rc = sg_pki_db_begin(db, err))))
@@ -354,8 +381,11 @@ static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issu
 	/* batch: in our transaction, committed by publish once the file is written. */
 	struct sg_pki_issue_opts o = { .db = db, .reissue = a->reissue, .batch = true };
 	if ((rc = sg_pki_issue(ca, &j->s, &o, &cert, err)) == SG_OK &&
-	    (rc = publish(&f, db, cert, NULL, err)) == SG_OK)
+	    (!db || (rc = pki_ledger_owe_cert(a->w, db, cert, err)) == SG_OK) &&
+	    (rc = publish(&f, db, cert, NULL, err)) == SG_OK) {
 		describe(j->what, cert, a->out);
+		rc = ledger_after(a, db, h, err);
+	}
 out:
 	if (db)
 		sg_pki_db_rollback(db);
@@ -412,6 +442,20 @@ static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now
 	return run_issue(h, a, &j, &err) ? cli_report(&err) : SG_OK;
 }
 
+/* A batch's certificate just recorded, in the group's transaction: its
+ * record owed to the ledger. */
+struct batch_ledger {
+	struct wire *w;
+	struct sg_pki_db *db;
+};
+
+static int batch_owe(void *arg, size_t item, X509 *cert, struct sg_err *err)
+{
+	struct batch_ledger *bl = arg;
+	(void)item;
+	return pki_ledger_owe_cert(bl->w, bl->db, cert, err);
+}
+
 /* --csr-dir: the CA, its key and the database opened once for the run. */
 static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct sg_pki_batch *b,
 		     struct sg_err *err)
@@ -422,12 +466,24 @@ static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct sg_p
 	if ((rc = sg_hsm_key_open(h, a->issuer_key, &b->signer, err)) ||
 	    (rc = sg_pki_load_cert(a->issuer_cert, &issuer, err)) ||
 	    (rc = sg_pki_ca_new(b->signer, issuer, &b->ca, err)) ||
-	    (a->db && (rc = sg_pki_db_open(a->db, &b->db, err)))) {
+	    (a->db && (rc = sg_pki_db_open(a->db, &b->db, err))) ||
+	    (b->db && (rc = pki_ledger_settle(a->w, b->db, err)))) {
 		X509_free(issuer);
+		sg_pki_db_close(b->db);
 		sg_pki_ca_free(b->ca);
 		return cli_report(err);
 	}
+	struct batch_ledger bl = { a->w, b->db };
+	if (a->w->l) {
+		b->on_record = batch_owe;
+		b->arg = &bl;
+	}
 	rc = pki_batch_run(a->csr_dir, b);
+	/* What the groups committed, into the ledger (also after a failure). */
+	int lrc = b->db ? ledger_after(a, b->db, h, err) : SG_OK;
+	if (lrc)
+		cli_report(err);
+	rc = rc ? rc : lrc;
 	X509_free(issuer);
 	sg_pki_db_close(b->db);
 	sg_pki_ca_free(b->ca);
@@ -528,7 +584,7 @@ static int do_issue(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 
 /* ---- revoke, crl, list, verify */
 
-static int do_revoke(const struct pki_args *a, time_t now)
+static int do_revoke(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 {
 	int rc;
 	if ((rc = need(a->db, "revoke", "--db")) || (rc = need(a->serial, "revoke", "--serial")))
@@ -540,12 +596,17 @@ static int do_revoke(const struct pki_args *a, time_t now)
 	struct sg_pki_db *db;
 	if ((rc = sg_pki_db_open(a->db, &db, &err)))
 		return cli_report(&err);
-	rc = sg_pki_db_revoke(db, a->serial, reason, now, &err);
+	/* The revocation and what it owes the ledger in one transaction. */
+	if (!(rc = pki_ledger_settle(a->w, db, &err)) && !(rc = sg_pki_db_begin(db, &err)) &&
+	    !(rc = sg_pki_db_revoke(db, a->serial, reason, now, &err)) &&
+	    !(rc = pki_ledger_owe_revoked(a->w, db, a->serial, &err)) &&
+	    !(rc = sg_pki_db_commit(db, &err))) {
+		fprintf(stderr, "signet: revoked %s (%s)\n", a->serial, sg_pki_reason_name(reason));
+		rc = ledger_after(a, db, h, &err);
+	}
+	sg_pki_db_rollback(db);
 	sg_pki_db_close(db);
-	if (rc)
-		return cli_report(&err);
-	fprintf(stderr, "signet: revoked %s (%s)\n", a->serial, sg_pki_reason_name(reason));
-	return SG_OK;
+	return rc ? cli_report(&err) : SG_OK;
 }
 
 static int crl_count(X509_CRL *crl)
@@ -574,11 +635,15 @@ static int do_crl(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 	if (!(rc = sg_pki_load_cert(a->issuer_cert, &cert, &err)) &&
 	    !(rc = sg_hsm_key_open(h, a->issuer_key, &key, &err)) &&
 	    !(rc = sg_pki_ca_new(key, cert, &ca, &err)) && !(rc = sg_pki_db_open(a->db, &db, &err)) &&
+	    !(rc = pki_ledger_settle(a->w, db, &err)) &&
 	    !(rc = sg_atomic_open(&f, a->out, &err)) && !(rc = sg_pki_db_begin(db, &err)) &&
 	    !(rc = sg_pki_crl_in_txn(ca, db, now, (long long)days, &crl, &err)) &&
-	    !(rc = publish(&f, db, NULL, crl, &err)))
+	    !(rc = pki_ledger_owe_crl(a->w, db, crl, now, &err)) &&
+	    !(rc = publish(&f, db, NULL, crl, &err))) {
 		fprintf(stderr, "signet: CRL with %d revoked certificate(s) written to %s\n",
 			crl_count(crl), a->out);
+		rc = ledger_after(a, db, h, &err);
+	}
 	if (db)
 		sg_pki_db_rollback(db);
 	sg_atomic_abort(&f);
@@ -690,6 +755,21 @@ static int do_verify(const struct pki_args *a)
 	return SG_OK;
 }
 
+/* The subcommands that change the database (and may record in a ledger). */
+static int run_changing(const char *sub, struct sg_hsm_ctx *h, const struct pki_args *a,
+			time_t now)
+{
+	if (!strcmp(sub, "init-root"))
+		return do_init_root(h, a, now);
+	if (!strcmp(sub, "init-ca"))
+		return do_init_ca(h, a, now);
+	if (!strcmp(sub, "issue"))
+		return do_issue(h, a, now);
+	if (!strcmp(sub, "revoke"))
+		return do_revoke(h, a, now);
+	return do_crl(h, a, now);
+}
+
 int cmd_pki(int argc, char **argv)
 {
 	if (argc < 2 || cli_wants_help(argc, argv)) {
@@ -712,29 +792,32 @@ int cmd_pki(int argc, char **argv)
 	time_t now;
 	if ((rc = issue_time(&now)))
 		return rc;
-	if (!strcmp(sub, "revoke"))
-		return do_revoke(&a, now);
 	if (!strcmp(sub, "list"))
-		return do_list(&a);
+		return a.ledger ? cli_usage_error("pki", "list takes no --ledger") : do_list(&a);
 	if (!strcmp(sub, "verify"))
-		return do_verify(&a);
+		return a.ledger ? cli_usage_error("pki", "verify takes no --ledger") : do_verify(&a);
 	if (strcmp(sub, "init-root") && strcmp(sub, "init-ca") && strcmp(sub, "issue") &&
-	    strcmp(sub, "crl"))
+	    strcmp(sub, "crl") && strcmp(sub, "revoke"))
 		return cli_usage_error("pki", "unknown subcommand '%s'", sub);
-	struct sg_hsm_ctx *h = cli_hsm_ctx_new(a.module);
-	if (!h) {
+	/* The database holds what the ledger is owed until it has it. */
+	if (a.ledger && !a.db)
+		return cli_usage_error("pki", "--ledger needs --db");
+	struct wire w;
+	if ((rc = wire_open(&w, "pki", a.ledger, a.ledger_key)))
+		return rc;
+	a.w = &w;
+	/* revoke uses the token only for a checkpoint. */
+	struct sg_hsm_ctx *h = strcmp(sub, "revoke") || a.ledger_key ? cli_hsm_ctx_new(a.module)
+								      : NULL;
+	if (!h && (strcmp(sub, "revoke") || a.ledger_key)) {
 		struct sg_err err;
+		wire_close(&w);
 		sg_errf(&err, SG_EENV, "out of memory");
 		return cli_report(&err);
 	}
-	if (!strcmp(sub, "init-root"))
-		rc = do_init_root(h, &a, now);
-	else if (!strcmp(sub, "init-ca"))
-		rc = do_init_ca(h, &a, now);
-	else if (!strcmp(sub, "issue"))
-		rc = do_issue(h, &a, now);
-	else
-		rc = do_crl(h, &a, now);
+	if (!(rc = wire_check_key(&w, h)))
+		rc = run_changing(sub, h, &a, now);
 	sg_hsm_ctx_free(h);
+	wire_close(&w);
 	return rc;
 }

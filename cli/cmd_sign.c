@@ -1,23 +1,28 @@
 /* signet sign: build output in, signed envelope out. */
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "ledger_wire.h"
+#include "signet/sbom.h"
 #include "signet/sign.h"
+#include "signet/verify.h"
 
 static const char usage_text[] =
 	"usage: signet sign --key URI [--key URI ...] --version X.Y.Z[+N]\n"
 	"                   [--security-counter N] [--hw-id ID] [--load-addr ADDR]\n"
 	"                   [--input-format auto|bin|ihex|srec|elf] [--pad-byte B]\n"
 	"                   [--max-span BYTES] [--digest sha256|sha384] [--sbom BOM.json]\n"
-	"                   [--cert CHAIN.pem] [--module PATH] IN OUT\n"
+	"                   [--cert CHAIN.pem] [--module PATH]\n"
+	"                   [--ledger L [--ledger-key URI]] IN OUT\n"
 	"       signet sign --format mcuboot --key URI --version X.Y.Z[+N]\n"
 	"                   --header-size N [--pad-header] [--slot-size N]\n"
 	"                   [--align 1|2|4|8|16|32] [--pad] [--confirm]\n"
 	"                   [--security-counter N] [--load-addr ADDR]\n"
 	"                   [--input-format F] [--pad-byte B] [--max-span BYTES]\n"
-	"                   [--module PATH] IN OUT\n"
+	"                   [--module PATH] [--ledger L [--ledger-key URI]] IN OUT\n"
 	"       signet sign --prepare --pubkey PUB.pem --version X.Y.Z[+N]\n"
 	"                   [options] IN OUT.req\n"
 	"       signet sign --prepare --pubkey PUB.pem --format mcuboot\n"
@@ -25,7 +30,7 @@ static const char usage_text[] =
 	"                   IN OUT.req\n"
 	"       signet sign --complete OUT.req --signature SIG\n"
 	"                   [--signature-format der|raw] --pubkey PUB.pem\n"
-	"                   [--cert CHAIN.pem] OUT\n"
+	"                   [--cert CHAIN.pem] [--ledger L [--ledger-key URI]] OUT\n"
 	"\n"
 	"Signs IN into a signet envelope OUT (docs/envelope.md) with each key, inside\n"
 	"its PKCS#11 token. OUT is written atomically: on any failure it is not created.\n"
@@ -52,6 +57,12 @@ static const char usage_text[] =
 	"                       --trust-root' checks it); one per key, repeatable\n"
 	"  --module PATH        PKCS#11 module (else module-path= in the URI, or\n"
 	"                       $SIGNET_PKCS11_MODULE)\n"
+	"  --ledger L           record the release in the audit ledger L (signet\n"
+	"                       ledger init): release.started before OUT is published,\n"
+	"                       release.signed (read back from OUT) after; not with\n"
+	"                       --prepare (docs/ledger.md)\n"
+	"  --ledger-key URI     then also sign and store a checkpoint of L with this\n"
+	"                       token key (else none is cut)\n"
 	"\n"
 	"MCUboot images (--format mcuboot, imgtool-compatible; docs/mcuboot.md): one\n"
 	"key (ecdsa-p256, ecdsa-p384, ed25519 or rsa-3072); --header-size as imgtool -H,\n"
@@ -77,7 +88,7 @@ static const char usage_text[] =
 enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE, O_SBOM,
        O_CERT, O_MAX_SPAN,
        O_PREPARE, O_COMPLETE, O_PUBKEY, O_SIGNATURE, O_SIGFORMAT, O_FORMAT_IMG,
-       O_HDRSIZE, O_PADHDR, O_SLOT, O_ALIGN, O_PADSLOT, O_CONFIRM };
+       O_HDRSIZE, O_PADHDR, O_SLOT, O_ALIGN, O_PADSLOT, O_CONFIRM, O_LEDGER, O_LEDGER_KEY };
 
 static const struct option options[] = {
 	{ "key", required_argument, NULL, O_KEY },
@@ -104,16 +115,20 @@ static const struct option options[] = {
 	{ "pubkey", required_argument, NULL, O_PUBKEY },
 	{ "signature", required_argument, NULL, O_SIGNATURE },
 	{ "signature-format", required_argument, NULL, O_SIGFORMAT },
+	{ "ledger", required_argument, NULL, O_LEDGER },
+	{ "ledger-key", required_argument, NULL, O_LEDGER_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Options of the two-step modes, which do not go into sg_sign_opts. */
+/* Options of the two-step modes and the ledger, which do not go into
+ * sg_sign_opts. */
 struct twostep {
 	bool prepare;
 	const char *complete, *pubkey, *signature;
 	bool raw;
 	bool sigformat_given;
+	const char *ledger, *ledger_key;
 };
 
 static int parse_twostep(int c, struct twostep *t)
@@ -130,6 +145,12 @@ static int parse_twostep(int c, struct twostep *t)
 		return SG_OK;
 	case O_SIGNATURE:
 		t->signature = optarg;
+		return SG_OK;
+	case O_LEDGER:
+		t->ledger = optarg;
+		return SG_OK;
+	case O_LEDGER_KEY:
+		t->ledger_key = optarg;
 		return SG_OK;
 	case O_SIGFORMAT:
 		if (strcmp(optarg, "der") && strcmp(optarg, "raw"))
@@ -246,8 +267,70 @@ static int refuse_output_is_input(const char *out, const struct sg_sign_opts *o,
 	return SG_OK;
 }
 
-static int run_complete(const struct twostep *t, const struct sg_sign_opts *o, int argc,
-			char **argv)
+/* What sign will publish, for the ledger, checked before anything is
+ * recorded, so that a run refused for a bad key, input or SBOM appends
+ * nothing: each key is opened (its public half names it in the record),
+ * the input, the SBOM and the certificate chains are read and validated as
+ * sg_sign_file will. */
+static int release_checks(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm,
+			  struct wire_release *rel)
+{
+	struct sg_err err;
+	struct sg_input in;
+	struct sg_sbom sbom;
+	rel->mcuboot = o->format == SG_SIGN_MCUBOOT;
+	rel->version = &o->version;
+	rel->hw_id = o->hw_id;
+	for (size_t i = 0; i < o->nkeys; i++) {
+		struct sg_hsm_key *key;
+		if (sg_hsm_key_open(hsm, o->key_uris[i], &key, &err))
+			return cli_report(&err);
+		if (!(rel->pkeys[rel->npkeys] = sg_hsm_key_pkey(key)))
+			return sg_errf(&err, SG_EENV, "out of memory"), cli_report(&err);
+		rel->npkeys++;
+	}
+	if (o->sbom_path && sg_sbom_load(o->sbom_path, &sbom, &err))
+		return cli_report(&err);
+	int rc = wire_check_chains(o->cert_paths, o->ncerts, rel->pkeys, rel->npkeys);
+	if (rc)
+		return rc;
+	if (sg_input_open(&in, o->in_path, o->in_format, o->pad, o->max_span, &err))
+		return cli_report(&err);
+	sg_input_close(&in);
+	return SG_OK;
+}
+
+/* What --complete will publish, for the ledger: the request's format and
+ * version and the key that signed (checked before anything is recorded). */
+static int complete_release(const struct twostep *t, struct wire_release *rel,
+			    struct sg_version *v)
+{
+	struct sg_err err;
+	int alg;
+	uint8_t key_id[SGE_KEY_ID_SIZE];
+	struct sg_request_info *ri = malloc(sizeof *ri);
+	int rc = ri ? sg_request_load(t->complete, ri, &err) : sg_errf(&err, SG_EENV, "out of memory");
+	if (!rc && !(rc = sg_pubkey_load(t->pubkey, &rel->pkeys[0], &alg, key_id, &err)))
+		rel->npkeys = 1;
+	if (!rc && memcmp(key_id, ri->r.key_id, sizeof key_id))
+		rc = sg_errf(&err, SG_FAIL, "%s: not the key %s was prepared for", t->pubkey,
+			     t->complete);
+	if (!rc) {
+		rel->mcuboot = ri->r.image_format == SG_REQ_FORMAT_MCUBOOT;
+		const struct sg_mcuboot_header *h = &ri->mcu.info.hdr;
+		const struct sgv_envelope *e = &ri->env;
+		*v = rel->mcuboot ? (struct sg_version){ h->ver_major, h->ver_minor, h->ver_revision,
+							 h->ver_build }
+				  : (struct sg_version){ e->ver_major, e->ver_minor, e->ver_patch,
+							 e->ver_build };
+		rel->version = v;
+	}
+	free(ri);
+	return rc ? cli_report(&err) : SG_OK;
+}
+
+static int run_complete(const struct twostep *t, const struct sg_sign_opts *o,
+			const char *module, int argc, char **argv)
 {
 	if (!t->signature || !t->pubkey)
 		return cli_usage_error("sign", "--complete needs --signature and --pubkey");
@@ -258,11 +341,28 @@ static int run_complete(const struct twostep *t, const struct sg_sign_opts *o, i
 		return rc;
 	const char *cert = o->ncerts ? o->cert_paths[0] : NULL;
 	struct sg_err err = { 0 };
-	if (sg_sign_complete(t->complete, t->signature, t->raw, t->pubkey, cert, argv[optind], &err))
-		return cli_report(&err);
-	fprintf(stderr, "signet: completed %s -> %s (signature checked with %s)\n", t->complete,
-		argv[optind], t->pubkey);
-	return SG_OK;
+	struct wire w;
+	struct wire_release rel = { .out = argv[optind] };
+	struct sg_version v;
+	rc = wire_open(&w, "sign", t->ledger, t->ledger_key);
+	/* The token only cuts the checkpoint (--ledger-key). */
+	struct sg_hsm_ctx *hsm = !rc && w.key_uri ? cli_hsm_ctx_new(module) : NULL;
+	if (!rc && w.l && !(rc = wire_check_key(&w, hsm)))
+		rc = complete_release(t, &rel, &v);
+	if (!rc)
+		rc = wire_release_started(&w, &rel);
+	if (!rc && sg_sign_complete(t->complete, t->signature, t->raw, t->pubkey, cert,
+				    argv[optind], &err))
+		rc = cli_report(&err);
+	if (!rc) {
+		fprintf(stderr, "signet: completed %s -> %s (signature checked with %s)\n",
+			t->complete, argv[optind], t->pubkey);
+		rc = wire_release_signed(&w, &rel, hsm);
+	}
+	sg_hsm_ctx_free(hsm);
+	wire_release_clear(&rel);
+	wire_close(&w);
+	return rc;
 }
 
 static int parse_option(int c, struct sg_sign_opts *o, const char **version, const char **module)
@@ -361,8 +461,9 @@ int cmd_sign(int argc, char **argv)
 		if (t.prepare || o.nkeys || version || o.ncerts > 1 || o.format != SG_SIGN_SIGNET ||
 		    mcuboot_any)
 			return cli_usage_error("sign", "--complete takes only --signature, "
-						       "--signature-format, --pubkey and one --cert");
-		return run_complete(&t, &o, argc, argv);
+						       "--signature-format, --pubkey, one --cert and "
+						       "--ledger");
+		return run_complete(&t, &o, module, argc, argv);
 	}
 	if (t.signature || t.sigformat_given)
 		return cli_usage_error("sign", "--signature goes with --complete");
@@ -373,6 +474,9 @@ int cmd_sign(int argc, char **argv)
 					       "is not signed)");
 	if (!t.prepare && t.pubkey)
 		return cli_usage_error("sign", "--pubkey goes with --prepare or --complete");
+	if (t.prepare && t.ledger)
+		return cli_usage_error("sign", "--ledger records releases: a --prepare request is "
+					       "none (record its --complete)");
 	o.prepare_pubkey = t.prepare ? t.pubkey : NULL;
 	if (argc - optind != 2)
 		return cli_usage_error("sign", "expected IN and OUT");
@@ -394,11 +498,22 @@ int cmd_sign(int argc, char **argv)
 	struct sg_hsm_ctx *hsm = cli_hsm_ctx_new(module);
 	if (!hsm)
 		return sg_errf(&err, SG_EENV, "out of memory"), cli_report(&err);
+	struct wire w;
+	struct wire_release rel = { .out = o.out_path };
+	rc = wire_open(&w, "sign", t.ledger, t.ledger_key);
+	if (!rc && w.l && !(rc = wire_check_key(&w, hsm)))
+		rc = release_checks(&o, hsm, &rel);
+	if (!rc)
+		rc = wire_release_started(&w, &rel);
 	struct sg_sign_result r;
-	rc = sg_sign_file(&o, hsm, &r, &err);
+	if (!rc && sg_sign_file(&o, hsm, &r, &err))
+		rc = cli_report(&err);
+	if (!rc) {
+		report(&o, &r);
+		rc = wire_release_signed(&w, &rel, hsm);
+	}
+	wire_release_clear(&rel);
+	wire_close(&w);
 	sg_hsm_ctx_free(hsm);
-	if (rc)
-		return cli_report(&err);
-	report(&o, &r);
-	return SG_OK;
+	return rc;
 }

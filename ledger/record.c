@@ -62,6 +62,13 @@ static const struct field release_signed[] = {
 	REQ("key_ids", F_SHA256_LIST),     OPT_ENUM("sbom_kind", sbom_kinds),
 	OPT("sbom_digest", F_SHA256),      OPT("file_sha256", F_SHA256),
 };
+/* Written before a release is published, so that no published release is
+ * missing from the ledger: "output" is the file's base name. */
+static const struct field release_started[] = {
+	REQ_ENUM("format", image_formats),
+	REQ("output", F_TEXT),
+	OPT("version", F_VERSION),
+};
 static const struct field cert_issued[] = {
 	REQ("serial", F_SERIAL),       REQ_ENUM("profile", profiles), REQ("subject", F_TEXT),
 	REQ("der_sha256", F_SHA256),   REQ("issuer_key_id", F_HEXID), OPT("key_id", F_HEXID),
@@ -135,6 +142,7 @@ struct rtype {
 #define TYPE(name, f, ...) { name, f, sizeof(f) / sizeof(f[0]), __VA_ARGS__ }
 static const struct rtype types[] = {
 	TYPE("release.signed", release_signed, { "sbom_kind", "sbom_digest" }),
+	TYPE("release.started", release_started, { NULL, NULL }),
 	TYPE("cert.issued", cert_issued, { NULL, NULL }),
 	TYPE("cert.revoked", cert_revoked, { NULL, NULL }),
 	TYPE("crl.issued", crl_issued, { NULL, NULL }),

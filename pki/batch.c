@@ -262,6 +262,11 @@ static int record_group(struct run *r, struct sg_err *err)
 			sg_errf_param(&j->err, j->rc, why.param, "%s: %s", j->item->csr_path,
 				      why.msg);
 			sg_atomic_abort(&j->f);
+		} else if (j->rc == SG_OK && !j->again && r->b->on_record &&
+			   r->b->on_record(r->b->arg, (size_t)(j - r->jobs), j->cert, &why)) {
+			/* The caller's part of the record failed: none of the group. */
+			sg_errf(err, SG_EENV, "%s: %s", j->item->csr_path, why.msg);
+			return SG_EENV;
 		}
 		if (j->rc == SG_EENV) {
 			*err = j->err;

@@ -16,12 +16,25 @@
 
 /* 'SGPK': marks the file as ours (PRAGMA application_id). */
 #define APP_ID 0x5347504b
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct sg_pki_db {
 	sqlite3 *h;
 	char *path;
 };
+
+/* Version 2: records owed to an audit ledger (sg_pki_db_owe). A version 1
+ * file gets the table when opened. */
+#define LEDGER_OWED \
+	"CREATE TABLE IF NOT EXISTS ledger_owed (" \
+	" id INTEGER PRIMARY KEY," \
+	" ledger TEXT NOT NULL,"        /* the ledger's origin */ \
+	" from_index INTEGER NOT NULL," /* its size when owed */ \
+	" time INTEGER NOT NULL," \
+	" type TEXT NOT NULL," \
+	" fields TEXT NOT NULL," \
+	" ref TEXT NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS ledger_owed_ref ON ledger_owed(ref);"
 
 static const char schema[] =
 	"CREATE TABLE certs ("
@@ -44,7 +57,9 @@ static const char schema[] =
 	"CREATE UNIQUE INDEX certs_one_live_per_device ON certs(profile, device_serial)"
 	" WHERE device_serial IS NOT NULL AND revoked_at IS NULL AND superseded_by IS NULL;"
 	"CREATE INDEX certs_revoked ON certs(issuer_key_id) WHERE revoked_at IS NOT NULL;"
-	"CREATE TABLE crl_numbers (issuer_key_id TEXT PRIMARY KEY, last INTEGER NOT NULL);";
+	"CREATE TABLE crl_numbers (issuer_key_id TEXT PRIMARY KEY, last INTEGER NOT NULL);"
+	LEDGER_OWED;
+
 
 static int db_err(struct sg_pki_db *db, const char *what, struct sg_err *err)
 {
@@ -62,7 +77,23 @@ static int pragma_int(sqlite3 *h, const char *sql, int *v)
 	return rc;
 }
 
-/* A new file gets the schema; an existing one must be ours, same version. */
+/* Version 1 to 2, in one transaction (IF NOT EXISTS: another process may
+ * have migrated it meanwhile). */
+static int migrate_v1(struct sg_pki_db *db, struct sg_err *err)
+{
+	char sql[sizeof(LEDGER_OWED) + 128];
+	snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%sPRAGMA user_version=%d;COMMIT;", LEDGER_OWED,
+		 SCHEMA_VERSION);
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = db_err(db, "cannot upgrade the schema to version 2", err);
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return SG_OK;
+}
+
+/* A new file gets the schema; an existing one must be ours, same version
+ * (or version 1, upgraded). */
 static int db_init(struct sg_pki_db *db, struct sg_err *err)
 {
 	int app, ver, tables;
@@ -73,6 +104,8 @@ static int db_init(struct sg_pki_db *db, struct sg_err *err)
 			       db->path, sqlite3_errmsg(db->h));
 	if (app == APP_ID && ver == SCHEMA_VERSION)
 		return SG_OK;
+	if (app == APP_ID && ver == 1)
+		return migrate_v1(db, err);
 	if (app == APP_ID)
 		return sg_errf(err, SG_EENV, "database '%s': schema version %d, this signet knows %d",
 			       db->path, ver, SCHEMA_VERSION);
@@ -361,16 +394,18 @@ int sg_pki_db_unrecord(struct sg_pki_db *db, X509 *cert, struct sg_err *err)
 	static const char *const sql[] = {
 		"DELETE FROM certs WHERE serial = ?1",
 		"UPDATE certs SET superseded_by = NULL WHERE superseded_by = ?1",
+		"DELETE FROM ledger_owed WHERE ref = ?1",
 	};
 	char serial[41];
 	sg_pki_serial_hex(X509_get0_serialNumber(cert), serial, sizeof(serial));
-	return exec_txn(db, sql, 2, serial, NULL, "cannot take the record back", err);
+	return exec_txn(db, sql, 3, serial, NULL, "cannot take the record back", err);
 }
 
 int sg_pki_db_crl_unnumber(struct sg_pki_db *db, X509_CRL *crl, struct sg_err *err)
 {
 	static const char *const sql[] = {
 		"UPDATE crl_numbers SET last = last - 1 WHERE issuer_key_id = ?1 AND last = ?2",
+		"DELETE FROM ledger_owed WHERE ref = 'crl:' || ?1 || ':' || ?2",
 	};
 	ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
 	AUTHORITY_KEYID *aki = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL, NULL);
@@ -384,7 +419,7 @@ int sg_pki_db_crl_unnumber(struct sg_pki_db *db, X509_CRL *crl, struct sg_err *e
 	AUTHORITY_KEYID_free(aki);
 	if (!n[0] || !ski[0])
 		return sg_errf(err, SG_EINPUT, "the CRL has no number or key identifier");
-	return exec_txn(db, sql, 1, ski, n, "cannot give the CRL number back", err);
+	return exec_txn(db, sql, 2, ski, n, "cannot give the CRL number back", err);
 }
 
 static int revoke(struct sg_pki_db *db, const char *serial_hex, int reason, time_t now,
@@ -426,6 +461,8 @@ int sg_pki_db_revoke(struct sg_pki_db *db, const char *serial_hex, int reason, t
 		     struct sg_err *err)
 {
 	/* One transaction: the look-up and the update see one state. */
+	if (!sqlite3_get_autocommit(db->h)) /* the caller's */
+		return revoke(db, serial_hex, reason, now, err);
 	int rc = pki_db_begin(db, err);
 	if (rc == SG_OK && (rc = revoke(db, serial_hex, reason, now, err)) == SG_OK)
 		rc = pki_db_commit(db, err);
@@ -489,16 +526,24 @@ static const char *status_of(sqlite3_stmt *st)
 	return sqlite3_column_type(st, 11) != SQLITE_NULL ? "superseded" : "live";
 }
 
-int sg_pki_db_list(struct sg_pki_db *db, int (*fn)(const struct sg_pki_record *r, void *arg),
-		   void *arg, struct sg_err *err)
+/* Calls fn for the certificates `where` selects (?1 = a, if not NULL), in
+ * issuance order. */
+static int walk(struct sg_pki_db *db, const char *where, const char *a,
+		int (*fn)(const struct sg_pki_record *r, void *arg), void *arg, struct sg_err *err)
 {
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT serial, subject, profile, device_serial, key_id, issuer,"
+		 " issuer_key_id, not_before, not_after, issued_at, der,"
+		 " superseded_by, revoked_at, reason,"
+		 " (SELECT p.serial FROM certs p WHERE p.superseded_by = certs.serial)"
+		 " FROM certs %s ORDER BY id",
+		 where);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db->h,
-			       "SELECT serial, subject, profile, device_serial, key_id, issuer,"
-			       " issuer_key_id, not_before, not_after, issued_at, der,"
-			       " superseded_by, revoked_at, reason FROM certs ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_err(db, "cannot read", err);
+	if (a)
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
 	int r, rc = SG_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct sg_pki_record rec = {
@@ -516,6 +561,7 @@ int sg_pki_db_list(struct sg_pki_db *db, int (*fn)(const struct sg_pki_record *r
 			.der_len = (size_t)sqlite3_column_bytes(st, 10),
 			.status = status_of(st),
 			.revoked_at = sqlite3_column_int64(st, 12),
+			.supersedes = (const char *)sqlite3_column_text(st, 14),
 		};
 		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
 			rec.reason = sg_pki_reason_name(sqlite3_column_int(st, 13));
@@ -526,4 +572,80 @@ int sg_pki_db_list(struct sg_pki_db *db, int (*fn)(const struct sg_pki_record *r
 		rc = db_err(db, "cannot read", err);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int sg_pki_db_list(struct sg_pki_db *db, int (*fn)(const struct sg_pki_record *r, void *arg),
+		   void *arg, struct sg_err *err)
+{
+	return walk(db, "", NULL, fn, arg, err);
+}
+
+int sg_pki_db_find(struct sg_pki_db *db, const char *serial_hex,
+		   int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+		   struct sg_err *err)
+{
+	return walk(db, "WHERE serial = lower(?1)", serial_hex, fn, arg, err);
+}
+
+/* ---- records owed to an audit ledger */
+
+int sg_pki_db_owe(struct sg_pki_db *db, const struct sg_pki_owed *o, struct sg_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h,
+			       "INSERT INTO ledger_owed (ledger, from_index, time, type, fields, ref)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, "cannot record what the ledger is owed", err);
+	sqlite3_bind_text(st, 1, o->ledger, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)o->from_index);
+	sqlite3_bind_int64(st, 3, o->time);
+	sqlite3_bind_text(st, 4, o->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, o->fields, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, o->ref, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? SG_OK : db_err(db, "cannot record what the ledger is owed", err);
+}
+
+int sg_pki_db_owed(struct sg_pki_db *db, const char *ledger,
+		   int (*fn)(const struct sg_pki_owed *o, void *arg), void *arg, struct sg_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h,
+			       "SELECT id, from_index, time, type, fields, ref FROM ledger_owed"
+			       " WHERE ledger = ?1 ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, "cannot read", err);
+	sqlite3_bind_text(st, 1, ledger, -1, SQLITE_STATIC);
+	int r, rc = SG_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sg_pki_owed o = {
+			.id = sqlite3_column_int64(st, 0),
+			.ledger = ledger,
+			.from_index = (uint64_t)sqlite3_column_int64(st, 1),
+			.time = sqlite3_column_int64(st, 2),
+			.type = (const char *)sqlite3_column_text(st, 3),
+			.fields = (const char *)sqlite3_column_text(st, 4),
+			.ref = (const char *)sqlite3_column_text(st, 5),
+		};
+		if ((rc = fn(&o, arg)) != 0)
+			break;
+	}
+	if (rc == SG_OK && r != SQLITE_DONE)
+		rc = db_err(db, "cannot read", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int sg_pki_db_paid(struct sg_pki_db *db, long long id, struct sg_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, "DELETE FROM ledger_owed WHERE id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_err(db, "cannot update what the ledger is owed", err);
+	sqlite3_bind_int64(st, 1, id);
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? SG_OK : db_err(db, "cannot update what the ledger is owed", err);
 }

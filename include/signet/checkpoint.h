@@ -133,4 +133,13 @@ int sg_note_verify(const char *note, size_t len, const struct sg_note_key *keys,
 int sg_checkpoint_verify(const char *note, size_t len, const struct sg_note_key *keys,
 			 size_t nkeys, struct sg_checkpoint *cp, struct sg_err *err);
 
+struct sg_ledger;
+/* Cuts a checkpoint of ledger l: its current size and root signed with the
+ * token key (as sg_checkpoint_sign, under the ledger's origin) and stored in
+ * it (sg_ledger_checkpoint_put). The note goes into note (size bytes, at
+ * least SG_CHECKPOINT_NOTE_MAX + 1), NUL-terminated, length in *len; the
+ * tree size it signs into *tree_size (may be NULL). Errors as those two. */
+int sg_ledger_cut_checkpoint(struct sg_ledger *l, struct sg_hsm_key *key, char *note,
+			     size_t size, size_t *len, uint64_t *tree_size, struct sg_err *err);
+
 #endif

@@ -192,7 +192,8 @@ int sg_pki_reason_parse(const char *name);
 const char *sg_pki_reason_name(int reason);
 
 /* Marks the certificate with this serial (lower-case hex, as `list` shows,
- * any case accepted) revoked now. SG_EINPUT if unknown, SG_FAIL if already
+ * any case accepted) revoked now, in a transaction of its own or in the
+ * caller's (sg_pki_db_begin). SG_EINPUT if unknown, SG_FAIL if already
  * revoked. */
 int sg_pki_db_revoke(struct sg_pki_db *db, const char *serial_hex, int reason, time_t now,
 		     struct sg_err *err);
@@ -236,11 +237,45 @@ struct sg_pki_record {
 	const char *reason;        /* NULL unless revoked */
 	const uint8_t *der;
 	size_t der_len;
+	const char *supersedes;    /* the serial this one superseded (reissue), or NULL */
 };
 /* Calls fn for each certificate in issuance order; a non-zero return stops
  * the walk and is returned. */
 int sg_pki_db_list(struct sg_pki_db *db, int (*fn)(const struct sg_pki_record *r, void *arg),
 		   void *arg, struct sg_err *err);
+
+/* sg_pki_db_list of the one certificate with this serial (lower-case hex,
+ * any case accepted); fn is not called when there is none. */
+int sg_pki_db_find(struct sg_pki_db *db, const char *serial_hex,
+		   int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+		   struct sg_err *err);
+
+/* Records owed to an audit ledger. The database is the source of truth:
+ * a caller that records its changes in a ledger as well writes what it owes
+ * the ledger with sg_pki_db_owe in the same transaction as the change, then
+ * appends it to the ledger after the commit and deletes it with
+ * sg_pki_db_paid. A crash in between leaves the row, which the next run
+ * settles. The rows are opaque to pki: a record type and its fields as
+ * text, the time, the ledger (its origin) and its size when owed (the
+ * record is at that index or later if it was appended before a crash).
+ * ref names what the record is about: a certificate's serial, or
+ * "crl:ISSUER_KEY_ID:NUMBER" for a CRL; sg_pki_db_unrecord and
+ * sg_pki_db_crl_unnumber drop the rows of what they take back. */
+struct sg_pki_owed {
+	long long id; /* set by the database */
+	const char *ledger;
+	uint64_t from_index;
+	long long time; /* Unix seconds */
+	const char *type, *fields, *ref;
+};
+int sg_pki_db_owe(struct sg_pki_db *db, const struct sg_pki_owed *o, struct sg_err *err);
+/* Calls fn with every row owed to ledger, oldest first; a non-zero return
+ * stops the walk and is returned. */
+int sg_pki_db_owed(struct sg_pki_db *db, const char *ledger,
+		   int (*fn)(const struct sg_pki_owed *o, void *arg), void *arg,
+		   struct sg_err *err);
+/* Deletes row id: the ledger has it. */
+int sg_pki_db_paid(struct sg_pki_db *db, long long id, struct sg_err *err);
 
 /* Chain verification: cert to one of roots, through untrusted, at time
  * now; then the leaf's profile rules when profile is not SG_PROF_NONE.

@@ -38,6 +38,12 @@ struct sg_pki_batch {
 	const struct sg_pki_batch_item *items;
 	size_t nitems;
 	sg_pki_batch_result_fn *on_result; /* may be NULL */
+	/* Called on the calling thread for every certificate just recorded,
+	 * inside the group's transaction (what the caller records with it
+	 * commits or rolls back with the group); a failure (err set) stops
+	 * the run and rolls the group back, as a database failure does. item
+	 * is the index in the group. May be NULL. */
+	int (*on_record)(void *arg, size_t item, X509 *cert, struct sg_err *err);
 	void (*on_note)(void *arg, const char *msg); /* fewer signers than asked,
 						       * and why; may be NULL */
 	void *arg;

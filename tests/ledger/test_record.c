@@ -40,6 +40,11 @@ static const struct good goods[] = {
 	    { "sbom_digest", "\"" H64 "\"" },
 	    { "file_sha256", "\"" H64 "\"" } },
 	  { "digest", "\"" H64 "0\"" } },
+	{ "release.started",
+	  { { "format", "\"mcuboot\"" },
+	    { "output", "\"fw \u00e9.bin\"" },
+	    { "version", "\"1.2.3+0\"" } },
+	  { "version", "\"1.2.3\"" } },
 	{ "cert.issued",
 	  { { "serial", "\"0fa1\"" },
 	    { "profile", "\"idevid\"" },
@@ -303,7 +308,7 @@ static void test_bad_formats(void **state)
 		snprintf(want, sizeof(want), "%s field \"%s\" at byte", g->type, g->bad[0]);
 		expect_refused(g->type, fields_json(g, k, REPLACE, bad, NULL), "record_fields", want);
 	}
-	const struct good *rel = &goods[0], *ci = &goods[1];
+	const struct good *rel = &goods[0], *ci = &goods[2];
 	/* digests: length by digest_alg, lower-case hex */
 	expect_refused("release.signed", fields_json(rel, 1, REPLACE, "\"sha384\"", NULL),
 		       "record_fields", "\"digest\" at byte 50: wrong length");
