@@ -144,20 +144,31 @@ done
 echo "the device trusts the root alone:"
 "$S" verify --trust-root "$demo/root.pem" --threshold 2 "$demo/rotated.sgn"
 
-say "An audit ledger: the release recorded, a signed checkpoint, a proof checked offline"
+say "An audit ledger: a release and certificates recorded, a checkpoint, a proof, tiles, a report"
 "$S" hsm keygen --type ed25519 --key "$P;object=ledger" 2>/dev/null
 "$S" hsm pubkey --key "$P;object=ledger" -o "$demo/ledger.pub.pem" 2>/dev/null
+rm -rf "$demo/audit.ledger" "$demo/tiles"
 "$S" ledger init --ledger "$demo/audit.ledger" --origin acme.example/release-log
-fields=$("$S" inspect --json "$demo/rotated.sgn" | jq -c --arg file "$(sha256sum "$demo/rotated.sgn" | cut -c1-64)" \
-  '{format: "signet", digest_alg: .payload_digest.algorithm, digest: .payload_digest.value,
-    version: (if (.version | test("\\+")) then .version else .version + "+0" end),
-    key_ids: [.signatures[].key_id], file_sha256: $file}')
-"$S" ledger append --ledger "$demo/audit.ledger" --type release.signed --json "$fields"
-"$S" ledger checkpoint --ledger "$demo/audit.ledger" --key "$P;object=ledger"
+# signet records what it does itself: release.started before the output
+# is published, release.signed read back from it; cert.issued, crl.issued.
+"$S" sign --key "$P;object=rel-alice" --cert "$demo/rel-alice.chain.pem" --version 1.6.0 \
+  --ledger "$demo/audit.ledger" "$demo/app.hex" "$demo/release-1.6.sgn"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+  -subj /CN=device -out "$demo/device2.csr" 2>/dev/null
+"$S" pki issue --ca-key "$P;object=pki-factory" --ca-cert "$demo/factory.pem" \
+  --csr "$demo/device2.csr" --profile idevid --serial-number GW2-000999 \
+  --hw-type 1.3.6.1.4.1.99999.1.2 --subject "/CN=Acme Gateway/O=Acme" --db "$demo/pki.db" \
+  --ledger "$demo/audit.ledger" -o "$demo/device2.pem"
+# the last command cuts a checkpoint signed in the token (--ledger-key)
+"$S" pki crl --ca-key "$P;object=pki-factory" --ca-cert "$demo/factory.pem" --db "$demo/pki.db" \
+  --ledger "$demo/audit.ledger" --ledger-key "$P;object=ledger" -o "$demo/factory.crl"
+"$S" ledger show --ledger "$demo/audit.ledger"
 "$S" ledger verify --ledger "$demo/audit.ledger" --pubkey "$demo/ledger.pub.pem"
-digest=$(printf '%s' "$fields" | jq -r .digest)
-"$S" ledger prove --ledger "$demo/audit.ledger" --digest "$digest" -o "$demo/release.proof"
-"$S" ledger check-proof --pubkey "$demo/ledger.pub.pem" "$demo/release.proof"
+"$S" ledger prove --ledger "$demo/audit.ledger" --serial "$(openssl x509 -noout -serial -in "$demo/device2.pem" | cut -d= -f2 | tr A-F a-f)" \
+  -o "$demo/device2.proof"
+"$S" ledger check-proof --pubkey "$demo/ledger.pub.pem" "$demo/device2.proof"
+"$S" ledger export --ledger "$demo/audit.ledger" --tiles "$demo/tiles"
+"$S" ledger report --ledger "$demo/audit.ledger" --html "$demo/audit.html" --pubkey "$demo/ledger.pub.pem"
 
 cat <<MSG
 
@@ -183,8 +194,10 @@ What just happened:
   8. Release keys certified under the same root: each approver's signature carries its
      certificate chain, so a device holding only the root certificate requires two of
      them; a key can be rotated or revoked without touching the device. See docs/pki.md.
-  9. That release went into a tamper-evident audit ledger (an RFC 9162 Merkle log in
-     SQLite): a checkpoint signed by an Ed25519 key in the token, then a proof file that
-     anyone with the public key can check offline. See docs/ledger.md.
+  9. A release, a device certificate and a CRL recorded by signet itself in a
+     tamper-evident audit ledger (an RFC 9162 Merkle log in SQLite), a checkpoint signed by
+     an Ed25519 key in the token, a proof file anyone with the public key checks offline,
+     the log as C2SP tlog-tiles (.demo/tiles) and an auditor's page (.demo/audit.html).
+     See docs/ledger.md.
 The format is specified in docs/envelope.md.
 MSG
