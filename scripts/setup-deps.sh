@@ -12,7 +12,7 @@ PACKAGES=(
   libcmocka-dev
   clang-14 libclang-rt-14-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi
-  libsqlite3-dev
+  libsqlite3-dev sqlite3
   jq time python3 xxd
   libjansson-dev
   libpq-dev postgresql
