@@ -78,7 +78,6 @@ typedef int (*sg_ledger_record_fn)(void *arg, uint64_t index, const uint8_t *lea
 int sg_ledger_records(struct sg_ledger *l, uint64_t from, uint64_t to, sg_ledger_record_fn fn,
 		      void *arg, struct sg_err *err);
 
-
 /* Calls fn with the stored hash of every complete subtree at level (2^level
  * leaves; level 0: the leaf hashes) with index from..to-1, in order: the
  * hashes tlog-tiles publishes. SG_EENV if one is missing (from..to must be
