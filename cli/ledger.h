@@ -38,6 +38,23 @@ void ledger_keys_clear(struct sg_note_key *keys, size_t n);
  * buffer. Reports failures. */
 int ledger_read_note(const char *path, char **note, size_t *len);
 
+/* Stored checkpoints, collected for an audit (verify, verify --from):
+ * ledger_cps_add is an sg_ledger_checkpoint_fn (SG_EENV out of memory);
+ * ledger_cps_audit checks, through sg_audit_checkpoint, every one of them
+ * whose size is the audit's tree size, from *next on. */
+struct ledger_cp {
+	uint64_t size;
+	char *note;
+};
+struct ledger_cps {
+	struct ledger_cp *v;
+	size_t n, cap;
+};
+struct sg_audit;
+int ledger_cps_add(void *arg, uint64_t size, const uint8_t root[SG_MERKLE_HASH_LEN], const char *note);
+int ledger_cps_audit(struct sg_audit *au, const struct ledger_cps *c, size_t *next, struct sg_err *err);
+void ledger_cps_free(struct ledger_cps *c);
+
 /* Writes text to -o FILE atomically, or stdout. Reports failures. */
 int ledger_output(const char *out, const void *text, size_t len);
 

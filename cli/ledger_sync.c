@@ -43,55 +43,17 @@ int ledger_sync(const struct ledger_args *a)
 
 /* The audit of the central copy: checkpoints fed where the tree reaches
  * their size, as cli/ledger_verify.c does for the local store. */
-struct cps {
-	uint64_t *size;
-	char **note;
-	size_t n, cap;
-};
-
-static int keep_cp(void *arg, uint64_t size, const uint8_t root[SG_MERKLE_HASH_LEN], const char *note)
-{
-	struct cps *c = arg;
-
-	(void)root;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-		uint64_t *s = realloc(c->size, cap * sizeof *s);
-		char **nt = s ? realloc(c->note, cap * sizeof *nt) : NULL;
-		if (s)
-			c->size = s;
-		if (!nt)
-			return SG_EENV;
-		c->note = nt;
-		c->cap = cap;
-	}
-	if (!(c->note[c->n] = strdup(note)))
-		return SG_EENV;
-	c->size[c->n++] = size;
-	return SG_OK;
-}
-
 struct central_walk {
 	struct sg_audit au;
-	struct cps *c;
+	struct ledger_cps *c;
 	size_t next;
 	struct sg_err *err;
 };
 
-static int checkpoints_here(struct central_walk *w)
-{
-	struct sg_checkpoint cp;
-	int rc = SG_OK;
-
-	for (; rc == SG_OK && w->next < w->c->n && w->c->size[w->next] == w->au.range.size; w->next++)
-		rc = sg_audit_checkpoint(&w->au, w->c->note[w->next], strlen(w->c->note[w->next]), &cp, w->err);
-	return rc;
-}
-
 static int central_leaf(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
 {
 	struct central_walk *w = arg;
-	int rc = checkpoints_here(w);
+	int rc = ledger_cps_audit(&w->au, w->c, &w->next, w->err);
 
 	(void)index;
 	return rc != SG_OK ? rc : sg_audit_leaf(&w->au, leaf, len, w->err);
@@ -101,7 +63,7 @@ int ledger_verify_central(const struct ledger_args *a)
 {
 	struct sg_note_key keys[LEDGER_MAX_KEYS];
 	struct sg_central *c = NULL;
-	struct cps cps = {0};
+	struct ledger_cps cps = {0};
 	struct sg_err err = {0};
 	struct central_walk w = {.c = &cps, .err = &err};
 	size_t nkeys = 0;
@@ -115,17 +77,17 @@ int ledger_verify_central(const struct ledger_args *a)
 		return rc;
 	rc = sg_central_connect(a->from, &c, &err);
 	if (rc == SG_OK)
-		rc = sg_central_checkpoints(c, a->origin, keep_cp, &cps, &err);
+		rc = sg_central_checkpoints(c, a->origin, ledger_cps_add, &cps, &err);
 	sg_audit_init(&w.au, a->origin, keys, nkeys);
 	if (rc == SG_OK && cps.n == 0)
 		rc = sg_errf(&err, SG_FAIL, "postgresql %s: no checkpoint of '%s'", sg_central_name(c), a->origin);
 	if (rc == SG_OK)
 		rc = sg_central_records(c, a->origin, central_leaf, &w, &err);
 	if (rc == SG_OK)
-		rc = checkpoints_here(&w);
+		rc = ledger_cps_audit(&w.au, &cps, &w.next, &err);
 	if (rc == SG_OK && w.next < cps.n)
 		rc = sg_errf(&err, SG_FAIL, "checkpoint %" PRIu64 ": the central copy holds only %" PRIu64
-			     " records (records were removed)", cps.size[w.next], w.au.range.size);
+			     " records (records were removed)", cps.v[w.next].size, w.au.range.size);
 	if (rc == SG_FAIL) {
 		struct sg_err named;
 		sg_errf(&named, rc, "postgresql %s, '%s': %s", sg_central_name(c), a->origin, err.msg);
@@ -135,10 +97,7 @@ int ledger_verify_central(const struct ledger_args *a)
 		fprintf(stderr, "signet: postgresql %s, '%s': %" PRIu64 " records and %" PRIu64
 			" checkpoints verified\n", sg_central_name(c), a->origin, w.au.range.size,
 			w.au.checkpoints);
-	for (size_t i = 0; i < cps.n; i++)
-		free(cps.note[i]);
-	free(cps.note);
-	free(cps.size);
+	ledger_cps_free(&cps);
 	sg_central_close(c);
 	ledger_keys_clear(keys, nkeys);
 	return rc == SG_OK ? SG_OK : cli_report(&err);

@@ -10,6 +10,7 @@
 #include "ledger.h"
 #include "signet/atomic_file.h"
 #include "signet/fileio.h"
+#include "signet/ledger_audit.h"
 
 int ledger_open(const struct ledger_args *a, bool write, struct sg_ledger **l)
 {
@@ -97,3 +98,39 @@ int ledger_output(const char *out, const void *text, size_t len)
 	return SG_OK;
 }
 
+
+int ledger_cps_add(void *arg, uint64_t size, const uint8_t root[SG_MERKLE_HASH_LEN], const char *note)
+{
+	struct ledger_cps *c = arg;
+	(void)root; /* recomputed from the records and the signed note instead */
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		struct ledger_cp *v = realloc(c->v, cap * sizeof *v);
+		if (!v)
+			return SG_EENV;
+		c->v = v;
+		c->cap = cap;
+	}
+	if (!(c->v[c->n].note = strdup(note)))
+		return SG_EENV;
+	c->v[c->n++].size = size;
+	return SG_OK;
+}
+
+int ledger_cps_audit(struct sg_audit *au, const struct ledger_cps *c, size_t *next, struct sg_err *err)
+{
+	struct sg_checkpoint cp;
+	for (; *next < c->n && c->v[*next].size == au->range.size; (*next)++) {
+		int rc = sg_audit_checkpoint(au, c->v[*next].note, strlen(c->v[*next].note), &cp, err);
+		if (rc)
+			return rc;
+	}
+	return SG_OK;
+}
+
+void ledger_cps_free(struct ledger_cps *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].note);
+	free(c->v);
+}

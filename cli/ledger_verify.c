@@ -9,42 +9,6 @@
 #include "signet/ledger_audit.h"
 #include "signet/ledger_proof.h"
 
-struct stored_cp {
-	uint64_t size;
-	char *note;
-};
-
-struct cp_list {
-	struct stored_cp *v;
-	size_t n, cap;
-};
-
-static int collect_cp(void *arg, uint64_t size, const uint8_t root[SG_MERKLE_HASH_LEN],
-		      const char *note)
-{
-	struct cp_list *c = arg;
-	(void)root; /* recomputed from the records and the signed note instead */
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-		struct stored_cp *v = realloc(c->v, cap * sizeof *v);
-		if (!v)
-			return SG_EENV;
-		c->v = v;
-		c->cap = cap;
-	}
-	if (!(c->v[c->n].note = strdup(note)))
-		return SG_EENV;
-	c->v[c->n++].size = size;
-	return SG_OK;
-}
-
-static void free_cps(struct cp_list *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->v[i].note);
-	free(c->v);
-}
-
 /* Checkpoints kept elsewhere (--checkpoint): signed by a key, of this
  * ledger; their roots are compared when the tree reaches their size. */
 struct outside_cp {
@@ -75,16 +39,13 @@ static int load_outside(const struct ledger_args *a, const struct sg_note_key *k
 }
 
 /* Checks every checkpoint of the current tree size. */
-static int at_size(struct sg_audit *au, const struct cp_list *c, size_t *next,
+static int at_size(struct sg_audit *au, const struct ledger_cps *c, size_t *next,
 		   const struct outside_cp *out, int nout, struct sg_err *err)
 {
 	uint64_t size = au->range.size;
-	struct sg_checkpoint cp;
-	for (; *next < c->n && c->v[*next].size == size; (*next)++) {
-		int rc = sg_audit_checkpoint(au, c->v[*next].note, strlen(c->v[*next].note), &cp, err);
-		if (rc)
-			return rc;
-	}
+	int rc = ledger_cps_audit(au, c, next, err);
+	if (rc)
+		return rc;
 	for (int i = 0; i < nout; i++) {
 		uint8_t root[SG_MERKLE_HASH_LEN];
 		if (out[i].cp.size != size)
@@ -103,7 +64,7 @@ static int at_size(struct sg_audit *au, const struct cp_list *c, size_t *next,
 /* The walk over the records: checkpoints of each size, then the leaf. */
 struct walk {
 	struct sg_audit au;
-	const struct cp_list *c;
+	const struct ledger_cps *c;
 	size_t next;
 	const struct outside_cp *out;
 	int nout;
@@ -141,13 +102,13 @@ static int walk_records(struct sg_ledger *l, struct walk *w, uint64_t size, cons
 static int audit(struct sg_ledger *l, const struct ledger_args *a, const struct sg_note_key *keys,
 		 size_t nkeys, uint64_t *size, uint64_t *ncp, struct sg_err *err)
 {
-	struct cp_list c = { 0 };
+	struct ledger_cps c = { 0 };
 	struct outside_cp out[LEDGER_MAX_KEYS];
 	struct walk w = { .c = &c, .out = out, .nout = a->ncheckpoints, .err = err };
 
 	/* The stored hashes first: they locate a changed record exactly. */
 	int rc = sg_ledger_verify_tree(l, NULL, NULL, size, err);
-	if (!rc && (rc = sg_ledger_checkpoints(l, collect_cp, &c, err)) == SG_EENV)
+	if (!rc && (rc = sg_ledger_checkpoints(l, ledger_cps_add, &c, err)) == SG_EENV)
 		sg_errf(err, rc, "out of memory");
 	if (!rc)
 		rc = load_outside(a, keys, nkeys, sg_ledger_origin(l), out, err);
@@ -161,7 +122,7 @@ static int audit(struct sg_ledger *l, const struct ledger_args *a, const struct 
 				     " (records were removed)",
 				     out[i].path, out[i].cp.size, *size);
 	*ncp = w.au.checkpoints;
-	free_cps(&c);
+	ledger_cps_free(&c);
 	return rc;
 }
 

@@ -239,3 +239,15 @@ struct sg_hsm_ctx *sg_test_softhsm_ctx(const struct sg_test_softhsm *t)
 	}
 	return ctx;
 }
+
+struct sg_hsm_key *sg_test_softhsm_key(const struct sg_test_softhsm *t, struct sg_hsm_ctx *ctx,
+				       const char *object, enum sg_key_type type)
+{
+	char uri[1024];
+	struct sg_err err = { 0 };
+	struct sg_hsm_key *k = NULL;
+	sg_test_softhsm_uri(t, object, uri, sizeof(uri));
+	if (sg_hsm_keygen(ctx, uri, type, &err) || sg_hsm_key_open(ctx, uri, &k, &err))
+		fprintf(stderr, "set-up: %s: %s\n", object, err.msg);
+	return k;
+}

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "signet/hsm.h"
+
 #define SG_TEST_PATH_MAX 512
 
 struct sg_test_softhsm {
@@ -48,6 +50,11 @@ char *sg_test_softhsm_uri(const struct sg_test_softhsm *t, const char *object, c
 /* sg_hsm_ctx_new(t->module) with the token's PIN as its PIN source
  * (sg_hsm_ctx_set_pin: hsm/ reads no PIN itself). NULL out of memory. */
 struct sg_hsm_ctx *sg_test_softhsm_ctx(const struct sg_test_softhsm *t);
+
+/* Generates a key of type called object in the token through ctx and
+ * opens it; NULL (after a line on stderr) when that fails. */
+struct sg_hsm_key *sg_test_softhsm_key(const struct sg_test_softhsm *t, struct sg_hsm_ctx *ctx,
+				       const char *object, enum sg_key_type type);
 
 /* Runs argv[0] (searched in PATH) with argv, no shell. Captures stdout and
  * stderr together into out (NUL-terminated, truncated to out_len - 1) when

@@ -78,25 +78,14 @@ static struct sg_test_softhsm t;
 static struct sg_hsm_ctx *ctx;
 static struct sg_hsm_key *ed_key, *p256_key, *p384_key;
 
-static struct sg_hsm_key *make_key(const char *object, enum sg_key_type type)
-{
-	char uri[1024];
-	struct sg_err err = { 0 };
-	struct sg_hsm_key *k = NULL;
-	sg_test_softhsm_uri(&t, object, uri, sizeof(uri));
-	if (sg_hsm_keygen(ctx, uri, type, &err) || sg_hsm_key_open(ctx, uri, &k, &err))
-		fprintf(stderr, "set-up: %s: %s\n", object, err.msg);
-	return k;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
 	if (sg_test_softhsm_setup(&t, "checkpoint") || !(ctx = sg_test_softhsm_ctx(&t)))
 		return -1;
-	ed_key = make_key("log-ed25519", SG_KEY_ED25519);
-	p256_key = make_key("log-p256", SG_KEY_ECDSA_P256);
-	p384_key = make_key("log-p384", SG_KEY_ECDSA_P384);
+	ed_key = sg_test_softhsm_key(&t, ctx, "log-ed25519", SG_KEY_ED25519);
+	p256_key = sg_test_softhsm_key(&t, ctx, "log-p256", SG_KEY_ECDSA_P256);
+	p384_key = sg_test_softhsm_key(&t, ctx, "log-p384", SG_KEY_ECDSA_P384);
 	return ed_key && p256_key && p384_key ? 0 : -1;
 }
 

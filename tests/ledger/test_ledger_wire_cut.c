@@ -27,24 +27,13 @@ static struct sg_hsm_ctx *ctx;
 static struct sg_hsm_key *ed_key, *p384_key;
 static char path[SG_TEST_PATH_MAX + 32];
 
-static struct sg_hsm_key *make_key(const char *object, enum sg_key_type type)
-{
-	char uri[1024];
-	struct sg_err err = { 0 };
-	struct sg_hsm_key *k = NULL;
-	sg_test_softhsm_uri(&t, object, uri, sizeof(uri));
-	if (sg_hsm_keygen(ctx, uri, type, &err) || sg_hsm_key_open(ctx, uri, &k, &err))
-		fprintf(stderr, "set-up: %s: %s\n", object, err.msg);
-	return k;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
 	if (sg_test_softhsm_setup(&t, "cut") || !(ctx = sg_test_softhsm_ctx(&t)))
 		return -1;
-	ed_key = make_key("log", SG_KEY_ED25519);
-	p384_key = make_key("p384", SG_KEY_ECDSA_P384);
+	ed_key = sg_test_softhsm_key(&t, ctx, "log", SG_KEY_ED25519);
+	p384_key = sg_test_softhsm_key(&t, ctx, "p384", SG_KEY_ECDSA_P384);
 	snprintf(path, sizeof path, "%s/cut.ledger", t.dir);
 	struct sg_err err = { 0 };
 	if (sg_ledger_create(path, ORIGIN, 1795000000, &err)) {
