@@ -199,9 +199,31 @@ static uint64_t get_u64(PGresult *r, int row, int col)
 	return v;
 }
 
+/* The schema must be the version this signet reads and writes. */
+static int check_version(struct sg_central *c, struct sg_err *err)
+{
+	PGresult *r = query(c, "SELECT to_regclass('signet_schema') IS NOT NULL", 0, NULL, NULL,
+			    "cannot read the schema", err);
+	int present = r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0];
+
+	PQclear(r);
+	if (!r)
+		return SG_EENV;
+	if (!present)
+		return sg_errf(err, SG_FAIL, "postgresql %s: holds no signet ledgers", c->name);
+	if (!(r = query(c, "SELECT version::int8 FROM signet_schema WHERE id = 1", 0, NULL, NULL,
+			"cannot read the schema version", err)))
+		return SG_EENV;
+	uint64_t v = PQntuples(r) == 1 ? get_u64(r, 0, 0) : 0;
+	PQclear(r);
+	if (v != SG_CENTRAL_SCHEMA_VERSION)
+		return sg_errf(err, SG_EENV, "postgresql %s: schema version %" PRIu64 ", this signet knows %d",
+			       c->name, v, SG_CENTRAL_SCHEMA_VERSION);
+	return SG_OK;
+}
+
 static int ensure_schema(struct sg_central *c, struct sg_err *err)
 {
-	PGresult *r;
 	int rc;
 
 	if ((rc = exec(c, "BEGIN", "begin", err)) != SG_OK)
@@ -212,15 +234,7 @@ static int ensure_schema(struct sg_central *c, struct sg_err *err)
 	}
 	if ((rc = exec(c, "COMMIT", "commit", err)) != SG_OK)
 		return rc;
-	if (!(r = query(c, "SELECT version::int8 FROM signet_schema WHERE id = 1", 0, NULL, NULL,
-			"cannot read the schema version", err)))
-		return SG_EENV;
-	uint64_t v = PQntuples(r) == 1 ? get_u64(r, 0, 0) : 0;
-	PQclear(r);
-	if (v != SG_CENTRAL_SCHEMA_VERSION)
-		return sg_errf(err, SG_EENV, "postgresql %s: schema version %" PRIu64 ", this signet knows %d",
-			       c->name, v, SG_CENTRAL_SCHEMA_VERSION);
-	return SG_OK;
+	return check_version(c, err);
 }
 
 /* ---- the right edge of the server's tree, as bytes ---- */
@@ -281,19 +295,13 @@ static int server_state(struct sg_central *c, const char *origin, struct sg_merk
 
 /* ---- what a sync checks before it sends anything ---- */
 
-struct extend {
-	struct sg_merkle_range r;
-	uint64_t bad; /* a record whose hash is not its stored leaf hash */
-};
-
 static int extend_leaf(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
 {
-	struct extend *x = arg;
 	uint8_t h[HLEN];
 
 	(void)index;
 	sg_merkle_leaf_hash(leaf, len, h);
-	return sg_merkle_range_append(&x->r, h, NULL, NULL);
+	return sg_merkle_range_append(arg, h, NULL, NULL);
 }
 
 static int same_leaf(void *arg, uint64_t index, const uint8_t hash[HLEN])
@@ -328,19 +336,19 @@ static uint64_t find_changed(struct sg_ledger *l, uint64_t from, uint64_t to)
 static int check_extension(struct sg_ledger *l, const struct sg_merkle_range *server, uint64_t size,
 			   const uint8_t root[HLEN], struct sg_err *err)
 {
-	struct extend x = {.r = *server, .bad = UINT64_MAX};
+	struct sg_merkle_range r = *server;
 	uint8_t got[HLEN];
-	int rc = sg_ledger_records(l, server->size, size, extend_leaf, &x, err);
+	uint64_t bad;
+	int rc = sg_ledger_records(l, server->size, size, extend_leaf, &r, err);
 
 	if (rc != SG_OK)
 		return rc;
-	sg_merkle_range_root(&x.r, got);
+	sg_merkle_range_root(&r, got);
 	if (!memcmp(got, root, HLEN))
 		return SG_OK;
-	x.bad = find_changed(l, server->size, size);
-	if (x.bad != UINT64_MAX)
+	if ((bad = find_changed(l, server->size, size)) != UINT64_MAX)
 		return sg_errf(err, SG_FAIL, "record %" PRIu64 " was changed after it was appended: nothing uploaded",
-			       x.bad);
+			       bad);
 	return sg_errf(err, SG_FAIL,
 		       "records %" PRIu64 "..%" PRIu64 " do not extend the server's copy to the tree of checkpoint "
 		       "%" PRIu64 ": nothing uploaded",
@@ -350,7 +358,6 @@ static int check_extension(struct sg_ledger *l, const struct sg_merkle_range *se
 /* ---- a fork: the first index where this ledger and the server differ ---- */
 
 struct fork_scan {
-	struct sg_central *c;
 	PGresult *server;
 	int row;
 	uint64_t bad;
@@ -359,10 +366,9 @@ struct fork_scan {
 static int compare_leaf(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
 {
 	struct fork_scan *f = arg;
-	const uint8_t *s = (const uint8_t *)PQgetvalue(f->server, f->row, 0);
 
 	if (f->row >= PQntuples(f->server) || (size_t)PQgetlength(f->server, f->row, 0) != len ||
-	    memcmp(s, leaf, len)) {
+	    memcmp(PQgetvalue(f->server, f->row, 0), leaf, len)) {
 		f->bad = index;
 		return SG_FAIL;
 	}
@@ -376,7 +382,7 @@ static int fork_error(struct sg_central *c, struct sg_ledger *l, const char *ori
 		      uint64_t server_size, struct sg_err *err)
 {
 	const char *v[1] = {origin};
-	struct fork_scan f = {.c = c, .bad = UINT64_MAX};
+	struct fork_scan f = {.bad = UINT64_MAX};
 	struct sg_err ignored;
 
 	f.server = query(c, "SELECT leaf FROM signet_records WHERE origin = $1 ORDER BY idx", 1, v, NULL,
@@ -625,6 +631,8 @@ int sg_central_records(struct sg_central *c, const char *origin, sg_ledger_recor
 	PGresult *r;
 	int rc;
 
+	if ((rc = check_version(c, err)) != SG_OK)
+		return rc;
 	if ((rc = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin", err)) != SG_OK)
 		return rc;
 	if (!(r = query(c, "DECLARE signet_records_cursor NO SCROLL CURSOR FOR SELECT idx, leaf FROM "
@@ -661,11 +669,13 @@ int sg_central_checkpoints(struct sg_central *c, const char *origin, sg_ledger_c
 {
 	const char *v[1] = {origin};
 	static const uint8_t no_root[HLEN];
-	PGresult *r = query(c, "SELECT size, note FROM signet_checkpoints WHERE origin = $1 ORDER BY size", 1, v,
-			    NULL, "cannot read the checkpoints", err);
-	int rc = SG_OK;
+	PGresult *r;
+	int rc = check_version(c, err);
 
-	if (!r)
+	if (rc != SG_OK)
+		return rc;
+	if (!(r = query(c, "SELECT size, note FROM signet_checkpoints WHERE origin = $1 ORDER BY size", 1, v,
+			NULL, "cannot read the checkpoints", err)))
 		return SG_EENV;
 	for (int i = 0; i < PQntuples(r) && rc == SG_OK; i++) {
 		char *note = strndup(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));

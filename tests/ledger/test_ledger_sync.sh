@@ -29,6 +29,7 @@ copy_ledger() { # a consistent copy of a WAL-mode SQLite file
 }
 
 # ---- two stations, one server
+expect 1 "holds no signet ledgers" "$S" ledger verify --from "$PGURL" --origin line-a --pubkey "$T/log.pem"
 station "$T/a.ledger" line-a 2500
 locked "$T/a.ledger" 0a0b0c0d
 cp_ "$T/a.ledger"
@@ -51,6 +52,12 @@ expect 2 "not a PostgreSQL connection string" "$S" ledger sync --ledger "$T/a.le
 grep -q s3cret "$T/err.txt" && bad "the password is in the message: $(cat "$T/err.txt")" || ok
 expect 3 "cannot connect" "$S" ledger sync --ledger "$T/a.ledger" --to "postgresql://s3cret-user:s3cret-pw@s3cret-host.invalid/db?connect_timeout=2"
 grep -q s3cret-pw "$T/err.txt" && bad "the password is in the message: $(cat "$T/err.txt")" || ok
+
+# ---- a server schema of another version is refused, not written to
+"${PSQL[@]}" -d signet -c "UPDATE signet_schema SET version = 2" >/dev/null
+expect 3 "schema version 2, this signet knows 1" "$S" ledger sync --ledger "$T/a.ledger" --to "$PGURL"
+expect 3 "schema version 2" "$S" ledger verify --from "$PGURL" --origin line-a --pubkey "$T/log.pem"
+"${PSQL[@]}" -d signet -c "UPDATE signet_schema SET version = 1" >/dev/null
 
 # ---- a rerun uploads nothing; new records upload only themselves
 expect 0 "" "$S" ledger sync --ledger "$T/a.ledger" --to "$PGURL"

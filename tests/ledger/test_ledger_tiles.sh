@@ -68,6 +68,12 @@ printf '\x01' | dd of="$D/tile/1/000" bs=1 seek=100 conv=notrunc 2>/dev/null
 client && bad "the client passed with a changed level-1 hash" || ok
 rm -rf "$D" && cp -a "$T/good" "$D"
 
+# ---- a stored subtree hash missing from the store: exit 3, no checkpoint published
+python3 -c 'import sqlite3, sys; s = sqlite3.connect(sys.argv[1]); s.backup(sqlite3.connect(sys.argv[2]))' "$L" "$T/broken.ledger"
+python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute("DELETE FROM nodes WHERE level = 8 AND idx = 3"); d.commit()' "$T/broken.ledger"
+expect 3 "the stored node 8/3 is missing" "$S" ledger export --ledger "$T/broken.ledger" --tiles "$T/broken-tiles"
+[ ! -e "$T/broken-tiles/checkpoint" ] && ok || bad "a checkpoint was published over a missing tile"
+
 # ---- kill -9 during an export: the checkpoint there always has its tiles
 "$FILL" "$L" 30000
 "$S" ledger checkpoint --ledger "$L" --key "$U;object=log" >/dev/null
