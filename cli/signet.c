@@ -22,6 +22,7 @@ static const struct command {
 	{ "pki", cmd_pki, "device and release certificates with CA keys in the token" },
 	{ "ledger", cmd_ledger, "the tamper-evident audit ledger: records, checkpoints, proofs" },
 	{ "sim", cmd_sim, "a simulated device for the provisioning station, with faults" },
+	{ "station", cmd_station, "the factory provisioning station: identity, checks, lock, ledger" },
 	{ "help", cmd_help, "this help, or a command's ('signet help sign')" },
 };
 
