@@ -104,6 +104,8 @@ int wire_append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t 
 	}
 	if (first)
 		*first = index;
+	if (w->quiet)
+		return SG_OK;
 	if (n == 1)
 		fprintf(stderr, "signet: %s: record %llu (%s) appended\n", w->path,
 			(unsigned long long)index, recs[0].type);

@@ -25,6 +25,7 @@ struct wire {
 	const char *key_uri; /* --ledger-key: cut a checkpoint at the end */
 	struct sg_ledger *l;
 	time_t now;          /* the records' time ($SOURCE_DATE_EPOCH or now) */
+	bool quiet;          /* no "record N appended" lines (the station's own UI says) */
 };
 
 /* Checks the options (--ledger-key needs --ledger; cmd names the command

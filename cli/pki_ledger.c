@@ -43,8 +43,7 @@ static void set_sha256(struct sg_record_builder *b, const char *name, const uint
 		sg_record_set_hex(b, name, md, len);
 }
 
-/* Writes the record b (of type, about ref) as owed to w's ledger. */
-static int owe(struct wire *w, struct sg_pki_db *db, const char *type,
+int pki_ledger_owe(struct wire *w, struct sg_pki_db *db, const char *type,
 	       struct sg_record_builder *b, long long time, const char *ref, struct sg_err *err)
 {
 	struct wire_rec rec;
@@ -116,7 +115,7 @@ static int owe_row(struct wire *w, struct sg_pki_db *db, const char *serial,
 	if (!rc && !f.type)
 		rc = sg_errf(err, SG_EENV, "serial %s: not in the database", serial);
 	if (!rc)
-		return owe(w, db, f.type, f.b, f.time, serial, err);
+		return pki_ledger_owe(w, db, f.type, f.b, f.time, serial, err);
 	sg_record_builder_free(f.b);
 	return rc;
 }
@@ -183,7 +182,7 @@ int pki_ledger_owe_crl(struct wire *w, struct sg_pki_db *db, X509_CRL *crl, time
 	set_sha256(b, "der_sha256", der, (size_t)der_len);
 	OPENSSL_free(der);
 	snprintf(ref, sizeof ref, "crl:%s:%lld", ski, (long long)n);
-	return owe(w, db, "crl.issued", b, (long long)now, ref, err);
+	return pki_ledger_owe(w, db, "crl.issued", b, (long long)now, ref, err);
 }
 
 /* ---- settling */

@@ -21,6 +21,13 @@ int pki_ledger_owe_revoked(struct wire *w, struct sg_pki_db *db, const char *ser
 int pki_ledger_owe_crl(struct wire *w, struct sg_pki_db *db, X509_CRL *crl, time_t now,
 		       struct sg_err *err);
 
+/* The record b (of type, about ref: a certificate's serial), owed to w's
+ * ledger in the caller's transaction; takes b. For records beyond pki's own
+ * (the station's unit.cert_issued). */
+struct sg_record_builder;
+int pki_ledger_owe(struct wire *w, struct sg_pki_db *db, const char *type,
+		   struct sg_record_builder *b, long long time, const char *ref, struct sg_err *err);
+
 /* Appends every record the database owes w's ledger that the ledger does
  * not hold yet, in one ledger transaction, and marks them paid. Run at the
  * start of every `pki --ledger` command (what a crash left owed) and after

@@ -86,49 +86,59 @@ static const struct field crl_issued[] = {
 	REQ("count", F_COUNT),        REQ("this_update", F_TIME), OPT("next_update", F_TIME),
 	REQ("der_sha256", F_SHA256),
 };
-/* The station's records: "unit" is the station's id for one run of one
- * unit (known from the start), "device" the device's own UID (known once
- * identified). */
+/* The station's records (docs/provisioning.md §6): "unit" is the station's
+ * id for one run of one unit (known from the start), "device" the device's
+ * own UID (known once identified). */
+static const char *const lock_words[] = { "yes", "no", "dry-run", NULL };
+static const char *const key_modes[] = { "device", "inject", NULL };
+static const char *const challenges[] = { "ok", "none", NULL };
+static const char *const steps[] = { "connect", "identify", "check",   "key",  "issue",
+				     "write",   "verify",   "prelock", "lock", "lock-check",
+				     NULL };
 static const struct field unit_started[] = {
-	REQ("unit", F_NAME), OPT("device", F_NAME), OPT("product", F_NAME), OPT("slot", F_NAME),
+	REQ("unit", F_NAME),
+	REQ("fixture", F_NAME),
+	REQ("profile", F_TOKEN),
+	REQ_ENUM("lock", lock_words),
 };
 static const struct field unit_identified[] = {
-	REQ("unit", F_NAME),
-	REQ("device", F_NAME),
-	OPT("hw_id", F_NAME),
+	REQ("unit", F_NAME),  REQ("device", F_NAME),   REQ("chip", F_NAME),
+	REQ("agent", F_TEXT), REQ("lock_bits", F_U32), REQ("protocol", F_U32),
 };
 static const struct field unit_cert_issued[] = {
-	REQ("unit", F_NAME),      REQ("device", F_NAME),       REQ("serial", F_SERIAL),
-	REQ_ENUM("profile", profiles), REQ("der_sha256", F_SHA256),
+	REQ("unit", F_NAME),           REQ("device", F_NAME),       REQ("serial", F_SERIAL),
+	REQ_ENUM("profile", profiles), REQ("der_sha256", F_SHA256), REQ_ENUM("key_mode", key_modes),
 };
 static const struct field unit_written[] = {
-	REQ("unit", F_NAME),     REQ("device", F_NAME),   REQ_ENUM("digest_alg", digest_algs),
-	REQ("digest", F_DIGEST), OPT("version", F_VERSION),
+	REQ("unit", F_NAME),
+	REQ("device", F_NAME),
+	REQ("written_sha256", F_SHA256),
+	REQ("bytes", F_COUNT),
 };
 static const struct field unit_verified[] = {
 	REQ("unit", F_NAME),
 	REQ("device", F_NAME),
-	REQ_ENUM("digest_alg", digest_algs),
-	REQ("digest", F_DIGEST),
+	REQ("holds_sha256", F_SHA256),
+	REQ_ENUM("challenge", challenges),
 };
 static const struct field unit_prelock[] = {
-	REQ("unit", F_NAME),
-	REQ("device", F_NAME),
+	REQ("unit", F_NAME),     REQ("device", F_NAME),   REQ("holds_sha256", F_SHA256),
+	REQ("serial", F_SERIAL), REQ("lock_bits", F_U32),
 };
 static const struct field unit_locked[] = {
 	REQ("unit", F_NAME),
 	REQ("device", F_NAME),
-	OPT("lock", F_TOKEN),
+	REQ("lock_bits", F_U32),
+	REQ("lock", F_TOKEN),
 };
-static const struct field unit_failed[] = {
-	REQ("unit", F_NAME),  OPT("device", F_NAME), REQ("reason", F_TOKEN),
-	OPT("step", F_TOKEN), OPT("detail", F_TEXT),
+/* unit.failed and unit.quarantined: a unit may end before it is identified */
+static const struct field unit_ended[] = {
+	REQ("unit", F_NAME),   OPT("device", F_NAME), REQ_ENUM("step", steps),
+	REQ("reason", F_TOKEN), OPT("detail", F_TEXT),
 };
-static const struct field unit_quarantined[] = {
-	REQ("unit", F_NAME),
-	OPT("device", F_NAME),
-	REQ("reason", F_TOKEN),
-	OPT("detail", F_TEXT),
+static const struct field unit_dry_run[] = {
+	REQ("unit", F_NAME),  REQ("device", F_NAME),   REQ("would_write_sha256", F_SHA256),
+	REQ("bytes", F_COUNT), REQ("lock_bits", F_U32),
 };
 
 struct rtype {
@@ -153,8 +163,9 @@ static const struct rtype types[] = {
 	TYPE("unit.verified", unit_verified, { NULL, NULL }),
 	TYPE("unit.prelock", unit_prelock, { NULL, NULL }),
 	TYPE("unit.locked", unit_locked, { NULL, NULL }),
-	TYPE("unit.failed", unit_failed, { NULL, NULL }),
-	TYPE("unit.quarantined", unit_quarantined, { NULL, NULL }),
+	TYPE("unit.failed", unit_ended, { NULL, NULL }),
+	TYPE("unit.quarantined", unit_ended, { NULL, NULL }),
+	TYPE("unit.dry_run", unit_dry_run, { NULL, NULL }),
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 

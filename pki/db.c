@@ -649,3 +649,17 @@ int sg_pki_db_paid(struct sg_pki_db *db, long long id, struct sg_err *err)
 	sqlite3_finalize(st);
 	return r == SQLITE_DONE ? SG_OK : db_err(db, "cannot update what the ledger is owed", err);
 }
+
+int sg_pki_db_find_device(struct sg_pki_db *db, const char *device_serial,
+			  int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+			  struct sg_err *err)
+{
+	return walk(db, "WHERE device_serial = ?1", device_serial, fn, arg, err);
+}
+
+int sg_pki_db_find_key(struct sg_pki_db *db, const char *key_id_hex,
+		       int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+		       struct sg_err *err)
+{
+	return walk(db, "WHERE key_id = lower(?1)", key_id_hex, fn, arg, err);
+}

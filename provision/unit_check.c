@@ -3,7 +3,7 @@
  * combination can be tested. See station_priv.h. */
 #include <stddef.h>
 
-#include "station_priv.h"
+#include "signet/unit_check.h"
 
 static struct sg_unit_verdict verdict(enum sg_unit_decision d, const char *reason)
 {

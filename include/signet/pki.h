@@ -298,4 +298,14 @@ int sg_pki_verify_ex(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untruste
 /* Lower-case hex of an INTEGER's magnitude, in buf (at least 2*20+1). */
 char *sg_pki_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t n);
 
+/* sg_pki_db_list of every certificate ever issued for this device serial
+ * (any profile and status), and of every certificate of this subject key
+ * id (SKI hex, any case): the station's check step asks both. */
+int sg_pki_db_find_device(struct sg_pki_db *db, const char *device_serial,
+			  int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+			  struct sg_err *err);
+int sg_pki_db_find_key(struct sg_pki_db *db, const char *key_id_hex,
+		       int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+		       struct sg_err *err);
+
 #endif

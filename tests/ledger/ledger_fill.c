@@ -18,7 +18,7 @@ static int encode(void *arg, uint64_t index, uint8_t **leaf, size_t *len, struct
 
 	memset(detail, 'x', n);
 	detail[n] = 0;
-	snprintf(fields, sizeof fields, "{\"unit\":\"u-%llu\",\"reason\":\"test\",\"detail\":\"%s\"}",
+	snprintf(fields, sizeof fields, "{\"unit\":\"u-%llu\",\"step\":\"verify\",\"reason\":\"test\",\"detail\":\"%s\"}",
 		 (unsigned long long)index, detail);
 	return sg_record_build("unit.failed", fields, strlen(fields), index, 1767225600 + (time_t)index,
 			       origin, leaf, len, err);

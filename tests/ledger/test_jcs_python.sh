@@ -120,7 +120,7 @@ for i in range(150):
                                   "security_counter": rnd.randint(0, 2**32 - 1),
                                   "key_ids": [hexs(64) for _ in range(rnd.randint(1, 3))]}
     else:
-        t, f = 'unit.failed', {"unit": printable(8), "reason": "step.timeout", "detail": subject()}
+        t, f = 'unit.failed', {"unit": printable(8), "step": "verify", "reason": "step.timeout", "detail": subject()}
     index, when = rnd.randint(0, MAX), rnd.randint(0, 253402300799)
     origin = printable(rnd.randint(1, 30))
     chunks.append('%s\n%d\n%d\n%s\n%s' % (t, index, when, origin,

@@ -30,7 +30,7 @@ expect 0 "record 0 (cert.issued)" "$S" ledger append --ledger "$L" --type cert.i
 grep -F '"index":0' "$T/out.txt" >/dev/null && ok || bad "append prints the record"
 for i in 1 2 3 4; do
   expect 0 "record $i (unit.locked)" "$S" ledger append --ledger "$L" --type unit.locked \
-    --json "{\"unit\":\"u$i\",\"device\":\"SN-000$i\"}"
+    --json "{\"unit\":\"u$i\",\"device\":\"SN-000$i\",\"lock_bits\":7,\"lock\":\"approtect\"}"
 done
 cp "$L" "$T/before"
 expect 2 "" "$S" ledger append --ledger "$L" --type unit.locked --json '{"unit":"u5"}'          # missing device
@@ -48,7 +48,7 @@ sed -n 2p "$T/cp5.note" | grep -Fx 5 >/dev/null && ok || bad "checkpoint size li
 expect 0 "5 records and 1 checkpoints verified" "$S" ledger verify --ledger "$L" --pubkey "$T/log-ed25519.pem"
 expect 1 "" "$S" ledger verify --ledger "$L" --pubkey "$T/log-ecdsa-p256.pem"
 for i in 5 6 7; do
-  "$S" ledger append --ledger "$L" --type unit.failed --json "{\"unit\":\"u$i\",\"reason\":\"flash-verify\"}" >/dev/null 2>&1
+  "$S" ledger append --ledger "$L" --type unit.failed --json "{\"unit\":\"u$i\",\"step\":\"verify\",\"reason\":\"flash-verify\"}" >/dev/null 2>&1
 done
 expect 0 "" "$S" ledger checkpoint --ledger "$L" --key "$U;object=log-ecdsa-p256"
 cp "$T/out.txt" "$T/cp8.note"
@@ -68,7 +68,7 @@ expect 0 "record 7 is in" "$S" ledger check-proof --pubkey "$T/log-ecdsa-p256.pe
 expect 0 "" "$S" ledger prove --ledger "$L" --digest "$der" -o "$T/digest.proof"
 cmp -s "$T/digest.proof" "$T/serial.proof" && ok || bad "--digest finds the certificate's record"
 expect 1 "no record with device SN-9999" "$S" ledger prove --ledger "$L" --device SN-9999
-"$S" ledger append --ledger "$L" --type unit.locked --json '{"unit":"u9","device":"SN-0009"}' >/dev/null 2>&1
+"$S" ledger append --ledger "$L" --type unit.locked --json '{"unit":"u9","device":"SN-0009","lock_bits":7,"lock":"approtect"}' >/dev/null 2>&1
 expect 1 "no record with device SN-0009 in the first 8 records" "$S" ledger prove --ledger "$L" --device SN-0009
 expect 1 "not in the latest checkpoint" "$S" ledger prove --ledger "$L" --index 8
 # a proof with any part changed is refused

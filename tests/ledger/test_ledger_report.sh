@@ -35,14 +35,14 @@ expect 2 "report needs --html" "$S" ledger report --ledger "$L"
 # HTML in its device UID and detail), 2 quarantines, 3 releases, 5
 # certificates issued, 1 revoked, 1 CRL
 for i in $(seq 1 40); do
-  append $((i % 4)) unit.locked "{\"unit\":\"u$i\",\"device\":\"SN-$i\",\"lock\":\"approtect\"}"
+  append $((i % 4)) unit.locked "{\"unit\":\"u$i\",\"device\":\"SN-$i\",\"lock\":\"approtect\",\"lock_bits\":7}"
 done
 for i in 1 2 3; do append 1 unit.failed "{\"unit\":\"f$i\",\"device\":\"SN-F$i\",\"reason\":\"flash-verify\",\"step\":\"verify\"}"; done
-for i in 4 5; do append 2 unit.failed "{\"unit\":\"f$i\",\"reason\":\"uid-read\",\"detail\":\"no answer on SWD\"}"; done
-append 3 unit.failed '{"unit":"f6","device":"SN-F6","reason":"lock-failed"}'
-append 3 unit.failed '{"unit":"f7","device":"<script>alert(1)</script>","reason":"lock-failed","detail":"<img src=x onerror=alert(2)> & <b>bold</b>"}'
-append 2 unit.quarantined '{"unit":"q1","device":"SN-Q1","reason":"uid-read"}'
-append 3 unit.quarantined '{"unit":"q2","reason":"lock-failed","detail":"scratched case"}'
+for i in 4 5; do append 2 unit.failed "{\"unit\":\"f$i\",\"step\":\"identify\",\"reason\":\"uid-read\",\"detail\":\"no answer on SWD\"}"; done
+append 3 unit.failed '{"unit":"f6","device":"SN-F6","step":"lock","reason":"lock-failed"}'
+append 3 unit.failed '{"unit":"f7","device":"<script>alert(1)</script>","step":"lock","reason":"lock-failed","detail":"<img src=x onerror=alert(2)> & <b>bold</b>"}'
+append 2 unit.quarantined '{"unit":"q1","device":"SN-Q1","step":"identify","reason":"uid-read"}'
+append 3 unit.quarantined '{"unit":"q2","step":"lock","reason":"lock-failed","detail":"scratched case"}'
 k1=$(hex64 key1)
 k2=$(hex64 key2)
 for v in 1.0.0+1 1.1.0+2 2.0.0+3; do
@@ -57,8 +57,8 @@ N=59 # 40 + 7 + 2 + 3 + 5 + 1 + 1
 expect 0 "" "$S" ledger checkpoint --ledger "$L" --key "$U;object=log-ed25519"
 cp "$T/out.txt" "$T/cp.note"
 # records after the checkpoint are not in the report
-append 4 unit.locked '{"unit":"late","device":"SN-LATE"}'
-append 4 unit.failed '{"unit":"late2","reason":"late-reason"}'
+append 4 unit.locked '{"unit":"late","device":"SN-LATE","lock_bits":7,"lock":"approtect"}'
+append 4 unit.failed '{"unit":"late2","step":"check","reason":"late-reason"}'
 
 # ---- render
 expect 0 "report of the $N records of checkpoint $N written" \
@@ -143,7 +143,7 @@ db = sqlite3.connect(path)
 edge = []  # the right edge of the tree: one hash per complete subtree
 for i in range(n):
     rec = {"index": i, "origin": origin, "time": "2026-11-20T08:00:00Z", "type": "unit.failed",
-           "unit": f"u{i}", "reason": f"r{i % 5}"}
+           "unit": f"u{i}", "step": "verify", "reason": f"r{i % 5}"}
     leaf = json.dumps(rec, sort_keys=True, separators=(",", ":")).encode()
     db.execute("INSERT INTO records (idx, leaf) VALUES (?, ?)", (i, leaf))
     h, level, idx = hashlib.sha256(b"\0" + leaf).digest(), 0, i

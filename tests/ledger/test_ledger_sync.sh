@@ -21,7 +21,7 @@ station() { # ledger origin records
   "$FILL" "$1" "$3"
 }
 locked() { # ledger device
-  "$S" ledger append --ledger "$1" --type unit.locked --json "{\"unit\":\"u-$2\",\"device\":\"$2\"}" >/dev/null
+  "$S" ledger append --ledger "$1" --type unit.locked --json "{\"unit\":\"u-$2\",\"device\":\"$2\",\"lock_bits\":7,\"lock\":\"approtect\"}" >/dev/null
 }
 cp_() { "$S" ledger checkpoint --ledger "$1" --key "$U;object=log" >/dev/null; }
 copy_ledger() { # a consistent copy of a WAL-mode SQLite file

@@ -73,49 +73,73 @@ static const struct good goods[] = {
 	    { "der_sha256", "\"" H64 "\"" } },
 	  { "der_sha256", "\"" H64 "00\"" } },
 	{ "unit.started",
-	  { { "unit", "\"run-1\"" }, { "device", "\"uid-1\"" }, { "product", "\"p1\"" },
-	    { "slot", "\"2\"" } },
-	  { "unit", "\"\"" } },
+	  { { "unit", "\"u-0123456789abcdef\"" },
+	    { "fixture", "\"f1\"" },
+	    { "profile", "\"nrf51-uart\"" },
+	    { "lock", "\"dry-run\"" } },
+	  { "lock", "\"maybe\"" } },
 	{ "unit.identified",
-	  { { "unit", "\"run-1\"" }, { "device", "\"uid-1\"" }, { "hw_id", "\"nrf51\"" } },
+	  { { "unit", "\"run-1\"" },
+	    { "device", "\"uid-1\"" },
+	    { "chip", "\"nrf51\"" },
+	    { "agent", "\"signet-agent 1.0 \u00e9\"" },
+	    { "lock_bits", "4294967295" },
+	    { "protocol", "1" } },
 	  { "device", "\"uid\\u0001\"" } },
 	{ "unit.cert_issued",
 	  { { "unit", "\"run-1\"" },
 	    { "device", "\"uid-1\"" },
 	    { "serial", "\"0fa1\"" },
 	    { "profile", "\"idevid\"" },
-	    { "der_sha256", "\"" H64 "\"" } },
+	    { "der_sha256", "\"" H64 "\"" },
+	    { "key_mode", "\"inject\"" } },
 	  { "der_sha256", "\"sha256:" H64 "\"" } },
 	{ "unit.written",
 	  { { "unit", "\"run-1\"" },
 	    { "device", "\"uid-1\"" },
-	    { "digest_alg", "\"sha384\"" },
-	    { "digest", "\"" H96 "\"" },
-	    { "version", "\"0.0.0+0\"" } },
-	  { "digest", "\"" H64 "\"" } },
+	    { "written_sha256", "\"" H64 "\"" },
+	    { "bytes", "1347" } },
+	  { "written_sha256", "\"" H96 "\"" } },
 	{ "unit.verified",
 	  { { "unit", "\"run-1\"" },
 	    { "device", "\"uid-1\"" },
-	    { "digest_alg", "\"sha256\"" },
-	    { "digest", "\"" H64 "\"" } },
-	  { "digest", "\"" H96 "\"" } },
-	{ "unit.prelock", { { "unit", "\"run-1\"" }, { "device", "\"uid-1\"" } }, { "device", "\" uid\"" } },
+	    { "holds_sha256", "\"" H64 "\"" },
+	    { "challenge", "\"none\"" } },
+	  { "challenge", "\"skipped\"" } },
+	{ "unit.prelock",
+	  { { "unit", "\"run-1\"" },
+	    { "device", "\"uid-1\"" },
+	    { "holds_sha256", "\"" H64 "\"" },
+	    { "serial", "\"0fa1\"" },
+	    { "lock_bits", "7" } },
+	  { "device", "\" uid\"" } },
 	{ "unit.locked",
-	  { { "unit", "\"run-1\"" }, { "device", "\"uid-1\"" }, { "lock", "\"approtect\"" } },
+	  { { "unit", "\"run-1\"" },
+	    { "device", "\"uid-1\"" },
+	    { "lock_bits", "7" },
+	    { "lock", "\"approtect\"" } },
 	  { "lock", "\"APPROTECT\"" } },
 	{ "unit.failed",
 	  { { "unit", "\"run-1\"" },
 	    { "device", "\"uid-1\"" },
-	    { "reason", "\"verify.mismatch\"" },
 	    { "step", "\"verify\"" },
+	    { "reason", "\"readback\"" },
 	    { "detail", "\"byte 12 differs \\u2014 retry\"" } },
 	  { "detail", "\"two\\nlines\"" } },
 	{ "unit.quarantined",
 	  { { "unit", "\"run-1\"" },
 	    { "device", "\"uid-1\"" },
-	    { "reason", "\"repeated-failure\"" },
-	    { "detail", "\"3 failures\"" } },
-	  { "reason", "\"no spaces\"" } },
+	    { "step", "\"lock-check\"" },
+	    { "reason", "\"lock-failed\"" },
+	    { "detail", "\"the slot still takes writes\"" } },
+	  { "step", "\"unlock\"" } },
+	{ "unit.dry_run",
+	  { { "unit", "\"run-1\"" },
+	    { "device", "\"uid-1\"" },
+	    { "would_write_sha256", "\"" H64 "\"" },
+	    { "bytes", "0" },
+	    { "lock_bits", "0" } },
+	  { "bytes", "-1" } },
 };
 #define NGOODS (sizeof(goods) / sizeof(goods[0]))
 
@@ -269,9 +293,9 @@ static void test_unknown_fields(void **state)
 			       "record_fields", "set by the ledger");
 	}
 	/* the message names the byte where the field is */
-	expect_refused("unit.prelock", "{\"unit\":\"a\",\"device\":\"b\",\"secret\":\"c\"}",
+	expect_refused("unit.locked", "{\"unit\":\"a\",\"device\":\"b\",\"secret\":\"c\"}",
 		       "record_fields",
-		       "record fields: unit.prelock field \"secret\" at byte 25: unknown field");
+		       "record fields: unit.locked field \"secret\" at byte 25: unknown field");
 }
 
 static void test_wrong_types(void **state)
@@ -372,25 +396,25 @@ static void test_common_members(void **state)
 	struct sg_err err = { 0 };
 	uint8_t *leaf = NULL;
 	size_t len;
-	const char *f = "{\"unit\":\"u\",\"device\":\"d\"}";
+	const char *f = "{\"unit\":\"u\",\"device\":\"d\",\"lock\":\"l\",\"lock_bits\":1}";
 	assert_int_equal(sg_record_build("unit.nope", f, strlen(f), 0, T0, "o", &leaf, &len, &err),
 			 SG_EINPUT);
 	assert_string_equal(err.param, "record_type");
 	assert_string_equal(err.msg, "record type \"unit.nope\": unknown");
-	assert_int_equal(sg_record_build("unit.prelock", f, strlen(f), 1ULL << 53, T0, "o", &leaf,
+	assert_int_equal(sg_record_build("unit.locked", f, strlen(f), 1ULL << 53, T0, "o", &leaf,
 					 &len, &err),
 			 SG_EINPUT);
 	assert_string_equal(err.param, "index");
-	assert_int_equal(sg_record_build("unit.prelock", f, strlen(f), 0, -1, "o", &leaf, &len, &err),
+	assert_int_equal(sg_record_build("unit.locked", f, strlen(f), 0, -1, "o", &leaf, &len, &err),
 			 SG_EINPUT);
 	assert_string_equal(err.param, "time");
-	assert_int_equal(sg_record_build("unit.prelock", f, strlen(f), 0, 253402300800LL, "o", &leaf,
+	assert_int_equal(sg_record_build("unit.locked", f, strlen(f), 0, 253402300800LL, "o", &leaf,
 					 &len, &err),
 			 SG_EINPUT);
 	assert_string_equal(err.param, "time");
 	const char *origins[] = { "", "has space", "tab\t", "caf\xc3\xa9" };
 	for (size_t i = 0; i < 4; i++) {
-		assert_int_equal(sg_record_build("unit.prelock", f, strlen(f), 0, T0, origins[i],
+		assert_int_equal(sg_record_build("unit.locked", f, strlen(f), 0, T0, origins[i],
 						 &leaf, &len, &err),
 				 SG_EINPUT);
 		assert_string_equal(err.param, "origin");
@@ -399,26 +423,27 @@ static void test_common_members(void **state)
 	char *big = malloc(SG_RECORD_MAX + 1);
 	memset(big, ' ', SG_RECORD_MAX + 1);
 	memcpy(big, f, strlen(f));
-	assert_int_equal(sg_record_build("unit.prelock", big, SG_RECORD_MAX, 0, T0, "o", &leaf, &len,
+	assert_int_equal(sg_record_build("unit.locked", big, SG_RECORD_MAX, 0, T0, "o", &leaf, &len,
 					 &err),
 			 SG_OK);
 	free(leaf);
-	assert_int_equal(sg_record_build("unit.prelock", big, SG_RECORD_MAX + 1, 0, T0, "o", &leaf,
+	assert_int_equal(sg_record_build("unit.locked", big, SG_RECORD_MAX + 1, 0, T0, "o", &leaf,
 					 &len, &err),
 			 SG_EINPUT);
 	assert_string_equal(err.param, "record_fields");
 	assert_non_null(strstr(err.msg, "more than the limit of 65536"));
 	free(big);
 	/* the extremes that are allowed, and the exact bytes */
-	assert_int_equal(sg_record_build("unit.prelock", f, strlen(f), (1ULL << 53) - 1,
+	assert_int_equal(sg_record_build("unit.locked", f, strlen(f), (1ULL << 53) - 1,
 					 253402300799LL, "o", &leaf, &len, &err),
 			 SG_OK);
 	assert_string_equal((char *)leaf,
-			    "{\"device\":\"d\",\"index\":9007199254740991,\"origin\":\"o\","
-			    "\"time\":\"9999-12-31T23:59:59Z\",\"type\":\"unit.prelock\",\"unit\":\"u\"}");
+			    "{\"device\":\"d\",\"index\":9007199254740991,\"lock\":\"l\",\"lock_bits\":1,"
+			    "\"origin\":\"o\",\"time\":\"9999-12-31T23:59:59Z\",\"type\":\"unit.locked\","
+			    "\"unit\":\"u\"}");
 	assert_int_equal(len, strlen((char *)leaf));
 	free(leaf);
-	assert_int_equal(sg_record_build("unit.prelock", f, strlen(f), 0, 0, "o", &leaf, &len, &err),
+	assert_int_equal(sg_record_build("unit.locked", f, strlen(f), 0, 0, "o", &leaf, &len, &err),
 			 SG_OK);
 	assert_non_null(strstr((char *)leaf, "\"time\":\"1970-01-01T00:00:00Z\""));
 	free(leaf);
@@ -439,8 +464,8 @@ static void test_parse_refuses(void **state)
 {
 	(void)state;
 #define GOOD_LEAF(pre, dev, post)                                                           \
-	"{\"device\":" dev ",\"index\":3,\"origin\":\"o\"," pre "\"time\":\"2026-01-01T00:00:00Z\"," \
-	"\"type\":\"unit.prelock\",\"unit\":\"u\"" post "}"
+	"{\"device\":" dev ",\"index\":3,\"lock\":\"l\",\"lock_bits\":1,\"origin\":\"o\"," pre "\"time\":\"2026-01-01T00:00:00Z\"," \
+	"\"type\":\"unit.locked\",\"unit\":\"u\"" post "}"
 	struct sg_record *r;
 	struct sg_err err = { 0 };
 	const char *good = GOOD_LEAF("", "\"d\"", "");
@@ -449,32 +474,32 @@ static void test_parse_refuses(void **state)
 	sg_record_free(r);
 	/* not canonical: whitespace, order, escapes that need not be */
 	expect_leaf_refused(
-		"{\"device\":\"d\", \"index\":3,\"origin\":\"o\",\"time\":\"2026-01-01T00:00:00Z\","
-		"\"type\":\"unit.prelock\",\"unit\":\"u\"}",
+		"{\"device\":\"d\", \"index\":3,\"lock\":\"l\",\"lock_bits\":1,\"origin\":\"o\",\"time\":\"2026-01-01T00:00:00Z\","
+		"\"type\":\"unit.locked\",\"unit\":\"u\"}",
 		"leaf: byte 14: not in canonical (RFC 8785) form");
 	expect_leaf_refused(
 		"{\"index\":3,\"device\":\"d\",\"origin\":\"o\",\"time\":\"2026-01-01T00:00:00Z\","
-		"\"type\":\"unit.prelock\",\"unit\":\"u\"}",
+		"\"type\":\"unit.locked\",\"unit\":\"u\"}",
 		"leaf: byte 2: not in canonical");
 	expect_leaf_refused(GOOD_LEAF("", "\"\\u0064\"", ""), "leaf: byte 11: not in canonical");
 	expect_leaf_refused(GOOD_LEAF("", "\"d\\/\"", ""), "leaf: byte 12: not in canonical");
-	expect_leaf_refused(GOOD_LEAF("", "\"d\"", "") "\n", "leaf: byte 100: not in canonical");
+	expect_leaf_refused(GOOD_LEAF("", "\"d\"", "") "\n", "leaf: byte 124: not in canonical");
 	/* canonical, but not a valid record */
 	expect_leaf_refused(GOOD_LEAF("\"pin\":\"1\",", "\"d\"", ""), "unknown field");
 	expect_leaf_refused(GOOD_LEAF("", "\"\"", ""), "field \"device\" at byte 10");
-	expect_leaf_refused("{\"device\":\"d\",\"index\":3,\"origin\":\"o\","
+	expect_leaf_refused("{\"device\":\"d\",\"index\":3,\"lock\":\"l\",\"lock_bits\":1,\"origin\":\"o\","
 			    "\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"unit.nope\",\"unit\":\"u\"}",
 			    "record type \"unit.nope\": unknown");
-	expect_leaf_refused("{\"device\":\"d\",\"index\":-3,\"origin\":\"o\","
-			    "\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"unit.prelock\",\"unit\":\"u\"}",
+	expect_leaf_refused("{\"device\":\"d\",\"index\":-3,\"lock\":\"l\",\"lock_bits\":1,\"origin\":\"o\","
+			    "\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"unit.locked\",\"unit\":\"u\"}",
 			    "index");
-	expect_leaf_refused("{\"device\":\"d\",\"index\":3,\"origin\":\"o\","
-			    "\"time\":\"2026-01-01T00:00:00\",\"type\":\"unit.prelock\",\"unit\":\"u\"}",
+	expect_leaf_refused("{\"device\":\"d\",\"index\":3,\"lock\":\"l\",\"lock_bits\":1,\"origin\":\"o\","
+			    "\"time\":\"2026-01-01T00:00:00\",\"type\":\"unit.locked\",\"unit\":\"u\"}",
 			    "time");
-	expect_leaf_refused("{\"device\":\"d\",\"index\":3,"
-			    "\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"unit.prelock\",\"unit\":\"u\"}",
+	expect_leaf_refused("{\"device\":\"d\",\"index\":3,\"lock\":\"l\",\"lock_bits\":1,"
+			    "\"time\":\"2026-01-01T00:00:00Z\",\"type\":\"unit.locked\",\"unit\":\"u\"}",
 			    "origin");
-	expect_leaf_refused("{\"device\":\"d\",\"index\":3,\"origin\":\"o\","
+	expect_leaf_refused("{\"device\":\"d\",\"index\":3,\"lock\":\"l\",\"lock_bits\":1,\"origin\":\"o\","
 			    "\"time\":\"2026-01-01T00:00:00Z\",\"type\":1,\"unit\":\"u\"}",
 			    "leaf: type missing or not a string");
 	expect_leaf_refused("[]", "a JSON object expected");
@@ -586,7 +611,7 @@ static void test_pki_names(void **state)
 	for (int p = SG_PROF_ROOT; strcmp(sg_pki_profile_name((enum sg_pki_profile)p), "none"); p++, n++) {
 		snprintf(f, sizeof(f),
 			 "{\"unit\":\"u\",\"device\":\"d\",\"serial\":\"01\",\"profile\":\"%s\","
-			 "\"der_sha256\":\"" H64 "\"}",
+			 "\"der_sha256\":\"" H64 "\",\"key_mode\":\"device\"}",
 			 sg_pki_profile_name((enum sg_pki_profile)p));
 		uint8_t *leaf;
 		size_t len;

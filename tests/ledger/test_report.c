@@ -61,10 +61,10 @@ static void test_list_keeps_latest(void **state)
 	uint64_t dropped;
 	assert_non_null(rep);
 	for (int i = 0; i < 5; i++) {
-		snprintf(fields, sizeof fields, "{\"unit\":\"u%d\",\"reason\":\"r%d\"}", i, i);
+		snprintf(fields, sizeof fields, "{\"unit\":\"u%d\",\"step\":\"verify\",\"reason\":\"r%d\"}", i, i);
 		add(rep, "unit.failed", fields, (uint64_t)i, T0 + i);
 	}
-	add(rep, "unit.locked", "{\"unit\":\"p\",\"device\":\"d\"}", 5, T0);
+	add(rep, "unit.locked", "{\"unit\":\"p\",\"device\":\"d\",\"lock_bits\":7,\"lock\":\"l\"}", 5, T0);
 	assert_int_equal(sg_report_items(rep, SG_REPORT_FAILURES, &dropped), 3);
 	assert_int_equal(dropped, 2);
 	size_t reason = field_index(SG_REPORT_FAILURES, "reason");
@@ -92,10 +92,10 @@ static void test_groups_bounded(void **state)
 	size_t n;
 	struct sg_report_tally other;
 	for (int i = SG_REPORT_GROUPS_MAX + 43; i >= 0; i--) {
-		snprintf(fields, sizeof fields, "{\"unit\":\"u\",\"reason\":\"r%03d\"}", i);
+		snprintf(fields, sizeof fields, "{\"unit\":\"u\",\"step\":\"check\",\"reason\":\"r%03d\"}", i);
 		add(rep, "unit.failed", fields, 0, T0);
 	}
-	add(rep, "unit.quarantined", "{\"unit\":\"u\",\"reason\":\"r001\"}", 0, T0);
+	add(rep, "unit.quarantined", "{\"unit\":\"u\",\"step\":\"check\",\"reason\":\"r001\"}", 0, T0);
 	const struct sg_report_group *g = sg_report_reasons(rep, &n, &other);
 	assert_int_equal(n, SG_REPORT_GROUPS_MAX);
 	/* the first names seen are kept: r299 down to r044 */
@@ -124,11 +124,11 @@ static void test_days_in_order(void **state)
 		 "{\"format\":\"signet\",\"digest_alg\":\"sha256\",\"digest\":\"%064d\","
 		 "\"version\":\"1.0.0+0\",\"key_ids\":[\"%064d\"]}",
 		 0, 1);
-	add(rep, "unit.locked", "{\"unit\":\"a\",\"device\":\"d\"}", 0, T0 + 5 * DAY);
-	add(rep, "unit.locked", "{\"unit\":\"b\",\"device\":\"d\"}", 1, T0 + 1 * DAY);
-	add(rep, "unit.failed", "{\"unit\":\"c\",\"reason\":\"x\"}", 2, T0 + 3 * DAY);
+	add(rep, "unit.locked", "{\"unit\":\"a\",\"device\":\"d\",\"lock_bits\":7,\"lock\":\"l\"}", 0, T0 + 5 * DAY);
+	add(rep, "unit.locked", "{\"unit\":\"b\",\"device\":\"d\",\"lock_bits\":7,\"lock\":\"l\"}", 1, T0 + 1 * DAY);
+	add(rep, "unit.failed", "{\"unit\":\"c\",\"step\":\"key\",\"reason\":\"x\"}", 2, T0 + 3 * DAY);
 	add(rep, "release.signed", rel, 3, T0 + 1 * DAY + 60);
-	add(rep, "unit.started", "{\"unit\":\"e\"}", 4, T0 + 9 * DAY); /* no outcome: no day */
+	add(rep, "unit.started", "{\"unit\":\"e\",\"fixture\":\"f1\",\"profile\":\"sim\",\"lock\":\"no\"}", 4, T0 + 9 * DAY); /* no outcome: no day */
 	const struct sg_report_day *d = sg_report_days(rep, &n, NULL);
 	assert_int_equal(n, 3);
 	assert_int_equal(d[0].day, (T0 + DAY) / DAY);
@@ -178,8 +178,8 @@ static int encode(void *arg, uint64_t index, uint8_t **leaf, size_t *len, struct
 	char fields[96];
 	const char *type = index % 3 ? "unit.locked" : "unit.failed";
 	snprintf(fields, sizeof fields,
-		 index % 3 ? "{\"unit\":\"u%" PRIu64 "\",\"device\":\"d\"}"
-			   : "{\"unit\":\"u%" PRIu64 "\",\"reason\":\"flash\"}",
+		 index % 3 ? "{\"unit\":\"u%" PRIu64 "\",\"device\":\"d\",\"lock_bits\":7,\"lock\":\"l\"}"
+			   : "{\"unit\":\"u%" PRIu64 "\",\"step\":\"write\",\"reason\":\"flash\"}",
 		 index);
 	return sg_record_build(type, fields, strlen(fields), index, T0, ORIGIN, leaf, len, err);
 }

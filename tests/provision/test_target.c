@@ -32,7 +32,7 @@ static void test_shipped_sim(void **state)
 	assert_int_equal(t.key_mode, SG_KEY_DEVICE);
 	assert_int_equal(t.cert_profile, SG_PROF_IDEVID);
 	assert_string_equal(t.hw_type, "1.3.6.1.4.1.55555.1.1");
-	assert_int_equal(t.validity_days, SG_PKI_FOREVER);
+	assert_int_equal(t.validity_days, 0); /* the CA's notAfter */
 	assert_int_equal(t.slot_cert, SGP_SLOT_CERT);
 	assert_int_equal(t.slot_chain, SGP_SLOT_CHAIN);
 	assert_int_equal(t.slot_key, 0);

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "station_priv.h"
+#include "signet/unit_check.h"
 
 static struct sg_unit_facts facts(unsigned bits, enum sg_tri challenge)
 {

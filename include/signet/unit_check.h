@@ -1,6 +1,8 @@
-/* Inside the station (docs/provisioning.md). */
-#ifndef SIGNET_STATION_PRIV_H
-#define SIGNET_STATION_PRIV_H
+/* The station's check step (docs/provisioning.md §3): the facts it
+ * gathers about a unit and the pure decision it takes from them
+ * (provision/unit_check.c). */
+#ifndef SIGNET_UNIT_CHECK_H
+#define SIGNET_UNIT_CHECK_H
 
 #include <stdbool.h>
 
