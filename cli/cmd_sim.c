@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"--latency MS       wait before each answer\n"
 	"--baud RATE        pace bytes as a UART at RATE (10 bits a byte)\n"
 	"--power-cut-after N  the Nth change of the device's state is lost and the\n"
-	"                   connection dropped; the device powers up from FILE\n"
+	"                   connection dropped; the device powers up from FILE (once)\n"
 	"--refuse-lock      LOCK fails (HARDWARE)\n"
 	"--fake-lock        LOCK is reported done but nothing is locked\n"
 	"--lie-uid HEX      INFO reports this UID from the second INFO on\n"

@@ -1057,6 +1057,26 @@ static enum flow ask_challenge(struct unit *u, struct check *c)
 	return fl;
 }
 
+/* What a check-step quarantine means, for the record's detail. */
+static const char *check_detail(const char *reason)
+{
+	static const char *const details[][2] = {
+		{ "locked-unaccounted", "the device is locked, and the database and the ledger do "
+					"not account for it (a live certificate and unit.prelock)" },
+		{ "key-mismatch", "the live certificate for this UID certifies another key" },
+		{ "lock-lost", "the ledger shows the unit locked, but it is open" },
+		{ "key-reused", "the device's key is certified for another device" },
+		{ "records-disagree", "the ledger shows a certificate for this UID that the "
+				      "database does not" },
+		{ "lock-failed", "locked after its prelock record, but the challenge or the lock "
+				 "state is not right" },
+	};
+	for (size_t i = 0; i < sizeof details / sizeof details[0]; i++)
+		if (!strcmp(details[i][0], reason))
+			return details[i][1];
+	return "quarantined";
+}
+
 /* Runs the check; *next: the KEYGEN mode for the key step, or -1 when the
  * unit resumes at write with its live certificate. */
 static enum flow step_check(struct unit *u, int *next)
@@ -1093,7 +1113,7 @@ static enum flow step_check(struct unit *u, int *next)
 					 "index %llu (run with --rework)",
 					 (unsigned long long)c.ledger.quarantine_index);
 			else
-				fl = end(u, RESULT_QUARANTINED, v.reason, NULL);
+				fl = end(u, RESULT_QUARANTINED, v.reason, "%s", check_detail(v.reason));
 		}
 	}
 	X509_free(c.live);

@@ -160,8 +160,12 @@ int sg_sim_serve(struct sg_sim *s, struct sg_transport *t, volatile sig_atomic_t
 			if ((rc = byte_in(s, t, buf[i], err)) != SG_OK)
 				return rc < 0 ? SG_OK : rc;
 			if (s->power_cut) {
-				/* power comes back: what the file holds, a fresh agent */
-				return load_unit(s, s->unit, err);
+				/* power comes back: what the file holds, a fresh agent;
+				 * the cut came once, the next changes are kept */
+				long changes = s->changes;
+				rc = load_unit(s, s->unit, err);
+				s->changes = changes;
+				return rc;
 			}
 		}
 	}

@@ -294,6 +294,10 @@ static void test_power_cut(void **state)
 	info(r);
 	assert_int_equal(keygen(r, SGP_KEYGEN_EXISTING, pub, &existed), SG_FAIL);
 	assert_int_equal(sg_device_status(r->d), SGP_NO_KEY);
+	/* the cut came once: the device takes the KEYGEN now, and keeps it */
+	assert_int_equal(keygen(r, SGP_KEYGEN_CREATE, pub, &existed), SG_OK);
+	assert_int_equal(keygen(r, SGP_KEYGEN_EXISTING, pub, &existed), SG_OK);
+	assert_int_equal(existed, 1);
 	(void)err;
 }
 
