@@ -5,9 +5,8 @@
 # 1 and 4 fixtures at once, with the bytes' own time on the wire and what
 # the link adds beyond it. KEYGEN (the simulated device's OpenSSL key
 # generation and its durable state write) is shown apart. Targets (issue):
-# 4 fixtures at 115200 baud >= 3.5 x the units per hour of one. The whole
-# station (PKI issuance in the token, ledger records) is measured when it
-# lands. The simulated device saves its state durably (fsync) after every
+# 4 fixtures at 115200 baud >= 3.5 x the units per hour of one. Part 2,
+# the whole station (bench/station_whole.sh), runs after it. The simulated device saves its state durably (fsync) after every
 # change, as flash would hold it: on a disk that is most of the time at an
 # unlimited rate; BENCH_DIR=/dev/shm shows the link alone. Measured here
 # (2 cores): link alone 0.6 ms a unit unlimited; at 115200 baud 420 ms a
@@ -21,3 +20,6 @@ cmake --build build -j"$(nproc)" --target bench_device_link >/dev/null
 W=$(mktemp -d "${BENCH_DIR:-/tmp}/signet-bench-XXXXXX")
 trap 'rm -rf "$W"' EXIT
 build/tests/provision/bench_device_link "$W" "${1:-20}" "${2:-115200}"
+echo
+echo "the whole station (bench/station_whole.sh):"
+bench/station_whole.sh "${1:-20}" "${2:-115200}"
