@@ -179,6 +179,28 @@ new=$(jq -r 'select(.event == "result") | .serial' "$T/w.json")
 [ -n "$new" ] && [ "$new" != "$old" ] && ok || bad "(rework) no new certificate"
 check_all
 
+# ---- the disk fills up (a file size limit: writes fail with EFBIG): the run
+# stops with exit 3 at the first record the ledger or the database cannot take,
+# and the next run settles what was owed and finishes the unit
+stop_sims
+sim full --uid 14000000 --units 10
+limit=$(( ($(stat -c %s "$L") + 1023) / 1024 + 8 ))
+rc=0
+(trap '' XFSZ; ulimit -f "$limit"; exec "$S" station run "${CA[@]}" --fixture "$(fx full)" \
+  --count 10 --lock --json) >"$T/full.json" 2>"$T/full.err" </dev/null || rc=$?
+[ "$rc" = 3 ] && ok || bad "(full) exit $rc, wanted 3: $(cat "$T/full.err")"
+[ "$(wc -l <"$T/full.err")" = 1 ] && grep -q "I/O error\|disk\|full" "$T/full.err" && ok ||
+  bad "(full) stderr: $(cat "$T/full.err")"
+[ "$(results "$T/full.json" | wc -l)" -lt 10 ] && ok || bad "(full) the run went on"
+# (the database may owe the ledger a certificate now: the next run settles it)
+stop_sims
+sim full --uid 14000000 --units 10 # from the first device again
+run full2.json --fixture "$(fx full)" --count 10 --lock
+results "$T/full2.json" | awk '$4 != "pass" && $5 != "already-provisioned"' | grep . &&
+  bad "(full) the next run did not finish every unit" || ok
+[ "$(results "$T/full2.json" | wc -l)" = 10 ] && ok || bad "(full) $(results "$T/full2.json")"
+check_all
+
 # the checker can fail: a second live certificate for a device is seen
 sqlite3 "$DB" ".backup '$T/twice.db'"
 sqlite3 "$T/twice.db" "DROP INDEX certs_one_live_per_device;
