@@ -232,7 +232,7 @@ static bool take_unit(struct fixture *f)
 	struct station *st = f->st;
 	bool ok;
 	pthread_mutex_lock(&st->mu);
-	if (*st->stop || st->fatal)
+	if (st->fatal || __atomic_load_n(st->stop, __ATOMIC_SEQ_CST))
 		ok = false;
 	else if (st->units_left < 0)
 		ok = true;
@@ -257,10 +257,10 @@ static void *fixture_main(void *arg)
 {
 	struct fixture *f = arg;
 	struct station *st = f->st;
-	bool per_fixture = st->units_left == -2; /* neither --count nor --loop */
+	bool per_fixture = st->per_fixture;
 	for (;;) {
 		bool ran;
-		if (per_fixture ? !f->quota || *st->stop || st->fatal : !take_unit(f))
+		if (per_fixture ? !f->quota || station_stopping(st) : !take_unit(f))
 			break;
 		if (per_fixture)
 			f->quota--;
@@ -271,7 +271,7 @@ static void *fixture_main(void *arg)
 		else if (!ran)
 			give_back(st);
 		/* a fixture that cannot be reached is tried again, not in a spin */
-		for (int i = 0; !f->dev && i < 5 && !*st->stop; i++)
+		for (int i = 0; !f->dev && i < 5 && !station_stopping(st); i++)
 			nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
 	}
 	sg_device_free(f->dev);
@@ -372,7 +372,7 @@ static int run_fixtures(struct station *st, struct setup *s, const struct run_ar
 		if (pthread_create(&fx[started].thread, NULL, fixture_main, &fx[started]))
 			rc = cli_report(&(struct sg_err){ SG_EENV, "cannot start a thread", NULL });
 	if (rc)
-		stop_requested = 1;
+		__atomic_store_n(&stop_requested, 1, __ATOMIC_SEQ_CST);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(fx[i].thread, NULL);
 	for (size_t i = 0; i < opened && fx; i++)
@@ -415,7 +415,8 @@ int station_run(int argc, char **argv)
 	st.dry_run = a.dry_run;
 	st.rework = a.rework;
 	st.lock_word = a.dry_run ? "dry-run" : a.lock ? "yes" : "no";
-	st.units_left = a.loop ? -1 : a.has_count ? (long long)a.count : -2;
+	st.units_left = a.loop ? -1 : a.has_count ? (long long)a.count : 0;
+	st.per_fixture = !a.loop && !a.has_count;
 	st.n_fixtures = a.n_fixtures;
 	pthread_mutex_init(&st.mu, NULL);
 	struct sigaction sa = { .sa_handler = on_stop };

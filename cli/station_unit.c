@@ -142,7 +142,7 @@ static void event(struct unit *u, bool result)
 
 static bool stopped(struct unit *u)
 {
-	return *u->st->stop != 0;
+	return station_stopping(u->st);
 }
 
 static enum flow begin(struct unit *u, enum station_step step)
@@ -169,7 +169,15 @@ void station_fatal(struct station *st, const struct sg_err *err)
 	pthread_mutex_unlock(&st->mu);
 	if (first)
 		cli_report(err);
-	*st->stop = 1;
+	__atomic_store_n(st->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+bool station_stopping(struct station *st)
+{
+	pthread_mutex_lock(&st->mu);
+	bool fatal = st->fatal != 0;
+	pthread_mutex_unlock(&st->mu);
+	return fatal || __atomic_load_n(st->stop, __ATOMIC_SEQ_CST) != 0;
 }
 
 /* ---- the ledger */

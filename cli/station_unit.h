@@ -46,7 +46,8 @@ struct station {
 	bool lock, dry_run, rework;
 	const char *lock_word; /* "yes", "no", "dry-run" */
 	struct station_ui *ui;
-	volatile sig_atomic_t *stop;
+	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM or a fatal failure */
+	bool per_fixture;   /* neither --count nor --loop: one unit per fixture */
 
 	pthread_mutex_t mu; /* guards what follows */
 	long long units_left; /* -1: --loop */
@@ -78,5 +79,7 @@ int station_unit(struct fixture *f, bool *ran);
 
 /* Stops the run for a failure of the token, the database or the ledger. */
 void station_fatal(struct station *st, const struct sg_err *err);
+/* Whether the run is stopping (a signal, or station_fatal). */
+bool station_stopping(struct station *st);
 
 #endif
