@@ -330,8 +330,8 @@ int pki_ledger_settle(struct wire *w, struct sg_pki_db *db, struct sg_err *err)
 	if (rc) {
 		char why[sizeof err->msg];
 		memcpy(why, err->msg, sizeof why);
-		sg_errf(err, rc, "%s: not all the records the database owes it are in (a later "
-			"'pki --ledger' run appends them): %s", w->path, why);
+		sg_errf(err, rc, "%s: not all the records the database owes it are in (the next "
+			"run with this ledger and database appends them): %s", w->path, why);
 	}
 	return rc;
 }

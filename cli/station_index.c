@@ -88,7 +88,7 @@ static struct station_ledger_facts *facts_for(struct station_index *ix, const ch
 
 /* One record: what it tells about its device. A quarantine stands until a
  * later unit.cert_issued for the device (a --rework run got as far as
- * issuing). */
+ * issuing); a duplicate-uid one is not the device's. */
 static void learn(struct station_ledger_facts *f, const struct sg_record *r)
 {
 	const char *type = sg_record_type(r);
@@ -101,6 +101,10 @@ static void learn(struct station_ledger_facts *f, const struct sg_record *r)
 		f->quarantined = false;
 	} else if (!strcmp(type, "unit.quarantined")) {
 		const char *reason = sg_record_field(r, "reason");
+		/* a clone seen on two fixtures at once says nothing about the
+		 * device that owns the UID: it is not held against it */
+		if (reason && !strcmp(reason, "duplicate-uid"))
+			return;
 		f->quarantined = true;
 		f->quarantine_index = sg_record_index(r);
 		snprintf(f->reason, sizeof f->reason, "%s", reason ? reason : "quarantined");

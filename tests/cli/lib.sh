@@ -22,6 +22,16 @@ new_token() { # label
   softhsm2-util --init-token --free --label "$1" --so-pin 000000 --pin 1234 >/dev/null
 }
 
+# ca_keys URI NAME...: a P-256 key for each NAME in the token, and an ed25519
+# key "log" with its public half in $T/log.pem (the ledger's checkpoint key)
+ca_keys() {
+  local u=$1 k
+  shift
+  for k in "$@"; do "$S" hsm keygen --type ecdsa-p256 --key "$u;object=$k" 2>/dev/null; done
+  "$S" hsm keygen --type ed25519 --key "$u;object=log" 2>/dev/null
+  "$S" hsm pubkey --key "$u;object=log" -o "$T/log.pem" 2>/dev/null
+}
+
 ok() { CHECKS=$((CHECKS + 1)); }
 bad() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 

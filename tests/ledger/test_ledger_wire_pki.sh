@@ -13,12 +13,7 @@ HW=1.3.6.1.4.1.99999.1.2
 export SOURCE_DATE_EPOCH=1795000000
 L="$T/pki.ledger"
 DB="$T/pki.db"
-for k in root factory log; do
-  t=ecdsa-p256
-  [ $k = log ] && t=ed25519
-  "$S" hsm keygen --type $t --key "$U;object=$k" 2>/dev/null
-done
-"$S" hsm pubkey --key "$U;object=log" -o "$T/log.pem" 2>/dev/null
+ca_keys "$U" root factory
 "$S" ledger init --ledger "$L" --origin pki.example/log 2>/dev/null
 csr() { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
   -subj "/CN=x" -out "$2" 2>/dev/null; }

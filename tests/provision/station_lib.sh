@@ -1,0 +1,63 @@
+# Shared by the station's tests: a SoftHSM2 token with a root and a factory
+# CA (signet pki), an issuance database, a ledger with a checkpoint key, and
+# simulated devices (signet sim) started on unix sockets and stopped on exit.
+# Source it after tests/cli/lib.sh. Sets CA (the --ca-key/--ca-cert/...
+# options of station run), L, DB, U.
+U="pkcs11:token=station;pin-source=file:$PINFILE"
+L="$T/line.ledger"
+DB="$T/issuance.db"
+here_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+new_token station
+ca_keys "$U" root factory
+"$S" pki init-root --key "$U;object=root" --subject "/CN=Line Root/O=Acme" --validity 3650 \
+  --db "$DB" -o "$T/root.pem" 2>/dev/null
+"$S" pki init-ca --key "$U;object=factory" --issuer-key "$U;object=root" --issuer-cert \
+  "$T/root.pem" --profile factory-ca --subject "/CN=Line Factory CA/O=Acme" --db "$DB" \
+  -o "$T/ca.pem" 2>/dev/null
+"$S" ledger init --ledger "$L" --origin line.example/station 2>/dev/null
+CA=(--profile sim --ca-key "$U;object=factory" --ca-cert "$T/ca.pem" --chain "$T/root.pem"
+    --db "$DB" --ledger "$L")
+
+SIM_PIDS=()
+stop_sims() {
+  for p in "${SIM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${SIM_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  SIM_PIDS=()
+}
+trap 'stop_sims; [ -n "${KEEP_TEMP:-}" ] || rm -rf "$T"' EXIT
+
+# sim NAME [sim options...]: a device on unix:$T/NAME.sock, state $T/NAME.state;
+# waits until it listens. The fixture to give the station: fx NAME.
+sim() {
+  local name=$1
+  shift
+  "$S" sim --state "$T/$name.state" --listen "unix:$T/$name.sock" "$@" >"$T/$name.sim" 2>&1 &
+  SIM_PIDS+=($!)
+  local i
+  for i in $(seq 1 200); do
+    grep -q listening "$T/$name.sim" 2>/dev/null && return 0
+    sleep 0.02
+  done
+  bad "signet sim $name did not start: $(cat "$T/$name.sim")"
+}
+fx() { echo "$1=unix:$T/$1.sock"; }
+
+# results FILE: the result events of a --json run, one "fixture device step result reason"
+# line each
+results() {
+  jq -r 'select(.event == "result") | "\(.fixture) \(.device // "-") \(.step) \(.result) \(.reason // "-")"' "$1"
+}
+
+# check_all: the invariants, from outside (station_check.py), and the ledger's
+# own verification against the checkpoint a --ledger-key run cut
+check_all() {
+  if python3 "$here_lib/station_check.py" "$S" "$L" "$DB" "$T/root.pem" "$T/ca.pem" \
+      >"$T/check.txt" 2>&1; then ok; else bad "invariants: $(head -c 1500 "$T/check.txt")"; fi
+}
+verify_ledger() {
+  if "$S" ledger verify --ledger "$L" --pubkey "$T/log.pem" 2>"$T/verify.txt"; then ok
+  else bad "ledger verify: $(cat "$T/verify.txt")"; fi
+}
+
+# lock_bits STATEFILE: the simulated device's lock bits (its file's offset 41, LE u32)
+lock_bits() { od -An -tu4 -j 41 -N 4 "$1" | tr -d ' '; }
