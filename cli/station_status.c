@@ -244,21 +244,21 @@ static int one_record(void *arg, uint64_t index, const uint8_t *leaf, size_t len
 /* ---- the day's figures */
 
 /* A unit's result and when it came: its ending record; else its prelock
- * (lock_bits 0: a profile without a lock step, passed; bits to set on a
- * run without --lock: not locked); else open, since it started. */
+ * (docs/provisioning.md §9): on a run without --lock (unit.started's lock
+ * "no") the unit stopped there, not locked; with lock_bits 0 on a --lock
+ * run its profile has no lock step, passed. Else open, since it started.
+ * (Without --lock the station records lock_bits 0, so a profile without a
+ * lock step run without --lock reads as not locked too: the records do not
+ * tell them apart, and calling an open unit passed would be worse.) */
 static int result_of(const struct unit *u, time_t *when)
 {
 	if (u->end >= 0) {
 		*when = u->end_at;
 		return u->end;
 	}
-	if (u->prelock && u->prelock_bits == 0) {
+	if (u->prelock && (!strcmp(u->lock, "no") || u->prelock_bits == 0)) {
 		*when = u->prelock_at;
-		return RESULT_PASS;
-	}
-	if (u->prelock && !strcmp(u->lock, "no")) {
-		*when = u->prelock_at;
-		return RESULT_NOT_LOCKED;
+		return !strcmp(u->lock, "no") ? RESULT_NOT_LOCKED : RESULT_PASS;
 	}
 	*when = u->started ? u->started : u->first;
 	return OPEN;

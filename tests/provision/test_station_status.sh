@@ -1,7 +1,7 @@
 # signet station status against a ledger built with `signet ledger append`:
 # a unit of every result (passed locked, passed without a lock step, not
-# locked, failed, quarantined, dry run, open, failed before identify, and
-# one that ended past midnight), units of the days around it left out, the
+# locked, failed, quarantined, dry run, open twice, failed before identify,
+# and one that ended past midnight), units of the days around it left out, the
 # last 10 failures, the text and --json outputs, and the exit codes.
 . "$(dirname "$0")/../cli/lib.sh"
 L="$T/l.db"
@@ -41,12 +41,18 @@ identified 2026-11-28T01:00:01Z u-0000000000000001 01
 rec 2026-11-28T01:00:10Z unit.cert_issued '{"unit":"u-0000000000000001","device":"01","serial":"0a1b","profile":"idevid","der_sha256":"'"$(printf '%064d' 2)"'","key_mode":"device"}'
 prelock 2026-11-28T01:00:20Z u-0000000000000001 01 7
 locked 2026-11-28T01:00:30Z u-0000000000000001 01
+# not locked: a run without --lock stops after the prelock (that sets no bits)
 started 2026-11-28T02:00:00Z u-0000000000000002 f1 no
 identified 2026-11-28T02:00:01Z u-0000000000000002 02
-prelock 2026-11-28T02:00:20Z u-0000000000000002 02 7
-started 2026-11-28T03:00:00Z u-0000000000000003 f2 no
+prelock 2026-11-28T02:00:20Z u-0000000000000002 02 0
+# passed: a --lock run of a profile without a lock step ends at its prelock
+started 2026-11-28T03:00:00Z u-0000000000000003 f2 yes
 identified 2026-11-28T03:00:01Z u-0000000000000003 03
 prelock 2026-11-28T03:00:10Z u-0000000000000003 03 0
+# open: the station died after the lock decision (a rerun finishes the device)
+started 2026-11-28T06:40:00Z u-0000000000000012 f1 yes
+identified 2026-11-28T06:40:01Z u-0000000000000012 12
+prelock 2026-11-28T06:40:20Z u-0000000000000012 12 7
 started 2026-11-28T04:00:00Z u-0000000000000004 f2 yes
 identified 2026-11-28T04:00:01Z u-0000000000000004 04
 ended 2026-11-28T04:00:05Z unit.failed u-0000000000000004 \
@@ -72,9 +78,9 @@ rec 2026-11-28T08:00:00Z release.started '{"format":"signet","output":"fw.sgn"}'
 # ---- the text: ended 23:59:50 the day before .. 07:59:50 = 8 h, 8 units
 expect 0 "" "$S" station status --ledger "$L" --day 2026-11-28
 cat >"$T/want.txt" <<'EOF'
-2026-11-28 (UTC): 8 units ended: pass 3, not-locked 1, failed 2, quarantined 1, dry-run 1; open 1
+2026-11-28 (UTC): 8 units ended: pass 3, not-locked 1, failed 2, quarantined 1, dry-run 1; open 2
 yield 50.0%, 1.0 units/h (2026-11-27T23:59:50Z to 2026-11-28T07:59:50Z)
-fixture f1: pass 2, not-locked 1, failed 0, quarantined 1, dry-run 0; open 1
+fixture f1: pass 2, not-locked 1, failed 0, quarantined 1, dry-run 0; open 2
 fixture f2: pass 1, not-locked 0, failed 1, quarantined 0, dry-run 1; open 0
 fixture f3: pass 0, not-locked 0, failed 1, quarantined 0, dry-run 0; open 0
 last failures and quarantines:
@@ -95,13 +101,13 @@ import json, sys
 with open(sys.argv[1]) as f:
     j = json.load(f)
 want = {"v": 1, "day": "2026-11-28", "units": 8, "pass": 3, "not_locked": 1, "failed": 2,
-        "quarantined": 1, "dry_run": 1, "open": 1, "yield": 0.5, "units_per_hour": 1.0,
+        "quarantined": 1, "dry_run": 1, "open": 2, "yield": 0.5, "units_per_hour": 1.0,
         "first_start": "2026-11-27T23:59:50Z", "last_result": "2026-11-28T07:59:50Z"}
 for k, v in want.items():
     assert j[k] == v, (k, j[k], v)
 fx = {f["fixture"]: f for f in j["fixtures"]}
 assert list(fx) == ["f1", "f2", "f3"], fx
-assert (fx["f1"]["pass"], fx["f1"]["not_locked"], fx["f1"]["quarantined"], fx["f1"]["open"]) == (2, 1, 1, 1)
+assert (fx["f1"]["pass"], fx["f1"]["not_locked"], fx["f1"]["quarantined"], fx["f1"]["open"]) == (2, 1, 1, 2)
 assert (fx["f2"]["pass"], fx["f2"]["failed"], fx["f2"]["dry_run"]) == (1, 1, 1)
 assert fx["f3"]["failed"] == 1
 fl = j["failures"]
