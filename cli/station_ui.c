@@ -55,6 +55,7 @@ struct panel {
 	enum station_result result;
 	enum station_step end_step;
 	char line[400]; /* the last result's plain line, without the fixture and unit */
+	size_t rest;    /* where its words after the result's word begin */
 };
 
 struct station_ui {
@@ -189,8 +190,9 @@ static void json_end(struct station_ui *ui, uint64_t ledger_size)
 /* ---- plain lines (and the panel's texts) */
 
 /* A result's words after the fixture, unit and device:
- * "PASS serial 0a1b index 12", "FAILED step=verify reason=readback: detail". */
-static void result_text(char *buf, size_t size, const struct station_event *e)
+ * "PASS serial 0a1b index 12", "FAILED step=verify reason=readback: detail".
+ * Returns where the words after the first (PASS, FAILED, ...) begin. */
+static size_t result_text(char *buf, size_t size, const struct station_event *e)
 {
 	char reason[64], detail[256], serial[64];
 	const char *word = (unsigned)e->result < RESULT_COUNT ? result_lines[e->result] : "?";
@@ -200,15 +202,15 @@ static void result_text(char *buf, size_t size, const struct station_event *e)
 			     e->reason ? clean(reason, sizeof reason, e->reason) : "-");
 	else
 		n = snprintf(buf, size, "%s", word);
-	if (n < 0 || (size_t)n >= size)
-		return;
-	if (e->serial)
+	if (n >= 0 && (size_t)n < size && e->serial)
 		n += snprintf(buf + n, size - n, " serial %s", clean(serial, sizeof serial, e->serial));
-	if ((size_t)n < size && e->has_index)
+	if (n >= 0 && (size_t)n < size && e->has_index)
 		n += snprintf(buf + n, size - n, " index %llu", (unsigned long long)e->index);
-	if ((size_t)n < size && e->detail && (e->result == RESULT_FAILED ||
+	if (n >= 0 && (size_t)n < size && e->detail && (e->result == RESULT_FAILED ||
 					      e->result == RESULT_QUARANTINED))
 		snprintf(buf + n, size - n, ": %s", clean(detail, sizeof detail, e->detail));
+	size_t rest = strlen(word); /* buf starts with it: it is far shorter than size */
+	return buf[rest] == ' ' ? rest + 1 : rest;
 }
 
 /* "f1 u-0123456789abcdef 00c0ffee" (the device "-" until known) */
@@ -312,7 +314,7 @@ static void draw_panel(struct station_ui *ui, unsigned width, size_t i)
 	}
 	/* the word: white on colour on a terminal, else in brackets */
 	const char *word = result_words[p->result], *edge = ui->colour ? "  " : "[]";
-	snprintf(text, sizeof text, "         %c%s%c  %s", edge[0], word, edge[1], p->line);
+	snprintf(text, sizeof text, "         %c%s%c  %s", edge[0], word, edge[1], p->line + p->rest);
 	put_line(ui, width, text, 9, strlen(word) + 2, result_colours[p->result]);
 }
 
@@ -373,12 +375,9 @@ static void tty_event(struct station_ui *ui, const struct station_event *e)
 		p->has_result = true;
 		p->result = (unsigned)e->result < RESULT_COUNT ? e->result : RESULT_FAILED;
 		p->end_step = (unsigned)e->step < STEP_COUNT ? e->step : STEP_CONNECT;
-		result_text(p->line, sizeof p->line, e);
+		p->rest = result_text(p->line, sizeof p->line, e);
 		who(head, sizeof head, ui, e);
 		log_line(ui, head, p->line);
-		/* the panel's word says it already */
-		size_t wl = strlen(result_lines[p->result]);
-		memmove(p->line, p->line + wl + (p->line[wl] == ' '), strlen(p->line + wl) + 1);
 	}
 	redraw(ui);
 }
