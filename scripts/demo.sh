@@ -168,6 +168,28 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev
   -o "$demo/device2.proof"
 "$S" ledger check-proof --pubkey "$demo/ledger.pub.pem" "$demo/device2.proof"
 "$S" ledger export --ledger "$demo/audit.ledger" --tiles "$demo/tiles"
+
+say "A provisioning station: 6 simulated devices on two fixtures, one of whose devices fake their lock"
+# Each `signet sim` is a device with the real agent library on a unix socket;
+# after each unit the station resets it and the next device answers (the
+# station waits for a new board on a fixture, so each has more than it needs).
+sims=()
+trap 'for p in "${sims[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+rm -f "$demo"/line-a* "$demo"/line-b*
+"$S" sim --state "$demo/line-a" --listen "unix:$demo/line-a.sock" --uid 5a000001 --units 10 \
+  >"$demo/line-a.out" &
+sims+=($!)
+"$S" sim --state "$demo/line-b" --listen "unix:$demo/line-b.sock" --uid 5b000001 --units 10 \
+  --fake-lock >"$demo/line-b.out" &
+sims+=($!)
+while ! grep -q listening "$demo/line-a.out" "$demo/line-b.out" 2>/dev/null ||
+      [ "$(cat "$demo/line-a.out" "$demo/line-b.out" | grep -c listening)" != 2 ]; do sleep 0.05; done
+"$S" station run --profile sim --fixture "line-a=unix:$demo/line-a.sock" \
+  --fixture "line-b=unix:$demo/line-b.sock" --ca-key "$P;object=pki-factory" \
+  --ca-cert "$demo/factory.pem" --chain "$demo/root.pem" --db "$demo/pki.db" \
+  --ledger "$demo/audit.ledger" --ledger-key "$P;object=ledger" --count 6 --lock \
+  && echo "exit 0" || echo "exit $? - line-b's units were quarantined: they claimed a lock they did not do"
+"$S" ledger verify --ledger "$demo/audit.ledger" --pubkey "$demo/ledger.pub.pem"
 "$S" ledger report --ledger "$demo/audit.ledger" --html "$demo/audit.html" --pubkey "$demo/ledger.pub.pem"
 
 cat <<MSG
@@ -197,7 +219,11 @@ What just happened:
   9. A release, a device certificate and a CRL recorded by signet itself in a
      tamper-evident audit ledger (an RFC 9162 Merkle log in SQLite), a checkpoint signed by
      an Ed25519 key in the token, a proof file anyone with the public key checks offline,
-     the log as C2SP tlog-tiles (.demo/tiles) and an auditor's page (.demo/audit.html).
-     See docs/ledger.md.
+     the log as C2SP tlog-tiles (.demo/tiles). See docs/ledger.md.
+ 10. A factory station provisioned six simulated devices on two fixtures: each made its
+     key pair on the device, got its IDevID from the CA key in the token, had everything
+     read back and a challenge signed, and was locked; those on the fixture whose
+     devices fake their lock were quarantined. Every step is in the ledger, and the
+     auditor's page (.demo/audit.html) shows the units. See docs/provisioning.md.
 The format is specified in docs/envelope.md.
 MSG

@@ -179,6 +179,49 @@ new=$(jq -r 'select(.event == "result") | .serial' "$T/w.json")
 [ -n "$new" ] && [ "$new" != "$old" ] && ok || bad "(rework) no new certificate"
 check_all
 
+# ---- inject mode (profile sim-inject): the station makes the key and writes it
+# to the device's secret slot; the certificate certifies that key; a rerun with
+# --lock resumes with the key read back from the device
+stop_sims
+sim inj --uid 16000000 --units 3
+run i1.json --fixture "$(fx inj)" --profile sim-inject
+[ "$(results "$T/i1.json")" = "inj 16000000 prelock not-locked -" ] && ok ||
+  bad "(inject) $(results "$T/i1.json") $(cat "$T/i1.json.err")"
+# the key slot (3) of the device's file, after the fixed part and the slots before it,
+# as an EC private key: its public half is the certificate's
+python3 - "$T/inj.state" "$T/inj.key.der" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+off, slots = 8 + 1 + 32 + 4 + 1 + 32 + 65, {}
+for sid in (1, 2, 3, 0x10):
+    n = struct.unpack_from("<I", b, off)[0]
+    slots[sid] = b[off + 4:off + 4 + n]
+    off += 4 + n
+d = slots[3]
+assert len(d) == 32, len(d)
+der = bytes.fromhex("30310201010420") + d + bytes.fromhex("a00a06082a8648ce3d030107")
+open(sys.argv[2], "wb").write(der)
+PY
+serial=$(jq -r 'select(.event == "result") | .serial' "$T/i1.json")
+sqlite3 "$DB" "SELECT hex(der) FROM certs WHERE serial = '$serial'" | xxd -r -p >"$T/inj.cert.der"
+openssl x509 -inform DER -in "$T/inj.cert.der" -noout -pubkey >"$T/inj.cert.pub"
+openssl ec -inform DER -in "$T/inj.key.der" -pubout 2>/dev/null >"$T/inj.key.pub"
+cmp -s "$T/inj.cert.pub" "$T/inj.key.pub" && ok || bad "(inject) the certificate is not the injected key's"
+"$S" ledger export --ledger "$L" --format jsonl >"$T/all.jsonl"
+has "$T/all.jsonl" ".type == \"unit.cert_issued\" and .serial == \"$serial\" and .key_mode == \"inject\"" &&
+  ok || bad "(inject) key_mode"
+stop_sims
+sim inj --uid 16000000 --units 3
+run i2.json --fixture "$(fx inj)" --profile sim-inject --lock
+[ "$(results "$T/i2.json")" = "inj 16000000 lock-check pass -" ] && ok ||
+  bad "(inject) resume: $(results "$T/i2.json") $(cat "$T/i2.json.err")"
+[ "$(jq -r 'select(.event == "result") | .serial' "$T/i2.json")" = "$serial" ] && ok ||
+  bad "(inject) the resume issued another certificate"
+"$S" ledger export --ledger "$L" --format jsonl >"$T/all.jsonl"
+has "$T/all.jsonl" '.type == "unit.verified" and .device == "16000000" and .challenge == "none"' &&
+  ok || bad "(inject) unit.verified challenge"
+check_all
+
 # ---- the disk fills up (a file size limit: writes fail with EFBIG): the run
 # stops with exit 3 at the first record the ledger or the database cannot take,
 # and the next run settles what was owed and finishes the unit
