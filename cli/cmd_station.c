@@ -12,7 +12,7 @@ static const char usage_text[] =
 	"                          --ca-cert C [--chain F] --db ISSUANCE.db --ledger L\n"
 	"                          [--ledger-key URI] [--count N | --loop] [--dry-run]\n"
 	"                          [--lock] [--rework] [--json]\n"
-	"       signet station status --ledger L [--json]\n"
+	"       signet station status --ledger L [--json] [--day YYYY-MM-DD]\n"
 	"\n"
 	"'signet station run --help' and 'signet station status --help' say more;\n"
 	"docs/provisioning.md has the whole flow.\n";
