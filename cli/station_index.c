@@ -95,7 +95,10 @@ static void learn(struct station_ledger_facts *f, const struct sg_record *r)
 	if (!strcmp(type, "unit.locked")) {
 		f->locked = true;
 	} else if (!strcmp(type, "unit.prelock")) {
-		f->prelock = true;
+		/* only a decision to lock accounts for a lock found later */
+		const char *next = sg_record_field(r, "next");
+		if (next && !strcmp(next, "lock"))
+			f->prelock = true;
 	} else if (!strcmp(type, "unit.cert_issued")) {
 		f->cert = true;
 		f->quarantined = false;

@@ -42,7 +42,7 @@ struct unit {
 	char lock[8];          /* unit.started's, "" when not seen */
 	time_t first, started; /* the first record's time; unit.started's (0: none) */
 	bool prelock;
-	uint32_t prelock_bits;
+	char prelock_next[16]; /* lock, not-locked, pass */
 	time_t prelock_at;
 	uint64_t prelock_index;
 	int end;               /* a result from an ending record, or -1 */
@@ -203,7 +203,7 @@ static int learn(struct unit *u, const struct sg_record *r)
 		copy(u->lock, sizeof u->lock, sg_record_field(r, "lock"));
 	} else if (!strcmp(type, "unit.prelock")) {
 		u->prelock = true;
-		u->prelock_bits = (uint32_t)strtoul(sg_record_field(r, "lock_bits"), NULL, 10);
+		snprintf(u->prelock_next, sizeof u->prelock_next, "%s", sg_record_field(r, "next"));
 		u->prelock_at = t;
 		u->prelock_index = sg_record_index(r);
 	} else if (end >= 0) {
@@ -244,21 +244,18 @@ static int one_record(void *arg, uint64_t index, const uint8_t *leaf, size_t len
 /* ---- the day's figures */
 
 /* A unit's result and when it came: its ending record; else its prelock
- * (docs/provisioning.md §9): on a run without --lock (unit.started's lock
- * "no") the unit stopped there, not locked; with lock_bits 0 on a --lock
- * run its profile has no lock step, passed. Else open, since it started.
- * (Without --lock the station records lock_bits 0, so a profile without a
- * lock step run without --lock reads as not locked too: the records do not
- * tell them apart, and calling an open unit passed would be worse.) */
+ * (docs/provisioning.md §9) when its "next" ends the unit: "not-locked"
+ * (a run without --lock) or "pass" (a profile without a lock step). Else
+ * open, since it started (a "lock" prelock waits for its unit.locked). */
 static int result_of(const struct unit *u, time_t *when)
 {
 	if (u->end >= 0) {
 		*when = u->end_at;
 		return u->end;
 	}
-	if (u->prelock && (!strcmp(u->lock, "no") || u->prelock_bits == 0)) {
+	if (u->prelock && strcmp(u->prelock_next, "lock")) {
 		*when = u->prelock_at;
-		return !strcmp(u->lock, "no") ? RESULT_NOT_LOCKED : RESULT_PASS;
+		return !strcmp(u->prelock_next, "pass") ? RESULT_PASS : RESULT_NOT_LOCKED;
 	}
 	*when = u->started ? u->started : u->first;
 	return OPEN;

@@ -979,6 +979,8 @@ static enum flow step_prelock(struct unit *u)
 	sg_record_set_hex(b, "holds_sha256", u->holds, sizeof u->holds);
 	sg_record_set_str(b, "serial", u->serial);
 	sg_record_set_int(b, "lock_bits", bits_to_set(u));
+	sg_record_set_str(b, "next", !u->st->target.has_lock ? "pass"
+				     : u->st->lock ? "lock" : "not-locked");
 	if ((fl = append(u, "unit.prelock", b)) != GO)
 		return fl;
 	if (!u->st->target.has_lock)

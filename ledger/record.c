@@ -92,6 +92,7 @@ static const struct field crl_issued[] = {
 static const char *const lock_words[] = { "yes", "no", "dry-run", NULL };
 static const char *const key_modes[] = { "device", "inject", NULL };
 static const char *const challenges[] = { "ok", "none", NULL };
+static const char *const prelock_next[] = { "lock", "not-locked", "pass", NULL };
 static const char *const steps[] = { "connect", "identify", "check",   "key",  "issue",
 				     "write",   "verify",   "prelock", "lock", "lock-check",
 				     NULL };
@@ -123,7 +124,7 @@ static const struct field unit_verified[] = {
 };
 static const struct field unit_prelock[] = {
 	REQ("unit", F_NAME),     REQ("device", F_NAME),   REQ("holds_sha256", F_SHA256),
-	REQ("serial", F_SERIAL), REQ("lock_bits", F_U32),
+	REQ("serial", F_SERIAL), REQ("lock_bits", F_U32), REQ_ENUM("next", prelock_next),
 };
 static const struct field unit_locked[] = {
 	REQ("unit", F_NAME),

@@ -34,7 +34,7 @@ sim() {
   "$S" sim --state "$T/$name.state" --listen "unix:$T/$name.sock" "$@" >"$T/$name.sim" 2>&1 &
   SIM_PIDS+=($!)
   local i
-  for i in $(seq 1 200); do
+  for i in $(seq 1 1000); do # up to 20 s on a loaded machine
     grep -q listening "$T/$name.sim" 2>/dev/null && return 0
     sleep 0.02
   done

@@ -96,6 +96,22 @@ run b2.json --fixture "$(fx open)" --lock
 # the resume issued nothing new: one certificate for the device
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM certs WHERE device_serial = '0e000000'")" = 1 ] && ok ||
   bad "(b) the resume issued a second certificate"
+# a unit left unlocked (its prelock says "not-locked") and then locked by
+# something else is no unit the station accounts for: locked-unaccounted
+stop_sims
+sim other --uid 0e100000
+run o1.json --fixture "$(fx other)"
+stop_sims
+python3 - "$T/other.state" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[41:45] = (7).to_bytes(4, "little")  # the lock bits, set behind the station's back
+open(sys.argv[1], "wb").write(b)
+PY
+sim other --uid 0e100000
+run o2.json --fixture "$(fx other)" --lock
+[ "$(results "$T/o2.json")" = "other 0e100000 check quarantined locked-unaccounted" ] && ok ||
+  bad "(locked behind its back) $(results "$T/o2.json")"
 # (d) once more: already provisioned, nothing written
 stop_sims
 sim open --uid 0e000000 --units 3

@@ -18,8 +18,8 @@ started() { # TIME UNIT FIXTURE LOCK
 identified() { # TIME UNIT DEVICE
   rec "$1" unit.identified "{\"unit\":\"$2\",\"device\":\"$3\",\"chip\":\"sim\",\"agent\":\"sim 1\",\"lock_bits\":0,\"protocol\":1}"
 }
-prelock() { # TIME UNIT DEVICE BITS
-  rec "$1" unit.prelock "{\"unit\":\"$2\",\"device\":\"$3\",\"holds_sha256\":\"$(printf '%064d' 1)\",\"serial\":\"0a1b\",\"lock_bits\":$4}"
+prelock() { # TIME UNIT DEVICE BITS NEXT
+  rec "$1" unit.prelock "{\"unit\":\"$2\",\"device\":\"$3\",\"holds_sha256\":\"$(printf '%064d' 1)\",\"serial\":\"0a1b\",\"lock_bits\":$4,\"next\":\"$5\"}"
 }
 locked() { # TIME UNIT DEVICE
   rec "$1" unit.locked "{\"unit\":\"$2\",\"device\":\"$3\",\"lock_bits\":7,\"lock\":\"sim-lock\"}"
@@ -33,26 +33,26 @@ started 2026-11-27T10:00:00Z u-0000000000000009 f1 yes
 ended 2026-11-27T10:00:05Z unit.failed u-0000000000000009 '"step":"connect","reason":"transport"'
 started 2026-11-27T23:59:50Z u-0000000000000011 f1 yes
 identified 2026-11-27T23:59:51Z u-0000000000000011 0b
-prelock 2026-11-27T23:59:59Z u-0000000000000011 0b 7
+prelock 2026-11-27T23:59:59Z u-0000000000000011 0b 7 lock
 locked 2026-11-28T00:00:10Z u-0000000000000011 0b
 # 2026-11-28
 started 2026-11-28T01:00:00Z u-0000000000000001 f1 yes
 identified 2026-11-28T01:00:01Z u-0000000000000001 01
 rec 2026-11-28T01:00:10Z unit.cert_issued '{"unit":"u-0000000000000001","device":"01","serial":"0a1b","profile":"idevid","der_sha256":"'"$(printf '%064d' 2)"'","key_mode":"device"}'
-prelock 2026-11-28T01:00:20Z u-0000000000000001 01 7
+prelock 2026-11-28T01:00:20Z u-0000000000000001 01 7 lock
 locked 2026-11-28T01:00:30Z u-0000000000000001 01
 # not locked: a run without --lock stops after the prelock (that sets no bits)
 started 2026-11-28T02:00:00Z u-0000000000000002 f1 no
 identified 2026-11-28T02:00:01Z u-0000000000000002 02
-prelock 2026-11-28T02:00:20Z u-0000000000000002 02 0
+prelock 2026-11-28T02:00:20Z u-0000000000000002 02 0 not-locked
 # passed: a --lock run of a profile without a lock step ends at its prelock
 started 2026-11-28T03:00:00Z u-0000000000000003 f2 yes
 identified 2026-11-28T03:00:01Z u-0000000000000003 03
-prelock 2026-11-28T03:00:10Z u-0000000000000003 03 0
+prelock 2026-11-28T03:00:10Z u-0000000000000003 03 0 pass
 # open: the station died after the lock decision (a rerun finishes the device)
 started 2026-11-28T06:40:00Z u-0000000000000012 f1 yes
 identified 2026-11-28T06:40:01Z u-0000000000000012 12
-prelock 2026-11-28T06:40:20Z u-0000000000000012 12 7
+prelock 2026-11-28T06:40:20Z u-0000000000000012 12 7 lock
 started 2026-11-28T04:00:00Z u-0000000000000004 f2 yes
 identified 2026-11-28T04:00:01Z u-0000000000000004 04
 ended 2026-11-28T04:00:05Z unit.failed u-0000000000000004 \
