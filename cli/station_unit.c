@@ -63,7 +63,8 @@ struct unit {
 	uint8_t holds[32];
 	/* the end */
 	enum station_result result;
-	const char *reason;
+	const char *reason;  /* NULL, or reason_buf */
+	char reason_buf[65];
 	char detail[240];
 	uint64_t index;
 	bool has_index, registered;
@@ -100,7 +101,9 @@ static enum flow end(struct unit *u, enum station_result result, const char *rea
 		     const char *fmt, ...)
 {
 	u->result = result;
-	u->reason = reason;
+	/* a copy: a reason may come from the check step's facts, gone with it */
+	snprintf(u->reason_buf, sizeof u->reason_buf, "%s", reason ? reason : "");
+	u->reason = reason ? u->reason_buf : NULL;
 	u->detail[0] = '\0';
 	if (fmt) {
 		va_list ap;
@@ -811,7 +814,8 @@ static size_t plan(struct unit *u, struct slot_plan p[3])
 }
 
 /* SHA-256 of the manifest (§6): id ‖ length ‖ SHA-256, by slot, then the
- * device's public key in device mode. */
+ * device's public key. A secret slot (inject mode's key) is left out: its
+ * public half stands for it, so no digest of a secret reaches the ledger. */
 static void manifest(struct unit *u, const struct slot_plan *p, size_t n, uint8_t out[32],
 		     size_t *bytes)
 {
@@ -821,14 +825,15 @@ static void manifest(struct unit *u, const struct slot_plan *p, size_t n, uint8_
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t head[5] = { p[i].id }, h[32];
+		if (p[i].data == u->key_blob)
+			continue;
 		sgp_put32(head + 1, (uint32_t)p[i].len);
 		sha256(p[i].data, p[i].len, h);
 		EVP_DigestUpdate(md, head, sizeof head);
 		EVP_DigestUpdate(md, h, sizeof h);
 		*bytes += p[i].len;
 	}
-	if (u->st->target.key_mode == SG_KEY_DEVICE)
-		EVP_DigestUpdate(md, u->pub, SGP_P256_PUB_LEN);
+	EVP_DigestUpdate(md, u->pub, SGP_P256_PUB_LEN);
 	EVP_DigestFinal_ex(md, out, &len);
 	EVP_MD_CTX_free(md);
 }
@@ -935,7 +940,7 @@ static enum flow dry_run_end(struct unit *u, const struct slot_plan *p, size_t n
 			      (unsigned)u->st->target.lock_bits : 0u) : fl;
 }
 
-static enum flow step_verify(struct unit *u)
+static enum flow verify_unit(struct unit *u)
 {
 	struct slot_plan p[3];
 	size_t n = plan(u, p), bytes;
@@ -945,7 +950,6 @@ static enum flow step_verify(struct unit *u)
 		fl = read_back(u, p, n);
 	if (fl == GO)
 		fl = same_uid(u);
-	wipe_injected(u); /* the verify step has ended for the injected key */
 	if (fl != GO)
 		return fl;
 	if (u->st->dry_run)
@@ -960,6 +964,13 @@ static enum flow step_verify(struct unit *u)
 	sg_record_set_hex(b, "holds_sha256", u->holds, sizeof u->holds);
 	sg_record_set_str(b, "challenge", device_key ? "ok" : "none");
 	return append(u, "unit.verified", b);
+}
+
+static enum flow step_verify(struct unit *u)
+{
+	enum flow fl = verify_unit(u);
+	wipe_injected(u); /* the verify step has ended, and the station's copy of the key */
+	return fl;
 }
 
 /* ---- prelock, lock, lock-check */

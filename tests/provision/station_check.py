@@ -17,9 +17,13 @@ Checks, printing one line per problem and exiting 1 if any:
   the device's unit.cert_issued); a unit.locked written by a rerun after a
   crash, right after identify, follows the prelock of the device's earlier
   unit;
+- every unit.prelock's holds_sha256 is the manifest (section 6) of its
+  certificate, the chain and the certified key, recomputed here;
 - every unit that began ended at most once.
 """
+import hashlib
 import json
+import struct
 import sqlite3
 import subprocess
 import sys
@@ -76,6 +80,25 @@ def main():
     for (profile, dev), serials in live.items():
         if len(serials) > 1:
             problems.append("device %s has %d live %s certificates" % (dev, len(serials), profile))
+
+    # what a unit holds, recomputed from its certificate, the chain slot (the CA's certificate,
+    # then the root's: the tests' --chain) and the certified key (section 6's manifest)
+    chain = b"".join(subprocess.run(["openssl", "x509", "-in", f, "-outform", "DER"],
+                                    capture_output=True, check=True).stdout for f in (ca, root))
+    for r in recs:
+        if r["type"] != "unit.prelock" or r["serial"] not in certs:
+            continue
+        der = certs[r["serial"]][1]
+        spki = subprocess.run("openssl x509 -inform DER -noout -pubkey | openssl pkey -pubin "
+                              "-outform DER", shell=True, input=der, capture_output=True,
+                              check=True).stdout
+        m = b""
+        for sid, data in ((1, der), (2, chain)):
+            m += bytes([sid]) + struct.pack("<I", len(data)) + hashlib.sha256(data).digest()
+        m += spki[-65:]
+        if hashlib.sha256(m).hexdigest() != r["holds_sha256"]:
+            problems.append("unit %s: holds_sha256 is not the manifest of its certificate %s" %
+                            (r["unit"], r["serial"]))
 
     # each unit's records in order
     units, last_prelock, key_mode = {}, {}, {}
