@@ -16,15 +16,14 @@
 
 /* 'SGPK': marks the file as ours (PRAGMA application_id). */
 #define APP_ID 0x5347504b
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct sg_pki_db {
 	sqlite3 *h;
 	char *path;
 };
 
-/* Version 2: records owed to an audit ledger (sg_pki_db_owe). A version 1
- * file gets the table when opened. */
+/* Version 2: records owed to an audit ledger (sg_pki_db_owe). */
 #define LEDGER_OWED \
 	"CREATE TABLE IF NOT EXISTS ledger_owed (" \
 	" id INTEGER PRIMARY KEY," \
@@ -35,6 +34,20 @@ struct sg_pki_db {
 	" fields TEXT NOT NULL," \
 	" ref TEXT NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS ledger_owed_ref ON ledger_owed(ref);"
+
+/* Version 3: the station's check step looks certificates up by device
+ * serial and by key (sg_pki_db_find_device, sg_pki_db_find_key). */
+#define FIND_INDEXES \
+	"CREATE INDEX IF NOT EXISTS certs_device ON certs(device_serial)" \
+	" WHERE device_serial IS NOT NULL;" \
+	"CREATE INDEX IF NOT EXISTS certs_key ON certs(key_id);"
+
+/* What an older file gets when opened: upgrades[v] takes version v to
+ * v + 1. Each step is idempotent (IF NOT EXISTS). */
+static const char *const upgrades[SCHEMA_VERSION] = {
+	[1] = LEDGER_OWED,
+	[2] = FIND_INDEXES,
+};
 
 static const char schema[] =
 	"CREATE TABLE certs ("
@@ -58,7 +71,7 @@ static const char schema[] =
 	" WHERE device_serial IS NOT NULL AND revoked_at IS NULL AND superseded_by IS NULL;"
 	"CREATE INDEX certs_revoked ON certs(issuer_key_id) WHERE revoked_at IS NOT NULL;"
 	"CREATE TABLE crl_numbers (issuer_key_id TEXT PRIMARY KEY, last INTEGER NOT NULL);"
-	LEDGER_OWED;
+	LEDGER_OWED FIND_INDEXES;
 
 
 static int db_err(struct sg_pki_db *db, const char *what, struct sg_err *err)
@@ -77,23 +90,46 @@ static int pragma_int(sqlite3 *h, const char *sql, int *v)
 	return rc;
 }
 
-/* Version 1 to 2, in one transaction (IF NOT EXISTS: another process may
- * have migrated it meanwhile). */
-static int migrate_v1(struct sg_pki_db *db, struct sg_err *err)
+static int run_sql(sqlite3 *h, const char *sql)
 {
-	char sql[sizeof(LEDGER_OWED) + 128];
-	snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%sPRAGMA user_version=%d;COMMIT;", LEDGER_OWED,
-		 SCHEMA_VERSION);
-	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		int rc = db_err(db, "cannot upgrade the schema to version 2", err);
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-		return rc;
-	}
-	return SG_OK;
+	return sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int unknown_version(struct sg_pki_db *db, int ver, struct sg_err *err)
+{
+	return sg_errf(err, SG_EENV, "database '%s': schema version %d, this signet knows %d",
+		       db->path, ver, SCHEMA_VERSION);
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* An older version to this one, in one transaction. The version is read
+ * again inside it: another process may have upgraded the file meanwhile,
+ * and then there is nothing left to do. */
+static int upgrade(struct sg_pki_db *db, struct sg_err *err)
+{
+	static const char what[] = "cannot upgrade the schema to version " STR(SCHEMA_VERSION);
+	int ver = 0, rc = SG_OK;
+	if (run_sql(db->h, "BEGIN IMMEDIATE"))
+		return db_err(db, what, err);
+	if (pragma_int(db->h, "PRAGMA user_version", &ver))
+		rc = db_err(db, what, err);
+	else if (ver < 1 || ver > SCHEMA_VERSION) /* a newer signet was faster */
+		rc = unknown_version(db, ver, err);
+	for (; rc == SG_OK && ver < SCHEMA_VERSION; ver++)
+		if (run_sql(db->h, upgrades[ver]))
+			rc = db_err(db, what, err);
+	if (rc == SG_OK && (run_sql(db->h, "PRAGMA user_version=" STR(SCHEMA_VERSION)) ||
+			    run_sql(db->h, "COMMIT")))
+		rc = db_err(db, what, err);
+	if (rc != SG_OK)
+		run_sql(db->h, "ROLLBACK");
+	return rc;
 }
 
 /* A new file gets the schema; an existing one must be ours, same version
- * (or version 1, upgraded). */
+ * (or an older one, upgraded). */
 static int db_init(struct sg_pki_db *db, struct sg_err *err)
 {
 	int app, ver, tables;
@@ -104,11 +140,10 @@ static int db_init(struct sg_pki_db *db, struct sg_err *err)
 			       db->path, sqlite3_errmsg(db->h));
 	if (app == APP_ID && ver == SCHEMA_VERSION)
 		return SG_OK;
-	if (app == APP_ID && ver == 1)
-		return migrate_v1(db, err);
+	if (app == APP_ID && ver >= 1 && ver < SCHEMA_VERSION)
+		return upgrade(db, err);
 	if (app == APP_ID)
-		return sg_errf(err, SG_EENV, "database '%s': schema version %d, this signet knows %d",
-			       db->path, ver, SCHEMA_VERSION);
+		return unknown_version(db, ver, err);
 	if (app != 0 || tables != 0)
 		return sg_errf(err, SG_EENV, "database '%s': not a signet PKI database", db->path);
 	char sql[sizeof(schema) + 128];
@@ -587,6 +622,22 @@ int sg_pki_db_find(struct sg_pki_db *db, const char *serial_hex,
 	return walk(db, "WHERE serial = lower(?1)", serial_hex, fn, arg, err);
 }
 
+/* Both use their index (schema version 3): the outer query is a search,
+ * not a scan of every certificate ever issued. */
+int sg_pki_db_find_device(struct sg_pki_db *db, const char *device_serial,
+			  int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+			  struct sg_err *err)
+{
+	return walk(db, "WHERE device_serial = ?1", device_serial, fn, arg, err);
+}
+
+int sg_pki_db_find_key(struct sg_pki_db *db, const char *key_id_hex,
+		       int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+		       struct sg_err *err)
+{
+	return walk(db, "WHERE key_id = lower(?1)", key_id_hex, fn, arg, err);
+}
+
 /* ---- records owed to an audit ledger */
 
 int sg_pki_db_owe(struct sg_pki_db *db, const struct sg_pki_owed *o, struct sg_err *err)
@@ -648,18 +699,4 @@ int sg_pki_db_paid(struct sg_pki_db *db, long long id, struct sg_err *err)
 	int r = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return r == SQLITE_DONE ? SG_OK : db_err(db, "cannot update what the ledger is owed", err);
-}
-
-int sg_pki_db_find_device(struct sg_pki_db *db, const char *device_serial,
-			  int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
-			  struct sg_err *err)
-{
-	return walk(db, "WHERE device_serial = ?1", device_serial, fn, arg, err);
-}
-
-int sg_pki_db_find_key(struct sg_pki_db *db, const char *key_id_hex,
-		       int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
-		       struct sg_err *err)
-{
-	return walk(db, "WHERE key_id = lower(?1)", key_id_hex, fn, arg, err);
 }

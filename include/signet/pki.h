@@ -250,6 +250,20 @@ int sg_pki_db_find(struct sg_pki_db *db, const char *serial_hex,
 		   int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
 		   struct sg_err *err);
 
+/* sg_pki_db_list of every certificate ever issued for this device serial,
+ * any profile and status (the station's check: "any certificate ever for
+ * this UID"); fn is not called when there is none. */
+int sg_pki_db_find_device(struct sg_pki_db *db, const char *device_serial,
+			  int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+			  struct sg_err *err);
+
+/* sg_pki_db_list of every certificate of this subject key id (SKI hex, any
+ * case), any device, profile and status (the station's check: "the key
+ * certified for another UID"); fn is not called when there is none. */
+int sg_pki_db_find_key(struct sg_pki_db *db, const char *key_id_hex,
+		       int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
+		       struct sg_err *err);
+
 /* Records owed to an audit ledger. The database is the source of truth:
  * a caller that records its changes in a ledger as well writes what it owes
  * the ledger with sg_pki_db_owe in the same transaction as the change, then
@@ -297,15 +311,5 @@ int sg_pki_verify_ex(X509 *cert, STACK_OF(X509) *roots, STACK_OF(X509) *untruste
 
 /* Lower-case hex of an INTEGER's magnitude, in buf (at least 2*20+1). */
 char *sg_pki_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t n);
-
-/* sg_pki_db_list of every certificate ever issued for this device serial
- * (any profile and status), and of every certificate of this subject key
- * id (SKI hex, any case): the station's check step asks both. */
-int sg_pki_db_find_device(struct sg_pki_db *db, const char *device_serial,
-			  int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
-			  struct sg_err *err);
-int sg_pki_db_find_key(struct sg_pki_db *db, const char *key_id_hex,
-		       int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
-		       struct sg_err *err);
 
 #endif

@@ -143,6 +143,6 @@ sqlite3 "$T/v1.db" "PRAGMA application_id=1397182539; PRAGMA user_version=1;
   reason INTEGER);
   CREATE TABLE crl_numbers (issuer_key_id TEXT PRIMARY KEY, last INTEGER NOT NULL);"
 expect 0 "" "$S" pki crl "${F[@]}" --db "$T/v1.db" --ledger "$L" -o "$T/v1.crl"
-[ "$(sqlite3 "$T/v1.db" "PRAGMA user_version")" = 2 ] && ok || bad "the database was not upgraded"
+[ "$(sqlite3 "$T/v1.db" "PRAGMA user_version")" = 3 ] && ok || bad "the database was not upgraded"
 expect 0 "13 records and 1 checkpoints verified" "$S" ledger verify --ledger "$L" --pubkey "$T/log.pem"
 finish
