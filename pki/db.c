@@ -562,7 +562,9 @@ static const char *status_of(sqlite3_stmt *st)
 }
 
 /* Calls fn for the certificates `where` selects (?1 = a, if not NULL), in
- * issuance order. */
+ * issuance order. The certificate a row superseded is looked for among its
+ * device's (supersede() only marks the same device's), so that through
+ * certs_device: not a scan of every certificate for every row. */
 static int walk(struct sg_pki_db *db, const char *where, const char *a,
 		int (*fn)(const struct sg_pki_record *r, void *arg), void *arg, struct sg_err *err)
 {
@@ -571,7 +573,8 @@ static int walk(struct sg_pki_db *db, const char *where, const char *a,
 		 "SELECT serial, subject, profile, device_serial, key_id, issuer,"
 		 " issuer_key_id, not_before, not_after, issued_at, der,"
 		 " superseded_by, revoked_at, reason,"
-		 " (SELECT p.serial FROM certs p WHERE p.superseded_by = certs.serial)"
+		 " (SELECT p.serial FROM certs p WHERE p.device_serial = certs.device_serial"
+		 "  AND p.superseded_by = certs.serial)"
 		 " FROM certs %s ORDER BY id",
 		 where);
 	sqlite3_stmt *st;
@@ -622,8 +625,8 @@ int sg_pki_db_find(struct sg_pki_db *db, const char *serial_hex,
 	return walk(db, "WHERE serial = lower(?1)", serial_hex, fn, arg, err);
 }
 
-/* Both use their index (schema version 3): the outer query is a search,
- * not a scan of every certificate ever issued. */
+/* Both use their index (schema version 3): a search, not a scan of every
+ * certificate ever issued. */
 int sg_pki_db_find_device(struct sg_pki_db *db, const char *device_serial,
 			  int (*fn)(const struct sg_pki_record *r, void *arg), void *arg,
 			  struct sg_err *err)

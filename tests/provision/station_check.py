@@ -39,7 +39,9 @@ def main():
     out = subprocess.run([signet, "ledger", "export", "--ledger", ledger, "--format", "jsonl"],
                          check=True, capture_output=True, text=True).stdout
     recs = [json.loads(line) for line in out.splitlines()]
-    db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+    # read-write: after a kill the database may need its WAL recovered, which a
+    # read-only connection cannot do (nothing here writes)
+    db = sqlite3.connect(db_path)
     certs = {}
     for serial, dev, der, revoked, superseded, profile in db.execute(
             "SELECT serial, device_serial, der, revoked_at, superseded_by, profile FROM certs"):
