@@ -238,6 +238,28 @@ has "$T/all.jsonl" '.type == "unit.verified" and .device == "16000000" and .chal
   ok || bad "(inject) unit.verified challenge"
 check_all
 
+# ---- --loop until SIGINT: the unit under way ends "interrupted" (resumable), the
+# run ends with its totals, and nothing is left half-recorded
+stop_sims
+sim loop --uid 18000000 --units 100 --latency 5
+"$S" station run "${CA[@]}" --fixture "$(fx loop)" --loop --lock --json >"$T/loop.json" \
+  2>"$T/loop.err" </dev/null &
+pid=$!
+for i in $(seq 1 600); do
+  [ "$(results "$T/loop.json" 2>/dev/null | wc -l)" -ge 3 ] && break
+  sleep 0.05
+done
+sleep 0.1
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 1 ] && ok || bad "(loop) exit $rc after SIGINT: $(cat "$T/loop.err")"
+has "$T/loop.json" '.event == "end"' && ok || bad "(loop) no end event"
+results "$T/loop.json" | awk '$4 != "pass" && $5 != "interrupted"' | grep . &&
+  bad "(loop) a unit ended otherwise than pass or interrupted" || ok
+[ "$(results "$T/loop.json" | awk '$4 == "pass"' | wc -l)" -ge 3 ] && ok || bad "(loop) $(results "$T/loop.json")"
+check_all
+
 # ---- the disk fills up (a file size limit: writes fail with EFBIG): the run
 # stops with exit 3 at the first record the ledger or the database cannot take,
 # and the next run settles what was owed and finishes the unit
