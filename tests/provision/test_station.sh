@@ -238,6 +238,26 @@ has "$T/all.jsonl" '.type == "unit.verified" and .device == "16000000" and .chal
   ok || bad "(inject) unit.verified challenge"
 check_all
 
+# ---- a fixture whose device never answers does not stall another: the good
+# fixture's unit passes while the silent one is still retrying
+stop_sims
+sim quick --uid 19000000
+python3 - "$T/silent.sock" <<'PY' &
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()  # takes the station's bytes and never answers
+time.sleep(30)
+PY
+silent=$!
+for i in $(seq 1 100); do [ -S "$T/silent.sock" ] && break; sleep 0.05; done
+run h.json --fixture "$(fx quick)" --fixture "silent=unix:$T/silent.sock"
+kill "$silent" 2>/dev/null || true
+[ "$(results "$T/h.json" | tr '\n' ';')" = "quick 19000000 lock-check pass -;silent - connect failed no-response;" ] ||
+  [ "$(results "$T/h.json" | tr '\n' ';')" = "quick 19000000 prelock not-locked -;silent - connect failed no-response;" ] &&
+  ok || bad "(hang) $(results "$T/h.json")"
+
 # ---- --loop until SIGINT: the unit under way ends "interrupted" (resumable), the
 # run ends with its totals, and nothing is left half-recorded
 stop_sims
