@@ -1,6 +1,7 @@
 /* signet station (docs/provisioning.md): `run` (cli/station_run.c, the
  * fixtures' threads; cli/station_unit.c, one unit's steps), `status`
- * (cli/station_status.c) and what the run shows (cli/station_ui.c). */
+ * (cli/station_status.c), what the run shows (cli/station_ui.c) and the
+ * walk over the ledger's unit records both read (cli/station_index.c). */
 #ifndef SIGNET_CLI_STATION_H
 #define SIGNET_CLI_STATION_H
 
@@ -9,8 +10,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "signet/err.h"
+
 int station_run(int argc, char **argv);
 int station_status(int argc, char **argv);
+
+/* Calls fn with each unit.* record of l from index `from` to `to` (not
+ * included), parsed, for run's ledger index and status (cli/station_index.c);
+ * a record that does not parse, or fn's nonzero return (with err set), stops
+ * the walk and is returned. */
+struct sg_ledger;
+struct sg_record;
+typedef int (*station_record_fn)(void *arg, const struct sg_record *r, struct sg_err *err);
+int station_unit_records(struct sg_ledger *l, uint64_t from, uint64_t to, station_record_fn fn,
+			 void *arg, struct sg_err *err);
 
 /* The steps of docs/provisioning.md §1, in order (the UI's progress bar). */
 enum station_step {

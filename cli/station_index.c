@@ -114,45 +114,53 @@ static void learn(struct station_ledger_facts *f, const struct sg_record *r)
 	}
 }
 
-struct walk {
-	struct station_index *ix;
-	struct sg_err err;
-	int status;
+struct unit_walk {
+	station_record_fn fn;
+	void *arg;
+	struct sg_err *err;
 };
 
-static int one_record(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
+static int unit_record(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
 {
-	struct walk *w = arg;
+	struct unit_walk *w = arg;
 	struct sg_record *r;
 	(void)index;
 	/* Only the station's records matter; a cheap test before parsing. */
 	if (!memmem(leaf, len, "\"type\":\"unit.", 13))
 		return 0;
-	if (sg_record_parse(leaf, len, &r, &w->err))
-		return w->status = w->err.status ? w->err.status : SG_EENV;
+	int rc = sg_record_parse(leaf, len, &r, w->err);
+	if (!rc) {
+		rc = w->fn(w->arg, r, w->err);
+		sg_record_free(r);
+	}
+	return rc;
+}
+
+int station_unit_records(struct sg_ledger *l, uint64_t from, uint64_t to, station_record_fn fn,
+			 void *arg, struct sg_err *err)
+{
+	struct unit_walk w = { fn, arg, err };
+	return sg_ledger_records(l, from, to, unit_record, &w, err);
+}
+
+static int index_record(void *arg, const struct sg_record *r, struct sg_err *err)
+{
 	const char *device = sg_record_field(r, "device");
-	struct station_ledger_facts *f = device ? facts_for(w->ix, device) : NULL;
+	struct station_ledger_facts *f = device ? facts_for(arg, device) : NULL;
+	if (device && !f)
+		return sg_errf(err, SG_EENV, "out of memory");
 	if (f)
 		learn(f, r);
-	sg_record_free(r);
-	if (device && !f)
-		return w->status = sg_errf(&w->err, SG_EENV, "out of memory");
-	return 0;
+	return SG_OK;
 }
 
 int station_index_update(struct station_index *ix, struct sg_ledger *l, struct sg_err *err)
 {
 	uint64_t size;
-	struct walk w = { ix, { 0 }, 0 };
 	int rc = sg_ledger_size(l, &size, NULL, err);
 	if (rc || size <= ix->size)
 		return rc;
-	rc = sg_ledger_records(l, ix->size, size, one_record, &w, err);
-	if (w.status) {
-		*err = w.err;
-		return w.status;
-	}
-	if (!rc)
+	if (!(rc = station_unit_records(l, ix->size, size, index_record, ix, err)))
 		ix->size = size;
 	return rc;
 }

@@ -63,7 +63,6 @@ struct status {
 	struct unit **units;     /* the same, in the order first seen */
 	size_t n, cap;
 	struct sg_err err;
-	int status;
 	/* the day's figures */
 	unsigned counts[OPEN + 1];
 	time_t first_start, last_result;
@@ -221,24 +220,16 @@ static int learn(struct unit *u, const struct sg_record *r)
 	return 0;
 }
 
-static int one_record(void *arg, uint64_t index, const uint8_t *leaf, size_t len)
+static int one_record(void *arg, const struct sg_record *r, struct sg_err *err)
 {
 	struct status *st = arg;
-	struct sg_record *r;
-	(void)index;
-	/* Only the station's records matter; a cheap test before parsing. */
-	if (!memmem(leaf, len, "\"type\":\"unit.", 13))
-		return 0;
-	if (sg_record_parse(leaf, len, &r, &st->err))
-		return st->status = st->err.status ? st->err.status : SG_EENV;
 	time_t t = sg_record_time(r);
 	const char *id = sg_record_field(r, "unit");
 	struct unit *u = NULL;
 	bool near = t >= st->day - DAY && t < st->day + 2 * DAY;
 	if (near && id && (!(u = unit_for(st, id, t)) || learn(u, r)))
-		st->status = sg_errf(&st->err, SG_EENV, "out of memory");
-	sg_record_free(r);
-	return st->status;
+		return sg_errf(err, SG_EENV, "out of memory");
+	return SG_OK;
 }
 
 /* ---- the day's figures */
@@ -351,13 +342,6 @@ static bool yield(const unsigned c[OPEN + 1], double *y)
 
 /* ---- output */
 
-static void time_str(time_t t, char out[32])
-{
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, 32, "%lld", (long long)t);
-}
-
 static void print_counts(const unsigned c[OPEN + 1])
 {
 	printf("pass %u, not-locked %u, failed %u, quarantined %u, dry-run %u; open %u",
@@ -376,8 +360,8 @@ static void print_text(const struct status *st, const char *day)
 	else
 		printf("\nyield -");
 	if (per_hour(st, &rate)) {
-		time_str(st->first_start, from);
-		time_str(st->last_result, to);
+		cli_time_str((uint64_t)st->first_start, from, sizeof from);
+		cli_time_str((uint64_t)st->last_result, to, sizeof to);
 		printf(", %.1f units/h (%s to %s)\n", rate, from, to);
 	} else {
 		printf(", - units/h\n");
@@ -391,7 +375,7 @@ static void print_text(const struct status *st, const char *day)
 		printf("last failures and quarantines:\n");
 	for (size_t i = 0; i < st->n_failures; i++) {
 		const struct unit *u = st->failures[i];
-		time_str(u->end_at, from);
+		cli_time_str((uint64_t)u->end_at, from, sizeof from);
 		printf("  %s %s %s %s step=%s reason=%s%s%s\n", from, u->id,
 		       *u->device ? u->device : "-", station_result_name((enum station_result)u->end),
 		       u->step, u->reason, u->detail ? ": " : "", u->detail ? u->detail : "");
@@ -410,7 +394,7 @@ static void json_counts(const unsigned c[OPEN + 1])
 static void json_time(const char *sep, const char *name, time_t t)
 {
 	char s[32];
-	time_str(t, s);
+	cli_time_str((uint64_t)t, s, sizeof s);
 	printf("%s\"%s\":\"%s\"", sep, name, s);
 }
 
@@ -490,10 +474,8 @@ static int read_day(struct status *st, const char *path)
 		return sg_errf(&st->err, SG_EENV, "ledger '%s': %s", path, strerror(errno));
 	if ((rc = sg_ledger_open(path, SG_LEDGER_READONLY, &l, &st->err)))
 		return rc;
-	rc = sg_ledger_records(l, 0, UINT64_MAX, one_record, st, &st->err);
+	rc = station_unit_records(l, 0, UINT64_MAX, one_record, st, &st->err);
 	sg_ledger_close(l);
-	if (st->status)
-		return st->status;
 	return rc ? rc : sum_up(st);
 }
 

@@ -113,11 +113,8 @@ static void json_open(FILE *out, const char *event)
 {
 	uint64_t now;
 	struct sg_err err;
-	time_t t = sg_now(&now, &err) ? time(NULL) : (time_t)now;
-	struct tm tm;
-	char when[32] = "1970-01-01T00:00:00Z";
-	if (gmtime_r(&t, &tm))
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char when[32];
+	cli_time_str(sg_now(&now, &err) ? (uint64_t)time(NULL) : now, when, sizeof when);
 	fprintf(out, "{\"v\":1,\"event\":\"%s\",\"time\":\"%s\"", event, when);
 }
 

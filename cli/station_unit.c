@@ -265,15 +265,15 @@ static enum flow step_connect(struct unit *u)
 	return append(u, "unit.started", b);
 }
 
-static const struct sg_device_info *slot_info(const struct sg_device_info *info, uint8_t id,
-					      uint32_t *capacity)
+/* Whether the device reported slot id, and its capacity. */
+static bool has_slot(const struct sg_device_info *info, uint8_t id, uint32_t *capacity)
 {
 	for (unsigned i = 0; i < info->n_slots; i++)
 		if (info->slots[i].id == id) {
 			*capacity = info->slots[i].capacity;
-			return info;
+			return true;
 		}
-	return NULL;
+	return false;
 }
 
 /* The UID on no other fixture right now (§5): a clone. */
@@ -307,7 +307,7 @@ static enum flow check_identity(struct unit *u)
 			   "key mode %s", t->key_mode == SG_KEY_DEVICE ? "device" : "inject");
 	const uint8_t slots[] = { t->slot_cert, t->slot_chain, t->slot_key };
 	for (size_t i = 0; i < sizeof slots; i++)
-		if (slots[i] && !slot_info(in, slots[i], &cap))
+		if (slots[i] && !has_slot(in, slots[i], &cap))
 			return end(u, RESULT_FAILED, "bad-agent", "the device has no slot %u",
 				   slots[i]);
 	if (!register_uid(u))
@@ -855,7 +855,7 @@ static enum flow write_slots(struct unit *u, const struct slot_plan *p, size_t n
 		struct sg_err err = { 0 };
 		uint32_t cap = 0;
 		size_t len;
-		slot_info(&u->info, p[i].id, &cap);
+		has_slot(&u->info, p[i].id, &cap);
 		if (p[i].len > cap) {
 			fl = end(u, RESULT_FAILED, "device-error", "slot %u holds %u bytes, it needs "
 				 "%zu", p[i].id, cap, p[i].len);

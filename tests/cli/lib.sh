@@ -22,14 +22,27 @@ new_token() { # label
   softhsm2-util --init-token --free --label "$1" --so-pin 000000 --pin 1234 >/dev/null
 }
 
-# ca_keys URI NAME...: a P-256 key for each NAME in the token, and an ed25519
-# key "log" with its public half in $T/log.pem (the ledger's checkpoint key)
-ca_keys() {
+# token_keys URI [NAME...]: a P-256 key for each NAME in the token, and an
+# ed25519 key "log" with its public half in $T/log.pem (a ledger's checkpoint key)
+token_keys() {
   local u=$1 k
   shift
   for k in "$@"; do "$S" hsm keygen --type ecdsa-p256 --key "$u;object=$k" 2>/dev/null; done
   "$S" hsm keygen --type ed25519 --key "$u;object=log" 2>/dev/null
   "$S" hsm pubkey --key "$u;object=log" -o "$T/log.pem" 2>/dev/null
+}
+
+# ledger_replace LEDGER INDEX OLD NEW: record INDEX's stored bytes with OLD
+# replaced by NEW, behind the ledger's back (what a tampering test needs)
+ledger_replace() {
+  python3 - "$@" <<'PY'
+import sqlite3, sys
+path, idx, old, new = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4].encode()
+db = sqlite3.connect(path)
+leaf = bytes(db.execute("SELECT leaf FROM records WHERE idx = ?", (idx,)).fetchone()[0])
+db.execute("UPDATE records SET leaf = ? WHERE idx = ?", (leaf.replace(old, new), idx))
+db.commit()
+PY
 }
 
 ok() { CHECKS=$((CHECKS + 1)); }

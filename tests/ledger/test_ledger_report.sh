@@ -122,13 +122,7 @@ expect 3 "no/such/dir" "$S" ledger report --ledger "$L" --html "$T/no/such/dir/p
 
 # ---- a tampered record: no page (exit 1), the old page untouched
 cp "$P" "$T/before.html"
-python3 - "$L" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-leaf = db.execute("SELECT leaf FROM records WHERE idx = 5").fetchone()[0]
-db.execute("UPDATE records SET leaf = ? WHERE idx = 5", (bytes(leaf).replace(b"SN-6", b"SN-9"),))
-db.commit()
-PY
+ledger_replace "$L" 5 SN-6 SN-9
 expect 1 "root is not the records'" "$S" ledger report --ledger "$L" --html "$P"
 cmp -s "$P" "$T/before.html" && ok || bad "a refused report changed the old page"
 # ---- a long list: 1,003 failures (written straight into a second

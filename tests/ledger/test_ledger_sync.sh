@@ -11,8 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 FILL=${LEDGER_FILL:?set LEDGER_FILL to tests/ledger/ledger_fill}
 new_token sync
 U="pkcs11:token=sync;pin-source=file:$PINFILE"
-"$S" hsm keygen --type ed25519 --key "$U;object=log" 2>/dev/null
-"$S" hsm pubkey --key "$U;object=log" -o "$T/log.pem"
+token_keys "$U"
 export SOURCE_DATE_EPOCH=1795000000
 pg_start
 count() { "${PSQL[@]}" -d signet -At -c "SELECT count(*) FROM signet_records WHERE origin = '$1'"; }
@@ -99,13 +98,7 @@ expect 1 "the server holds 2511 records of 'line-a', more than this ledger's lat
 copy_ledger "$T/b.ledger" "$T/b2.ledger"
 "$FILL" "$T/b2.ledger" 40
 cp_ "$T/b2.ledger"
-python3 - "$T/b2.ledger" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-leaf = db.execute("SELECT leaf FROM records WHERE idx = 320").fetchone()[0]
-db.execute("UPDATE records SET leaf = ? WHERE idx = 320", (bytes(leaf).replace(b'"test"', b'"tEst"'),))
-db.commit()
-PY
+ledger_replace "$T/b2.ledger" 320 '"test"' '"tEst"'
 expect 1 "record 320 was changed after it was appended" "$S" ledger sync --ledger "$T/b2.ledger" --to "$PGURL"
 [ "$(count line-b)" = 301 ] && ok || bad "a changed record reached the server"
 

@@ -11,8 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 FILL=${LEDGER_FILL:?set LEDGER_FILL to tests/ledger/ledger_fill}
 new_token tiles
 U="pkcs11:token=tiles;pin-source=file:$PINFILE"
-"$S" hsm keygen --type ed25519 --key "$U;object=log" 2>/dev/null
-"$S" hsm pubkey --key "$U;object=log" -o "$T/log.pem"
+token_keys "$U"
 L="$T/t.ledger"
 D="$T/tiles"
 client() { python3 "$here/tiles_client.py" "$D" check "$@" >"$T/client.out" 2>&1; }

@@ -13,8 +13,7 @@ for k in fw1 fw2; do
   "$S" hsm keygen --type ecdsa-p256 --key "$U;object=$k" 2>/dev/null
   "$S" hsm pubkey --key "$U;object=$k" -o "$T/$k.pem" 2>/dev/null
 done
-"$S" hsm keygen --type ed25519 --key "$U;object=log" 2>/dev/null
-"$S" hsm pubkey --key "$U;object=log" -o "$T/log.pem" 2>/dev/null
+token_keys "$U"
 "$S" ledger init --ledger "$L" --origin rel.example/log 2>/dev/null
 head -c 70000 /dev/urandom >"$T/fw.bin"
 

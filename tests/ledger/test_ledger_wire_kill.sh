@@ -13,8 +13,7 @@ L="$T/kill.ledger"
 MIB=${WIRE_KILL_MIB:-256}
 ROUNDS=${WIRE_KILL_ROUNDS:-20}
 "$S" hsm keygen --type ecdsa-p256 --key "$U;object=fw" 2>/dev/null
-"$S" hsm keygen --type ed25519 --key "$U;object=log" 2>/dev/null
-"$S" hsm pubkey --key "$U;object=log" -o "$T/log.pem" 2>/dev/null
+token_keys "$U"
 "$S" ledger init --ledger "$L" --origin kill.example/log 2>/dev/null
 truncate -s "${MIB}M" "$T/big.bin"
 

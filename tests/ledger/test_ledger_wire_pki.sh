@@ -13,7 +13,7 @@ HW=1.3.6.1.4.1.99999.1.2
 export SOURCE_DATE_EPOCH=1795000000
 L="$T/pki.ledger"
 DB="$T/pki.db"
-ca_keys "$U" root factory
+token_keys "$U" root factory
 "$S" ledger init --ledger "$L" --origin pki.example/log 2>/dev/null
 csr() { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
   -subj "/CN=x" -out "$2" 2>/dev/null; }

@@ -14,7 +14,7 @@ U="pkcs11:token=ca;pin-source=file:$PINFILE"
 L="$T/pki.ledger"
 DB="$T/pki.db"
 ROUNDS=${WIRE_KILL_ROUNDS:-30}
-ca_keys "$U" root code
+token_keys "$U" root code
 "$S" ledger init --ledger "$L" --origin kill.example/log 2>/dev/null
 "$S" pki init-root --key "$U;object=root" --subject /CN=Root --validity 3650 --db "$DB" \
   -o "$T/root.pem" 2>/dev/null

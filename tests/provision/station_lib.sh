@@ -8,7 +8,7 @@ L="$T/line.ledger"
 DB="$T/issuance.db"
 here_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 new_token station
-ca_keys "$U" root factory
+token_keys "$U" root factory
 "$S" pki init-root --key "$U;object=root" --subject "/CN=Line Root/O=Acme" --validity 3650 \
   --db "$DB" -o "$T/root.pem" 2>/dev/null
 "$S" pki init-ca --key "$U;object=factory" --issuer-key "$U;object=root" --issuer-cert \
