@@ -44,7 +44,8 @@ for step in connect identify check key issue write verify prelock lock lock-chec
     sim "k$n" --uid "$uid" --latency 20
     got=$(kill_at "$step" "$delay" "$(fx "k$n")")
     [ "$got" = killed ] && ok || bad "kill at $step +${delay}ms: the run $got before: $(head -c 300 "$T/kill.err")"
-    check_all
+    # (no check here: a kill between the database's commit and the ledger's append
+    # leaves a debt that only the next run settles, as section 4 says)
     # the rerun finishes the unit: it passes, or (killed after the lock was
     # decided) it is found locked with its prelock record and passes too
     line=$(rerun "$(fx "k$n")")
