@@ -12,6 +12,8 @@ PACKAGES=(
   libcmocka-dev
   clang-14 libclang-rt-14-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi
+  qemu-system-arm gdb-multiarch # the station's real emulated target (tests/provision/qemu_lib.sh)
+  libusb-1.0-0-dev libserialport-dev # cmsis-dap: and serial: fixtures
   libsqlite3-dev sqlite3
   jq time python3 xxd
   libjansson-dev
