@@ -94,6 +94,11 @@ struct run_args {
 
 #define usage(...) cli_usage_error("station run", __VA_ARGS__)
 
+static bool is_probe(const char *spec)
+{
+	return !strncmp(spec, "gdb:", 4) || !strcmp(spec, "cmsis-dap") || !strncmp(spec, "cmsis-dap:", 10);
+}
+
 /* [NAME=]TRANSPORT:ADDRESS: NAME is a-z A-Z 0-9 . _ - */
 static int split_fixture(struct run_args *a, size_t i)
 {
@@ -114,8 +119,19 @@ static int split_fixture(struct run_args *a, size_t i)
 		if (!strcmp(a->names[j], a->names[i]))
 			return usage("--fixture: the name '%s' is given twice", a->names[i]);
 	if (strncmp(a->specs[i], "unix:", 5) && strncmp(a->specs[i], "tcp:", 4) &&
-	    strncmp(a->specs[i], "pty:", 4))
-		return usage("--fixture '%s': unix:PATH, tcp:HOST:PORT or pty:PATH", s);
+	    strncmp(a->specs[i], "pty:", 4) && strncmp(a->specs[i], "serial:", 7) && !is_probe(a->specs[i]))
+		return usage("--fixture '%s': unix:PATH, tcp:HOST:PORT, pty:PATH, serial:PATH, gdb:HOST:PORT "
+			     "or cmsis-dap[:SERIAL]", s);
+	return SG_OK;
+}
+
+/* Probe fixtures need the profile's memory map: refused before any unit. */
+static int check_probe_fixtures(const struct run_args *a, const struct sg_target *t)
+{
+	for (size_t i = 0; i < a->n_fixtures; i++)
+		if (is_probe(a->specs[i]) && !t->probe.present)
+			return usage("--fixture '%s': profile %s has no probe member, so it cannot be provisioned "
+				     "through a debug probe", a->fixtures[i], t->name);
 	return SG_OK;
 }
 
@@ -319,6 +335,8 @@ static int prepare(struct station *st, struct setup *s, const struct run_args *a
 {
 	struct sg_err err = { 0 };
 	int rc = load_profile(a->profile, &st->target);
+	if (!rc)
+		rc = check_probe_fixtures(a, &st->target);
 	if (!rc && (rc = sg_pki_load_cert(a->ca_cert, &st->ca_cert, &err)))
 		return cli_report(&err);
 	if (!rc)

@@ -222,7 +222,7 @@ static enum flow connect_device(struct unit *u)
 	struct sg_err err = { 0 };
 	if (f->dev)
 		return GO;
-	int rc = sg_transport_open(f->spec, 2000, &t, &err);
+	int rc = sg_transport_open_for(f->spec, &u->st->target, 2000, &t, &err);
 	if (!rc && (rc = sg_device_new(t, NULL, &f->dev, &err)) != SG_OK)
 		f->dev = NULL;
 	return rc ? end(u, RESULT_FAILED, "transport", "%s", err.msg) : GO;
