@@ -290,8 +290,7 @@ static void *fixture_main(void *arg)
 		for (int i = 0; !f->dev && i < 5 && !station_stopping(st); i++)
 			nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
 	}
-	sg_device_free(f->dev);
-	f->dev = NULL;
+	station_drop_device(f);
 	return NULL;
 }
 
@@ -375,6 +374,7 @@ static int run_fixtures(struct station *st, struct setup *s, const struct run_ar
 			fixture_close(f);
 	}
 	uint64_t size = 0;
+	unsigned long long link_ns = 0;
 	struct sg_err err = { 0 };
 	if (!rc && sg_ledger_size(s->w.l, &size, NULL, &err))
 		rc = cli_report(&err);
@@ -391,15 +391,17 @@ static int run_fixtures(struct station *st, struct setup *s, const struct run_ar
 			rc = cli_report(&(struct sg_err){ SG_EENV, "cannot start a thread", NULL });
 	if (rc)
 		__atomic_store_n(&stop_requested, 1, __ATOMIC_SEQ_CST);
-	for (size_t i = 0; i < started; i++)
+	for (size_t i = 0; i < started; i++) {
 		pthread_join(fx[i].thread, NULL);
+		link_ns += fx[i].link_ns;
+	}
 	for (size_t i = 0; i < opened && fx; i++)
 		fixture_close(&fx[i]);
 	free(fx);
 	if (st->ui) {
 		if (sg_ledger_size(s->w.l, &size, NULL, &err))
 			size = 0;
-		station_ui_end(st->ui, size);
+		station_ui_end(st->ui, size, (double)link_ns / 1e9);
 	}
 	return rc;
 }
