@@ -11,7 +11,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/lib.sh"
 . "$here/station_lib.sh"
 
-
 run() { # OUT [station run options...] -> exit status in $rc
   local out=$1
   shift
