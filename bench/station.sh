@@ -33,3 +33,8 @@ fi
 echo
 echo "the whole station (bench/station_whole.sh):"
 bench/station_whole.sh "${1:-20}" "${2:-115200}"
+if command -v qemu-system-arm >/dev/null; then
+	echo
+	echo "the whole station on QEMU's nRF51 (bench/station_qemu.sh):"
+	bench/station_qemu.sh 5
+fi
