@@ -114,10 +114,11 @@ static int next_byte(struct gdb *g, long long deadline, int *c, struct sg_err *e
 	return SG_OK;
 }
 
-/* The next packet (or ack, with acks != NULL) from the server before
- * deadline: RECV_OK with the payload in g->rx, RECV_TIMEOUT, or SG_EENV.
- * Packets are acknowledged, and corrupt ones nacked, unless in no-ack
- * mode. */
+/* The next packet, '+' or '-' from the server before deadline (*ev says
+ * which): RECV_OK with a packet's payload in g->rx, RECV_TIMEOUT, or
+ * SG_EENV. Packets are acknowledged, and corrupt ones nacked, unless in
+ * no-ack mode. A deadline passed is a timeout even while bytes keep
+ * coming (a server that only prints). */
 static int recv_event(struct gdb *g, long long deadline, enum rsp_event *ev, struct sg_err *err)
 {
 	int c = -1, rc, nacks = 0;
