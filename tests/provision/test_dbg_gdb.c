@@ -64,6 +64,7 @@ struct fake {
 	int z0_refused;         /* Z0 answered "" (unsupported) */
 	int run_ms;             /* 'c' stops at the breakpoint after this; -1 never */
 	int stop_elsewhere;     /* 'c' stops at an address that is not the breakpoint */
+	int big_comment;        /* core.xml begins with 9,000 escaped bytes */
 	int stop_at_connect;    /* a stop reply sent unasked at connect, as QEMU may:
 				 * 1 before the first packet's '+', 2 after it */
 	/* what it saw */
@@ -146,8 +147,16 @@ static void xfer(struct fake *f, const char *annex, unsigned off, unsigned len)
 			  : !strcmp(annex, "core.xml") ? core_xml
 			  : !strcmp(annex, "extra.xml") ? extra_xml
 							: NULL;
-	char buf[4096];
+	static char buf[20000], big[20000];
 	size_t n;
+
+	if (f->big_comment && doc == core_xml) {
+		/* 9,000 bytes that are all escaped on the wire */
+		snprintf(big, sizeof big, "<!--%9000s-->%s", "", core_xml);
+		for (size_t i = 4; i < 9004; i++)
+			big[i] = '}';
+		doc = big;
+	}
 
 	if (!doc)
 		return reply(f, "E00");
@@ -601,6 +610,23 @@ static void small_packet_size(void **state)
 	fake_end(f, d);
 }
 
+/* A large PacketSize, a description mostly escaped bytes: the pieces asked
+ * for are small enough that, escaped, they still fit what the client takes. */
+static void large_packet_size_escaped_description(void **state)
+{
+	struct fake *f = fake_start();
+	struct sg_dbg *d = NULL;
+	struct sg_err err = {0};
+
+	(void)state;
+	f->packet_size = 0x10000;
+	f->big_comment = 1;
+	assert_int_equal(fake_open(f, 2000, &d, &err), SG_OK);
+	call_ok(f, d);
+	mem_round_trip(d);
+	fake_end(f, d);
+}
+
 static void silence_times_out(void **state)
 {
 	struct fake *f = fake_start();
@@ -712,6 +738,9 @@ static void unreachable_and_bad_specs(void **state)
 	assert_int_equal(sg_dbg_open(spec, 500, &d, &err), SG_EENV);
 	assert_null(d);
 	assert_non_null(strstr(err.msg, spec));
+	/* what the address resolver says, about the fixture as given */
+	assert_int_equal(sg_dbg_open("gdb:127.0.0.1:notaport", 500, &d, &err), SG_EENV);
+	assert_memory_equal(err.msg, "gdb:127.0.0.1:notaport: ", 24);
 	assert_int_equal(sg_dbg_open("gdb:nohost", 500, &d, &err), SG_EINPUT);
 	assert_string_equal(err.msg, "gdb:nohost: not gdb:HOST:PORT");
 	assert_int_equal(sg_dbg_open("cmsis-dap", 500, &d, &err), SG_EINPUT);
@@ -778,6 +807,7 @@ int main(void)
 		cmocka_unit_test(error_replies_name_the_address),
 		cmocka_unit_test(console_output_is_ignored),
 		cmocka_unit_test(small_packet_size),
+		cmocka_unit_test(large_packet_size_escaped_description),
 		cmocka_unit_test(silence_times_out),
 		cmocka_unit_test(server_that_goes_away),
 		cmocka_unit_test(call_timeout_halts),
