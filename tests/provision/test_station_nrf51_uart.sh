@@ -11,7 +11,8 @@
 # clears UICR on reset (docs/firmware-nrf51.md, "On QEMU"). A second unit on
 # a fresh QEMU has its own UID through the test build's RAM word. Also: the
 # shipped build names the unit by FICR DEVICEID alone (a dry run), the
-# firmware's size, and the ledger verifies.
+# firmware's size, QEMU's reset losing the lock (lock-lost on a rerun), and
+# the ledger verifies.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/lib.sh"
 . "$here/station_lib.sh"
@@ -121,11 +122,17 @@ provision() { # NAME UID-WORD
   [ "$rc" = 0 ] && [ "$(results "$T/$1.json")" = "f1 $dev lock-check pass -" ] && ok ||
     bad "$1: exit $rc, $(results "$T/$1.json") $(head -c 300 "$T/$1.json.err")"
   check_held "$1" "$(jq -r 'select(.event == "result") | .serial' "$T/$1.json")"
-  qemu_stop_all
 }
 provision one 0x00000001
+# QEMU clears UICR at the reset that follows the unit: a rerun finds the unit
+# open while the ledger says it was locked (docs/firmware-nrf51.md, "On QEMU")
+run again.json --fixture "tcp:$QEMU_SERIAL" --lock
+[ "$(results "$T/again.json")" = "f1 $(unit_uid 1) check quarantined lock-lost" ] && ok ||
+  bad "rerun after QEMU's reset: $(results "$T/again.json") $(head -c 300 "$T/again.json.err")"
+qemu_stop_all
 # ---- a second unit on a fresh QEMU, with its own UID
 provision two 0x0badf00d
+qemu_stop_all
 [ "$(sqlite3 "$DB" "SELECT count(DISTINCT device_serial) FROM certs WHERE device_serial LIKE '$FICR_UID%'")" = 2 ] &&
   ok || bad "two units, not two devices in the database"
 check_all
