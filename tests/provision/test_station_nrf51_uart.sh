@@ -60,6 +60,13 @@ held() {
   bad "gdb did not attach to QEMU: $(cat "$T/$1.held")"
 }
 
+# held_words NAME: the words of $T/NAME.held, one per line in $T/NAME.words
+# (qemu_words' parsing)
+held_words() {
+  grep -E '^0x[0-9a-f]+( <[^>]*>)?:' "$T/$1.held" | sed 's/^[^:]*://' | grep -o '0x[0-9a-f]\{8\}' |
+    sed 's/^0x//' >"$T/$1.words"
+}
+
 # check_held NAME SERIAL: what QEMU held matches the unit's certificate
 check_held() {
   local name=$1 serial=$2
@@ -67,8 +74,7 @@ check_held() {
   sqlite3 "$DB" "SELECT hex(der) FROM certs WHERE serial = '$serial'" | xxd -r -p >"$T/$name.cert.der"
   openssl x509 -in "$T/ca.pem" -outform DER >"$T/ca.der"
   openssl x509 -in "$T/root.pem" -outform DER >"$T/root.der"
-  grep -E '^0x[0-9a-f]+( <[^>]*>)?:' "$T/$name.held" | sed 's/^[^:]*://' | grep -o '0x[0-9a-f]\{8\}' |
-    sed 's/^0x//' >"$T/$name.words"
+  held_words "$name"
   if python3 - "$T/$name" "$T/ca.der" "$T/root.der" >"$T/$name.check" 2>&1 <<'PY'; then ok; else bad "$name: $(cat "$T/$name.check")"; fi
 import struct, sys
 base, ca, root = sys.argv[1], open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
@@ -109,6 +115,11 @@ run dry.json --fixture "tcp:$QEMU_SERIAL" --dry-run
 [ "$rc" = 0 ] && [ "$(results "$T/dry.json")" = "f1 $FICR_UID verify dry-run -" ] && ok ||
   bad "dry run: exit $rc, $(results "$T/dry.json") $(head -c 300 "$T/dry.json.err")"
 wait "$HELD_PID" || bad "dry run: the firmware did not reset after RESET: $(tail -3 "$T/dry.held")"
+held_words dry
+# QEMU's flash starts as zeros (a blank slot to the firmware), its UICR erased
+[ "$(wc -l <"$T/dry.words")" = 1026 ] && [ "$(head -1024 "$T/dry.words" | sort -u)" = 00000000 ] &&
+  [ "$(tail -2 "$T/dry.words" | tr '\n' ' ')" = "ffffffff ffffffff " ] && ok ||
+  bad "dry run: the device changed: $(sort "$T/dry.words" | uniq -c | head -5)"
 qemu_stop_all
 
 # ---- a unit, provisioned and locked: then what QEMU holds
