@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "signet/dbg.h"
 #include "transport_priv.h"
 
 int transport_from_fd(int fd, int is_socket, const char *name, struct sg_transport **t, struct sg_err *err)
@@ -22,6 +23,21 @@ int transport_from_fd(int fd, int is_socket, const char *name, struct sg_transpo
 	}
 	x->fd = fd;
 	x->is_socket = is_socket;
+	snprintf(x->name, sizeof x->name, "%s", name);
+	*t = x;
+	return SG_OK;
+}
+
+int transport_from_ops(const struct transport_ops *ops, void *impl, const char *name, struct sg_transport **t,
+		       struct sg_err *err)
+{
+	struct sg_transport *x = calloc(1, sizeof *x);
+
+	if (!x)
+		return sg_errf(err, SG_EENV, "%s: out of memory", name);
+	x->ops = ops;
+	x->impl = impl;
+	x->fd = -1;
 	snprintf(x->name, sizeof x->name, "%s", name);
 	*t = x;
 	return SG_OK;
@@ -49,21 +65,28 @@ int transport_wait(int fd, short events, int timeout_ms)
 	return rc;
 }
 
-static int not_a_fixture(const char *spec, struct sg_err *err)
+/* probes: the spec could also have been a probe fixture (open_for's). */
+static int not_a_fixture(const char *spec, bool probes, struct sg_err *err)
 {
-	return sg_errf_param(err, SG_EINPUT, "fixture",
-			     "%s: not a fixture (unix:PATH, tcp:HOST:PORT, pty:PATH or serial:PATH)",
-			     spec);
+	return sg_errf_param(err, SG_EINPUT, "fixture", "%s: not a fixture (unix:PATH, tcp:HOST:PORT, "
+			     "pty:PATH%s serial:PATH%s)", spec, probes ? "," : " or",
+			     probes ? ", gdb:HOST:PORT or cmsis-dap[:SERIAL]" : "");
+}
+
+static bool is_probe(const char *spec)
+{
+	return !strncmp(spec, "gdb:", 4) || !strncmp(spec, "cmsis-dap", 9);
 }
 
 int sg_transport_check(const char *spec, struct sg_err *err)
 {
 	if ((!strncmp(spec, "unix:", 5) && spec[5]) || (!strncmp(spec, "tcp:", 4) && spec[4]) ||
-	    (!strncmp(spec, "pty:", 4) && spec[4]))
+	    (!strncmp(spec, "pty:", 4) && spec[4]) || (!strncmp(spec, "gdb:", 4) && spec[4]) ||
+	    !strcmp(spec, "cmsis-dap") || (!strncmp(spec, "cmsis-dap:", 10) && spec[10]))
 		return SG_OK;
 	if (!strncmp(spec, "serial:", 7))
 		return serial_check(spec + 7, spec, err);
-	return not_a_fixture(spec, err);
+	return not_a_fixture(spec, true, err);
 }
 
 int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t, struct sg_err *err)
@@ -77,7 +100,21 @@ int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t,
 		return pty_open(spec + 4, spec, t, err);
 	if (!strncmp(spec, "serial:", 7))
 		return serial_open(spec + 7, spec, t, err);
-	return not_a_fixture(spec, err);
+	return not_a_fixture(spec, false, err);
+}
+
+int sg_transport_open_for(const char *spec, const struct sg_target *target, int timeout_ms,
+			  struct sg_transport **t, struct sg_err *err)
+{
+	struct sg_dbg *d;
+	int rc;
+
+	*t = NULL;
+	if (!is_probe(spec))
+		return sg_transport_open(spec, timeout_ms, t, err);
+	if ((rc = sg_dbg_open(spec, timeout_ms, &d, err)) != SG_OK)
+		return rc;
+	return sg_transport_from_dbg(d, target, t, err);
 }
 
 /* What a read of nothing or EIO means: a UART's port was unplugged (its
@@ -94,6 +131,8 @@ int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int time
 	int rc;
 
 	*got = 0;
+	if (t->ops)
+		return t->ops->read(t, buf, cap, timeout_ms, got, err);
 	rc = transport_wait(t->fd, POLLIN, timeout_ms);
 	if (rc == 0)
 		return SG_OK;
@@ -126,6 +165,8 @@ int sg_transport_write(struct sg_transport *t, const uint8_t *buf, size_t n, int
 {
 	long long end = now_ms() + timeout_ms;
 
+	if (t->ops)
+		return t->ops->write(t, buf, n, timeout_ms, err);
 	while (n) {
 		long long left = end - now_ms();
 		int rc = transport_wait(t->fd, POLLOUT, left > 0 ? (int)left : 0);
@@ -163,7 +204,9 @@ void sg_transport_close(struct sg_transport *t)
 {
 	if (!t)
 		return;
-	if (t->owner)
+	if (t->ops)
+		t->ops->close(t);
+	else if (t->owner)
 		t->owner->pty_busy = 0;
 	else if (t->serial)
 		serial_close(t);

@@ -23,10 +23,26 @@ struct sg_listener;
  * cannot be reached. */
 int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t, struct sg_err *err);
 
-/* Checks spec as sg_transport_open would before it reaches for anything:
- * a known transport, the address's form, the options, and that a serial:
- * port is no pseudo-terminal. SG_EINPUT (param "fixture") naming what is
- * wrong; SG_OK says nothing of whether it will open. */
+/* A transport to the device agent run on this host for a chip reached
+ * through the debug connection dbg (taken over), as the target profile's
+ * probe member maps it (provision/probe_agent.c, docs/provisioning.md
+ * §12). SG_EINPUT when the profile has no probe member. */
+struct sg_dbg;
+struct sg_target;
+int sg_transport_from_dbg(struct sg_dbg *dbg, const struct sg_target *target, struct sg_transport **t,
+			  struct sg_err *err);
+
+/* sg_transport_open, and also for the probe fixtures "gdb:HOST:PORT" and
+ * "cmsis-dap[:SERIAL]": a debug connection (signet/dbg.h) with the
+ * device agent run on this host over it, as target maps the chip. */
+int sg_transport_open_for(const char *spec, const struct sg_target *target, int timeout_ms,
+			  struct sg_transport **t, struct sg_err *err);
+
+/* Checks spec as sg_transport_open_for would before it reaches for
+ * anything: a known transport (probe fixtures included), the address's
+ * form, the options, and that a serial: port is no pseudo-terminal.
+ * SG_EINPUT (param "fixture") naming what is wrong; SG_OK says nothing of
+ * whether it will open. */
 int sg_transport_check(const char *spec, struct sg_err *err);
 
 /* Wraps an open byte-stream descriptor (a socket, a pipe, a terminal),

@@ -131,9 +131,28 @@ static void test_bad_specs(void **state)
 		snprintf(msg, sizeof msg, "%s: the port's path is too long", spec);
 		refused(spec, msg);
 	}
-	/* still not a transport at all */
-	refused("usb:/dev/ttyUSB0",
-		"usb:/dev/ttyUSB0: not a fixture (unix:PATH, tcp:HOST:PORT, pty:PATH or serial:PATH)");
+}
+
+/* Not a transport at all; the check knows the probe fixtures too. */
+static void test_unknown_transport(void **state)
+{
+	struct sg_transport *t = NULL;
+	struct sg_err err = {0};
+
+	(void)state;
+	assert_int_equal(sg_transport_open("usb:/dev/ttyUSB0", 100, &t, &err), SG_EINPUT);
+	assert_string_equal(err.msg, "usb:/dev/ttyUSB0: not a fixture (unix:PATH, tcp:HOST:PORT, "
+			    "pty:PATH or serial:PATH)");
+	assert_int_equal(sg_transport_check("usb:/dev/ttyUSB0", &err), SG_EINPUT);
+	assert_string_equal(err.msg, "usb:/dev/ttyUSB0: not a fixture (unix:PATH, tcp:HOST:PORT, "
+			    "pty:PATH, serial:PATH, gdb:HOST:PORT or cmsis-dap[:SERIAL])");
+	assert_string_equal(err.param, "fixture");
+	assert_int_equal(sg_transport_check("gdb:", &err), SG_EINPUT);
+	assert_int_equal(sg_transport_check("cmsis-dap:", &err), SG_EINPUT);
+	assert_int_equal(sg_transport_check("unix:", &err), SG_EINPUT);
+	assert_int_equal(sg_transport_check("gdb:localhost:3333", NULL), SG_OK);
+	assert_int_equal(sg_transport_check("cmsis-dap", NULL), SG_OK);
+	assert_int_equal(sg_transport_check("cmsis-dap:0240000034", NULL), SG_OK);
 }
 
 /* spec fails to open with SG_EENV and exactly msg. */
@@ -215,6 +234,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_specs),
 		cmocka_unit_test(test_bad_specs),
+		cmocka_unit_test(test_unknown_transport),
 		cmocka_unit_test_setup_teardown(test_missing_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pty_refused, setup, teardown),
 		cmocka_unit_test(test_baud_of_other_transports),
