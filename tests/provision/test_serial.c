@@ -92,7 +92,7 @@ static void refused(const char *spec, const char *msg)
 
 static void test_bad_specs(void **state)
 {
-	char spec[400];
+	char spec[400], msg[512];
 
 	(void)state;
 	refused("serial:", "serial:: no port (serial:/dev/ttyUSB0)");
@@ -126,11 +126,8 @@ static void test_bad_specs(void **state)
 		"serial:/dev/ttyUSB0?baud=9600&: an empty option (PATH?baud=N&parity=P&flow=F)");
 	snprintf(spec, sizeof spec, "serial:/dev/%0300d", 0);
 	assert_int_equal(strlen(spec), 312);
-	{
-		char msg[400];
-		snprintf(msg, sizeof msg, "%s: the port's path is too long", spec);
-		refused(spec, msg);
-	}
+	snprintf(msg, sizeof msg, "%s: the port's path is too long", spec);
+	refused(spec, msg);
 }
 
 /* Not a transport at all; the check knows the probe fixtures too. */
