@@ -80,12 +80,15 @@ static bool is_probe(const char *spec)
 
 int sg_transport_check(const char *spec, struct sg_err *err)
 {
-	if ((!strncmp(spec, "unix:", 5) && spec[5]) || (!strncmp(spec, "tcp:", 4) && spec[4]) ||
-	    (!strncmp(spec, "pty:", 4) && spec[4]) || (!strncmp(spec, "gdb:", 4) && spec[4]) ||
-	    !strcmp(spec, "cmsis-dap") || (!strncmp(spec, "cmsis-dap:", 10) && spec[10]))
-		return SG_OK;
+	if (!strncmp(spec, "unix:", 5) && spec[5])
+		return socket_check_unix(spec + 5, err);
+	if (!strncmp(spec, "tcp:", 4) && spec[4])
+		return socket_check_tcp(spec + 4, err);
 	if (!strncmp(spec, "serial:", 7))
 		return serial_check(spec + 7, spec, err);
+	if ((!strncmp(spec, "pty:", 4) && spec[4]) || (!strncmp(spec, "gdb:", 4) && spec[4]) ||
+	    !strcmp(spec, "cmsis-dap") || (!strncmp(spec, "cmsis-dap:", 10) && spec[10]))
+		return SG_OK;
 	return not_a_fixture(spec, true, err);
 }
 

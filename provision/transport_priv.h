@@ -56,6 +56,9 @@ int transport_wait(int fd, short events, int timeout_ms);
 int socket_open_unix(const char *path, const char *spec, struct sg_transport **t, struct sg_err *err);
 int socket_open_tcp(const char *addr, const char *spec, int timeout_ms, struct sg_transport **t,
 		    struct sg_err *err);
+/* The address's form only (a path that fits a socket address; HOST:PORT). */
+int socket_check_unix(const char *path, struct sg_err *err);
+int socket_check_tcp(const char *addr, struct sg_err *err);
 int socket_listen_unix(struct sg_listener *l, const char *path, struct sg_err *err);
 int socket_listen_tcp(struct sg_listener *l, const char *addr, struct sg_err *err);
 int pty_open(const char *path, const char *spec, struct sg_transport **t, struct sg_err *err);

@@ -147,6 +147,27 @@ static void test_unknown_transport(void **state)
 	assert_int_equal(sg_transport_check("gdb:", &err), SG_EINPUT);
 	assert_int_equal(sg_transport_check("cmsis-dap:", &err), SG_EINPUT);
 	assert_int_equal(sg_transport_check("unix:", &err), SG_EINPUT);
+	/* the socket transports' addresses, checked as their open would */
+	assert_int_equal(sg_transport_check("tcp:nohostport", &err), SG_EINPUT);
+	assert_string_equal(err.msg, "tcp:nohostport: not HOST:PORT");
+	assert_string_equal(err.param, "fixture");
+	assert_int_equal(sg_transport_check("tcp:host:", &err), SG_EINPUT);
+	assert_int_equal(sg_transport_check("tcp:[::1]:3333", NULL), SG_OK);
+	{
+		char spec[300] = "unix:/", msg[400];
+		memset(spec + 6, 'a', 120);
+		snprintf(msg, sizeof msg, "%s: the path is too long for a socket", spec);
+		assert_int_equal(sg_transport_check(spec, &err), SG_EINPUT);
+		assert_string_equal(err.msg, msg);
+		/* a bracketed host is named as given, bracket included */
+		memset(spec, 0, sizeof spec);
+		memcpy(spec, "tcp:[", 5);
+		memset(spec + 5, 'f', 260);
+		strcat(spec, "]:1");
+		snprintf(msg, sizeof msg, "%s: the host name is too long", spec);
+		assert_int_equal(sg_transport_check(spec, &err), SG_EINPUT);
+		assert_string_equal(err.msg, msg);
+	}
 	assert_int_equal(sg_transport_check("gdb:localhost:3333", NULL), SG_OK);
 	assert_int_equal(sg_transport_check("cmsis-dap", NULL), SG_OK);
 	assert_int_equal(sg_transport_check("cmsis-dap:0240000034", NULL), SG_OK);
