@@ -56,6 +56,9 @@ struct station_event {
 	const char *serial;       /* the unit's certificate, NULL if none */
 	uint64_t index;           /* the ledger index of the result's record */
 	bool has_index;
+	bool timed;               /* the unit answered: */
+	double seconds;           /* its time from that answer to its result, */
+	double link_seconds;      /* of which on the link (signet/device.h's link_ns) */
 };
 
 enum station_ui_mode { UI_TTY, UI_PLAIN, UI_JSON };

@@ -167,6 +167,8 @@ static void json_event(struct station_ui *ui, const struct station_event *e)
 		json_member(ui->out, "serial", e->serial);
 		if (e->has_index)
 			fprintf(ui->out, ",\"index\":%llu", (unsigned long long)e->index);
+		if (e->timed)
+			fprintf(ui->out, ",\"seconds\":%.3f,\"link_seconds\":%.3f", e->seconds, e->link_seconds);
 	}
 	json_close(ui->out);
 }

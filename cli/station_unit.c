@@ -45,6 +45,9 @@ struct unit {
 	struct fixture *f;
 	struct station *st;
 	char id[19];
+	bool timed;                /* from the INFO that found the unit: */
+	struct timespec t0;        /* when, */
+	unsigned long long link0;  /* and the fixture's link time then */
 	struct sg_device_info info;
 	const char *device; /* info.uid_hex once identified */
 	enum station_step step;
@@ -138,13 +141,23 @@ void station_drop_device(struct fixture *f)
 	f->dev = NULL;
 }
 
+/* All the link time of f's devices so far. */
+static unsigned long long fixture_link_ns(const struct fixture *f)
+{
+	return f->link_ns + (f->dev ? sg_device_stats(f->dev)->link_ns : 0);
+}
+
 static void event(struct unit *u, bool result)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	struct station_event e = {
 		.kind = result ? EVENT_RESULT : EVENT_STEP, .fixture = u->f->pos, .unit = u->id,
 		.device = u->device, .step = u->step, .result = u->result, .reason = u->reason,
 		.detail = u->detail[0] ? u->detail : NULL, .serial = u->serial[0] ? u->serial : NULL,
-		.index = u->index, .has_index = u->has_index,
+		.index = u->index, .has_index = u->has_index, .timed = u->timed,
+		.seconds = (double)(now.tv_sec - u->t0.tv_sec) + (double)(now.tv_nsec - u->t0.tv_nsec) / 1e9,
+		.link_seconds = (double)(fixture_link_ns(u->f) - u->link0) / 1e9,
 	};
 	station_ui_event(u->st->ui, &e);
 }
@@ -263,6 +276,9 @@ static enum flow step_connect(struct unit *u)
 		fl = await_unit(u);
 	if (fl != GO)
 		return fl;
+	u->timed = true;
+	clock_gettime(CLOCK_MONOTONIC, &u->t0);
+	u->link0 = fixture_link_ns(u->f);
 	struct sg_record_builder *b = sg_record_builder_new("unit.started");
 	sg_record_set_str(b, "unit", u->id);
 	sg_record_set_str(b, "fixture", u->f->name);

@@ -56,7 +56,8 @@ static void result(struct station_ui *ui, size_t fixture, const char *unit, cons
 	struct station_event e = { .kind = EVENT_RESULT, .fixture = fixture, .unit = unit,
 				   .device = device, .step = st, .result = r, .reason = reason,
 				   .detail = detail, .serial = serial, .index = (uint64_t)index,
-				   .has_index = index >= 0 };
+				   .has_index = index >= 0, .timed = r == RESULT_PASS, .seconds = 0.25,
+				   .link_seconds = 0.125 };
 	station_ui_event(ui, &e);
 }
 
@@ -151,6 +152,8 @@ static void test_json(void **state)
 	assert_int_equal(num(j[4], "index"), 7);
 	assert_null(json_object_get(j[4], "reason"));
 	assert_null(json_object_get(j[4], "detail"));
+	assert_true(json_real_value(json_object_get(j[4], "seconds")) == 0.25);
+	assert_true(json_real_value(json_object_get(j[4], "link_seconds")) == 0.125);
 
 	assert_string_equal(str(j[5], "fixture"), "left");
 	assert_string_equal(str(j[5], "result"), "failed");
@@ -159,6 +162,7 @@ static void test_json(void **state)
 	assert_string_equal(str(j[5], "detail"), "slot 1 ?[2J?differs");
 	assert_null(json_object_get(j[5], "serial"));
 	assert_int_equal(num(j[5], "index"), 9);
+	assert_null(json_object_get(j[5], "seconds"));
 
 	assert_string_equal(str(j[6], "event"), "end");
 	assert_int_equal(num(j[6], "units"), 2);
