@@ -1,6 +1,7 @@
 /* signet station: the factory provisioning station (docs/provisioning.md).
  * `run` provisions units on fixtures (cli/station_run.c); `status` reads a
- * day's results from the ledger (cli/station_status.c). */
+ * day's results from the ledger (cli/station_status.c); `ports` lists the
+ * serial ports (cli/station_ports.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,9 +14,10 @@ static const char usage_text[] =
 	"                          [--ledger-key URI] [--count N | --loop] [--dry-run]\n"
 	"                          [--lock] [--rework] [--json]\n"
 	"       signet station status --ledger L [--json] [--day YYYY-MM-DD]\n"
+	"       signet station ports [--json]\n"
 	"\n"
-	"'signet station run --help' and 'signet station status --help' say more;\n"
-	"docs/provisioning.md has the whole flow.\n";
+	"'signet station COMMAND --help' says more about each; docs/provisioning.md\n"
+	"has the whole flow.\n";
 
 int cmd_station(int argc, char **argv)
 {
@@ -27,5 +29,7 @@ int cmd_station(int argc, char **argv)
 		return station_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "status"))
 		return station_status(argc - 1, argv + 1);
-	return cli_usage_error("station", "unknown subcommand '%s' (run, status)", argv[1]);
+	if (!strcmp(argv[1], "ports"))
+		return station_ports(argc - 1, argv + 1);
+	return cli_usage_error("station", "unknown subcommand '%s' (run, status, ports)", argv[1]);
 }

@@ -14,6 +14,7 @@
 
 int station_run(int argc, char **argv);
 int station_status(int argc, char **argv);
+int station_ports(int argc, char **argv);
 
 /* Calls fn with each unit.* record of l from index `from` to `to` (not
  * included), parsed, for run's ledger index and status (cli/station_index.c);

@@ -38,8 +38,10 @@ static const char usage_text[] =
 	"\n"
 	"--profile P        a target profile: a JSON file, or the name of a shipped one\n"
 	"                   (sim); docs/provisioning.md section 8\n"
-	"--fixture F        [NAME=]unix:PATH, tcp:HOST:PORT or pty:PATH; repeatable, each\n"
-	"                   runs in parallel (unnamed ones are f1, f2, ...)\n"
+	"--fixture F        [NAME=]unix:PATH, tcp:HOST:PORT, pty:PATH or\n"
+	"                   serial:PATH[?baud=N&parity=P&flow=F] (docs/provisioning.md\n"
+	"                   section 7); repeatable, each runs in parallel (unnamed ones\n"
+	"                   are f1, f2, ...)\n"
 	"--ca-key URI       the issuing CA's key in the token (PIN: the URI's pin-source,\n"
 	"                   $SIGNET_PIN or a prompt)\n"
 	"--ca-cert C        its certificate; --chain F: certificates above it, for the\n"
@@ -118,10 +120,9 @@ static int split_fixture(struct run_args *a, size_t i)
 	for (size_t j = 0; j < i; j++)
 		if (!strcmp(a->names[j], a->names[i]))
 			return usage("--fixture: the name '%s' is given twice", a->names[i]);
-	if (strncmp(a->specs[i], "unix:", 5) && strncmp(a->specs[i], "tcp:", 4) &&
-	    strncmp(a->specs[i], "pty:", 4) && strncmp(a->specs[i], "serial:", 7) && !is_probe(a->specs[i]))
-		return usage("--fixture '%s': unix:PATH, tcp:HOST:PORT, pty:PATH, serial:PATH, gdb:HOST:PORT "
-			     "or cmsis-dap[:SERIAL]", s);
+	struct sg_err err = { 0 };
+	if (sg_transport_check(a->specs[i], &err))
+		return usage("--fixture: %s", err.msg);
 	return SG_OK;
 }
 

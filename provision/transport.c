@@ -65,6 +65,33 @@ int transport_wait(int fd, short events, int timeout_ms)
 	return rc;
 }
 
+/* probes: the spec could also have been a probe fixture (open_for's). */
+static int not_a_fixture(const char *spec, bool probes, struct sg_err *err)
+{
+	return sg_errf_param(err, SG_EINPUT, "fixture", "%s: not a fixture (unix:PATH, tcp:HOST:PORT, "
+			     "pty:PATH%s serial:PATH%s)", spec, probes ? "," : " or",
+			     probes ? ", gdb:HOST:PORT or cmsis-dap[:SERIAL]" : "");
+}
+
+static bool is_probe(const char *spec)
+{
+	return !strncmp(spec, "gdb:", 4) || !strncmp(spec, "cmsis-dap", 9);
+}
+
+int sg_transport_check(const char *spec, struct sg_err *err)
+{
+	if (!strncmp(spec, "unix:", 5) && spec[5])
+		return socket_check_unix(spec + 5, err);
+	if (!strncmp(spec, "tcp:", 4) && spec[4])
+		return socket_check_tcp(spec + 4, err);
+	if (!strncmp(spec, "serial:", 7))
+		return serial_check(spec + 7, spec, err);
+	if ((!strncmp(spec, "pty:", 4) && spec[4]) || (!strncmp(spec, "gdb:", 4) && spec[4]) ||
+	    !strcmp(spec, "cmsis-dap") || (!strncmp(spec, "cmsis-dap:", 10) && spec[10]))
+		return SG_OK;
+	return not_a_fixture(spec, true, err);
+}
+
 int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t, struct sg_err *err)
 {
 	*t = NULL;
@@ -74,8 +101,9 @@ int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t,
 		return socket_open_tcp(spec + 4, spec, timeout_ms, t, err);
 	if (!strncmp(spec, "pty:", 4) && spec[4])
 		return pty_open(spec + 4, spec, t, err);
-	return sg_errf_param(err, SG_EINPUT, "fixture",
-			     "%s: not a fixture (unix:PATH, tcp:HOST:PORT or pty:PATH)", spec);
+	if (!strncmp(spec, "serial:", 7))
+		return serial_open(spec + 7, spec, t, err);
+	return not_a_fixture(spec, false, err);
 }
 
 int sg_transport_open_for(const char *spec, const struct sg_target *target, int timeout_ms,
@@ -85,11 +113,18 @@ int sg_transport_open_for(const char *spec, const struct sg_target *target, int 
 	int rc;
 
 	*t = NULL;
-	if (strncmp(spec, "gdb:", 4) && strncmp(spec, "cmsis-dap", 9))
+	if (!is_probe(spec))
 		return sg_transport_open(spec, timeout_ms, t, err);
 	if ((rc = sg_dbg_open(spec, timeout_ms, &d, err)) != SG_OK)
 		return rc;
 	return sg_transport_from_dbg(d, target, t, err);
+}
+
+/* What a read of nothing or EIO means: a UART's port was unplugged (its
+ * driver hangs the line up), any other link's peer closed it. */
+static const char *gone(const struct sg_transport *t)
+{
+	return t->serial ? "the port went away" : "the other end closed the connection";
 }
 
 int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int timeout_ms, size_t *got,
@@ -113,7 +148,7 @@ int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int time
 		return SG_OK;
 	/* A pty whose other side closed reads EIO. */
 	if (n == 0 || (n < 0 && errno == EIO))
-		return sg_errf(err, SG_EENV, "%s: the other end closed the connection", t->name);
+		return sg_errf(err, SG_EENV, "%s: %s", t->name, gone(t));
 	if (n < 0)
 		return sg_errf(err, SG_EENV, "%s: %s", t->name, strerror(errno));
 	*got = (size_t)n;
@@ -150,7 +185,7 @@ int sg_transport_write(struct sg_transport *t, const uint8_t *buf, size_t n, int
 		if (w < 0)
 			return sg_errf(err, SG_EENV, "%s: %s", t->name,
 				       errno == EPIPE || errno == ECONNRESET || errno == EIO
-					       ? "the other end closed the connection"
+					       ? gone(t)
 					       : strerror(errno));
 		buf += w;
 		n -= (size_t)w;
@@ -163,6 +198,11 @@ const char *sg_transport_name(const struct sg_transport *t)
 	return t->name;
 }
 
+unsigned sg_transport_baud(const struct sg_transport *t)
+{
+	return t->baud;
+}
+
 void sg_transport_close(struct sg_transport *t)
 {
 	if (!t)
@@ -171,6 +211,8 @@ void sg_transport_close(struct sg_transport *t)
 		t->ops->close(t);
 	else if (t->owner)
 		t->owner->pty_busy = 0;
+	else if (t->serial)
+		serial_close(t);
 	else
 		close(t->fd);
 	free(t);

@@ -3,6 +3,8 @@
 #ifndef SIGNET_TRANSPORT_PRIV_H
 #define SIGNET_TRANSPORT_PRIV_H
 
+#include <stdbool.h>
+
 #include "signet/transport.h"
 
 struct sg_transport;
@@ -15,12 +17,16 @@ struct transport_ops {
 	void (*close)(struct sg_transport *t); /* frees impl, not t */
 };
 
+struct sp_port;
+
 struct sg_transport {
 	const struct transport_ops *ops; /* NULL: fd */
 	void *impl;
 	int fd;
 	int is_socket; /* send with MSG_NOSIGNAL */
 	struct sg_listener *owner; /* a pty master handed out: its listener closes it */
+	struct sp_port *serial;    /* a serial: port; libserialport owns fd and closes it */
+	unsigned baud;             /* a serial: port's line rate, else 0 */
 	char name[300];
 };
 
@@ -50,9 +56,28 @@ int transport_wait(int fd, short events, int timeout_ms);
 int socket_open_unix(const char *path, const char *spec, struct sg_transport **t, struct sg_err *err);
 int socket_open_tcp(const char *addr, const char *spec, int timeout_ms, struct sg_transport **t,
 		    struct sg_err *err);
+/* The address's form only (a path that fits a socket address; HOST:PORT). */
+int socket_check_unix(const char *path, struct sg_err *err);
+int socket_check_tcp(const char *addr, struct sg_err *err);
 int socket_listen_unix(struct sg_listener *l, const char *path, struct sg_err *err);
 int socket_listen_tcp(struct sg_listener *l, const char *addr, struct sg_err *err);
 int pty_open(const char *path, const char *spec, struct sg_transport **t, struct sg_err *err);
 int pty_listen(struct sg_listener *l, struct sg_err *err);
+
+/* serial: (transport_serial.c): "PATH[?OPTION=VALUE&...]", parsed without
+ * touching the port (SG_EINPUT naming what is wrong), then opened through
+ * libserialport. */
+enum serial_parity { PARITY_NONE, PARITY_EVEN, PARITY_ODD };
+struct serial_opts {
+	char path[256];
+	unsigned baud;            /* a standard rate; default 115200 */
+	enum serial_parity parity;
+	bool rtscts;              /* RTS/CTS flow control */
+};
+int serial_parse(const char *addr, const char *spec, struct serial_opts *o, struct sg_err *err);
+/* serial_parse, and refuses a pseudo-terminal (a stat, nothing opened). */
+int serial_check(const char *addr, const char *spec, struct sg_err *err);
+int serial_open(const char *addr, const char *spec, struct sg_transport **t, struct sg_err *err);
+void serial_close(struct sg_transport *t);
 
 #endif

@@ -45,7 +45,7 @@ int socket_open_unix(const char *path, const char *spec, struct sg_transport **t
 static int host_port(const char *addr, char *host, size_t hn, const char **port, struct sg_err *err,
 		     const char *param)
 {
-	const char *colon = strrchr(addr, ':');
+	const char *colon = strrchr(addr, ':'), *whole = addr;
 	size_t n;
 
 	if (!colon || !colon[1] || colon == addr)
@@ -54,7 +54,7 @@ static int host_port(const char *addr, char *host, size_t hn, const char **port,
 	if (addr[0] == '[' && n >= 2 && addr[n - 1] == ']')
 		addr++, n -= 2;
 	if (n >= hn)
-		return sg_errf_param(err, SG_EINPUT, param, "tcp:%s: the host name is too long", addr);
+		return sg_errf_param(err, SG_EINPUT, param, "tcp:%s: the host name is too long", whole);
 	memcpy(host, addr, n);
 	host[n] = 0;
 	*port = colon + 1;
@@ -75,6 +75,21 @@ static int tcp_resolve(const char *addr, int passive, struct addrinfo **res, str
 	if ((rc = getaddrinfo(host, port, &hints, res)) != 0)
 		return sg_errf(err, SG_EENV, "tcp:%s: %s", addr, gai_strerror(rc));
 	return SG_OK;
+}
+
+int socket_check_unix(const char *path, struct sg_err *err)
+{
+	struct sockaddr_un sa;
+
+	return unix_address(path, &sa, err);
+}
+
+int socket_check_tcp(const char *addr, struct sg_err *err)
+{
+	char host[256];
+	const char *port;
+
+	return host_port(addr, host, sizeof host, &port, err, "fixture");
 }
 
 /* A connect that gives up after timeout_ms (a ser2net box that is off). */

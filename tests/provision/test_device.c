@@ -371,8 +371,12 @@ static void test_bad_specs(void **state)
 	char path[200];
 	FILE *fp;
 
-	assert_int_equal(sg_transport_open("serial:/dev/ttyUSB0", 100, &t, &err), SG_EINPUT);
+	assert_int_equal(sg_transport_open("usb:/dev/ttyUSB0", 100, &t, &err), SG_EINPUT);
 	assert_string_equal(err.param, "fixture");
+	/* serial: is a transport: a port that is not there fails to open */
+	snprintf(path, sizeof path, "serial:%s/ttyUSB0", r->dir);
+	assert_int_equal(sg_transport_open(path, 100, &t, &err), SG_EENV);
+	assert_non_null(strstr(err.msg, "ttyUSB0: no such port"));
 	assert_int_equal(sg_transport_open("tcp:nohostport", 100, &t, &err), SG_EINPUT);
 	snprintf(path, sizeof path, "unix:%s/absent.sock", r->dir);
 	assert_int_equal(sg_transport_open(path, 100, &t, &err), SG_EENV);

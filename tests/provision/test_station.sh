@@ -21,7 +21,7 @@ run() { # OUT [station run options...] -> exit status in $rc
 # ---- usage and setup errors: exit 2 or 3, one line, nothing recorded
 size0=$("$S" ledger export --ledger "$L" --format jsonl | wc -l)
 expect 2 "--fixture, --ca-key" "$S" station run --profile sim --ledger "$L"
-expect 2 "unix:PATH, tcp:HOST:PORT or pty:PATH" "$S" station run "${CA[@]}" --fixture serial:/dev/x
+expect 2 "--fixture: usb:/dev/x: not a fixture (unix:PATH, tcp:HOST:PORT, pty:PATH, serial:PATH, gdb:HOST:PORT or cmsis-dap[:SERIAL])" "$S" station run "${CA[@]}" --fixture usb:/dev/x
 expect 2 "--count and --loop" "$S" station run "${CA[@]}" --fixture unix:/x --count 1 --loop
 expect 2 "not with --lock" "$S" station run "${CA[@]}" --fixture unix:/x --dry-run --lock
 expect 2 "given twice" "$S" station run "${CA[@]}" --fixture a=unix:/x --fixture a=unix:/y
