@@ -242,7 +242,9 @@ static enum flow connect_device(struct unit *u)
 	if (f->dev)
 		return GO;
 	int rc = sg_transport_open_for(f->spec, &u->st->target, 2000, &t, &err);
-	if (!rc && (rc = sg_device_new(t, NULL, &f->dev, &err)) != SG_OK)
+	/* a serial line's rate: the answer timeouts count the bytes' time on the wire */
+	if (!rc && (rc = sg_device_new(t, &(struct sg_device_opts){ .baud = sg_transport_baud(t) }, &f->dev,
+				       &err)) != SG_OK)
 		f->dev = NULL;
 	return rc ? end(u, RESULT_FAILED, "transport", "%s", err.msg) : GO;
 }
