@@ -75,7 +75,7 @@ struct station_ui *station_ui_new(enum station_ui_mode mode, FILE *out,
 				  const struct station_ui_start *s);
 void station_ui_event(struct station_ui *ui, const struct station_event *e);
 /* The totals and the time since station_ui_new, once, at the end. */
-void station_ui_end(struct station_ui *ui, uint64_t ledger_size);
+void station_ui_end(struct station_ui *ui, uint64_t ledger_size, double link_seconds);
 /* Counts of results so far (for the exit status). */
 void station_ui_counts(struct station_ui *ui, unsigned counts[RESULT_COUNT]);
 void station_ui_free(struct station_ui *ui);

@@ -94,6 +94,11 @@ struct run_args {
 
 #define usage(...) cli_usage_error("station run", __VA_ARGS__)
 
+static bool is_probe(const char *spec)
+{
+	return !strncmp(spec, "gdb:", 4) || !strcmp(spec, "cmsis-dap") || !strncmp(spec, "cmsis-dap:", 10);
+}
+
 /* [NAME=]TRANSPORT:ADDRESS: NAME is a-z A-Z 0-9 . _ - */
 static int split_fixture(struct run_args *a, size_t i)
 {
@@ -114,8 +119,19 @@ static int split_fixture(struct run_args *a, size_t i)
 		if (!strcmp(a->names[j], a->names[i]))
 			return usage("--fixture: the name '%s' is given twice", a->names[i]);
 	if (strncmp(a->specs[i], "unix:", 5) && strncmp(a->specs[i], "tcp:", 4) &&
-	    strncmp(a->specs[i], "pty:", 4))
-		return usage("--fixture '%s': unix:PATH, tcp:HOST:PORT or pty:PATH", s);
+	    strncmp(a->specs[i], "pty:", 4) && strncmp(a->specs[i], "serial:", 7) && !is_probe(a->specs[i]))
+		return usage("--fixture '%s': unix:PATH, tcp:HOST:PORT, pty:PATH, serial:PATH, gdb:HOST:PORT "
+			     "or cmsis-dap[:SERIAL]", s);
+	return SG_OK;
+}
+
+/* Probe fixtures need the profile's memory map: refused before any unit. */
+static int check_probe_fixtures(const struct run_args *a, const struct sg_target *t)
+{
+	for (size_t i = 0; i < a->n_fixtures; i++)
+		if (is_probe(a->specs[i]) && !t->probe.present)
+			return usage("--fixture '%s': profile %s has no probe member, so it cannot be provisioned "
+				     "through a debug probe", a->fixtures[i], t->name);
 	return SG_OK;
 }
 
@@ -274,8 +290,7 @@ static void *fixture_main(void *arg)
 		for (int i = 0; !f->dev && i < 5 && !station_stopping(st); i++)
 			nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
 	}
-	sg_device_free(f->dev);
-	f->dev = NULL;
+	station_drop_device(f);
 	return NULL;
 }
 
@@ -319,6 +334,8 @@ static int prepare(struct station *st, struct setup *s, const struct run_args *a
 {
 	struct sg_err err = { 0 };
 	int rc = load_profile(a->profile, &st->target);
+	if (!rc)
+		rc = check_probe_fixtures(a, &st->target);
 	if (!rc && (rc = sg_pki_load_cert(a->ca_cert, &st->ca_cert, &err)))
 		return cli_report(&err);
 	if (!rc)
@@ -357,6 +374,7 @@ static int run_fixtures(struct station *st, struct setup *s, const struct run_ar
 			fixture_close(f);
 	}
 	uint64_t size = 0;
+	unsigned long long link_ns = 0;
 	struct sg_err err = { 0 };
 	if (!rc && sg_ledger_size(s->w.l, &size, NULL, &err))
 		rc = cli_report(&err);
@@ -373,15 +391,17 @@ static int run_fixtures(struct station *st, struct setup *s, const struct run_ar
 			rc = cli_report(&(struct sg_err){ SG_EENV, "cannot start a thread", NULL });
 	if (rc)
 		__atomic_store_n(&stop_requested, 1, __ATOMIC_SEQ_CST);
-	for (size_t i = 0; i < started; i++)
+	for (size_t i = 0; i < started; i++) {
 		pthread_join(fx[i].thread, NULL);
+		link_ns += fx[i].link_ns;
+	}
 	for (size_t i = 0; i < opened && fx; i++)
 		fixture_close(&fx[i]);
 	free(fx);
 	if (st->ui) {
 		if (sg_ledger_size(s->w.l, &size, NULL, &err))
 			size = 0;
-		station_ui_end(st->ui, size);
+		station_ui_end(st->ui, size, (double)link_ns / 1e9);
 	}
 	return rc;
 }

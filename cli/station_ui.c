@@ -171,15 +171,15 @@ static void json_event(struct station_ui *ui, const struct station_event *e)
 	json_close(ui->out);
 }
 
-static void json_end(struct station_ui *ui, uint64_t ledger_size)
+static void json_end(struct station_ui *ui, uint64_t ledger_size, double link_seconds)
 {
 	const unsigned *c = ui->counts;
 	json_open(ui->out, "end");
 	fprintf(ui->out,
 		",\"units\":%u,\"pass\":%u,\"not_locked\":%u,\"failed\":%u,\"quarantined\":%u"
-		",\"dry_run\":%u,\"seconds\":%.3f,\"ledger_size\":%llu",
+		",\"dry_run\":%u,\"seconds\":%.3f,\"link_seconds\":%.3f,\"ledger_size\":%llu",
 		total(c), c[RESULT_PASS], c[RESULT_NOT_LOCKED], c[RESULT_FAILED],
-		c[RESULT_QUARANTINED], c[RESULT_DRY_RUN], seconds_since(&ui->t0),
+		c[RESULT_QUARANTINED], c[RESULT_DRY_RUN], seconds_since(&ui->t0), link_seconds,
 		(unsigned long long)ledger_size);
 	json_close(ui->out);
 }
@@ -424,12 +424,12 @@ void station_ui_event(struct station_ui *ui, const struct station_event *e)
 	pthread_mutex_unlock(&ui->mu);
 }
 
-void station_ui_end(struct station_ui *ui, uint64_t ledger_size)
+void station_ui_end(struct station_ui *ui, uint64_t ledger_size, double link_seconds)
 {
 	char text[200], rates[200];
 	pthread_mutex_lock(&ui->mu);
 	if (ui->mode == UI_JSON) {
-		json_end(ui, ledger_size);
+		json_end(ui, ledger_size, link_seconds);
 	} else if (ui->mode == UI_TTY) {
 		redraw(ui);
 	} else {

@@ -125,11 +125,17 @@ static enum flow device_failed(struct unit *u, int rc, const struct sg_err *err)
 			   station_step_name(u->step), sg_device_status_name(sg_device_status(d)));
 	const char *reason = sg_device_reason(d);
 	enum flow fl = end(u, RESULT_FAILED, reason ? reason : "transport", "%s", err->msg);
-	if (!strcmp(u->reason, "transport")) {
-		sg_device_free(d);
-		u->f->dev = NULL;
-	}
+	if (!strcmp(u->reason, "transport"))
+		station_drop_device(u->f);
 	return fl;
+}
+
+void station_drop_device(struct fixture *f)
+{
+	if (f->dev)
+		f->link_ns += sg_device_stats(f->dev)->link_ns;
+	sg_device_free(f->dev);
+	f->dev = NULL;
 }
 
 static void event(struct unit *u, bool result)
@@ -222,7 +228,7 @@ static enum flow connect_device(struct unit *u)
 	struct sg_err err = { 0 };
 	if (f->dev)
 		return GO;
-	int rc = sg_transport_open(f->spec, 2000, &t, &err);
+	int rc = sg_transport_open_for(f->spec, &u->st->target, 2000, &t, &err);
 	if (!rc && (rc = sg_device_new(t, NULL, &f->dev, &err)) != SG_OK)
 		f->dev = NULL;
 	return rc ? end(u, RESULT_FAILED, "transport", "%s", err.msg) : GO;

@@ -67,6 +67,7 @@ struct fixture {
 	struct wire w;
 	struct sg_device *dev;  /* NULL until connected, and after the link failed */
 	char last_uid[2 * 32 + 1]; /* the last unit that ended here */
+	unsigned long long link_ns; /* time on the link of devices already closed */
 	unsigned quota;         /* units left for this fixture when no --count */
 	pthread_t thread;
 };
@@ -76,6 +77,9 @@ struct fixture {
  * the database or the ledger failed; reported on stderr). *ran: a unit
  * was counted. */
 int station_unit(struct fixture *f, bool *ran);
+
+/* Closes f's device, counting its time on the link into f->link_ns. */
+void station_drop_device(struct fixture *f);
 
 /* Stops the run for a failure of the token, the database or the ledger. */
 void station_fatal(struct station *st, const struct sg_err *err);

@@ -156,8 +156,8 @@ static int await(struct sg_device *d, uint8_t cmd, long long deadline, struct sg
 /* Sends one request and waits for its answer, retrying the same bytes.
  * SG_OK with the answer in d->resp (status OK), SG_FAIL (another status),
  * SG_EENV (no answer, or the link failed). */
-static int call(struct sg_device *d, uint8_t cmd, const uint8_t *payload, uint16_t len, int slow,
-		struct sg_err *err)
+static int request(struct sg_device *d, uint8_t cmd, const uint8_t *payload, uint16_t len, int slow,
+		   struct sg_err *err)
 {
 	struct sgp_frame f = {SGP_REQUEST, ++d->seq, cmd, 0, len, payload, 0};
 	size_t n;
@@ -196,6 +196,25 @@ static int call(struct sg_device *d, uint8_t cmd, const uint8_t *payload, uint16
 		return SG_OK;
 	}
 	return fail_env(d, "no-response", err, "no answer to %s after %d tries", cmd_name(cmd), tries);
+}
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+/* A request with its time on the link counted (stats.link_ns). */
+static int call(struct sg_device *d, uint8_t cmd, const uint8_t *payload, uint16_t len, int slow,
+		struct sg_err *err)
+{
+	unsigned long long t0 = now_ns();
+	int rc = request(d, cmd, payload, len, slow, err);
+
+	d->stats.link_ns += now_ns() - t0;
+	return rc;
 }
 
 static int bad_agent(struct sg_device *d, struct sg_err *err, const char *what)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "signet/dbg.h"
 #include "transport_priv.h"
 
 int transport_from_fd(int fd, int is_socket, const char *name, struct sg_transport **t, struct sg_err *err)
@@ -22,6 +23,21 @@ int transport_from_fd(int fd, int is_socket, const char *name, struct sg_transpo
 	}
 	x->fd = fd;
 	x->is_socket = is_socket;
+	snprintf(x->name, sizeof x->name, "%s", name);
+	*t = x;
+	return SG_OK;
+}
+
+int transport_from_ops(const struct transport_ops *ops, void *impl, const char *name, struct sg_transport **t,
+		       struct sg_err *err)
+{
+	struct sg_transport *x = calloc(1, sizeof *x);
+
+	if (!x)
+		return sg_errf(err, SG_EENV, "%s: out of memory", name);
+	x->ops = ops;
+	x->impl = impl;
+	x->fd = -1;
 	snprintf(x->name, sizeof x->name, "%s", name);
 	*t = x;
 	return SG_OK;
@@ -62,6 +78,20 @@ int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t,
 			     "%s: not a fixture (unix:PATH, tcp:HOST:PORT or pty:PATH)", spec);
 }
 
+int sg_transport_open_for(const char *spec, const struct sg_target *target, int timeout_ms,
+			  struct sg_transport **t, struct sg_err *err)
+{
+	struct sg_dbg *d;
+	int rc;
+
+	*t = NULL;
+	if (strncmp(spec, "gdb:", 4) && strncmp(spec, "cmsis-dap", 9))
+		return sg_transport_open(spec, timeout_ms, t, err);
+	if ((rc = sg_dbg_open(spec, timeout_ms, &d, err)) != SG_OK)
+		return rc;
+	return sg_transport_from_dbg(d, target, t, err);
+}
+
 int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int timeout_ms, size_t *got,
 		      struct sg_err *err)
 {
@@ -69,6 +99,8 @@ int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int time
 	int rc;
 
 	*got = 0;
+	if (t->ops)
+		return t->ops->read(t, buf, cap, timeout_ms, got, err);
 	rc = transport_wait(t->fd, POLLIN, timeout_ms);
 	if (rc == 0)
 		return SG_OK;
@@ -101,6 +133,8 @@ int sg_transport_write(struct sg_transport *t, const uint8_t *buf, size_t n, int
 {
 	long long end = now_ms() + timeout_ms;
 
+	if (t->ops)
+		return t->ops->write(t, buf, n, timeout_ms, err);
 	while (n) {
 		long long left = end - now_ms();
 		int rc = transport_wait(t->fd, POLLOUT, left > 0 ? (int)left : 0);
@@ -133,7 +167,9 @@ void sg_transport_close(struct sg_transport *t)
 {
 	if (!t)
 		return;
-	if (t->owner)
+	if (t->ops)
+		t->ops->close(t);
+	else if (t->owner)
 		t->owner->pty_busy = 0;
 	else
 		close(t->fd);

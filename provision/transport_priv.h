@@ -1,10 +1,23 @@
-/* Inside the transports: every backend is a file descriptor underneath. */
+/* Inside the transports: a backend is a file descriptor underneath, or
+ * (probe fixtures) a struct transport_ops of its own. */
 #ifndef SIGNET_TRANSPORT_PRIV_H
 #define SIGNET_TRANSPORT_PRIV_H
 
 #include "signet/transport.h"
 
+struct sg_transport;
+
+/* A backend that is not a descriptor: the calls of signet/transport.h. */
+struct transport_ops {
+	int (*read)(struct sg_transport *t, uint8_t *buf, size_t cap, int timeout_ms, size_t *got,
+		    struct sg_err *err);
+	int (*write)(struct sg_transport *t, const uint8_t *buf, size_t n, int timeout_ms, struct sg_err *err);
+	void (*close)(struct sg_transport *t); /* frees impl, not t */
+};
+
 struct sg_transport {
+	const struct transport_ops *ops; /* NULL: fd */
+	void *impl;
 	int fd;
 	int is_socket; /* send with MSG_NOSIGNAL */
 	struct sg_listener *owner; /* a pty master handed out: its listener closes it */
@@ -25,6 +38,10 @@ struct sg_listener {
 
 /* Wraps fd (taken over) in a transport named name. */
 int transport_from_fd(int fd, int is_socket, const char *name, struct sg_transport **t, struct sg_err *err);
+
+/* Wraps impl, driven by ops, in a transport named name. */
+int transport_from_ops(const struct transport_ops *ops, void *impl, const char *name, struct sg_transport **t,
+		       struct sg_err *err);
 
 /* Waits up to timeout_ms for events on fd: 1 ready, 0 timeout, -1 error (errno). */
 int transport_wait(int fd, short events, int timeout_ms);

@@ -44,6 +44,8 @@ struct sg_device_opts {
 
 struct sg_device_stats {
 	unsigned long long requests, retries, bytes_out, bytes_in, frames_dropped;
+	unsigned long long link_ns; /* from each request's first byte out to its answer, retries
+				     * included: the link's and the device's time, not the station's */
 };
 
 struct sg_device;

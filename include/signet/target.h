@@ -14,6 +14,38 @@
 enum sg_key_mode { SG_KEY_DEVICE = 1, SG_KEY_INJECT };
 enum sg_key_format { SG_KEY_FORMAT_NONE = 0, SG_KEY_FORMAT_RAW, SG_KEY_FORMAT_PKCS8_DER };
 
+#define SG_PROBE_SLOTS 4
+#define SG_PROBE_LOCKS 4
+#define SG_PROBE_IDENTIFY 4
+#define SG_PROBE_ROUTINE_MAX 256
+
+/* The "probe" member: how the station reaches a chip with no firmware
+ * through a debug probe (docs/provisioning.md §12). Addresses and lengths
+ * are word-aligned. */
+struct sg_target_probe {
+	int present;
+	struct {
+		uint32_t addr, value;
+	} identify[SG_PROBE_IDENTIFY]; /* words that must read so for `chip` */
+	unsigned n_identify;
+	uint32_t uid_addr, uid_len;
+	uint32_t ram_addr, ram_size;
+	uint32_t nvmc;      /* flash.controller "nrf-nvmc": its registers */
+	uint32_t page_size;
+	uint8_t routine[SG_PROBE_ROUTINE_MAX]; /* loaded at ram_addr; may be empty */
+	uint32_t routine_len, routine_stop;   /* stop: offset of the breakpoint */
+	struct {
+		uint8_t id;
+		int secret;
+		uint32_t addr, pages;
+	} slots[SG_PROBE_SLOTS];
+	unsigned n_slots;
+	struct {
+		uint32_t bits, addr, mask, value; /* bits hold when (word & mask) == value */
+	} locks[SG_PROBE_LOCKS];
+	unsigned n_locks;
+};
+
 struct sg_target {
 	char name[65];         /* a token: recorded in unit.started */
 	char description[257];
@@ -29,6 +61,7 @@ struct sg_target {
 	int has_lock;
 	char lock_name[65];
 	uint32_t lock_bits, lock_expect; /* SGP_LOCK_* */
+	struct sg_target_probe probe;
 };
 
 /* Reads and checks the profile at path (at most 64 KiB). */

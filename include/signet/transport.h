@@ -20,6 +20,21 @@ struct sg_listener;
  * it cannot be reached. */
 int sg_transport_open(const char *spec, int timeout_ms, struct sg_transport **t, struct sg_err *err);
 
+/* A transport to the device agent run on this host for a chip reached
+ * through the debug connection dbg (taken over), as the target profile's
+ * probe member maps it (provision/probe_agent.c, docs/provisioning.md
+ * §12). SG_EINPUT when the profile has no probe member. */
+struct sg_dbg;
+struct sg_target;
+int sg_transport_from_dbg(struct sg_dbg *dbg, const struct sg_target *target, struct sg_transport **t,
+			  struct sg_err *err);
+
+/* sg_transport_open, and also for the probe fixtures "gdb:HOST:PORT" and
+ * "cmsis-dap[:SERIAL]": a debug connection (signet/dbg.h) with the
+ * device agent run on this host over it, as target maps the chip. */
+int sg_transport_open_for(const char *spec, const struct sg_target *target, int timeout_ms,
+			  struct sg_transport **t, struct sg_err *err);
+
 /* Wraps an open byte-stream descriptor (a socket, a pipe, a terminal),
  * taken over, as a transport called name. */
 int sg_transport_from_fd(int fd, const char *name, struct sg_transport **t, struct sg_err *err);

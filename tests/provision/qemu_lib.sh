@@ -96,3 +96,10 @@ qemu_words() {
 	qemu_gdb "$1" "x/$3xw $2" | grep -E '^0x[0-9a-f]+( <[^>]*>)?:' | sed 's/^[^:]*://' | grep -o '0x[0-9a-f]\{8\}' |
 		sed 's/^0x//'
 }
+
+# qemu_dump ADDR FILE START END: target memory [START, END) into FILE, through
+# gdb-multiarch's own connection.
+qemu_dump() {
+	qemu_gdb "$1" "dump binary memory $2 $3 $4" >/dev/null
+	[ -s "$2" ]
+}

@@ -48,6 +48,9 @@ results() {
   jq -r 'select(.event == "result") | "\(.fixture) \(.device // "-") \(.step) \(.result) \(.reason // "-")"' "$1"
 }
 
+# has FILE COND: some JSON line of FILE satisfies the jq condition COND
+has() { [ -n "$(jq -c "select($2)" "$1")" ]; }
+
 # check_all: the invariants, from outside (station_check.py), and the ledger's
 # own verification against the checkpoint a --ledger-key run cut
 check_all() {

@@ -11,9 +11,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/lib.sh"
 . "$here/station_lib.sh"
 
-# has FILE CONDITION: some JSON line of FILE meets the jq CONDITION
-has() { [ -n "$(jq -c "select($2)" "$1")" ]; }
-
 run() { # OUT [station run options...] -> exit status in $rc
   local out=$1
   shift

@@ -70,7 +70,7 @@ static void drive(struct station_ui *ui)
 	result(ui, 0, UNIT1, "00c0ffee", STEP_LOCK_CHECK, RESULT_PASS, NULL, NULL, "0a1b", 7);
 	result(ui, 1, UNIT2, "dead" NASTY, STEP_VERIFY, RESULT_FAILED, "readback",
 	       "slot 1 " NASTY "differs", NULL, 9);
-	station_ui_end(ui, 50);
+	station_ui_end(ui, 50, 0.25);
 }
 
 static json_t *parse_line(const char *line, size_t len)
@@ -169,6 +169,7 @@ static void test_json(void **state)
 	assert_int_equal(num(j[6], "dry_run"), 0);
 	assert_int_equal(num(j[6], "ledger_size"), 50);
 	assert_true(json_is_number(json_object_get(j[6], "seconds")));
+	assert_true(json_real_value(json_object_get(j[6], "link_seconds")) == 0.25);
 	for (int i = 0; i < 7; i++)
 		json_decref(j[i]);
 	free(s.buf);
@@ -221,7 +222,7 @@ static void test_tty(void **state)
 	result(ui, 0, UNIT1, "00c0ffee", STEP_LOCK_CHECK, RESULT_PASS, NULL, NULL, "0a1b", 6);
 	step(ui, 1, UNIT2, "dead" NASTY, STEP_VERIFY);
 	result(ui, 1, UNIT2, "dead" NASTY, STEP_VERIFY, RESULT_FAILED, "readback", NASTY, NULL, 9);
-	station_ui_end(ui, 50);
+	station_ui_end(ui, 50, 0.25);
 	station_ui_free(ui);
 	sink_close(&s);
 	const char *words[] = { "[NOT LOCKED]", "[QUAR]", "[DRY RUN]", "[PASS]", "[FAIL]", "f1 ",

@@ -16,7 +16,7 @@
 #include "signet/protocol.h"
 #include "signet/target.h"
 
-static char sim_path[4096];
+static char sim_path[4096], nrf51_path[4096];
 
 static void test_shipped_sim(void **state)
 {
@@ -46,10 +46,11 @@ static void test_shipped_sim(void **state)
 
 /* The sim profile with the member at path (a.b) set to value (a JSON
  * text; NULL deletes it), parsed. Returns the status; err has the message. */
-static int mutated(const char *path, const char *value, struct sg_target *t, struct sg_err *err)
+static int mutated_from(const char *base, const char *path, const char *value, struct sg_target *t,
+			struct sg_err *err)
 {
 	json_error_t je;
-	json_t *root = json_load_file(sim_path, 0, &je), *obj = root;
+	json_t *root = json_load_file(base, 0, &je), *obj = root;
 	char key[64];
 	const char *dot;
 
@@ -72,6 +73,11 @@ static int mutated(const char *path, const char *value, struct sg_target *t, str
 	free(text);
 	json_decref(root);
 	return rc;
+}
+
+static int mutated(const char *path, const char *value, struct sg_target *t, struct sg_err *err)
+{
+	return mutated_from(sim_path, path, value, t, err);
 }
 
 static const struct bad_case {
@@ -204,6 +210,87 @@ static void test_inject_and_matter(void **state)
 	assert_non_null(strstr(err.msg, "i.json: certificate.pid: "));
 }
 
+static void test_shipped_nrf51(void **state)
+{
+	struct sg_target t;
+	struct sg_err err = {0};
+	(void)state;
+
+	if (sg_target_load(nrf51_path, &t, &err) != SG_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(t.key_mode, SG_KEY_INJECT);
+	assert_true(t.probe.present);
+	assert_int_equal(t.probe.n_identify, 2);
+	assert_int_equal(t.probe.uid_addr, 0x10000060);
+	assert_int_equal(t.probe.uid_len, 8);
+	assert_int_equal(t.probe.ram_addr, 0x20000000);
+	assert_int_equal(t.probe.page_size, 1024);
+	assert_int_equal(t.probe.nvmc, 0x4001E000);
+	assert_int_equal(t.probe.routine_stop, 0x36);
+	assert_int_equal(t.probe.n_slots, 3);
+	assert_int_equal(t.probe.slots[2].id, 3);
+	assert_true(t.probe.slots[2].secret);
+	assert_int_equal(t.probe.slots[1].pages, 2);
+	assert_int_equal(t.probe.n_locks, 1);
+	assert_int_equal(t.probe.locks[0].bits, SGP_LOCK_READBACK | SGP_LOCK_DEBUG);
+	assert_int_equal(t.probe.locks[0].mask, 0xFF00);
+	/* the sim profile has no probe */
+	assert_int_equal(sg_target_load(sim_path, &t, &err), SG_OK);
+	assert_false(t.probe.present);
+}
+
+/* Each rule of the probe member, on the shipped nrf51 profile. */
+static const struct bad_case probe_cases[] = {
+	{"probe.uid", "{\"address\":\"0x10000061\",\"length\":8}",
+	 "x.json: probe.uid.address: 0x10000061 is not a multiple of 4"},
+	{"probe.uid", "{\"address\":\"0x10000060\",\"length\":6}", "x.json: probe.uid.length: must be a multiple of 4"},
+	{"probe.uid", "{\"address\":\"10000060\",\"length\":8}", "x.json: probe.uid.address: must be a string of 0x"},
+	{"probe.uid", NULL, "x.json: probe.uid: missing"},
+	{"probe.ram", "{\"address\":\"0x20000000\",\"size\":1000}", "x.json: probe.ram.size: must be a whole number"},
+	{"probe.flash", "{\"controller\":\"stm32\",\"registers\":\"0x0\",\"page_size\":1024}",
+	 "x.json: probe.flash.controller: 'stm32' is not one of: nrf-nvmc"},
+	{"probe.flash", "{\"controller\":\"nrf-nvmc\",\"registers\":\"0x4001E000\",\"page_size\":1000}",
+	 "x.json: probe.flash.page_size: must be a power of 2"},
+	{"probe.routine", "{\"code\":\"00bf\",\"stop\":\"0x2\"}", "x.json: probe.routine.stop: 0x2 is past"},
+	{"probe.routine", "{\"code\":\"00b\",\"stop\":\"0x0\"}", "x.json: probe.routine.code: must be hex"},
+	{"probe.slots", "[{\"id\":1,\"address\":\"0x3F000\",\"pages\":1},{\"id\":2,\"address\":\"0x3F400\",\"pages\":2}]",
+	 "x.json: probe.slots: slot 3 of the profile's slots has no place"},
+	{"probe.slots", "[{\"id\":1,\"address\":\"0x3F000\",\"pages\":2},{\"id\":2,\"address\":\"0x3F400\",\"pages\":1}]",
+	 "x.json: probe.slots[1].pages: overlaps probe.slots[0]"},
+	{"probe.slots", "[{\"id\":1,\"address\":\"0x3F100\",\"pages\":1}]",
+	 "x.json: probe.slots[0].address: 0x3f100 is not a multiple of 1024"},
+	{"probe.slots", "[{\"id\":1,\"address\":\"0x3F000\",\"pages\":1},{\"id\":1,\"address\":\"0x3F400\",\"pages\":1}]",
+	 "x.json: probe.slots[1].pages: slot 1 is given twice"},
+	{"probe.slots", "[{\"id\":1,\"address\":\"0x3F000\",\"pages\":1},{\"id\":2,\"address\":\"0x3F400\",\"pages\":1},"
+	 "{\"id\":3,\"address\":\"0x3FC00\",\"pages\":1}]",
+	 "x.json: probe.slots: the key's slot 3 must be \"secret\": true"},
+	{"probe.lock", "[{\"bits\":[\"readback\"],\"address\":\"0x10001004\",\"mask\":\"0xFF00\",\"value\":\"0x0\"}]",
+	 "x.json: probe.lock: does not say how to set or read every bit"},
+	{"probe.lock", "[{\"bits\":[\"readback\",\"debug\"],\"address\":\"0x10001004\",\"mask\":\"0xFF00\",\"value\":\"0x1\"}]",
+	 "x.json: probe.lock[0].value: must be non-zero and hold every bit of value"},
+	{"probe.lock", NULL, "x.json: probe.lock: missing"},
+	{"probe.colour", "1", "x.json: colour: not a member of probe"},
+};
+
+static void test_probe_rules(void **state)
+{
+	struct sg_target t;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof probe_cases / sizeof probe_cases[0]; i++) {
+		struct sg_err err = {0};
+		const struct bad_case *c = &probe_cases[i];
+		int rc = mutated_from(nrf51_path, c->path, c->value, &t, &err);
+		if (rc != SG_EINPUT || !strstr(err.msg, c->message))
+			fail_msg("%s = %s: got %d '%s', want '%s'", c->path, c->value ? c->value : "(deleted)", rc,
+				 err.msg, c->message);
+	}
+	/* a probe cannot make a key on the device */
+	struct sg_err err = {0};
+	assert_int_equal(mutated("probe", "{}", &t, &err), SG_EINPUT);
+	assert_non_null(strstr(err.msg, "x.json: probe: a probe writes the device's key"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,7 +298,10 @@ int main(void)
 		cmocka_unit_test(test_each_rule),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_inject_and_matter),
+		cmocka_unit_test(test_shipped_nrf51),
+		cmocka_unit_test(test_probe_rules),
 	};
 	snprintf(sim_path, sizeof sim_path, "%s/provision/targets/sim.json", getenv("SIGNET_SOURCE_DIR"));
+	snprintf(nrf51_path, sizeof nrf51_path, "%s/provision/targets/nrf51.json", getenv("SIGNET_SOURCE_DIR"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
