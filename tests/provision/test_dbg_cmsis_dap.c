@@ -61,19 +61,19 @@ static struct sg_dbg *open_probe(const char *serial)
 }
 
 /* The model's memory file as the chip left it (the client may be closed). */
-static struct dap_model_mem *chip_mem(const char *path)
+static struct nrf51_state *chip_mem(const char *path)
 {
 	int fd = open(path, O_RDONLY);
 	void *m;
 
 	assert_true(fd >= 0);
-	m = mmap(NULL, sizeof(struct dap_model_mem), PROT_READ, MAP_SHARED, fd, 0);
+	m = mmap(NULL, sizeof(struct nrf51_state), PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	assert_true(m != MAP_FAILED);
 	return m;
 }
 
-static void chip_unmap(struct dap_model_mem *m)
+static void chip_unmap(struct nrf51_state *m)
 {
 	munmap(m, sizeof *m);
 }
@@ -107,7 +107,7 @@ static void test_open_halts(void **state)
 {
 	struct sg_dbg *d;
 	struct sg_err err = {0};
-	struct dap_model_mem *m;
+	struct nrf51_state *m;
 
 	(void)state;
 	d = open_probe("");
@@ -144,10 +144,10 @@ static void test_read_ficr(void **state)
  * Large transfers keep the probe's packet count in flight, never more. */
 static void test_ram_across_tar_boundary(void **state)
 {
-	static uint8_t pat[3072], back[3072], all[DAP_MODEL_RAM_SIZE];
+	static uint8_t pat[3072], back[3072], all[NRF51_RAM_SIZE];
 	struct sg_dbg *d;
 	struct sg_err err = {0};
-	struct dap_model_mem *m;
+	struct nrf51_state *m;
 
 	(void)state;
 	fill(pat, sizeof pat, 1);
@@ -202,7 +202,7 @@ static void test_nvmc_erase_program(void **state)
 	static uint8_t page[1024], back[1024];
 	struct sg_dbg *d;
 	struct sg_err err = {0};
-	struct dap_model_mem *m;
+	struct nrf51_state *m;
 	uint32_t zero = 0;
 
 	(void)state;
@@ -306,7 +306,7 @@ static void test_v1_hid(void **state)
 	static uint8_t pat[2048], back[2048];
 	struct sg_dbg *d;
 	struct sg_err err = {0};
-	struct dap_model_mem *m;
+	struct nrf51_state *m;
 
 	(void)state;
 	setenv("SIGNET_DAP_MODEL_V1", "1", 1);
@@ -348,7 +348,7 @@ static void test_serial_selection(void **state)
 	sg_dbg_close(d);
 	snprintf(path, sizeof path, "%s.BBB2", mem_path);
 	{
-		struct dap_model_mem *m = chip_mem(path);
+		struct nrf51_state *m = chip_mem(path);
 
 		assert_int_equal(le32toh(*(uint32_t *)m->ram), 0xB0B2B0B2);
 		chip_unmap(m);

@@ -29,26 +29,17 @@
  * - AP 0, an AHB-AP (IDR 0x04770021): CSW (word size only: any other size
  *   fails on the bus), TAR, DRW, BD0-3; TAR auto-increments by 4 within
  *   1 KiB (wrapping there) and not after a failed access.
- * - The nRF51: 256 KiB flash and UICR obeying the NVMC (written only with
- *   CONFIG=1, bits 1 to 0 only; ERASEPAGE/ERASEPCR0/ERASEALL/ERASEUICR with
- *   CONFIG=2; READY always 1: no timing), FICR (CODEPAGESIZE, CODESIZE,
- *   DEVICEID), 16 KiB RAM, DHCSR/DEMCR. RBPCONF.PALL enabled at libusb_init
- *   (the chip's power-up) makes flash accesses fail until ERASEALL. Any
- *   other address fails on the bus. The core runs no code.
- * Not thread-safe: one client thread at a time. */
-#include <errno.h>
-#include <fcntl.h>
-#include <stddef.h>
+ * - The nRF51 behind AP 0: nrf51_mem.h.
+ * Each libusb_init makes a new bus: probes and chips in their power-up
+ * state, over the same state files. One thread per context. */
 #include <libusb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "dap_model.h"
+#include "nrf51_mem.h"
 
 #define MAX_PROBES 4
 #define QUEUE 8
@@ -59,9 +50,8 @@ enum dp_mode { DP_DEAD, DP_RESET, DP_READY };
 
 /* A probe's SW-DP, its AP and the chip behind them. */
 struct chip {
-	struct dap_model_mem *mem;
-	uint64_t deviceid;
-	bool protected_all;
+	struct nrf51_mem *mem;
+	struct nrf51_state *stats;
 	/* DP */
 	enum dp_mode mode;
 	bool switched;		/* JTAG-to-SWD seen */
@@ -74,8 +64,6 @@ struct chip {
 	bool wait_armed;
 	/* AP */
 	uint32_t csw, tar;
-	/* NVMC, core */
-	uint32_t nvmc_config, dhcsr, demcr;
 	/* probe firmware */
 	unsigned wait_retry, match_retry;
 	uint32_t match_mask;
@@ -87,7 +75,6 @@ struct libusb_device {
 	bool v1;
 	char serial[64];
 	struct chip chip;
-	size_t mem_len;
 	/* answers waiting to be read, per interface */
 	uint8_t q[2][QUEUE][PKT_MAX];
 	size_t qlen[2][QUEUE], qhead[2], qn[2];
@@ -105,119 +92,19 @@ struct libusb_context {
 	unsigned long unplug_left;
 };
 
-/* ---- the nRF51's bus ---- */
-
-#define FLASH_END DAP_MODEL_FLASH_SIZE
-#define FICR 0x10000000u
-#define UICR 0x10001000u
-#define RAM 0x20000000u
-#define NVMC 0x4001E000u
-#define DHCSR 0xE000EDF0u
-#define DEMCR 0xE000EDFCu
-#define RBPCONF 0x004u
-
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static bool env_fault(uint32_t a)
+/* The chip's bus, and the fault SIGNET_DAP_MODEL_FAULT injects. */
+static int bus(struct chip *c, uint32_t a, bool write, uint32_t *v)
 {
 	const char *s = getenv("SIGNET_DAP_MODEL_FAULT");
 
-	return s && *s && strtoul(s, NULL, 0) == a;
-}
-
-/* Flash or UICR through the NVMC: CONFIG=1 lets bits go 1 to 0. */
-static void nvm_write(struct chip *c, uint8_t *p, uint32_t v)
-{
-	if (c->nvmc_config != 1) {
-		c->mem->dropped_writes++;
-		return;
-	}
-	put_le32(p, le32(p) & v);
-}
-
-static void nvmc_write(struct chip *c, uint32_t off, uint32_t v)
-{
-	bool een = c->nvmc_config == 2;
-
-	if (off == 0x504)
-		c->nvmc_config = v & 3;
-	else if ((off == 0x508 || off == 0x510) && een && v < FLASH_END && !(v & 0x3FF))
-		memset(c->mem->flash + v, 0xFF, 0x400);
-	else if (off == 0x50C && een && (v & 1)) {
-		memset(c->mem->flash, 0xFF, FLASH_END);
-		memset(c->mem->uicr, 0xFF, DAP_MODEL_UICR_SIZE);
-		c->protected_all = false;
-	} else if (off == 0x514 && een && (v & 1))
-		memset(c->mem->uicr, 0xFF, DAP_MODEL_UICR_SIZE);
-}
-
-/* 0 on success, -1 when the access fails on the bus. */
-static int bus(struct chip *c, uint32_t a, bool write, uint32_t *v)
-{
-	if (env_fault(a))
+	if (s && *s && strtoul(s, NULL, 0) == a)
 		return -1;
-	if (a < FLASH_END) {
-		if (c->protected_all)
-			return -1;
-		if (write)
-			nvm_write(c, c->mem->flash + a, *v);
-		else
-			*v = le32(c->mem->flash + a);
-		return 0;
-	}
-	if (a >= FICR && a < FICR + 0x100) {
-		uint32_t off = a - FICR;
-
-		if (!write)
-			*v = off == 0x10 ? 0x400 : off == 0x14 ? 0x100 : off == 0x60 ? (uint32_t)c->deviceid
-			   : off == 0x64 ? (uint32_t)(c->deviceid >> 32) : 0xFFFFFFFFu;
-		return 0;
-	}
-	if (a >= UICR && a < UICR + DAP_MODEL_UICR_SIZE) {
-		if (write)
-			nvm_write(c, c->mem->uicr + (a - UICR), *v);
-		else
-			*v = le32(c->mem->uicr + (a - UICR));
-		return 0;
-	}
-	if (a >= RAM && a < RAM + DAP_MODEL_RAM_SIZE) {
-		if (write)
-			put_le32(c->mem->ram + (a - RAM), *v);
-		else
-			*v = le32(c->mem->ram + (a - RAM));
-		return 0;
-	}
-	if (a >= NVMC && a < NVMC + 0x1000) {
-		if (write)
-			nvmc_write(c, a - NVMC, *v);
-		else
-			*v = a - NVMC == 0x400 ? 1 : a - NVMC == 0x504 ? c->nvmc_config : 0;
-		return 0;
-	}
-	if (a == DHCSR) {
-		if (write && (*v >> 16) == 0xA05F)
-			c->dhcsr = *v & 3;
-		else if (!write)
-			*v = c->dhcsr | 1u << 16 | ((c->dhcsr & 3) == 3 ? 1u << 17 : 0);
-		return 0;
-	}
-	if (a == DEMCR) {
-		if (write)
-			c->demcr = *v;
-		else
-			*v = c->demcr;
-		return 0;
-	}
-	return -1;
+	return write ? nrf51_mem_write32(c->mem, a, *v) : nrf51_mem_read32(c->mem, a, v);
 }
 
 /* ---- SW-DP and AP ---- */
@@ -551,51 +438,11 @@ static bool firmware(struct libusb_device *dev, const uint8_t *rq, size_t n, str
 	return true;
 }
 
-/* ---- the memory file ---- */
-
-static struct dap_model_mem *mem_open(const char *path, size_t *len)
-{
-	struct dap_model_mem *m;
-	struct stat st;
-	int fd = -1;
-	bool fresh = true;
-
-	*len = sizeof *m;
-	if (path) {
-		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || fstat(fd, &st) != 0)
-			goto fail;
-		fresh = st.st_size == 0;
-		if (fresh ? ftruncate(fd, (off_t)*len) != 0 : (size_t)st.st_size != *len) {
-			errno = EINVAL;
-			goto fail;
-		}
-	}
-	m = mmap(NULL, *len, PROT_READ | PROT_WRITE, path ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS,
-		 fd, 0);
-	if (fd >= 0)
-		close(fd);
-	if (m == MAP_FAILED)
-		return NULL;
-	if (fresh) {
-		memcpy(m->magic, DAP_MODEL_MAGIC, 8);
-		memset(m->flash, 0xFF, sizeof m->flash);
-		memset(m->uicr, 0xFF, sizeof m->uicr);
-	}
-	memset((char *)m + 8, 0, offsetof(struct dap_model_mem, flash) - 8);
-	return m;
-fail:
-	fprintf(stderr, "dap_model: %s: %s\n", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
-
 static int add_probe(struct libusb_context *ctx, const char *serial, size_t len, int several)
 {
 	struct libusb_device *d = &ctx->dev[ctx->ndev];
 	const char *path = getenv("SIGNET_DAP_MODEL_MEM"), *id = getenv("SIGNET_DAP_MODEL_DEVICEID");
 	char file[4096];
-	uint32_t rbp;
 
 	if (len >= sizeof d->serial || ctx->ndev >= MAX_PROBES)
 		return -1;
@@ -606,12 +453,11 @@ static int add_probe(struct libusb_context *ctx, const char *serial, size_t len,
 		snprintf(file, sizeof file, "%s.%s", path, d->serial);
 		path = file;
 	}
-	if (!(d->chip.mem = mem_open(path, &d->mem_len)))
+	d->chip.mem = nrf51_mem_open(path, (id ? strtoull(id, NULL, 16) : 0x1122334455667788ull) + ctx->ndev);
+	if (!d->chip.mem)
 		return -1;
+	d->chip.stats = nrf51_mem_state(d->chip.mem);
 	d->chip.wait_retry = 100; /* ARM's firmware, until TransferConfigure */
-	d->chip.deviceid = (id ? strtoull(id, NULL, 16) : 0x1122334455667788ull) + ctx->ndev;
-	rbp = le32(d->chip.mem->uicr + RBPCONF);
-	d->chip.protected_all = (rbp & 0xFF00) == 0;
 	ctx->ndev++;
 	return 0;
 }
@@ -650,10 +496,7 @@ void LIBUSB_CALL libusb_exit(libusb_context *ctx)
 	if (!ctx)
 		return;
 	for (size_t i = 0; i < ctx->ndev; i++)
-		if (ctx->dev[i].chip.mem) {
-			ctx->dev[i].chip.mem->halted = (ctx->dev[i].chip.dhcsr & 3) == 3;
-			munmap(ctx->dev[i].chip.mem, ctx->dev[i].mem_len);
-		}
+		nrf51_mem_close(ctx->dev[i].chip.mem);
 	free(ctx);
 }
 
@@ -836,7 +679,7 @@ static int xfer(libusb_device_handle *h, int i, unsigned char ep, unsigned char 
 		int *actual)
 {
 	struct libusb_device *d = h->dev;
-	struct dap_model_mem *m = d->chip.mem;
+	struct nrf51_state *m = d->chip.stats;
 	size_t pkt = i ? 512 : 64, *qn = &d->qn[i];
 	unsigned count = i ? 4 : 2;
 
