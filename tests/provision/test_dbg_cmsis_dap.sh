@@ -25,7 +25,7 @@ run() { # OUT [station run options...] -> exit status in $rc
 }
 
 # region STATE OFFSET SIZE: bytes of the chip's state file
-region() { tail -c +$(($2 + 1)) "$1" | head -c "$3"; }
+region() { dd if="$1" bs=4096 iflag=skip_bytes,count_bytes skip="$2" count="$3" status=none; }
 
 # check_held NAME STATE SERIAL: the chip holds the unit's certificate, chain, key, lock
 check_held() {

@@ -74,7 +74,9 @@ struct libusb_device {
 	enum dev_kind kind;
 	bool v1;
 	char serial[64];
-	struct chip chip;
+	struct chip chip;	/* its state mapped once claimed */
+	char path[4096];	/* of the chip's state file, "" for none */
+	uint64_t deviceid;
 	/* answers waiting to be read, per interface */
 	uint8_t q[2][QUEUE][PKT_MAX];
 	size_t qlen[2][QUEUE], qhead[2], qn[2];
@@ -442,21 +444,17 @@ static int add_probe(struct libusb_context *ctx, const char *serial, size_t len,
 {
 	struct libusb_device *d = &ctx->dev[ctx->ndev];
 	const char *path = getenv("SIGNET_DAP_MODEL_MEM"), *id = getenv("SIGNET_DAP_MODEL_DEVICEID");
-	char file[4096];
 
 	if (len >= sizeof d->serial || ctx->ndev >= MAX_PROBES)
 		return -1;
 	d->kind = PROBE;
 	d->v1 = getenv("SIGNET_DAP_MODEL_V1") && strcmp(getenv("SIGNET_DAP_MODEL_V1"), "1") == 0;
 	memcpy(d->serial, serial, len);
-	if (path && several) {
-		snprintf(file, sizeof file, "%s.%s", path, d->serial);
-		path = file;
-	}
-	d->chip.mem = nrf51_mem_open(path, (id ? strtoull(id, NULL, 16) : 0x1122334455667788ull) + ctx->ndev);
-	if (!d->chip.mem)
-		return -1;
-	d->chip.stats = nrf51_mem_state(d->chip.mem);
+	if (path && several)
+		snprintf(d->path, sizeof d->path, "%s.%.*s", path, (int)len, serial);
+	else if (path)
+		snprintf(d->path, sizeof d->path, "%s", path);
+	d->deviceid = (id ? strtoull(id, NULL, 16) : 0x1122334455667788ull) + ctx->ndev;
 	d->chip.wait_retry = 100; /* ARM's firmware, until TransferConfigure */
 	ctx->ndev++;
 	return 0;
@@ -641,8 +639,17 @@ static int interfaces(const libusb_device *d)
 
 int LIBUSB_CALL libusb_claim_interface(libusb_device_handle *h, int i)
 {
-	if (i < 0 || i >= interfaces(h->dev))
+	struct libusb_device *d = h->dev;
+
+	if (i < 0 || i >= interfaces(d))
 		return LIBUSB_ERROR_NOT_FOUND;
+	/* The chip powers up when its probe is claimed: a client that only
+	 * looks at the probes leaves their state files alone. */
+	if (d->kind == PROBE && !d->chip.mem) {
+		if (!(d->chip.mem = nrf51_mem_open(d->path[0] ? d->path : NULL, d->deviceid)))
+			return LIBUSB_ERROR_OTHER;
+		d->chip.stats = nrf51_mem_state(d->chip.mem);
+	}
 	h->claimed |= 1u << i;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* The CMSIS-DAP probe model (libdap_model.so, dap_model.c): its
  * environment. The chip's state file is struct nrf51_state (nrf51_mem.h).
  *
- * Read at libusb_init unless said otherwise:
+ * Read at libusb_init unless said otherwise (a probe's chip powers up,
+ * reading its state file, when the probe is claimed):
  *   SIGNET_DAP_MODEL_MEM      the chip's state file (created, flash erased,
  *                             when absent); with several probes, probe S
  *                             uses "FILE.S". Unset: the chip lives and dies

@@ -22,7 +22,8 @@
 
 struct nrf51_state {
 	char magic[8];
-	/* Since the last nrf51_mem_open (the probe model's counters): */
+	/* Since the last nrf51_mem_open, when the probe model's client
+	 * claimed the probe (its counters): */
 	uint32_t requests;	  /* requests the probe took */
 	uint32_t max_inflight;	  /* most requests waiting for their answer */
 	uint32_t overruns;	  /* requests sent while its buffers were full */
