@@ -409,9 +409,10 @@ int sg_transport_from_dbg(struct sg_dbg *dbg, const struct sg_target *target, st
 
 	*t = NULL;
 	if (!target || !target->probe.present) {
+		rc = sg_errf_param(err, SG_EINPUT, "profile", "%s: profile %s has no probe member: it cannot be "
+				   "provisioned through a debug probe", dbg->name, target ? target->name : "(none)");
 		sg_dbg_close(dbg);
-		return sg_errf_param(err, SG_EINPUT, "profile", "%s: profile %s has no probe member: it cannot be "
-				     "provisioned through a debug probe", dbg->name, target ? target->name : "(none)");
+		return rc;
 	}
 	if (!(p = calloc(1, sizeof *p))) {
 		sg_dbg_close(dbg);
