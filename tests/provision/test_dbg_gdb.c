@@ -743,8 +743,6 @@ static void unreachable_and_bad_specs(void **state)
 	assert_memory_equal(err.msg, "gdb:127.0.0.1:notaport: ", 24);
 	assert_int_equal(sg_dbg_open("gdb:nohost", 500, &d, &err), SG_EINPUT);
 	assert_string_equal(err.msg, "gdb:nohost: not gdb:HOST:PORT");
-	assert_int_equal(sg_dbg_open("cmsis-dap", 500, &d, &err), SG_EINPUT);
-	assert_string_equal(err.msg, "cmsis-dap: cmsis-dap fixtures are not built yet");
 	assert_int_equal(sg_dbg_open("tcp:127.0.0.1:1", 500, &d, &err), SG_EINPUT);
 }
 
