@@ -64,3 +64,32 @@ verify_ledger() {
 
 # lock_bits STATEFILE: the simulated device's lock bits (its file's offset 41, LE u32)
 lock_bits() { od -An -tu4 -j 41 -N 4 "$1" | tr -d ' '; }
+
+# nrf51_check_held NAME SERIAL: the nRF51's slot pages and UICR, dumped (through QEMU's
+# GDB stub or from a chip model's state) to $T/NAME.flash (0x3F000-0x40000)
+# and $T/NAME.uicr (from 0x10001000), hold
+# the unit of certificate SERIAL: the database's certificate (openssl
+# verifies it), the CA's and the root's in the chain slot, a 32-byte key
+# whose public half is the certificate's, RBPCONF with PALL set. The slots
+# are read by flash_slot.py. Needs station_lib.sh's DB and CA files.
+nrf51_check_held() {
+	local name=$1 serial=$2 b=$T/$1
+	sqlite3 "$DB" "SELECT hex(der) FROM certs WHERE serial = '$serial'" | xxd -r -p >"$b.db.der"
+	python3 "$here_lib/flash_slot.py" "$b.flash" 0 1024 >"$b.cert.der" &&
+		python3 "$here_lib/flash_slot.py" "$b.flash" 0x400 2048 >"$b.chain" &&
+		python3 "$here_lib/flash_slot.py" "$b.flash" 0xC00 1024 >"$b.key" && ok ||
+		{ bad "$name: the slots' layout"; return; }
+	[ -s "$b.db.der" ] && cmp -s "$b.cert.der" "$b.db.der" && ok ||
+		bad "$name: the certificate slot is not the database's certificate $serial"
+	cat <(openssl x509 -in "$T/ca.pem" -outform DER) <(openssl x509 -in "$T/root.pem" -outform DER) >"$b.chain.want"
+	cmp -s "$b.chain" "$b.chain.want" && ok || bad "$name: the chain slot is not the CA's and the root's"
+	openssl verify -CAfile "$T/root.pem" -untrusted "$T/ca.pem" <(openssl x509 -inform DER -in "$b.cert.der") \
+		>/dev/null 2>&1 && ok || bad "$name: openssl does not verify the certificate in flash"
+	[ "$(stat -c %s "$b.key")" = 32 ] && ok || bad "$name: the key slot holds $(stat -c %s "$b.key") bytes"
+	{ printf '\x30\x31\x02\x01\x01\x04\x20'; cat "$b.key"; printf '\xa0\x0a\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07'; } >"$b.key.der"
+	openssl ec -inform DER -in "$b.key.der" -pubout 2>/dev/null >"$b.key.pub"
+	openssl x509 -inform DER -in "$b.cert.der" -noout -pubkey >"$b.cert.pub"
+	[ -s "$b.key.pub" ] && cmp -s "$b.key.pub" "$b.cert.pub" && ok || bad "$name: the key in flash is not the certificate's"
+	[ "$(od -An -tx4 -j4 -N4 "$b.uicr" | tr -d ' ')" = ffff00ff ] && ok ||
+		bad "$name: RBPCONF is $(od -An -tx4 -j4 -N4 "$b.uicr"), not PALL set"
+}

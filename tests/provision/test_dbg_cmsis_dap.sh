@@ -32,23 +32,7 @@ check_held() {
 	local name=$1 state=$2 serial=$3 b=$T/$1
 	region "$state" $((HEAD + 0x3F000)) 4096 >"$b.flash"
 	region "$state" $((HEAD + 0x40000)) 16 >"$b.uicr"
-	sqlite3 "$DB" "SELECT hex(der) FROM certs WHERE serial = '$serial'" | xxd -r -p >"$b.db.der"
-	python3 "$here/flash_slot.py" "$b.flash" 0 1024 >"$b.cert.der" &&
-		python3 "$here/flash_slot.py" "$b.flash" 0x400 2048 >"$b.chain" &&
-		python3 "$here/flash_slot.py" "$b.flash" 0xC00 1024 >"$b.key" && ok ||
-		{ bad "$name: the slots' layout"; return; }
-	[ -s "$b.db.der" ] && cmp -s "$b.cert.der" "$b.db.der" && ok ||
-		bad "$name: the certificate slot is not the database's certificate $serial"
-	cat <(openssl x509 -in "$T/ca.pem" -outform DER) <(openssl x509 -in "$T/root.pem" -outform DER) >"$b.chain.want"
-	cmp -s "$b.chain" "$b.chain.want" && ok || bad "$name: the chain slot is not the CA's and the root's"
-	openssl verify -CAfile "$T/root.pem" -untrusted "$T/ca.pem" <(openssl x509 -inform DER -in "$b.cert.der") \
-		>/dev/null 2>&1 && ok || bad "$name: openssl does not verify the certificate in flash"
-	{ printf '\x30\x31\x02\x01\x01\x04\x20'; cat "$b.key"; printf '\xa0\x0a\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07'; } >"$b.key.der"
-	openssl ec -inform DER -in "$b.key.der" -pubout 2>/dev/null >"$b.key.pub"
-	openssl x509 -inform DER -in "$b.cert.der" -noout -pubkey >"$b.cert.pub"
-	[ -s "$b.key.pub" ] && cmp -s "$b.key.pub" "$b.cert.pub" && ok || bad "$name: the key in flash is not the certificate's"
-	[ "$(od -An -tx4 -j4 -N4 "$b.uicr" | tr -d ' ')" = ffff00ff ] && ok ||
-		bad "$name: RBPCONF is $(od -An -tx4 -j4 -N4 "$b.uicr"), not PALL set"
+	nrf51_check_held "$name" "$serial"
 }
 
 serial_of() { jq -r "select(.event == \"result\" and .fixture == \"$2\") | .serial" "$1"; }
