@@ -189,6 +189,25 @@ while ! grep -q listening "$demo/line-a.out" "$demo/line-b.out" 2>/dev/null ||
   --ca-cert "$demo/factory.pem" --chain "$demo/root.pem" --db "$demo/pki.db" \
   --ledger "$demo/audit.ledger" --ledger-key "$P;object=ledger" --count 6 --lock \
   && echo "exit 0" || echo "exit $? - line-b's units were quarantined: they claimed a lock they did not do"
+
+say "A real chip: QEMU's nRF51 (micro:bit) provisioned through its GDB stub, and locked"
+# No firmware on the chip: the station runs the device agent on this host
+# over the GDB remote protocol, programs the flash with a routine run in the
+# chip's RAM, and sets UICR RBPCONF (docs/provisioning.md section 12).
+printf '\x00\x40\x00\x20\x09\x00\x00\x00\xfe\xe7\x00\x00' >"$demo/idle.bin"
+gport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+qemu-system-arm -M microbit -nographic -display none -monitor none -serial none -S \
+  -gdb "tcp:127.0.0.1:$gport" -kernel "$demo/idle.bin" >"$demo/qemu.log" 2>&1 &
+sims+=($!)
+python3 -c "import socket,time
+for _ in range(200):
+    try: socket.create_connection(('127.0.0.1',$gport),0.2).close(); break
+    except OSError: time.sleep(0.05)"
+"$S" station run --profile nrf51 --fixture "microbit=gdb:127.0.0.1:$gport" \
+  --ca-key "$P;object=pki-factory" --ca-cert "$demo/factory.pem" --chain "$demo/root.pem" \
+  --db "$demo/pki.db" --ledger "$demo/audit.ledger" --ledger-key "$P;object=ledger" --lock \
+  && echo "exit 0"
+
 "$S" ledger verify --ledger "$demo/audit.ledger" --pubkey "$demo/ledger.pub.pem"
 "$S" ledger report --ledger "$demo/audit.ledger" --html "$demo/audit.html" --pubkey "$demo/ledger.pub.pem"
 
@@ -225,5 +244,10 @@ What just happened:
      read back and a challenge signed, and was locked; those on the fixture whose
      devices fake their lock were quarantined. Every step is in the ledger, and the
      auditor's page (.demo/audit.html) shows the units. See docs/provisioning.md.
+ 11. A real chip model, QEMU's nRF51: through its GDB stub the station read its FICR
+     identity, wrote its certificate, chain and injected key into flash pages with a
+     routine run on the chip's own CPU, read them back and set readback protection in
+     UICR, all recorded in the same ledger. The same profile drives a J-Link, OpenOCD or
+     a CMSIS-DAP probe on a real board.
 The format is specified in docs/envelope.md.
 MSG
