@@ -3,11 +3,14 @@
 # (an nRF51822), over gdb: (the probe agent, the flash routine run on QEMU's
 # CPU) and over the UART firmware (tcp: to QEMU's UART), each unit on a fresh
 # QEMU with its own UID, --lock, durable ledger records. Per unit (the result
-# event's seconds and link_seconds): the unit's time, the link's ( from each request's
-# first byte to its answer, which for gdb: includes every GDB round trip the
+# event's seconds and link_seconds): the unit's time, the link's (from each
+# request's first byte to its answer, which for gdb: includes every GDB round trip the
 # host agent makes) and the station's own (the difference). Target (issue
 # 12): the station adds <= 100 ms a unit beyond the link. (The GDB memory
-# throughput for a 4 KiB page is part 1's bench_gdb_mem.) Not a test: numbers only.
+# throughput for a 4 KiB page is part 1's bench_gdb_mem.) Measured here (2
+# cores, quiet): gdb: 48-69 ms a unit, 8-12 ms of it the station's; UART
+# firmware 110 ms a unit (QEMU's UART has no line rate), 15 ms the station's;
+# gdb: memory writes ~13,000 KiB/s. Not a test: numbers only.
 # Usage: bench/station_qemu.sh [UNITS] (default 5 per fixture kind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,13 +37,14 @@ one() {
 	else
 		qemu_start --serial -kernel "$FW/agent-nrf51-qemutest.elf" \
 			-device "loader,addr=0x20003FFC,data=$((0x2000 + i)),data-len=4"
+		qemu_gdb "$QEMU_GDB" >/dev/null # QEMU starts halted: a debugger's detach lets it run
 		fixture=tcp:$QEMU_SERIAL profile=nrf51-uart
 	fi
 	"$S" station run --profile "$profile" --fixture "$fixture" --ca-key "$U;object=factory" \
 		--ca-cert "$W/ca.pem" --chain "$W/root.pem" --db "$W/i.db" --ledger "$W/l.ledger" --lock \
-		--json >"$W/$kind-$i.json" </dev/null
+		--json >"$W/$kind-$i.json" 2>"$W/$kind-$i.err" </dev/null || true
 	[ -n "$(jq -c 'select(.event == "result" and .result == "pass")' "$W/$kind-$i.json")" ] ||
-		{ echo "bench: $kind unit $i did not pass: $(grep result "$W/$kind-$i.json")" >&2; exit 1; }
+		{ echo "bench: $kind unit $i did not pass: $(grep result "$W/$kind-$i.json") $(cat "$W/$kind-$i.err")" >&2; exit 1; }
 	jq -r 'select(.event == "result") | "\(.seconds) \(.link_seconds)"' "$W/$kind-$i.json" >>"$W/$kind"
 	qemu_stop_all
 }
