@@ -41,6 +41,10 @@ int cli_parse_u64(const char *cmd, const char *what, const char *s, uint64_t max
 int cli_parse_u64_hex(const char *cmd, const char *what, const char *s, uint64_t max,
 		      uint64_t *out);
 
+/* src (NULL: "") as printable ASCII in dst: every other byte becomes '?',
+ * so text from a device or a file can move no cursor. Returns dst. */
+const char *cli_printable(char *dst, size_t size, const char *src);
+
 /* JSON string literal with escapes. */
 void json_str(FILE *fp, const char *s);
 /* Lower-case hex string literal. */

@@ -22,18 +22,14 @@ static const char usage_text[] =
 
 #define usage(...) cli_usage_error("station ports", __VA_ARGS__)
 
-/* s as printable ASCII: any other byte becomes '?', and so do quotes
- * unless keep_quotes (the text output quotes values with them). */
-static void printable(const char *s, bool keep_quotes, char *out, size_t cap)
+/* s as printable ASCII without quotes (the text output quotes values). */
+static const char *unquoted(const char *s, char *out, size_t cap)
 {
-	size_t i = 0;
-
-	for (; s[i] && i + 1 < cap; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f &&
-				 (keep_quotes || (s[i] != '\'' && s[i] != '"'))
-			 ? s[i]
-			 : '?';
-	out[i] = '\0';
+	cli_printable(out, cap, s);
+	for (char *p = out; *p; p++)
+		if (*p == '\'' || *p == '"')
+			*p = '?';
+	return out;
 }
 
 /* A member "key":"value", left out when value is "". */
@@ -43,7 +39,7 @@ static void json_member(const char *key, const char *value)
 
 	if (!value[0])
 		return;
-	printable(value, true, clean, sizeof clean);
+	cli_printable(clean, sizeof clean, value);
 	printf(",\"%s\":", key);
 	json_str(stdout, clean);
 }
@@ -80,7 +76,7 @@ static void text_member(const char *key, const char *value)
 
 	if (!value[0])
 		return;
-	printable(value, false, clean, sizeof clean);
+	unquoted(value, clean, sizeof clean);
 	printf(" %s='%s'", key, clean);
 }
 
@@ -90,7 +86,7 @@ static void print_text(const struct sg_serial_port *ports, size_t n)
 		const struct sg_serial_port *p = &ports[i];
 		char name[256];
 
-		printable(p->name, false, name, sizeof name);
+		unquoted(p->name, name, sizeof name);
 		printf("%s %s", name, p->transport);
 		if (p->usb_vid >= 0)
 			printf(" %04x:%04x", (unsigned)p->usb_vid & 0xffff, (unsigned)p->usb_pid & 0xffff);

@@ -96,11 +96,6 @@ struct run_args {
 
 #define usage(...) cli_usage_error("station run", __VA_ARGS__)
 
-static bool is_probe(const char *spec)
-{
-	return !strncmp(spec, "gdb:", 4) || !strcmp(spec, "cmsis-dap") || !strncmp(spec, "cmsis-dap:", 10);
-}
-
 /* [NAME=]TRANSPORT:ADDRESS: NAME is a-z A-Z 0-9 . _ - */
 static int split_fixture(struct run_args *a, size_t i)
 {
@@ -130,7 +125,7 @@ static int split_fixture(struct run_args *a, size_t i)
 static int check_probe_fixtures(const struct run_args *a, const struct sg_target *t)
 {
 	for (size_t i = 0; i < a->n_fixtures; i++)
-		if (is_probe(a->specs[i]) && !t->probe.present)
+		if (sg_transport_is_probe(a->specs[i]) && !t->probe.present)
 			return usage("--fixture '%s': profile %s has no probe member, so it cannot be provisioned "
 				     "through a debug probe", a->fixtures[i], t->name);
 	return SG_OK;

@@ -75,16 +75,6 @@ struct station_ui {
 	size_t log_len;
 };
 
-/* src as printable ASCII in dst: every other byte becomes '?'. */
-static const char *clean(char *dst, size_t size, const char *src)
-{
-	size_t i = 0;
-	for (; src && src[i] && i + 1 < size; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-	dst[i] = '\0';
-	return dst;
-}
-
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -125,7 +115,7 @@ static void json_member(FILE *out, const char *name, const char *value)
 	if (!value)
 		return;
 	fprintf(out, ",\"%s\":", name);
-	json_str(out, clean(buf, sizeof buf, value));
+	json_str(out, cli_printable(buf, sizeof buf, value));
 }
 
 static void json_close(FILE *out)
@@ -143,7 +133,7 @@ static void json_start(struct station_ui *ui, const struct station_ui_start *s)
 		char buf[256];
 		if (i)
 			fputc(',', ui->out);
-		json_str(ui->out, clean(buf, sizeof buf, ui->names[i]));
+		json_str(ui->out, cli_printable(buf, sizeof buf, ui->names[i]));
 	}
 	fputc(']', ui->out);
 	json_member(ui->out, "lock", s->lock);
@@ -198,16 +188,16 @@ static size_t result_text(char *buf, size_t size, const struct station_event *e)
 	int n;
 	if (e->result == RESULT_FAILED || e->result == RESULT_QUARANTINED)
 		n = snprintf(buf, size, "%s step=%s reason=%s", word, station_step_name(e->step),
-			     e->reason ? clean(reason, sizeof reason, e->reason) : "-");
+			     e->reason ? cli_printable(reason, sizeof reason, e->reason) : "-");
 	else
 		n = snprintf(buf, size, "%s", word);
 	if (n >= 0 && (size_t)n < size && e->serial)
-		n += snprintf(buf + n, size - n, " serial %s", clean(serial, sizeof serial, e->serial));
+		n += snprintf(buf + n, size - n, " serial %s", cli_printable(serial, sizeof serial, e->serial));
 	if (n >= 0 && (size_t)n < size && e->has_index)
 		n += snprintf(buf + n, size - n, " index %llu", (unsigned long long)e->index);
 	if (n >= 0 && (size_t)n < size && e->detail && (e->result == RESULT_FAILED ||
 					      e->result == RESULT_QUARANTINED))
-		snprintf(buf + n, size - n, ": %s", clean(detail, sizeof detail, e->detail));
+		snprintf(buf + n, size - n, ": %s", cli_printable(detail, sizeof detail, e->detail));
 	size_t rest = strlen(word); /* buf starts with it: it is far shorter than size */
 	return buf[rest] == ' ' ? rest + 1 : rest;
 }
@@ -216,8 +206,8 @@ static size_t result_text(char *buf, size_t size, const struct station_event *e)
 static void who(char *buf, size_t size, const struct station_ui *ui, const struct station_event *e)
 {
 	char name[64], unit[40], device[136];
-	snprintf(buf, size, "%s %s %s", clean(name, sizeof name, fixture_name(ui, e->fixture)),
-		 clean(unit, sizeof unit, e->unit), e->device ? clean(device, sizeof device, e->device) : "-");
+	snprintf(buf, size, "%s %s %s", cli_printable(name, sizeof name, fixture_name(ui, e->fixture)),
+		 cli_printable(unit, sizeof unit, e->unit), e->device ? cli_printable(device, sizeof device, e->device) : "-");
 }
 
 static void plain_event(struct station_ui *ui, const struct station_event *e)
@@ -298,7 +288,7 @@ static void draw_panel(struct station_ui *ui, unsigned width, size_t i)
 {
 	const struct panel *p = &ui->panels[i];
 	char name[64], text[600], bar[STEP_COUNT + 3];
-	snprintf(text, sizeof text, "%-8s %s  device %s", clean(name, sizeof name, ui->names[i]),
+	snprintf(text, sizeof text, "%-8s %s  device %s", cli_printable(name, sizeof name, ui->names[i]),
 		 p->unit[0] ? p->unit : "(waiting)", p->device[0] ? p->device : "-");
 	put_line(ui, width, text, 0, 0, NULL);
 	progress(bar, p);
@@ -361,8 +351,8 @@ static void tty_event(struct station_ui *ui, const struct station_event *e)
 	if (e->fixture >= ui->n)
 		return;
 	struct panel *p = &ui->panels[e->fixture];
-	clean(p->unit, sizeof p->unit, e->unit);
-	clean(p->device, sizeof p->device, e->device);
+	cli_printable(p->unit, sizeof p->unit, e->unit);
+	cli_printable(p->device, sizeof p->device, e->device);
 	if (e->kind == EVENT_STEP) {
 		p->step = e->step;
 		p->running = true;

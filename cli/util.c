@@ -122,6 +122,15 @@ int cli_parse_u64_hex(const char *cmd, const char *what, const char *s, uint64_t
 	return parse_number(cmd, what, s, SG_NUM_HEX, max, out);
 }
 
+const char *cli_printable(char *dst, size_t size, const char *src)
+{
+	size_t i = 0;
+	for (; src && src[i] && i + 1 < size; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+	return dst;
+}
+
 void json_str(FILE *fp, const char *s)
 {
 	fputc('"', fp);

@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmsis_dap_priv.h"
 #include "signet/dbg.h"
+#include "transport_priv.h"
 
 /* DP registers (A[3:2]) and bits (ADIv5). */
 enum { DP_IDCODE = 0x0, DP_ABORT = 0x0, DP_CTRL_STAT = 0x4, DP_SELECT = 0x8, DP_RDBUFF = 0xC };
@@ -162,26 +162,6 @@ static int dp_write(struct dap *d, uint8_t reg, uint32_t v, const char *what, st
 	struct dap_op op = {.req = DAP_REG(reg), .wdata = v};
 
 	return dp_ops(d, &op, 1, what, err);
-}
-
-static bool past(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > deadline->tv_sec ||
-	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
-}
-
-static void deadline_in(struct timespec *t, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
 }
 
 /* ---- MEM-AP transfers, pipelined ---- */
@@ -420,7 +400,7 @@ static int dap_halt(struct sg_dbg *dbg, struct sg_err *err)
 	struct dap *d = (struct dap *)dbg;
 	uint8_t key[4] = {DHCSR_HALT & 0xFF, (DHCSR_HALT >> 8) & 0xFF, (DHCSR_HALT >> 16) & 0xFF,
 			  DHCSR_HALT >> 24};
-	struct timespec end;
+	long long end;
 	uint32_t v;
 	int rc;
 
@@ -428,11 +408,11 @@ static int dap_halt(struct sg_dbg *dbg, struct sg_err *err)
 		return rc;
 	if ((rc = mem_xfer(d, DHCSR, key, 4, true, err)) != SG_OK)
 		return rc;
-	deadline_in(&end, d->timeout_ms);
+	end = now_ms() + d->timeout_ms;
 	for (;;) {
 		if ((rc = read_word(d, DHCSR, &v, err)) != SG_OK || (v & DHCSR_S_HALT))
 			return rc;
-		if (past(&end))
+		if (now_ms() >= end)
 			return sg_errf(err, SG_EENV, "%s: the core did not halt within %d ms (DHCSR 0x%08" PRIx32 ")",
 				       d->base.name, d->timeout_ms, v);
 	}
@@ -706,7 +686,7 @@ static int dp_setup(struct dap *d, struct sg_err *err)
 	struct dap_op idr[2] = {{.req = DAP_REG(DP_SELECT), .wdata = SELECT_IDR_BANK},
 				{.req = DAP_AP | DAP_READ | DAP_REG(AP_IDR)}};
 	struct dap_op ctrl = {.req = DAP_READ | DAP_REG(DP_CTRL_STAT)};
-	struct timespec end;
+	long long end;
 	int rc;
 
 	if ((rc = dp_ops(d, &id, 1, "an IDCODE read", err)) != SG_OK ||
@@ -714,13 +694,13 @@ static int dp_setup(struct dap *d, struct sg_err *err)
 	    (rc = dp_write(d, DP_SELECT, 0, "SELECT", err)) != SG_OK ||
 	    (rc = dp_write(d, DP_CTRL_STAT, CTRL_PWRUP_REQ, "a power-up request", err)) != SG_OK)
 		return rc;
-	deadline_in(&end, d->timeout_ms);
+	end = now_ms() + d->timeout_ms;
 	do {
 		if ((rc = dp_ops(d, &ctrl, 1, "a CTRL/STAT read", err)) != SG_OK)
 			return rc;
 		if ((ctrl.rdata & CTRL_PWRUP_ACK) == CTRL_PWRUP_ACK)
 			break;
-		if (past(&end))
+		if (now_ms() >= end)
 			return sg_errf(err, SG_EENV,
 				       "%s: the target did not acknowledge debug power-up (CTRL/STAT 0x%08" PRIx32 ")",
 				       d->base.name, ctrl.rdata);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gdb_rsp.h"
 #include "signet/dbg.h"
@@ -52,14 +51,6 @@ struct gdb {
 enum { RECV_OK = 0, RECV_TIMEOUT = -1 };
 
 static const char *const reg_labels[RSP_NREGS] = {"r0", "r1", "r2", "r3", "sp", "lr", "pc", "xpsr"};
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The link is broken: this and every later call fails with SG_EENV. */
 static int link_fail(struct gdb *g, struct sg_err *err, const char *fmt, ...)

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "signet/device.h"
+#include "transport_priv.h"
 
 struct sg_device {
 	struct sg_transport *t;
@@ -86,14 +86,6 @@ const char *sg_device_reason(const struct sg_device *d)
 const struct sg_device_stats *sg_device_stats(const struct sg_device *d)
 {
 	return &d->stats;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The time n bytes take on the line (10 bits a byte), in ms, rounded up. */
@@ -196,14 +188,6 @@ static int request(struct sg_device *d, uint8_t cmd, const uint8_t *payload, uin
 		return SG_OK;
 	}
 	return fail_env(d, "no-response", err, "no answer to %s after %d tries", cmd_name(cmd), tries);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
 /* A request with its time on the link counted (stats.link_ns). */

@@ -47,6 +47,7 @@ struct probe {
 	struct sgp_agent agent;
 	uint8_t out[OUT_MAX]; /* answers not yet read by the station */
 	size_t out_len;
+	bool routine_loaded;  /* in RAM this unit (the core runs nothing else) */
 	int link_rc;          /* the first link failure, then every call fails */
 	char link_msg[sizeof((struct sg_err *)0)->msg];
 };
@@ -111,21 +112,15 @@ static int run_routine(struct probe *p, uint32_t op, uint32_t dst, uint32_t src,
 	uint32_t r0 = 1;
 	int st;
 
-	/* loaded every time: firmware run between units may have used the RAM */
-	memcpy(code, m->routine, m->routine_len);
-	if ((st = mem_write(p, m->ram_addr, code, (m->routine_len + 3) & ~3u)) != SGP_OK)
-		return st;
+	if (!p->routine_loaded) {
+		memcpy(code, m->routine, m->routine_len);
+		if ((st = mem_write(p, m->ram_addr, code, (m->routine_len + 3) & ~3u)) != SGP_OK)
+			return st;
+		p->routine_loaded = true;
+	}
 	if ((st = dbg_status(p, p->dbg->ops->call(p->dbg, &c, CALL_TIMEOUT_MS, &r0, &err), &err)) != SGP_OK)
 		return st;
 	return r0 == 0 ? SGP_OK : SGP_HARDWARE;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int nvmc_wait_ready(struct probe *p)
@@ -164,13 +159,15 @@ static int flash_erase_page(void *ctx, uint32_t addr)
 static int flash_program(void *ctx, uint32_t addr, const uint32_t *words, uint32_t n)
 {
 	struct probe *p = ctx;
+	uint8_t bytes[4 * 256];
 	uint32_t buf = p->map.ram_addr + ROUTINE_AREA, max = p->map.page_size / 4;
 	int st = SGP_OK;
 
+	if (max > sizeof bytes / 4)
+		max = sizeof bytes / 4;
 	if (p->map.routine_len && p->dbg->ops->call) {
 		for (uint32_t i = 0; i < n && st == SGP_OK; i += max) {
 			uint32_t k = n - i < max ? n - i : max;
-			uint8_t bytes[4 * 256];
 			for (uint32_t j = 0; j < k; j++)
 				sgp_put32(bytes + 4 * j, words[i + j]);
 			if ((st = mem_write(p, buf, bytes, 4 * k)) == SGP_OK)
@@ -268,8 +265,10 @@ static int hal_lock_state(void *ctx, uint32_t *bits)
 	return st;
 }
 
-/* Programs each lock word that sets a wanted bit: the masked bits to the
- * value, the others left erased (flash only clears bits). */
+/* Programs each lock word that sets a wanted bit and does not hold it yet:
+ * the masked bits to the value, the others left erased (flash only clears
+ * bits; an nRF51 word takes two writes between erases, so none is spent on
+ * a word already set). */
 static int hal_lock(void *ctx, uint32_t bits)
 {
 	struct probe *p = ctx;
@@ -282,7 +281,11 @@ static int hal_lock(void *ctx, uint32_t bits)
 		return SGP_UNSUPPORTED;
 	for (unsigned i = 0; i < p->map.n_locks && st == SGP_OK; i++)
 		if (p->map.locks[i].bits & bits) {
-			uint32_t w = p->map.locks[i].value | ~p->map.locks[i].mask;
+			uint32_t w = 0;
+			if ((st = read32(p, p->map.locks[i].addr, &w)) != SGP_OK ||
+			    (w & p->map.locks[i].mask) == p->map.locks[i].value)
+				continue;
+			w = p->map.locks[i].value | ~p->map.locks[i].mask;
 			st = flash_program(p, p->map.locks[i].addr, &w, 1);
 		}
 	return st;
@@ -361,9 +364,12 @@ static int probe_write(struct sg_transport *t, const uint8_t *buf, size_t n, int
 			memcpy(p->out + p->out_len, out, len);
 			p->out_len += len;
 		}
-		/* RESET restarts the agent, not the chip: the probe stays attached */
-		if (len && sgp_agent_reset_due(&p->agent))
+		/* RESET restarts the agent, not the chip: the probe stays
+		 * attached; the next unit loads the routine afresh */
+		if (len && sgp_agent_reset_due(&p->agent)) {
 			sgp_agent_init(&p->agent, &p->hal);
+			p->routine_loaded = false;
+		}
 	}
 	return p->link_rc ? link_failed(t, p, err) : SG_OK;
 }

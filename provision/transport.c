@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "signet/dbg.h"
@@ -73,9 +72,10 @@ static int not_a_fixture(const char *spec, bool probes, struct sg_err *err)
 			     probes ? ", gdb:HOST:PORT or cmsis-dap[:SERIAL]" : "");
 }
 
-static bool is_probe(const char *spec)
+bool sg_transport_is_probe(const char *spec)
 {
-	return !strncmp(spec, "gdb:", 4) || !strncmp(spec, "cmsis-dap", 9);
+	return (!strncmp(spec, "gdb:", 4) && spec[4]) || !strcmp(spec, "cmsis-dap") ||
+	       (!strncmp(spec, "cmsis-dap:", 10) && spec[10]);
 }
 
 int sg_transport_check(const char *spec, struct sg_err *err)
@@ -86,8 +86,7 @@ int sg_transport_check(const char *spec, struct sg_err *err)
 		return socket_check_tcp(spec + 4, err);
 	if (!strncmp(spec, "serial:", 7))
 		return serial_check(spec + 7, spec, err);
-	if ((!strncmp(spec, "pty:", 4) && spec[4]) || (!strncmp(spec, "gdb:", 4) && spec[4]) ||
-	    !strcmp(spec, "cmsis-dap") || (!strncmp(spec, "cmsis-dap:", 10) && spec[10]))
+	if ((!strncmp(spec, "pty:", 4) && spec[4]) || sg_transport_is_probe(spec))
 		return SG_OK;
 	return not_a_fixture(spec, true, err);
 }
@@ -113,7 +112,7 @@ int sg_transport_open_for(const char *spec, const struct sg_target *target, int 
 	int rc;
 
 	*t = NULL;
-	if (!is_probe(spec))
+	if (!sg_transport_is_probe(spec))
 		return sg_transport_open(spec, timeout_ms, t, err);
 	if ((rc = sg_dbg_open(spec, timeout_ms, &d, err)) != SG_OK)
 		return rc;
@@ -153,14 +152,6 @@ int sg_transport_read(struct sg_transport *t, uint8_t *buf, size_t cap, int time
 		return sg_errf(err, SG_EENV, "%s: %s", t->name, strerror(errno));
 	*got = (size_t)n;
 	return SG_OK;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int sg_transport_write(struct sg_transport *t, const uint8_t *buf, size_t n, int timeout_ms,

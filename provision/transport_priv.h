@@ -4,8 +4,23 @@
 #define SIGNET_TRANSPORT_PRIV_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "signet/transport.h"
+
+/* The monotonic clock every deadline and timing in provision/ counts on. */
+static inline unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+static inline long long now_ms(void)
+{
+	return (long long)(now_ns() / 1000000);
+}
 
 struct sg_transport;
 

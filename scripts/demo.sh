@@ -194,16 +194,11 @@ say "A real chip: QEMU's nRF51 (micro:bit) provisioned through its GDB stub, and
 # No firmware on the chip: the station runs the device agent on this host
 # over the GDB remote protocol, programs the flash with a routine run in the
 # chip's RAM, and sets UICR RBPCONF (docs/provisioning.md section 12).
-printf '\x00\x40\x00\x20\x09\x00\x00\x00\xfe\xe7\x00\x00' >"$demo/idle.bin"
-gport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-qemu-system-arm -M microbit -nographic -display none -monitor none -serial none -S \
-  -gdb "tcp:127.0.0.1:$gport" -kernel "$demo/idle.bin" >"$demo/qemu.log" 2>&1 &
-sims+=($!)
-python3 -c "import socket,time
-for _ in range(200):
-    try: socket.create_connection(('127.0.0.1',$gport),0.2).close(); break
-    except OSError: time.sleep(0.05)"
-"$S" station run --profile nrf51 --fixture "microbit=gdb:127.0.0.1:$gport" \
+T=$demo
+. "$root/tests/provision/qemu_lib.sh" # QEMU started halted on a free port, with an idle firmware
+qemu_start
+sims+=("$QEMU_PID")
+"$S" station run --profile nrf51 --fixture "microbit=gdb:$QEMU_GDB" \
   --ca-key "$P;object=pki-factory" --ca-cert "$demo/factory.pem" --chain "$demo/root.pem" \
   --db "$demo/pki.db" --ledger "$demo/audit.ledger" --ledger-key "$P;object=ledger" --lock \
   && echo "exit 0"

@@ -8,6 +8,7 @@
 #ifndef SIGNET_TRANSPORT_H
 #define SIGNET_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ int sg_transport_from_dbg(struct sg_dbg *dbg, const struct sg_target *target, st
  * device agent run on this host over it, as target maps the chip. */
 int sg_transport_open_for(const char *spec, const struct sg_target *target, int timeout_ms,
 			  struct sg_transport **t, struct sg_err *err);
+
+/* Whether spec is a probe fixture ("gdb:HOST:PORT", "cmsis-dap[:SERIAL]"),
+ * which needs a target profile with a probe member. */
+bool sg_transport_is_probe(const char *spec);
 
 /* Checks spec as sg_transport_open_for would before it reaches for
  * anything: a known transport (probe fixtures included), the address's

@@ -38,7 +38,7 @@ struct model {
 	uint32_t config, deviceid[2], codesize;
 	const struct sg_target_probe *map;
 	long ops_left;   /* the link fails when this reaches 0 (-1: never) */
-	unsigned calls, nvmc_writes;
+	unsigned calls, nvmc_writes, uicr_programs;
 	int *closed;
 };
 
@@ -108,6 +108,7 @@ static int write32(struct model *m, uint32_t a, uint32_t v)
 		uint32_t old = sgp_get32(c);
 		if (m->config != 1)
 			return 0;
+		m->uicr_programs += a >= 0x10001000;
 		sgp_put32(c, old & v);
 		return 0;
 	}
@@ -270,12 +271,24 @@ static void check_unit(int can_call)
 	write_and_read(d, m, 2, 1500); /* two pages, chunks not whole words */
 	write_and_read(d, m, 3, 32);
 	write_and_read(d, m, 1, 601); /* afresh: erased first */
+	if (can_call) {
+		/* the routine is loaded once a unit: after RESET (the next unit)
+		 * RAM that something else used gets it again */
+		memset(m->ram, 0, SG_PROBE_ROUTINE_MAX);
+		assert_int_equal(sg_device_reset(d, &err), SG_OK);
+		assert_int_equal(sg_device_info(d, &info, &err), SG_OK);
+		write_and_read(d, m, 1, 100);
+	}
 	assert_int_equal(sg_device_lock(d, SGP_LOCK_READBACK | SGP_LOCK_DEBUG, &state, &err), SG_OK);
 	assert_int_equal(state, SGP_LOCK_READBACK | SGP_LOCK_DEBUG);
 	/* RBPCONF: PALL enabled, PR0 left as it was */
 	assert_int_equal(sgp_get32(m->uicr + 4), 0xFFFF00FF);
 	assert_int_equal(sg_device_lock_state(d, &state, &err), SG_OK);
 	assert_int_equal(state, SGP_LOCK_READBACK | SGP_LOCK_DEBUG);
+	/* locking again programs nothing more */
+	assert_int_equal(m->uicr_programs, 1);
+	assert_int_equal(sg_device_lock(d, SGP_LOCK_READBACK | SGP_LOCK_DEBUG, &state, &err), SG_OK);
+	assert_int_equal(m->uicr_programs, 1);
 	/* a lock bit the chip has no word for */
 	assert_int_equal(sg_device_lock(d, SGP_LOCK_SLOTS, &state, &err), SG_FAIL);
 	if (can_call) {
@@ -429,7 +442,6 @@ static void test_layout(void **state)
 	assert_int_equal(sg_flash_slot_append(&f, &s, SG_FLASH_LOG_WORDS, data, 1), SGP_FULL);
 	/* a length past the capacity is not this layout's */
 	m.words[0] = 5000;
-	m.words[1] = 0xFFFFFFFF;
 	memset(m.words + 1, 0xFF, 4 * (SG_FLASH_LOG_WORDS - 1));
 	assert_int_equal(sg_flash_slot_length(&f, &s, &len), SGP_HARDWARE);
 }
