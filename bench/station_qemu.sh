@@ -8,9 +8,10 @@
 # host agent makes) and the station's own (the difference). Target (issue
 # 12): the station adds <= 100 ms a unit beyond the link. (The GDB memory
 # throughput for a 4 KiB page is part 1's bench_gdb_mem.) Measured here (2
-# cores, quiet): gdb: 48-69 ms a unit, 8-12 ms of it the station's; UART
-# firmware 110 ms a unit (QEMU's UART has no line rate), 15 ms the station's;
-# gdb: memory writes ~13,000 KiB/s. Not a test: numbers only.
+# cores, quiet, flash routine loaded once a unit): gdb: 36 ms a unit, 7 ms
+# of it the station's; UART firmware 37-110 ms a unit (QEMU's UART has no
+# line rate; runs vary), 7-15 ms the station's; gdb: memory writes ~13,000
+# KiB/s. Not a test: numbers only.
 # Usage: bench/station_qemu.sh [UNITS] (default 5 per fixture kind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
