@@ -160,6 +160,26 @@ softhsm2-util --show-slots 2>/dev/null | grep -A30 'Label:.*comp' | grep -q 'CKF
 	bad "completion tried a PIN on token comp" || ok
 unset SIGNET_PIN
 
-# 7. A failing or missing signet offers nothing (and does not break).
+# 7. A command the script has never heard of is completed from its help
+# alone, also one with both usage lines with and without a subcommand.
+mkdir "$T/fake"
+cat >"$T/fake/signet" <<'EOF'
+#!/bin/sh
+case "$1 $2" in
+"--help ") printf 'usage: signet COMMAND [options]\n\ncommands:\n  evidence   collect\n  help       this\n\n' ;;
+"evidence --help") printf '%s\n' "usage: signet evidence --release ENVELOPE... [--ledger L] --out DIR" \
+	"       signet evidence verify [--json] DIR" "" "Collects." ;;
+*) exit 2 ;;
+esac
+EOF
+chmod +x "$T/fake/signet"
+offers_only "$T/fake/signet " evidence help --help --version
+offers_only "$T/fake/signet evidence " verify
+offers_only "$T/fake/signet evidence -" --release --ledger --out --help
+offers_only "$T/fake/signet evidence verify -" --json --help
+offers_only "$T/fake/signet evidence --release x --out $T/files/" "$T/files/csrs"
+offers "$T/fake/signet evidence verify $T/files/" "$T/files/firmware.hex" "$T/files/csrs"
+
+# 8. A failing or missing signet offers nothing (and does not break).
 offers_only "/nonexistent/signet "
 finish
