@@ -123,6 +123,8 @@ for v in $(source "$COMPLETION" && echo "$_signet_fixtures"); do
 done
 # shipped target profiles, by name, beside the installed binary
 offers "signet station run --profile " sim nrf51
+mkdir "$T/links" && ln -s "$T/prefix/bin/signet" "$T/links/signet" # as signet finds them: resolved
+offers "$T/links/signet station run --profile " sim nrf51
 # no values for a number, no files either
 offers_only "signet sign --security-counter "
 
