@@ -100,24 +100,24 @@ offers_only "signet pki init-ca --profile " factory-ca code-signing-ca matter-pa
 offers "signet pki verify --profile " root idevid code-signing matter-dac
 offers_only "signet pki issue --validity " forever
 offers_only "signet sim --listen " unix: tcp: pty
-types=$(source "$COMPLETION" && echo "$_signet_key_types")
+types=$(source "$COMPLETION" && echo "${_signet_key_types[*]}")
 offers_only "signet hsm keygen --type " $types
 for v in $types; do
 	"$S" hsm --help | grep -qw -- "$v" && ok || bad "key type $v is not in 'signet hsm --help'"
 done
-reasons=$(source "$COMPLETION" && echo "$_signet_reasons")
+reasons=$(source "$COMPLETION" && echo "${_signet_reasons[*]}")
 offers "signet pki revoke --reason " $reasons
 for v in $reasons; do
 	"$S" pki --help | grep -qw -- "$v" && ok || bad "reason $v is not in 'signet pki --help'"
 done
-records=$(source "$COMPLETION" && echo "$_signet_record_types")
+records=$(source "$COMPLETION" && echo "${_signet_record_types[*]}")
 offers "signet ledger append --type " $records
 for v in $records; do
 	grep -qF "### \`$v\`" "$SIGNET_SOURCE_DIR/docs/ledger.md" && ok || bad "record type $v is not in docs/ledger.md"
 done
 offers "signet ledger show --type unit." unit.locked unit.failed
 expect 2 "use signet or mcuboot" "$S" sign --format nosuch --key pkcs11:token=x --version 1.0.0 in out
-for v in $(source "$COMPLETION" && echo "$_signet_fixtures"); do
+for v in $(source "$COMPLETION" && echo "${_signet_fixtures[*]}"); do
 	grep -qF "| \`${v%:}\` |" "$SIGNET_SOURCE_DIR/docs/provisioning.md" && ok ||
 		bad "fixture transport $v is not in docs/provisioning.md's table"
 done
