@@ -1,0 +1,56 @@
+/* libFuzzer harness for PKCS#11 URIs (hsm/uri.c over p11-kit): what
+ * --key, --ca-key and the like take, from scripts and configuration. No
+ * URI is accepted with a PIN value in it (pin-value= in any spelling), the
+ * value of a literal pin-value= never appears in a message, and a parsed
+ * URI describes its token. No module is loaded. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsm_priv.h"
+
+/* The value of the first literal "pin-value=" in uri (up to '&', ';',
+ * '?' or the end) if it is long enough to look for and appears nowhere
+ * else in the URI, else NULL; into buf. */
+static const char *pin_value_of(const char *uri, char *buf, size_t cap)
+{
+	const char *p = strstr(uri, "pin-value=");
+	if (!p)
+		return NULL;
+	p += 10;
+	size_t n = strcspn(p, "&;?");
+	if (n < 4 || n >= cap)
+		return NULL;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	const char *first = strstr(uri, buf);
+	return first == p && !strstr(p + 1, buf) ? buf : NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1);
+	if (!text)
+		abort();
+	memcpy(text, data, size);
+	text[size] = 0;
+	char secret[256];
+	const char *pin = pin_value_of(text, secret, sizeof(secret));
+	P11KitUri *uri;
+	struct sg_err err;
+	if (hsm_uri_parse(text, &uri, &err) != SG_OK) {
+		if (err.status == SG_OK || (pin && strstr(err.msg, pin)))
+			abort();
+	} else {
+		char desc[256];
+		if (pin || p11_kit_uri_get_pin_value(uri))
+			abort();
+		hsm_uri_token_desc(uri, desc, sizeof(desc));
+		hsm_uri_class(uri, CKO_PRIVATE_KEY);
+		hsm_uri_attr(uri, CKA_ID);
+		hsm_uri_attr(uri, CKA_LABEL);
+		p11_kit_uri_free(uri);
+	}
+	free(text);
+	return 0;
+}
