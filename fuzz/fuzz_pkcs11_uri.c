@@ -3,28 +3,39 @@
  * URI is accepted with a PIN value in it (pin-value= in any spelling), the
  * value of a literal pin-value= never appears in a message, and a parsed
  * URI describes its token. No module is loaded. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hsm_priv.h"
 
-/* The value of the first literal "pin-value=" in uri (up to '&', ';',
- * '?' or the end) if it is long enough to look for and appears nowhere
- * else in the URI, else NULL; into buf. */
+/* The value of the first attribute named exactly "pin-value" (path
+ * attributes split at ';' up to '?', query attributes at '&', as RFC 7512
+ * has them) if it is long enough to look for and appears nowhere else in
+ * the URI, else NULL; into buf. */
 static const char *pin_value_of(const char *uri, char *buf, size_t cap)
 {
-	const char *p = strstr(uri, "pin-value=");
-	if (!p)
-		return NULL;
-	p += 10;
-	size_t n = strcspn(p, "&;?");
-	if (n < 4 || n >= cap)
-		return NULL;
-	memcpy(buf, p, n);
-	buf[n] = 0;
-	const char *first = strstr(uri, buf);
-	return first == p && !strstr(p + 1, buf) ? buf : NULL;
+	const char *p = strncmp(uri, "pkcs11:", 7) ? uri : uri + 7;
+	bool query = false;
+	while (*p) {
+		size_t len = strcspn(p, query ? "&" : ";?");
+		if (len > 10 && !strncmp(p, "pin-value=", 10)) {
+			size_t n = len - 10;
+			if (n < 4 || n >= cap)
+				return NULL;
+			memcpy(buf, p + 10, n);
+			buf[n] = 0;
+			const char *first = strstr(uri, buf);
+			return first == p + 10 && !strstr(first + 1, buf) ? buf : NULL;
+		}
+		p += len;
+		if (*p) {
+			query = query || *p == '?';
+			p++;
+		}
+	}
+	return NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
