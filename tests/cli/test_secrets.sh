@@ -52,9 +52,17 @@ c pubkey-fw1 0 "$S" hsm pubkey --key "$F;object=fw1" -o "$T/fw1.pub"
 e pubkey-fw2 0 "$S" hsm pubkey --key "$E;object=fw2" -o "$T/fw2.pub"
 c wrong-pin 3 "$S" hsm keygen --type ecdsa-p256 --key "pkcs11:token=station;pin-source=file:$PINS/wrong;object=x"
 SIGNET_PIN=$WRONG c wrong-env 3 "$S" sign --key "$E;object=fw1" --version 1.0.0 "$T/fw.bin" "$T/x.sgn"
+# a PIN put into the URI itself is refused, and not echoed, however it is spelt
+c pin-value 2 "$S" hsm pubkey --key "$E;object=fw1?pin-value=$PIN"
+c pin-value-case 2 "$S" hsm pubkey --key "$E;object=fw1?PIN-VALUE=$PIN"
+c pin-value-typo 2 "$S" hsm pubkey --key "$E;object=fw1?pin-valeu=$PIN"
+c pin-value-path 2 "$S" hsm pubkey --key "$E;pin-value=$PIN;object=fw1"
 grep -q "wrong PIN" "$T/log/wrong-pin.err" && ok || bad "wrong PIN: $(cat "$T/log/wrong-pin.err")"
 
 # ---- pki: a code-signing CA, single and batch issuance, revoke, CRL
+c keygen-root2 0 "$S" hsm keygen --type ecdsa-p384 --key "$F;object=root2"
+e init-root 0 "$S" pki init-root --key "$E;object=root2" --subject "/CN=Second Root/O=Acme" \
+  --validity 3650 --db "$T/second.db" --ledger "$L" -o "$T/root2.pem"
 c init-ca 0 "$S" pki init-ca --key "$F;object=code" --issuer-key "$F;object=root" \
   --issuer-cert "$T/root.pem" --profile code-signing-ca --subject "/CN=Secret Code CA/O=Acme" \
   --db "$DB" --ledger "$L" -o "$T/code.pem"
@@ -99,6 +107,9 @@ sim a --uid 0a000000 --units 10
 SIGNET_PIN=$PIN c station-env 0 "$S" station run "${CA[@]/"$U"/"$E"}" --fixture "$(fx a)" --count 2 \
   --lock --ledger-key "$E;object=log" --json
 c station-file 0 "$S" station run "${CA[@]}" --fixture "$(fx a)" --count 2 --lock --json
+c station-text 0 "$S" station run "${CA[@]}" --fixture "$(fx a)" --count 1 --lock
+c station-status 0 "$S" station status --ledger "$L"
+c station-status-json 0 "$S" station status --ledger "$L" --json
 # a long run: while it works, its argv and environment hold no PIN (SIGNET_PIN
 # is wiped from the environment once read)
 sim b --uid 0b000000 --units 1000 --latency 5
@@ -136,7 +147,7 @@ stop_sims
 
 # ---- the search: every file under $T but the PIN files and SoftHSM's own
 # token store, and each SQLite file as text
-for db in "$DB" "$L" "$T/second.ledger"; do
+for db in "$DB" "$T/second.db" "$L" "$T/second.ledger"; do
   sqlite3 "$db" .dump >"$T/log/$(basename "$db").dump"
 done
 find_pins() { # DIR...: the files holding a PIN in some form, one line each
