@@ -38,6 +38,17 @@ static const char *pin_value_of(const char *uri, char *buf, size_t cap)
 	return NULL;
 }
 
+/* Whether s is part of the fixed refusal of a pin-value (which names
+ * pin-source=file:PATH), so that finding it in a message is no echo. */
+static bool in_refusal(const char *s)
+{
+	P11KitUri *uri;
+	struct sg_err refusal;
+	if (hsm_uri_parse("pkcs11:pin-value=x", &uri, &refusal) == SG_OK)
+		abort();
+	return strstr(refusal.msg, s) != NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
@@ -50,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	P11KitUri *uri;
 	struct sg_err err;
 	if (hsm_uri_parse(text, &uri, &err) != SG_OK) {
-		if (err.status == SG_OK || (pin && strstr(err.msg, pin)))
+		if (err.status == SG_OK || (pin && strstr(err.msg, pin) && !in_refusal(pin)))
 			abort();
 	} else {
 		char desc[256];
