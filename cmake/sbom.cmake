@@ -113,8 +113,8 @@ function(sbom_component name version file module with_needed)
   set(c "{\"type\": \"library\", \"name\": ${qname}}")
   set(ref "signet-dep:${name}")
   if(deb_PACKAGE)
-    # purl: '+' in a Debian version is percent-encoded (it means space in
-    # a query); '~' and ':' are left as they are.
+    # purl: '+' in a Debian version is percent-encoded (purl decoders
+    # may read a bare one as a space); '~' and ':' are left as they are.
     string(REPLACE "+" "%2B" pv "${deb_VERSION}")
     set(ref "pkg:deb/${SIGNET_SBOM_DISTRO}/${deb_PACKAGE}@${pv}?arch=${deb_ARCH}")
     sbom_quote(q "${ref}")

@@ -29,7 +29,8 @@ installed() { [ -e "$prefix/$1" ] && ok || bad "cmake --install puts no $1 in pl
 libdir_rel=${pc#"$prefix/"}
 libdir_rel=${libdir_rel%/pkgconfig}
 for f in bin/signet "$libdir_rel"/libsignet.so "$libdir_rel"/libsignet.a "$libdir_rel"/libsignet-verifier.a \
-  "$libdir_rel"/pkgconfig/signet-verifier.pc share/signet/signet.cdx.json share/signet/targets/nrf51.json; do
+  "$libdir_rel"/pkgconfig/signet-verifier.pc share/signet/signet.cdx.json share/signet/targets/nrf51.json \
+  share/doc/signet/copyright; do
   installed "$f"
 done
 cmp -s "$build/share/signet/signet.cdx.json" "$prefix/share/signet/signet.cdx.json" && ok ||

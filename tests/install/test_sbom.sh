@@ -41,6 +41,7 @@ check '[.components[]."bom-ref"] as $refs | .dependencies ==
 # ---- every library the binaries need is a component, at the versions
 # pkg-config and dpkg report, and the hashed file is the one on disk
 libsignet=$(readlink -f "$build/libsignet.so")
+distro=$( (. /etc/os-release 2>/dev/null && echo "${ID:-debian}") || echo debian)
 needed=$(for f in "$S" "$libsignet"; do readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u)
 [ -n "$needed" ] && ok || bad "readelf found no NEEDED entries"
 for so in $needed; do
@@ -59,7 +60,7 @@ for so in $needed; do
   pkg=$(sed -n '1s/^\([^:, ]*\)\(:[a-z0-9-]*\)\?: .*/\1/p' <<<"$owner")
   [ -n "$pkg" ] || { bad "dpkg does not know $path ($so)"; continue; }
   read -r dver darch < <(dpkg-query -W -f='${Version} ${Architecture}\n' "$pkg" | head -1)
-  purl="pkg:deb/debian/$pkg@${dver//+/%2B}?arch=$darch"
+  purl="pkg:deb/$distro/$pkg@${dver//+/%2B}?arch=$darch"
   [ "$(jq -r .purl <<<"$comp")" = "$purl" ] && ok || bad "$so: purl $(jq -r .purl <<<"$comp"), dpkg says $purl"
   [ "$(prop signet:deb:package)" = "$pkg" ] && [ "$(prop signet:deb:version)" = "$dver" ] && ok ||
     bad "$so: Debian package $(prop signet:deb:package) $(prop signet:deb:version), dpkg says $pkg $dver"
