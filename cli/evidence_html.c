@@ -38,11 +38,33 @@ static const char *str(const json_t *o, const char *name)
 	return json_string_value(json_object_get(o, name));
 }
 
-/* A cell holding any JSON value: a string, a number, true/false, or "-". */
+/* An item of a list cell: a string, or a certificate's or CRL's name and
+ * SHA-256. */
+static void item(FILE *fp, const json_t *v)
+{
+	if (!json_is_object(v)) {
+		text(fp, json_string_value(v));
+		return;
+	}
+	const char *name = json_string_value(json_object_get(v, "subject"));
+	text(fp, name ? name : json_string_value(json_object_get(v, "issuer")));
+	fputs(" <span class=\"none\">SHA-256</span> ", fp);
+	text(fp, json_string_value(json_object_get(v, "sha256")));
+}
+
+/* A cell holding any JSON value: a string, a number, true/false, a list
+ * (one item a line), or "-". */
 static void cell(FILE *fp, const json_t *v, const char *cls)
 {
 	fprintf(fp, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
-	if (json_is_string(v))
+	if (json_is_array(v) && json_array_size(v)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			fputs(i ? "<br>" : "", fp);
+			item(fp, e);
+		}
+	} else if (json_is_string(v))
 		text(fp, json_string_value(v));
 	else if (json_is_integer(v))
 		fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -94,15 +116,7 @@ static void head(FILE *fp, const json_t *idx)
 	json_object_foreach(json_object_get(idx, "scope"), k, v) {
 		char label[80];
 		snprintf(label, sizeof label, "scope: %s", k);
-		if (json_is_array(v)) {
-			char *joined = json_dumps(v, JSON_COMPACT);
-			json_t *s = json_string(joined ? joined : "");
-			row(fp, label, s);
-			json_decref(s);
-			free(joined);
-		} else {
-			row(fp, label, v);
-		}
+		row(fp, label, v);
 	}
 	fputs("</table>\n<p>Check the whole pack offline with <code>signet evidence verify "
 	      "DIR</code> (docs/evidence.md).</p>\n",
@@ -149,8 +163,8 @@ static void releases(FILE *fp, const json_t *list)
 		cell(fp, json_object_get(r, "version"), NULL);
 		cell(fp, json_object_get(json_object_get(r, "digest"), "value"), "mono");
 		fputs("<td>", fp);
-		text(fp, sbom ? str(sbom, "status") : NULL);
-		if (sbom && str(sbom, "file")) {
+		text(fp, json_is_object(sbom) ? str(sbom, "status") : "none bound");
+		if (json_is_object(sbom) && str(sbom, "file")) {
 			fputs(": ", fp);
 			text(fp, str(sbom, "file"));
 		}
@@ -181,12 +195,7 @@ static void table(FILE *fp, const char *id, const char *title, const json_t *lis
 	json_array_foreach(list, i, o) {
 		fputs("<tr>", fp);
 		for (const char *const *c = cols; *c; c++) {
-			json_t *v = json_object_get(o, *c);
-			char *flat = json_is_array(v) ? json_dumps(v, JSON_COMPACT) : NULL;
-			json_t *s = flat ? json_string(flat) : NULL;
-			cell(fp, s ? s : v, "mono");
-			json_decref(s);
-			free(flat);
+			cell(fp, json_object_get(o, *c), "mono");
 		}
 		fputs("</tr>\n", fp);
 	}

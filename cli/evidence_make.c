@@ -100,15 +100,17 @@ static void pack_name(const char *path, char *out, size_t size)
 		out[0] = '_';
 }
 
-/* path as seen from the directory the command started in, whatever the
- * current directory is later. */
+/* The directory the command started in: the user's paths are relative to
+ * it, while the pack is built from inside the pack. */
+static char start_dir[PATH_MAX];
+
+/* path as seen from start_dir, whatever the current directory is. */
 static char *absolute(const char *path)
 {
-	char cwd[PATH_MAX];
 	char *out = NULL;
-	if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+	if (path[0] == '/')
 		return strdup(path);
-	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+	if (asprintf(&out, "%s/%s", start_dir, path) < 0)
 		return NULL;
 	return out;
 }
@@ -360,6 +362,10 @@ int evidence_make(const struct ev_make_args *a)
 		return rc;
 	if (sg_now(&now, &err))
 		return cli_report(&err);
+	if (!getcwd(start_dir, sizeof start_dir)) {
+		fprintf(stderr, "signet evidence: the current directory: %s\n", strerror(errno));
+		return SG_EENV;
+	}
 	struct ev_problems probs = { json_array(), false, SG_OK, false };
 	struct make m = { .a = a, .idx = index_head(a, now), .given = json_object() };
 	m.pk = (struct ev_pack){ false, json_array(), &probs };

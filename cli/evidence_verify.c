@@ -46,10 +46,13 @@ static void check_files(struct ev_problems *pr, const json_t *files, json_t *lis
 		uint64_t got_size;
 		char hex[65];
 		struct sg_err err;
+		struct stat st;
 		if (!safe_path(path) || !strcmp(path, "index.json") || !strcmp(path, "index.html")) {
 			ev_problem(pr, SG_FAIL, "index.json", "files[%zu]: not a path inside the pack", i);
-		} else if (access(path, F_OK)) {
+		} else if (lstat(path, &st)) {
 			ev_problem(pr, SG_FAIL, path, "missing (index.json lists it)");
+		} else if (!S_ISREG(st.st_mode)) {
+			ev_problem(pr, SG_FAIL, path, "not a regular file");
 		} else if (ev_hash_file(path, got, &got_size, &err)) {
 			ev_problem(pr, SG_FAIL, path, "%s", err.msg);
 		} else if ((json_int_t)got_size != size || !sha || strcmp(sg_hex(got, 32, hex), sha)) {

@@ -90,11 +90,26 @@ expect 0 "" "$S" evidence verify "$P"
 expect 0 "" "$S" evidence verify --pubkey "$T/log.pem" "$P"
 python3 "$CHECK" release "$P" "$RL" "$T/bom.json" >"$T/check.txt" 2>&1 && ok ||
   bad "evidence_check.py release: $(cat "$T/check.txt")"
-# the pack's chain, checked by openssl against the pack's root and CRL at the build time
-bt=$(jq -r .build_time "$P/envelopes/1/inspect.json")
+# the pack's chains, checked by openssl against the pack's root and CRL (now: the
+# certificates are still valid, and the CRL is younger than the build time)
+for k in 1 2; do
+  openssl verify -CAfile "$P/roots/1-root.pem" -untrusted "$P/envelopes/1/chain-$k.pem" \
+    -CRLfile "$P/crls/1-code-ca.crl" -crl_check "$P/envelopes/1/chain-$k.pem" \
+    >/dev/null 2>&1 && ok || bad "openssl does not verify the pack's chain $k"
+done
+# and refuses the chain once its leaf is revoked
+serial=$(openssl x509 -in "$P/envelopes/1/chain-1.pem" -noout -serial | cut -d= -f2)
+"$S" pki revoke --db "$DB" --serial "$serial" --reason keyCompromise 2>/dev/null
+"$S" pki crl --ca-key "$U;object=code-ca" --ca-cert "$T/code-ca.pem" --db "$DB" -o "$T/revoked.crl" 2>/dev/null
 openssl verify -CAfile "$P/roots/1-root.pem" -untrusted "$P/envelopes/1/chain-1.pem" \
-  -CRLfile "$P/crls/1-code-ca.crl" -crl_check -attime "$bt" "$P/envelopes/1/chain-1.pem" \
-  >/dev/null 2>&1 && ok || bad "openssl does not verify the pack's chain 1"
+  -CRLfile "$T/revoked.crl" -crl_check "$P/envelopes/1/chain-1.pem" >/dev/null 2>&1 &&
+  bad "openssl verifies a revoked chain" || ok
+expect 0 "" "$S" evidence --release "$T/fw.sgn" --trust-root "$T/root.pem" --crl "$T/revoked.crl" \
+  --out "$T/prevoked"
+[ "$(jq -r '.releases[0].chains[0].valid, .releases[0].chains[1].valid, .releases[0].verification.valid' \
+  "$T/prevoked/index.json" | tr '\n' ,)" = false,true,false, ] && ok ||
+  bad "a revoked chain: $(jq -c '.releases[0] | [.chains[].valid, .chains[].reason, .verification]' "$T/prevoked/index.json")"
+expect 0 "" "$S" evidence verify "$T/prevoked"
 # the pack's inspection is signet inspect --json's, but for the file name
 "$S" inspect --json "$T/fw.sgn" | jq -S 'del(.file)' >"$T/insp.want"
 jq -S 'del(.file)' "$P/envelopes/1/inspect.json" >"$T/insp.got"
@@ -115,6 +130,31 @@ expect 0 "" "$S" evidence --release "$T/fw.sgn" --out "$T/pnosbom"
 [ "$(jq -r '.releases[0].chains[0].valid' "$T/pnosbom/index.json")" = null ] && ok ||
   bad "a chain without roots is not 'not checked'"
 expect 0 "" "$S" evidence verify "$T/pnosbom"
+# paths relative to the current directory (the pack is built from inside itself)
+(cd "$T" && "$S" evidence --release fw.sgn --sbom bom.json --trust-root root.pem --out prelative \
+  >/dev/null 2>"$T/err.txt") && ok || bad "relative paths: $(cat "$T/err.txt")"
+expect 0 "" "$S" evidence verify "$T/prelative"
+
+# interrupted (SIGTERM) at any moment: a whole pack or nothing, never a part
+head -c 64M /dev/zero >"$T/big.bin"
+"$S" sign --key "$U;object=rel-a" --version 2.0.0 --max-span 100000000 "$T/big.bin" "$T/big.sgn" 2>/dev/null
+cut=0
+for d in 0.02 0.05 0.1 0.2 0.4; do
+  rm -rf "$T/pint"
+  "$S" evidence --release "$T/big.sgn" --out "$T/pint" >/dev/null 2>&1 & pid=$!
+  sleep "$d"
+  kill -TERM "$pid" 2>/dev/null || true
+  rc=0; wait "$pid" || rc=$?
+  compgen -G "$T/pint.tmp-*" >/dev/null && bad "killed after ${d}s: its temp directory is left"
+  if [ -e "$T/pint" ]; then
+    "$S" evidence verify "$T/pint" 2>/dev/null && ok || bad "killed after ${d}s: a partial pack"
+  else
+    [ "$rc" = 143 ] && cut=$((cut + 1)) || bad "killed after ${d}s: no pack and exit $rc"
+  fi
+done
+[ "$cut" -gt 0 ] && ok || bad "no run was cut short by SIGTERM"
+rm -f "$T/big.bin" "$T/big.sgn"
+
 # a wrong --pubkey: the recorded key is not one the auditor trusts
 "$S" hsm pubkey --key "$U;object=rel-a" -o "$T/other.pem" 2>/dev/null
 expect 1 "ledger/key.pem: not a key given with --pubkey" "$S" evidence verify --pubkey "$T/other.pem" "$P"
@@ -193,6 +233,10 @@ expect 2 "index.json: not JSON" "$S" evidence verify "$T/t"
 # index.html
 tamper "$P" index.html
 expect 1 "$T/t/index.html: not the page the pack's files give" "$S" evidence verify "$T/t"
+# a listed file that is a symbolic link (to a good copy) is refused
+rm -rf "$T/t" && cp -a "$P" "$T/t" && mv "$T/t/roots/1-root.pem" "$T/root-copy.pem" &&
+  ln -s "$T/root-copy.pem" "$T/t/roots/1-root.pem"
+expect 1 "$T/t/roots/1-root.pem: not a regular file" "$S" evidence verify "$T/t"
 # a stray file; a deleted file
 rm -rf "$T/t" && cp -a "$P" "$T/t" && echo extra >"$T/t/envelopes/1/extra.txt"
 expect 1 "$T/t/envelopes/1/extra.txt: not listed in index.json" "$S" evidence verify "$T/t"
