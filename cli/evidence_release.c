@@ -61,9 +61,12 @@ static int capture_inspect(const char *path, char **out, size_t *len, struct sg_
 	*out = o ? slurp(o, len) : NULL;
 	if (msg && elen && msg[elen - 1] == '\n')
 		msg[elen - 1] = '\0';
-	if (rc)
-		sg_errf(why, rc, "%s", msg && *msg ? msg : "inspection failed");
-	else if (!*out)
+	if (rc) { /* cli_report's line: "signet: MESSAGE" */
+		const char *m = msg && !strncmp(msg, "signet: ", 8) ? msg + 8 : msg;
+		sg_errf(why, rc, "%s", m && *m ? m : "inspection failed");
+		free(*out);
+		*out = NULL;
+	} else if (!*out)
 		rc = sg_errf(why, SG_EENV, "%s: cannot capture the inspection", path);
 	free(msg);
 	if (o)

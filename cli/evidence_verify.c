@@ -58,7 +58,7 @@ static void check_files(struct ev_problems *pr, const json_t *files, json_t *lis
 		} else if ((json_int_t)got_size != size || !sha || strcmp(sg_hex(got, 32, hex), sha)) {
 			ev_problem(pr, SG_FAIL, path, "its SHA-256 or size is not index.json's");
 		}
-		if (path)
+		if (safe_path(path))
 			json_object_set_new(listed, path, json_true());
 		if (ev_stop(pr))
 			return;
@@ -317,8 +317,9 @@ int evidence_verify(const char *dir, const char *const *pubkeys, int npubkeys, b
 	int rc = sg_read_file("index.json", INDEX_MAX, &text, &len, &err);
 	if (rc)
 		ev_problem(&pr, SG_EINPUT, "index.json", "%s", err.msg);
-	else if (!json_is_object(idx = json_loadb((char *)text, len, JSON_REJECT_DUPLICATES, NULL)))
-		ev_problem(&pr, SG_EINPUT, "index.json", "not JSON");
+	else if (!(idx = json_loadb((char *)text, len, JSON_REJECT_DUPLICATES, NULL)) ||
+		 !json_is_object(idx))
+		ev_problem(&pr, SG_EINPUT, "index.json", "not a JSON object");
 	else
 		run_checks(&pr, idx, pubkeys, npubkeys);
 	if (fchdir(cwd))

@@ -228,8 +228,13 @@ tamper "$PU" index.json
 rc=0; "$S" evidence verify "$T/t" >/dev/null 2>"$T/err.txt" || rc=$?
 { [ "$rc" = 1 ] || [ "$rc" = 2 ]; } && grep -q "index" "$T/err.txt" && ok ||
   bad "a tampered units index.json: exit $rc, $(cat "$T/err.txt")"
+# an index naming an input it does not list (so whose hash nobody checked)
+rm -rf "$T/t" && cp -a "$PU" "$T/t"
+jq '.ledger.records[0].proof = "ledger/proofs/none.proof"' "$PU/index.json" >"$T/t/index.json"
+expect 1 "$T/t/index.json: names ledger/proofs/none.proof, which its files do not list" \
+  "$S" evidence verify "$T/t"
 printf '{' >"$T/t/index.json"
-expect 2 "index.json: not JSON" "$S" evidence verify "$T/t"
+expect 2 "index.json: not a JSON object" "$S" evidence verify "$T/t"
 # index.html
 tamper "$P" index.html
 expect 1 "$T/t/index.html: not the page the pack's files give" "$S" evidence verify "$T/t"
