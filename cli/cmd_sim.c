@@ -15,7 +15,7 @@ static const char usage_text[] =
 	"usage: signet sim --state FILE --listen unix:PATH|tcp:HOST:PORT|pty [--uid HEX]\n"
 	"                  [--units N] [--drop RATE] [--corrupt RATE] [--latency MS]\n"
 	"                  [--baud RATE] [--power-cut-after N] [--refuse-lock] [--fake-lock]\n"
-	"                  [--lie-uid HEX] [--seed N]\n"
+	"                  [--lie-uid HEX] [--forge-sig keygen|challenge] [--seed N]\n"
 	"\n"
 	"Runs the device agent on a simulated device and serves one station at a time\n"
 	"over the device protocol (docs/protocol.md) until SIGINT or SIGTERM. Prints\n"
@@ -35,13 +35,16 @@ static const char usage_text[] =
 	"--refuse-lock      LOCK fails (HARDWARE)\n"
 	"--fake-lock        LOCK is reported done but nothing is locked\n"
 	"--lie-uid HEX      INFO reports this UID from the second INFO on\n"
+	"--forge-sig keygen|challenge  KEYGEN's key proof, or the answer to\n"
+	"                   SIGN_CHALLENGE, is signed with a key that is not the one\n"
+	"                   the device reports (a device replaying another's key)\n"
 	"--seed N           seed for --drop and --corrupt (default 1)\n"
 	"\n"
 	"What it models and what not: docs/provisioning.md, section 10.\n";
 
 enum {
 	O_STATE = 256, O_LISTEN, O_UID, O_UNITS, O_DROP, O_CORRUPT, O_LATENCY, O_BAUD, O_POWER_CUT,
-	O_REFUSE_LOCK, O_FAKE_LOCK, O_LIE_UID, O_SEED,
+	O_REFUSE_LOCK, O_FAKE_LOCK, O_LIE_UID, O_FORGE_SIG, O_SEED,
 };
 
 static const struct option options[] = {
@@ -57,6 +60,7 @@ static const struct option options[] = {
 	{ "refuse-lock", no_argument, NULL, O_REFUSE_LOCK },
 	{ "fake-lock", no_argument, NULL, O_FAKE_LOCK },
 	{ "lie-uid", required_argument, NULL, O_LIE_UID },
+	{ "forge-sig", required_argument, NULL, O_FORGE_SIG },
 	{ "seed", required_argument, NULL, O_SEED },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -98,6 +102,17 @@ static int parse_rate(const char *what, const char *s, double *out)
 	return SG_OK;
 }
 
+static int parse_forge(const char *s, uint8_t *cmd)
+{
+	if (!strcmp(s, "keygen"))
+		*cmd = SGP_KEYGEN;
+	else if (!strcmp(s, "challenge"))
+		*cmd = SGP_SIGN_CHALLENGE;
+	else
+		return cli_usage_error("sim", "--forge-sig: keygen or challenge, not '%s'", s);
+	return SG_OK;
+}
+
 static int parse_options(int argc, char **argv, struct sg_sim_opts *o, const char **listen)
 {
 	uint64_t v;
@@ -135,6 +150,7 @@ static int parse_options(int argc, char **argv, struct sg_sim_opts *o, const cha
 			break;
 		case O_REFUSE_LOCK: o->refuse_lock = 1; break;
 		case O_FAKE_LOCK: o->fake_lock = 1; break;
+		case O_FORGE_SIG: rc = parse_forge(optarg, &o->forge_cmd); break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		default: return cli_usage_error("sim", "unknown option");
 		}

@@ -179,16 +179,39 @@ static int parse(int argc, char **argv, struct run_args *a)
 	return SG_OK;
 }
 
+/* The shipped profiles: beside the running binary as installed
+ * (<bindir>/SIGNET_TARGETS_FROM_BIN), so that a tree installed under any
+ * prefix or from a package finds its own; else the configured path. */
+static const char *shipped_targets(char *dir, size_t size)
+{
+#ifdef SIGNET_TARGETS_FROM_BIN
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash;
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) &&
+		    (size_t)snprintf(dir, size, "%.*s/%s", (int)(slash - exe), exe,
+				     SIGNET_TARGETS_FROM_BIN) < size && !access(dir, F_OK))
+			return dir;
+	}
+#endif
+	(void)dir;
+	(void)size;
+	return SIGNET_TARGETS_DIR;
+}
+
 /* A profile by path, or a shipped one by name. */
 static int load_profile(const char *p, struct sg_target *t)
 {
 	struct sg_err err = { 0 };
-	char path[4096];
+	char path[4096], shipped[2048];
 	if (strchr(p, '/') || strstr(p, ".json")) {
 		snprintf(path, sizeof path, "%s", p);
 	} else {
 		const char *dir = getenv("SIGNET_TARGETS");
-		snprintf(path, sizeof path, "%s/%s.json", dir && *dir ? dir : SIGNET_TARGETS_DIR, p);
+		snprintf(path, sizeof path, "%s/%s.json",
+			 dir && *dir ? dir : shipped_targets(shipped, sizeof shipped), p);
 #ifdef SIGNET_SOURCE_TARGETS_DIR
 		/* run from a build tree: the source's profiles */
 		if (access(path, F_OK) && !(dir && *dir))

@@ -253,19 +253,24 @@ static int hal_keygen(void *ctx, uint8_t alg, uint8_t *pub)
 static int hal_sign(void *ctx, uint8_t alg, const uint8_t *msg, size_t len, uint8_t *sig)
 {
 	struct sg_sim *s = ctx;
+	/* A forged answer: signed by a fresh key, not the one KEYGEN reported. */
+	int forge = s->o.forge_cmd && s->o.forge_cmd == s->cmd;
+	EVP_PKEY *other = forge ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") : NULL;
+	EVP_PKEY *key = forge ? other : s->key;
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	uint8_t der[80];
 	const uint8_t *p = der;
 	size_t n = sizeof der;
 	ECDSA_SIG *es = NULL;
-	int ok = alg == SGP_ALG_P256 && s->key && c &&
-		 EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, s->key) == 1 &&
+	int ok = alg == SGP_ALG_P256 && key && c &&
+		 EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, key) == 1 &&
 		 EVP_DigestSign(c, der, &n, msg, len) == 1 && (es = d2i_ECDSA_SIG(NULL, &p, (long)n)) &&
 		 BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, 32) == 32 &&
 		 BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + 32, 32) == 32;
 
 	ECDSA_SIG_free(es);
 	EVP_MD_CTX_free(c);
+	EVP_PKEY_free(other);
 	return ok ? SGP_OK : SGP_HARDWARE;
 }
 

@@ -6,7 +6,7 @@
  * restarted simulator, like a real part after a power cut, holds what it
  * held. Faults are injected at the byte level (drop, corrupt, pace,
  * delay) and in the device (power cut, refused or faked lock, a UID that
- * changes). It models the protocol and the device's rules, not
+ * changes, a signature by a key it does not report). It models the protocol and the device's rules, not
  * electricity or timing: see the document for what it does not model. */
 #ifndef SIGNET_SIM_H
 #define SIGNET_SIM_H
@@ -29,6 +29,8 @@ struct sg_sim_opts {
 	int refuse_lock;          /* LOCK answers HARDWARE */
 	int fake_lock;            /* LOCK is reported done, nothing is enforced */
 	uint8_t lie_uid[SGP_UID_MAX], lie_uid_len; /* INFO reports this UID from the second on */
+	uint8_t forge_cmd;        /* SGP_KEYGEN or SGP_SIGN_CHALLENGE: that answer's signature is
+				   * made with another key than the one the device reports */
 	unsigned seed;            /* for drop/corrupt */
 };
 

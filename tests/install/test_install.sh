@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The installed library builds programs: `cmake --install` into a temp
-# prefix, then two small programs are compiled against it with nothing but
-# what pkg-config says (signet, and the device verifier alone) and run.
+# `cmake --install` into a temp prefix installs everything a user needs (the
+# program, libraries, headers, .pc files, SBOM, target profiles, and the man
+# pages and bash completion where the tree has them), and the installed
+# library builds programs: two small ones are compiled against it with nothing
+# but what pkg-config says (signet, and the device verifier alone) and run.
 #   test_install.sh BUILD_DIR [EXTRA_CFLAGS]   (EXTRA_CFLAGS: the sanitizers
 #   the tree was built with, which a program linking it needs too)
 set -euo pipefail
@@ -21,6 +23,24 @@ for h in "$prefix"/include/signet/*.h; do # each public header stands alone
   $CC $extra -std=c11 -Wall -Werror $(pkg-config --cflags signet) -c "$T/one.c" -o "$T/one.o" &&
     ok || bad "$(basename "$h") does not compile on its own"
 done
+# ---- everything a user needs: the program, libraries, .pc files, SBOM,
+# target profiles, and the man pages and completion where the tree has them
+installed() { [ -e "$prefix/$1" ] && ok || bad "cmake --install puts no $1 in place"; }
+libdir_rel=${pc#"$prefix/"}
+libdir_rel=${libdir_rel%/pkgconfig}
+for f in bin/signet "$libdir_rel"/libsignet.so "$libdir_rel"/libsignet.a "$libdir_rel"/libsignet-verifier.a \
+  "$libdir_rel"/pkgconfig/signet-verifier.pc share/signet/signet.cdx.json share/signet/targets/nrf51.json \
+  share/doc/signet/copyright; do
+  installed "$f"
+done
+cmp -s "$build/share/signet/signet.cdx.json" "$prefix/share/signet/signet.cdx.json" && ok ||
+  bad "the installed SBOM is not the build tree's"
+for page in "$SIGNET_SOURCE_DIR"/docs/man/*.1; do
+  [ -e "$page" ] && installed "share/man/man1/$(basename "$page")"
+done
+[ -e "$SIGNET_SOURCE_DIR/contrib/bash-completion/signet" ] && installed share/bash-completion/completions/signet
+[ "$("$prefix/bin/signet" --version)" = "$("$S" --version)" ] && ok || bad "the installed signet --version differs"
+
 case " $(pkg-config --cflags signet) " in
   *" -I$prefix/"*) ok ;;
   *) bad "pkg-config --cflags signet: $(pkg-config --cflags signet) is not under $prefix" ;;

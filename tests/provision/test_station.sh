@@ -3,7 +3,8 @@
 # 100 units on 4 fixtures with faults (noise, power cuts, a faked lock, a lying
 # UID), each ending as section 2 says; then no --lock and a resume with --lock,
 # --dry-run, an already provisioned unit, a clone on two fixtures at once, a
-# key certified for another device, a refused lock, --rework; usage errors.
+# key certified for another device, a refused lock, forged key proofs and
+# challenge answers, --rework; usage errors.
 # After each run the invariants are checked from outside (station_check.py:
 # openssl verifies every certificate, the database and the ledger agree, one
 # live certificate per device, record order) and the ledger verifies.
@@ -176,6 +177,28 @@ sim refuse --uid 13000000 --refuse-lock
 run r.json --fixture "$(fx refuse)" --lock
 [ "$(results "$T/r.json")" = "refuse 13000000 lock quarantined lock-failed" ] && ok ||
   bad "(refuse) $(results "$T/r.json")"
+
+# ---- forged signatures (a device reporting a key it does not hold): KEYGEN's
+# key proof fails -> quarantined key-proof, nothing issued; the challenge after
+# writing fails -> quarantined challenge, never locked
+stop_sims
+sim forgek --uid 1c000000 --forge-sig keygen
+run fk.json --fixture "$(fx forgek)" --lock
+[ "$(results "$T/fk.json")" = "forgek 1c000000 key quarantined key-proof" ] && ok ||
+  bad "(forge keygen) $(results "$T/fk.json")"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM certs WHERE device_serial = '1c000000'")" = 0 ] && ok ||
+  bad "(forge keygen) a certificate was issued for a key the device did not prove"
+stop_sims
+sim forgec --uid 1d000000 --forge-sig challenge
+run fc.json --fixture "$(fx forgec)" --lock
+[ "$(results "$T/fc.json")" = "forgec 1d000000 verify quarantined challenge" ] && ok ||
+  bad "(forge challenge) $(results "$T/fc.json")"
+"$S" ledger export --ledger "$L" --format jsonl >"$T/fc.jsonl"
+has "$T/fc.jsonl" '.device == "1d000000" and (.type == "unit.prelock" or .type == "unit.locked")' &&
+  bad "(forge challenge) the unit got a prelock or lock record" || ok
+expect 2 "--forge-sig: keygen or challenge, not 'lock'" "$S" sim --state "$T/x.state" \
+  --listen "unix:$T/x.sock" --forge-sig lock
+check_all
 
 # ---- --rework of an open unit with a live certificate: the old one revoked
 stop_sims
