@@ -11,16 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../provision/station_lib.sh" # token "station" ($U), root, factory CA, ledger $L
 CHECK="$here/evidence_check.py"
 
-# signet's own SBOM, where the build puts it (until the build makes it)
+# signet's own SBOM, where the build puts it (cmake/sbom.cmake)
 OWN_SBOM="$(dirname "$S")/../share/signet/signet.cdx.json"
-made_sbom=
-if [ ! -e "$OWN_SBOM" ]; then
-  mkdir -p "$(dirname "$OWN_SBOM")"
-  printf '{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[]}\n' >"$OWN_SBOM"
-  made_sbom=1
-fi
-cleanup_sbom() { [ -z "$made_sbom" ] || rm -f "$OWN_SBOM"; }
-trap 'stop_sims; cleanup_sbom; [ -n "${KEEP_TEMP:-}" ] || rm -rf "$T"' EXIT
+[ -s "$OWN_SBOM" ] && ok || bad "the build wrote no $OWN_SBOM"
 
 # ---- a release: code-signing CA, two release keys with chains, SBOM, ledger
 RL="$T/release.ledger"
@@ -271,13 +264,17 @@ rc=0; "$S" evidence verify --json "$T/t" >"$T/v.json" 2>/dev/null || rc=$?
 [ "$rc" = 1 ] && [ "$(jq '.problems | length' "$T/v.json")" = 2 ] && [ "$(jq .valid "$T/v.json")" = false ] &&
   ok || bad "verify --json: exit $rc, $(cat "$T/v.json")"
 
-# ---- without signet's own SBOM: a warning, "signet_sbom": null
-if [ -n "$made_sbom" ]; then
-  rm -f "$OWN_SBOM"
-  expect 0 "warning: signet's own SBOM" "$S" evidence --release "$T/fw.sgn" --out "$T/pnoown"
-  [ "$(jq -r .signet_sbom "$T/pnoown/index.json")" = null ] && ok || bad "signet_sbom is not null"
-  expect 0 "" "$S" evidence verify "$T/pnoown"
-fi
+# ---- signet's own SBOM: the pack's copy is the build's; a signet installed
+# without one (a copy of the binary alone) warns and records null
+cmp -s "$P/signet/signet.cdx.json" "$OWN_SBOM" && ok || bad "the pack's signet.cdx.json is not the build's"
+[ "$(jq -r '.signet_sbom | .kind + " " + .spec_version' "$P/index.json")" = "cyclonedx 1.5" ] && ok ||
+  bad "signet_sbom: $(jq -c .signet_sbom "$P/index.json")"
+mkdir -p "$T/alone/bin" && cp "$S" "$T/alone/bin/signet"
+expect 0 "warning: signet's own SBOM $T/alone/bin/../share/signet/signet.cdx.json is missing" \
+  "$T/alone/bin/signet" evidence --release "$T/fw.sgn" --out "$T/pnoown"
+[ "$(jq -r .signet_sbom "$T/pnoown/index.json")" = null ] && ok || bad "signet_sbom is not null"
+[ -e "$T/pnoown/signet" ] && bad "a pack without signet's SBOM has signet/" || ok
+expect 0 "" "$S" evidence verify "$T/pnoown"
 
 # ---- index.html in headless Chromium
 python3 "$CHECK" page "$P/index.html" >"$T/check.txt" 2>&1 && ok || bad "index.html: $(cat "$T/check.txt")"
