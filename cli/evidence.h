@@ -2,7 +2,7 @@
  *
  * A pack is a directory whose index.json lists every file with its
  * SHA-256 and everything derived from them. Writing and verifying share
- * one derivation (evidence_derive): the writer copies its inputs into the
+ * one derivation (evidence_derive_*): the writer copies its inputs into the
  * pack, then derives the index from the copies; verify derives it again
  * from the pack and compares. So whatever the writer states, verify
  * recomputes from the same bytes with the same code. Paths in the index
@@ -45,8 +45,9 @@ bool ev_stop(const struct ev_problems *p);
 /* A file the derivation produces (an inspection, a chain's PEM): written
  * and listed when writing, compared byte for byte when verifying. */
 int ev_put(struct ev_pack *pk, const char *path, const char *kind, const void *data, size_t len);
-/* Lists a file already in the pack (writing). */
-int ev_list(struct ev_pack *pk, const char *path, const char *kind, struct sg_err *err);
+/* Lists a file already in the pack (writing): its entry in files. */
+void ev_list_entry(struct ev_pack *pk, const char *path, const char *kind, const uint8_t sha[32],
+		   uint64_t size);
 /* SHA-256 and size of a file, streamed. */
 int ev_hash_file(const char *path, uint8_t sha[32], uint64_t *size, struct sg_err *err);
 /* Creates the directories of path's parent (relative, in the pack). */

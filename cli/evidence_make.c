@@ -155,8 +155,7 @@ static int copy_in(struct ev_pack *pk, const char *given, const char *src, const
 		return ev_problem(pk->probs, rc, given, "cannot copy into the pack: %s", strerror(errno));
 	if (interrupted())
 		return ev_problem(pk->probs, SG_EENV, given, "interrupted");
-	json_array_append_new(pk->files, json_pack("{s:s, s:s, s:I, s:o}", "path", dst, "kind", kind,
-						   "size", (json_int_t)total, "sha256", ev_sha_json(sha)));
+	ev_list_entry(pk, dst, kind, sha, total);
 	return SG_OK;
 }
 

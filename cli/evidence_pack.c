@@ -81,22 +81,12 @@ int ev_mkdirs(const char *path, struct sg_err *err)
 	return SG_OK;
 }
 
-static void list_entry(struct ev_pack *pk, const char *path, const char *kind,
-		       const uint8_t sha[32], uint64_t size)
+void ev_list_entry(struct ev_pack *pk, const char *path, const char *kind, const uint8_t sha[32],
+		   uint64_t size)
 {
 	json_array_append_new(pk->files, json_pack("{s:s, s:s, s:I, s:o}", "path", path, "kind",
 						   kind, "size", (json_int_t)size, "sha256",
 						   ev_sha_json(sha)));
-}
-
-int ev_list(struct ev_pack *pk, const char *path, const char *kind, struct sg_err *err)
-{
-	uint8_t sha[32];
-	uint64_t size;
-	int rc = ev_hash_file(path, sha, &size, err);
-	if (!rc)
-		list_entry(pk, path, kind, sha, size);
-	return rc;
 }
 
 /* Writes data as a new file of the pack, durable before it is listed. */
@@ -127,7 +117,7 @@ int ev_put(struct ev_pack *pk, const char *path, const char *kind, const void *d
 		if (rc)
 			return ev_problem(pk->probs, rc, path, "%s", err.msg);
 		EVP_Digest(data, len, sha, NULL, EVP_sha256(), NULL);
-		list_entry(pk, path, kind, sha, len);
+		ev_list_entry(pk, path, kind, sha, len);
 		return SG_OK;
 	}
 	uint8_t *have;

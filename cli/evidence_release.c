@@ -52,10 +52,14 @@ static int capture_inspect(const char *path, char **out, size_t *len, struct sg_
 		fflush(stdout);
 		fflush(stderr);
 	}
-	if (so >= 0)
-		dup2(so, 1), close(so);
-	if (se >= 0)
-		dup2(se, 2), close(se);
+	if (so >= 0) {
+		dup2(so, 1);
+		close(so);
+	}
+	if (se >= 0) {
+		dup2(se, 2);
+		close(se);
+	}
 	size_t elen = 0;
 	char *msg = e ? slurp(e, &elen) : NULL;
 	*out = o ? slurp(o, len) : NULL;
