@@ -19,6 +19,7 @@ PACKAGES=(
   libjansson-dev
   libpq-dev postgresql
   chromium # headless: the ledger report test renders the HTML page (tests/ledger)
+  groff-base man-db # the man pages are rendered and found by tests/cli/test_man.sh
   dpkg-dev file # cpack -G DEB: dpkg-shlibdeps computes Depends, CPack finds ELF files with file
 )
 

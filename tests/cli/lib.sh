@@ -59,6 +59,17 @@ has_chromium() {
   return 1
 }
 
+# usage_entries: the usage paragraph of a help text (stdin), one usage per
+# line, whitespace-normalised: a line starting with "signet" starts one,
+# indented lines continue it. Reads all of stdin (and no grep -q below): a
+# reader that stops early ends signet by SIGPIPE, which pipefail reports.
+usage_entries() {
+	perl -ne 'chomp; $done = 1 if /^\s*$/ && $seen; next if $done; s/^usage:\s*//; next unless /\S/; $seen = 1;
+		if (/^\s*signet\s/) { print "$e\n" if defined $e; $e = $_ } else { $e .= " $_" }
+		END { print "$e\n" if defined $e }' |
+		perl -pe 's/[ \t]+/ /g; s/^ //; s/ $//'
+}
+
 ok() { CHECKS=$((CHECKS + 1)); }
 bad() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 
