@@ -21,6 +21,7 @@ int cmd_pki(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_station(int argc, char **argv);
+int cmd_evidence(int argc, char **argv);
 
 /* Prints "signet: <message>" on stderr and returns err->status. When the
  * error names a library parameter (err->param), the CLI's words for it

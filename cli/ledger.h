@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "signet/checkpoint.h"
 #include "signet/ledger.h"
@@ -33,6 +34,14 @@ int ledger_open(const struct ledger_args *a, bool write, struct sg_ledger **l);
  * keys; *n of them. Reports failures. */
 int ledger_keys(const struct ledger_args *a, struct sg_note_key *keys, size_t *n);
 void ledger_keys_clear(struct sg_note_key *keys, size_t n);
+/* One --pubkey: a verifier key string if it has the form NAME+HEX8+BASE64
+ * and is no file, else a PEM (or DER) public key file (also for signet
+ * evidence). */
+int ledger_load_key(const char *spec, struct sg_note_key *key, struct sg_err *err);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DD" (*is_date set) as a time; -1 when
+ * malformed (show --since/--until, signet evidence). */
+int ledger_parse_time(const char *s, time_t *t, int *is_date);
 
 /* Reads a signed checkpoint file (a note) into a malloc'ed NUL-terminated
  * buffer. Reports failures. */

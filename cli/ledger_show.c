@@ -9,8 +9,7 @@
 #include "signet/atomic_file.h"
 #include "signet/ledger_record.h"
 
-/* "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DD" (is_date set) as a time. */
-static int parse_time(const char *s, time_t *t, int *is_date)
+int ledger_parse_time(const char *s, time_t *t, int *is_date)
 {
 	struct tm tm = { 0 };
 	int n = 0;
@@ -52,13 +51,13 @@ static int make_filter(const struct ledger_args *a, struct filter *f)
 	int is_date;
 	memset(f, 0, sizeof *f);
 	if (a->since) {
-		if (parse_time(a->since, &f->since, &is_date))
+		if (ledger_parse_time(a->since, &f->since, &is_date))
 			return cli_usage_error("ledger", "--since '%s': not YYYY-MM-DD or "
 							 "YYYY-MM-DDTHH:MM:SSZ", a->since);
 		f->has_since = true;
 	}
 	if (a->until) {
-		if (parse_time(a->until, &f->until, &is_date))
+		if (ledger_parse_time(a->until, &f->until, &is_date))
 			return cli_usage_error("ledger", "--until '%s': not YYYY-MM-DD or "
 							 "YYYY-MM-DDTHH:MM:SSZ", a->until);
 		if (is_date)

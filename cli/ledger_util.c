@@ -22,9 +22,7 @@ int ledger_open(const struct ledger_args *a, bool write, struct sg_ledger **l)
 	return SG_OK;
 }
 
-/* A --pubkey: a verifier key string if it has the form NAME+HEX8+BASE64
- * and is no file, else a PEM (or DER) public key file. */
-static int load_key(const char *spec, struct sg_note_key *key, struct sg_err *err)
+int ledger_load_key(const char *spec, struct sg_note_key *key, struct sg_err *err)
 {
 	const char *plus = strchr(spec, '+');
 	if (plus && access(spec, F_OK) != 0)
@@ -58,7 +56,7 @@ int ledger_keys(const struct ledger_args *a, struct sg_note_key *keys, size_t *n
 	if (a->npubkeys == 0)
 		return cli_usage_error("ledger", "%s needs --pubkey", a->sub);
 	for (int i = 0; i < a->npubkeys; i++) {
-		if (load_key(a->pubkeys[i], &keys[*n], &err)) {
+		if (ledger_load_key(a->pubkeys[i], &keys[*n], &err)) {
 			ledger_keys_clear(keys, *n);
 			return cli_report(&err);
 		}

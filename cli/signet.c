@@ -23,6 +23,7 @@ static const struct command {
 	{ "ledger", cmd_ledger, "the tamper-evident audit ledger: records, checkpoints, proofs" },
 	{ "sim", cmd_sim, "a simulated device for the provisioning station, with faults" },
 	{ "station", cmd_station, "the factory provisioning station: identity, checks, lock, ledger" },
+	{ "evidence", cmd_evidence, "the auditor's evidence pack: collect it, verify it offline" },
 	{ "help", cmd_help, "this help, or a command's ('signet help sign')" },
 };
 

@@ -45,6 +45,20 @@ db.commit()
 PY
 }
 
+# chrome ARGS...: headless Chromium (the Debian package chromium) with a
+# profile of its own in $T, its messages in $T/chromium.log; has_chromium
+# says whether it is there, failing the test when it is not.
+chrome() {
+  mkdir -p "$T/home" "$T/profile"
+  HOME="$T/home" timeout 60 chromium --headless --no-sandbox --disable-gpu \
+    --no-first-run --user-data-dir="$T/profile" --window-size=1280,2000 "$@" 2>>"$T/chromium.log"
+}
+has_chromium() {
+  command -v chromium >/dev/null && return 0
+  bad "chromium is not installed (scripts/setup-deps.sh installs it)"
+  return 1
+}
+
 # usage_entries: the usage paragraph of a help text (stdin), one usage per
 # line, whitespace-normalised: a line starting with "signet" starts one,
 # indented lines continue it. Reads all of stdin (and no grep -q below): a

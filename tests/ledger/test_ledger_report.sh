@@ -98,14 +98,7 @@ expect 1 "checkpoint $N" "$S" ledger report --ledger "$L" --html "$T/wrong.html"
 no_output "$T/wrong.html"
 
 # ---- (2) headless Chromium: the DOM it built, and a screenshot
-if ! command -v chromium >/dev/null; then
-  bad "chromium is not installed (scripts/setup-deps.sh installs it)"
-else
-  mkdir -p "$T/home" "$T/profile"
-  chrome() {
-    HOME="$T/home" timeout 60 chromium --headless --no-sandbox --disable-gpu \
-      --no-first-run --user-data-dir="$T/profile" --window-size=1280,2000 "$@" 2>>"$T/chromium.log"
-  }
+if has_chromium; then
   chrome --dump-dom "file://$P" >"$T/dom.html" || bad "chromium --dump-dom failed: $(tail -3 "$T/chromium.log")"
   python3 "$CHECK" counts "$T/dom.html" "${expected_counts[@]}" && ok || bad "counts in Chromium's DOM"
   python3 "$CHECK" offline "$T/dom.html" && ok || bad "Chromium's DOM loads something"
