@@ -46,6 +46,11 @@ int cli_parse_u64_hex(const char *cmd, const char *what, const char *s, uint64_t
  * so text from a device or a file can move no cursor. Returns dst. */
 const char *cli_printable(char *dst, size_t size, const char *src);
 
+/* dst = "<directory of the running binary>/rel": where an installed or
+ * build-tree signet finds what it ships (../share/signet/...). NULL when
+ * the binary's path is unknown or dst too small. */
+const char *cli_beside_binary(char *dst, size_t size, const char *rel);
+
 /* JSON string literal with escapes. */
 void json_str(FILE *fp, const char *s);
 /* Lower-case hex string literal. */

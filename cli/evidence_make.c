@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -183,14 +182,11 @@ static int copy_all(struct ev_pack *pk, const char *const *paths, int n, const c
 
 static int own_sbom(struct ev_pack *pk, json_t *idx, json_t *given)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0) {
+	char path[PATH_MAX + 64];
+	if (!cli_beside_binary(path, sizeof path, "../share/signet/signet.cdx.json")) {
 		json_object_set_new(idx, "signet_sbom", json_null());
 		return SG_OK;
 	}
-	exe[n] = '\0';
-	snprintf(path, sizeof path, "%s/../share/signet/signet.cdx.json", dirname(exe));
 	if (access(path, F_OK)) {
 		fprintf(stderr, "signet evidence: warning: signet's own SBOM %s is missing; the pack "
 				"records none\n", path);

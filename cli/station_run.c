@@ -187,16 +187,8 @@ static int parse(int argc, char **argv, struct run_args *a)
 static const char *shipped_targets(char *dir, size_t size)
 {
 #ifdef SIGNET_TARGETS_FROM_BIN
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	char *slash;
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) &&
-		    (size_t)snprintf(dir, size, "%.*s/%s", (int)(slash - exe), exe,
-				     SIGNET_TARGETS_FROM_BIN) < size && !access(dir, F_OK))
-			return dir;
-	}
+	if (cli_beside_binary(dir, size, SIGNET_TARGETS_FROM_BIN) && !access(dir, F_OK))
+		return dir;
 #endif
 	(void)dir;
 	(void)size;

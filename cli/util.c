@@ -177,3 +177,20 @@ size_t cli_read_magic(const char *path, uint8_t *buf, size_t n)
 	close(fd);
 	return rc == 0 ? want : 0;
 }
+
+const char *cli_beside_binary(char *dst, size_t size, const char *rel)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return NULL;
+	*slash = '\0';
+	if ((size_t)snprintf(dst, size, "%s/%s", exe, rel) >= size)
+		return NULL;
+	return dst;
+}
