@@ -2,7 +2,7 @@
 # Secrets: the user flows run with a known, distinctive PIN (and SO PIN),
 # given each supported way (pin-source file in the URI, SIGNET_PIN) and once
 # wrong; then no output, log, produced file, ledger, database (also as
-# `sqlite3 .dump`), report or tiles directory may hold the PIN, plain, in
+# `sqlite3 .dump`), report, tiles directory or evidence pack may hold the PIN, plain, in
 # hex or in base64; nor may a running signet's argv or environment.
 . "$(dirname "$0")/lib.sh"
 
@@ -142,6 +142,11 @@ c export-csv 0 "$S" ledger export --ledger "$L" --format csv -o "$T/ledger.csv"
 c export-tiles 0 "$S" ledger export --ledger "$L" --tiles "$T/tiles"
 c report 0 "$S" ledger report --ledger "$L" --html "$T/report.html" --pubkey "$T/log.pem"
 c init2 0 "$S" ledger init --ledger "$T/second.ledger" --origin secrets.example/second
+c evidence-release 0 "$S" evidence --release "$T/fw.sgn" "$T/off.sgn" --trust-root "$T/root.pem" \
+  --crl "$T/ca.crl" --ledger "$L" --ledger-pubkey "$T/log.pem" --out "$T/pack-release"
+c evidence-units 0 "$S" evidence --units --ledger "$L" --ledger-pubkey "$T/log.pem" \
+  --out "$T/pack-units"
+c evidence-verify 0 "$S" evidence verify --pubkey "$T/log.pem" --json "$T/pack-release"
 [ -s "$T/tiles/checkpoint" ] && [ -s "$T/report.html" ] && ok || bad "no tiles or report"
 stop_sims
 
