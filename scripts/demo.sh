@@ -206,6 +206,15 @@ sims+=("$QEMU_PID")
 "$S" ledger verify --ledger "$demo/audit.ledger" --pubkey "$demo/ledger.pub.pem"
 "$S" ledger report --ledger "$demo/audit.ledger" --html "$demo/audit.html" --pubkey "$demo/ledger.pub.pem"
 
+say "Evidence packs for an auditor: the release and the units, each record proved, checked offline"
+rm -rf "$demo/pack-release" "$demo/pack-units"
+"$S" evidence --release "$demo/release-1.6.sgn" --trust-root "$demo/root.pem" \
+  --ledger "$demo/audit.ledger" --ledger-pubkey "$demo/ledger.pub.pem" --out "$demo/pack-release"
+"$S" evidence --units --ledger "$demo/audit.ledger" --ledger-pubkey "$demo/ledger.pub.pem" \
+  --out "$demo/pack-units"
+"$S" evidence verify --pubkey "$demo/ledger.pub.pem" "$demo/pack-release" && echo "pack-release verified"
+"$S" evidence verify --pubkey "$demo/ledger.pub.pem" "$demo/pack-units" && echo "pack-units verified"
+
 cat <<MSG
 
 What just happened:
@@ -244,5 +253,11 @@ What just happened:
      routine run on the chip's own CPU, read them back and set readback protection in
      UICR, all recorded in the same ledger. The same profile drives a J-Link, OpenOCD or
      a CMSIS-DAP probe on a real board.
+ 12. Two evidence packs for a conformity assessment (.demo/pack-release, .demo/pack-units):
+     the release with its inspection, certificate chain checked against the root, and the
+     ledger checkpoint with an inclusion proof of each record; the station's units counted
+     per status, station and day, each record proved; signet's own version and SBOM. Each
+     has an index.json and an index.html, and signet evidence verify re-checks it all
+     offline. See docs/evidence.md and docs/threat-model.md.
 The format is specified in docs/envelope.md.
 MSG
