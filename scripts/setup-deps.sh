@@ -19,6 +19,8 @@ PACKAGES=(
   libjansson-dev
   libpq-dev postgresql
   chromium # headless: the ledger report test renders the HTML page (tests/ledger)
+  cppcheck clang-tidy-14 # scripts/static-analysis.sh
+  valgrind # scripts/valgrind.sh: the integration tests under memcheck
 )
 
 missing=()
