@@ -479,6 +479,8 @@ static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct sg_p
 		b->arg = &bl;
 	}
 	rc = pki_batch_run(a->csr_dir, b);
+	b->on_record = NULL; /* bl dies with this frame: b must not point to it */
+	b->arg = NULL;
 	/* What the groups committed, into the ledger (also after a failure). */
 	int lrc = b->db ? ledger_after(a, b->db, h, err) : SG_OK;
 	if (lrc)

@@ -83,7 +83,7 @@ static int parse_uid(const char *what, const char *s, uint8_t *out, uint8_t *len
 	for (size_t i = 0; i < n / 2; i++) {
 		unsigned v;
 		if (!strchr("0123456789abcdefABCDEF", s[2 * i]) || !strchr("0123456789abcdefABCDEF", s[2 * i + 1]) ||
-		    sscanf(s + 2 * i, "%2x", &v) != 1)
+		    sscanf(s + 2 * i, "%2x", &v) != 1) // NOLINT(cert-err34-c): hex digits, tested
 			return cli_usage_error("sim", "%s: '%s' is not hex", what, s);
 		out[i] = (uint8_t)v;
 	}
@@ -206,6 +206,7 @@ int cmd_sim(int argc, char **argv)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	// NOLINTNEXTLINE(cert-err33-c): ignoring SIGPIPE cannot fail
 	signal(SIGPIPE, SIG_IGN);
 	printf("%s listening on %s\n", sg_sim_uid(sim), sg_listener_address(l));
 	fflush(stdout);

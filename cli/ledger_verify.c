@@ -180,10 +180,12 @@ int ledger_check_proof(const struct ledger_args *a)
 		else if (p.kind == SG_PROOF_INCLUSION)
 			fprintf(stderr, "signet: %s: record %" PRIu64 " is in %s's log of %" PRIu64
 					" records (checkpoint verified)\n",
+				/* cppcheck-suppress uninitStructMember ; sg_proof_parse filled p */
 				a->proof, p.index, p.origin, p.size);
 		else
 			fprintf(stderr, "signet: %s: %s's log of %" PRIu64
 					" records is a prefix of its log of %" PRIu64 " (checkpoints verified)\n",
+				/* cppcheck-suppress uninitStructMember ; sg_proof_parse filled p */
 				a->proof, p.origin, p.old_size, p.size);
 		sg_proof_free(&p);
 	}

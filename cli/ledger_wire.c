@@ -361,7 +361,7 @@ static int read_back(const struct wire_release *r, struct wire_rec *rec, struct 
 
 int wire_release_signed(struct wire *w, const struct wire_release *r, struct sg_hsm_ctx *hsm)
 {
-	struct wire_rec rec;
+	struct wire_rec rec = { 0 }; /* cleared below also when read_back fails early */
 	struct sg_err err;
 	if (!w->l)
 		return SG_OK;

@@ -147,6 +147,7 @@ static struct unit *unit_for(struct status *st, const char *id, time_t t)
 		return *(struct unit **)found;
 	if (st->n == st->cap) {
 		size_t cap = st->cap ? 2 * st->cap : 256;
+		// NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers: sizeof one pointer is meant
 		struct unit **units = realloc(st->units, cap * sizeof *units);
 		if (!units)
 			return NULL;
@@ -301,14 +302,19 @@ static int sum_up(struct status *st)
 		/* the latest LAST_FAILURES by ledger index: keep twice as many, trim */
 		fails[n_fails++] = u;
 		if (n_fails == LAST_FAILURES * 2) {
+			// NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers: sizeof one pointer is meant
 			qsort(fails, n_fails, sizeof *fails, by_end_index);
+			// NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers: sizeof one pointer is meant
 			memmove(fails, fails + LAST_FAILURES, LAST_FAILURES * sizeof *fails);
 			n_fails = LAST_FAILURES;
 		}
 	}
+	/* cppcheck-suppress uninitvar ; only the n_fails entries filled above are read */
+	// NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers: sizeof one pointer is meant
 	qsort(fails, n_fails, sizeof *fails, by_end_index);
 	size_t skip = n_fails > LAST_FAILURES ? n_fails - LAST_FAILURES : 0;
 	st->n_failures = n_fails - skip;
+	// NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers: sizeof one pointer is meant
 	memcpy(st->failures, fails + skip, st->n_failures * sizeof *fails);
 	return SG_OK;
 }
@@ -470,6 +476,7 @@ static int read_day(struct status *st, const char *path)
 	struct stat sb;
 	int rc;
 	/* a ledger that is not there: the station's environment, not the input */
+	// NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): --ledger is required (parse)
 	if (stat(path, &sb) != 0)
 		return sg_errf(&st->err, SG_EENV, "ledger '%s': %s", path, strerror(errno));
 	if ((rc = sg_ledger_open(path, SG_LEDGER_READONLY, &l, &st->err)))
@@ -491,6 +498,7 @@ int station_status(int argc, char **argv)
 		return rc;
 	struct tm tm;
 	gmtime_r(&st.day, &tm);
+	// NOLINTNEXTLINE(cert-err33-c): day_start accepts years 1970..9999 only
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
 	if ((rc = read_day(&st, a.ledger)))
 		rc = cli_report(&st.err);

@@ -356,6 +356,7 @@ static void tty_event(struct station_ui *ui, const struct station_event *e)
 	if (e->kind == EVENT_STEP) {
 		p->step = e->step;
 		p->running = true;
+		// NOLINTNEXTLINE(bugprone-integer-division): REDRAW_NS divides exactly (50 ms)
 		if (seconds_since(&ui->last_draw) * 1e9 < REDRAW_NS)
 			return;
 	} else {

@@ -16,7 +16,9 @@ static int set(struct sg_err *err, int status, const char *param, const char *fm
 	return status;
 }
 
-int sg_errf(struct sg_err *err, int status, const char *fmt, ...)
+/* (sg_errf): the name in parentheses is not the analyzer-only macro of
+ * signet/err.h. */
+int (sg_errf)(struct sg_err *err, int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -25,7 +27,7 @@ int sg_errf(struct sg_err *err, int status, const char *fmt, ...)
 	return status;
 }
 
-int sg_errf_param(struct sg_err *err, int status, const char *param, const char *fmt, ...)
+int (sg_errf_param)(struct sg_err *err, int status, const char *param, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -253,6 +253,7 @@ static bool object(struct json *j)
 			return false;
 		}
 		if (top)
+			// NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): string() set k: it returned true
 			note_member(j, k, kn, v, vn);
 		ws(j);
 		if (j->p < j->end && *j->p == ',') {

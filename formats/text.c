@@ -169,6 +169,7 @@ int sg_text_data(struct sg_text *t, uint64_t addr, const uint8_t *b, size_t n, s
 				       t->path, t->lineno, SG_TEXT_RUNS_MAX);
 		if (grow((void **)&t->runs, &t->runs_cap, t->nruns + 1, sizeof(*t->runs), 64))
 			return sg_errf(err, SG_EENV, "%s: out of memory", t->path);
+		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference): runs_cap > 0 means runs is allocated
 		t->runs[t->nruns++] = (struct sg_piece){
 			.addr = addr, .size = n, .off = t->arena_len, .tag = t->lineno
 		};

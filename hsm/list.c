@@ -81,6 +81,7 @@ static int list_key(struct hsm_token *tok, const struct list_obj *pub,
 	const struct list_obj *o = pub ? pub : priv;
 	struct sg_hsm_item it = { .has_private = priv != NULL };
 	item_token_fields(&it, &tok->info);
+	// NOLINTNEXTLINE(clang-analyzer-core.NullDereference): pub or priv is always given
 	snprintf(it.label, sizeof(it.label), "%.*s", (int)o->label.len,
 		 o->label.p ? (const char *)o->label.p : "");
 	size_t idn = o->id.len > 64 ? 64 : o->id.len;

@@ -54,6 +54,7 @@ static const char *show_byte(uint8_t c, char buf[8])
 const char *sg_json_show(const char *name, char buf[SG_JSON_SHOW_SIZE])
 {
 	size_t i = 0;
+	/* cppcheck-suppress arrayIndexThenCheck ; name is a C string: name[i] is in it */
 	for (; name[i] && i < 40; i++)
 		buf[i] = (unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7f ? name[i]
 											    : '?';
@@ -303,7 +304,7 @@ static int literal(struct reader *r, struct sg_json *v)
 	} words[] = { { "true", SGJ_TRUE }, { "false", SGJ_FALSE }, { "null", SGJ_NULL } };
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		size_t n = strlen(words[i].text);
-		if (r->p[r->pos] == words[i].text[0]) {
+		if (r->p[r->pos] == (uint8_t)words[i].text[0]) {
 			if (r->len - r->pos < n || memcmp(r->p + r->pos, words[i].text, n))
 				return fail(r, r->pos, "bad literal (true, false or null expected)");
 			v->kind = words[i].kind;
@@ -383,7 +384,7 @@ static int member(struct reader *r, struct sg_json *obj, size_t *cap)
 static int container(struct reader *r, struct sg_json *v)
 {
 	bool obj = r->p[r->pos] == '{';
-	char close = obj ? '}' : ']';
+	uint8_t close = obj ? '}' : ']';
 	size_t cap = 0;
 	if (++r->depth > SG_JSON_MAX_DEPTH)
 		return fail(r, r->pos, "nested deeper than %d", SG_JSON_MAX_DEPTH);

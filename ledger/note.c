@@ -100,6 +100,7 @@ int sg_note_key_id(const struct sg_note_key *key, const char *name, uint32_t *id
 	 * recommendation); ECDSA (type 0x02): SHA-256 of the DER SPKI alone. */
 	if (key->type == SG_NOTE_ED25519) {
 		size_t nlen = strlen(name);
+		// NOLINTNEXTLINE(bugprone-not-null-terminated-result): bytes to hash, not a C string
 		memcpy(buf, name, nlen);
 		buf[nlen] = '\n';
 		buf[nlen + 1] = SG_NOTE_ED25519;
@@ -269,6 +270,7 @@ int sg_note_sign_text(struct sg_hsm_key *hkey, const struct sg_note_key *key, co
 	char *p = buf;
 	memcpy(p, text, text_len), p += text_len;
 	*p++ = '\n';
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result): the note is bytes with a length
 	memcpy(p, EM_DASH_SPACE, strlen(EM_DASH_SPACE)), p += strlen(EM_DASH_SPACE);
 	memcpy(p, key->name, nlen), p += nlen;
 	*p++ = ' ';

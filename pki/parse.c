@@ -43,7 +43,9 @@ static int read_obj(const uint8_t *buf, size_t len, void *(*pem_read)(BIO *),
 		obj = d2i(&p, (long)len); /* refuses trailing bytes */
 	}
 	ERR_clear_error();
+	/* cppcheck-suppress invalidLifetime ; d2i returns a new object, not &p */
 	*out = obj;
+	/* cppcheck-suppress invalidLifetime ; as above */
 	return obj ? (more ? SEVERAL : 0) : -1;
 }
 

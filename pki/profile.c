@@ -432,7 +432,7 @@ static enum pki_ca_kind ca_kind(X509 *ca)
 {
 	const ASN1_STRING *vid;
 	if (X509_get_extension_flags(ca) & EXFLAG_XKUSAGE)
-		return X509_get_extended_key_usage(ca) & XKU_CODE_SIGN ? PKI_CA_CODE_SIGNING
+		return (X509_get_extended_key_usage(ca) & XKU_CODE_SIGN) ? PKI_CA_CODE_SIGNING
 								       : PKI_CA_OTHER;
 	if (X509_self_signed(ca, 0) == 1)
 		return PKI_CA_ROOT;

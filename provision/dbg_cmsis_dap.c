@@ -296,6 +296,7 @@ static int run_once(struct dap *d, struct run *r, int *ack, struct sg_err *err)
 		if ((rc = usb_recv(d, &len, err)) != SG_OK)
 			return rc;
 		inflight--;
+		// NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): usb_recv set len: it returned SG_OK
 		if (*ack == 0 && (*ack = land(d, r, &fl[tail], len)) == -2)
 			return malformed(d, fl[tail].block ? "DAP_TransferBlock" : "DAP_Transfer", err);
 		tail = (tail + 1) % MAX_FLIGHT;
@@ -388,7 +389,7 @@ static int dap_write(struct sg_dbg *dbg, uint32_t addr, const void *buf, size_t 
 
 static int read_word(struct dap *d, uint32_t addr, uint32_t *v, struct sg_err *err)
 {
-	uint8_t b[4];
+	uint8_t b[4] = { 0 }; /* *v is computed also when the transfer failed */
 	int rc = mem_xfer(d, addr, b, 4, false, err);
 
 	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
@@ -610,6 +611,7 @@ static int info_uint(struct dap *d, uint8_t id, uint32_t *v, struct sg_err *err)
 	size_t rlen;
 	int rc = command(d, dap_encode_info(d->out, d->pkt, id), &rlen, err);
 
+	// NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): command() sets rlen when it returns SG_OK
 	if (rc == SG_OK && dap_decode_info_uint(d->in, rlen, v) != 0)
 		return malformed(d, "DAP_Info", err);
 	return rc;
@@ -622,6 +624,7 @@ static int simple(struct dap *d, size_t len, const char *what, struct sg_err *er
 	size_t rlen;
 	int rc = command(d, len, &rlen, err);
 
+	// NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): as above
 	if (rc == SG_OK && dap_decode_status(d->in, rlen, cmd) != 0)
 		return sg_errf(err, SG_EENV, "%s: the probe refused %s", d->base.name, what);
 	return rc;

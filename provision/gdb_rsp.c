@@ -187,6 +187,7 @@ enum rsp_stop rsp_parse_stop(const uint8_t *p, size_t n, int *signal)
 {
 	if (n < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
 		return RSP_STOP_NONE;
+	// NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): both digits tested above
 	*signal = hexval(p[1]) << 4 | hexval(p[2]);
 	if (p[0] == 'S' || p[0] == 'T')
 		return n == 3 || p[0] == 'T' ? RSP_STOP_SIGNAL : RSP_STOP_NONE;

@@ -85,7 +85,7 @@ static int mem_write(struct probe *p, uint32_t addr, const uint8_t *buf, size_t 
 
 static int read32(struct probe *p, uint32_t addr, uint32_t *v)
 {
-	uint8_t b[4];
+	uint8_t b[4] = { 0 }; /* *v is computed also when the read failed */
 	int st = mem_read(p, addr, b, 4);
 
 	*v = sgp_get32(b);
@@ -193,6 +193,7 @@ static int flash_read(void *ctx, uint32_t addr, uint32_t *words, uint32_t n)
 	for (uint32_t i = 0; i < n && st == SGP_OK; i += 64) {
 		uint32_t k = n - i < 64 ? n - i : 64;
 		if ((st = mem_read(p, addr + 4 * i, bytes, 4 * k)) == SGP_OK)
+			/* cppcheck-suppress knownConditionTrueFalse ; k is 1..64 here */
 			for (uint32_t j = 0; j < k; j++)
 				words[i + j] = sgp_get32(bytes + 4 * j);
 	}

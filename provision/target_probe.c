@@ -134,7 +134,7 @@ static int parse_memory(const char *file, json_t *o, struct sg_target_probe *p, 
 	    (rc = count(at(&w, file, err, "probe.flash.page_size"), json_object_get(flash, "page_size"),
 			256, 65536, &p->page_size)) != SG_OK)
 		return rc;
-	return p->page_size & (p->page_size - 1) ? target_bad(&w.at, "must be a power of 2") : SG_OK;
+	return (p->page_size & (p->page_size - 1)) ? target_bad(&w.at, "must be a power of 2") : SG_OK;
 }
 
 static int parse_routine(const char *file, json_t *r, struct sg_target_probe *p, struct sg_err *err)
@@ -158,7 +158,7 @@ static int parse_routine(const char *file, json_t *r, struct sg_target_probe *p,
 				  SG_PROBE_ROUTINE_MAX);
 	for (size_t i = 0; i < n / 2; i++) {
 		unsigned b;
-		sscanf(hex + 2 * i, "%2x", &b);
+		sscanf(hex + 2 * i, "%2x", &b); // NOLINT(cert-err33-c,cert-err34-c): hex, tested above
 		p->routine[i] = (uint8_t)b;
 	}
 	p->routine_len = (uint32_t)(n / 2);
@@ -192,6 +192,7 @@ static int parse_slot(const char *file, json_t *e, size_t i, struct sg_target_pr
 		return rc;
 	if (secret && !json_is_boolean(secret))
 		return target_bad(at(&w, file, err, "probe.slots[%zu].secret", i), "must be true or false");
+	// NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): count() set id: it returned SG_OK
 	p->slots[i].id = (uint8_t)id;
 	p->slots[i].secret = json_is_true(secret);
 	for (size_t j = 0; j < i; j++) {

@@ -258,6 +258,7 @@ int sg_listener_accept(struct sg_listener *l, int timeout_ms, struct sg_transpor
 	rc = transport_wait(l->fd, POLLIN, timeout_ms);
 	if (rc == 0)
 		return SG_OK;
+	/* cppcheck-suppress nullPointer ; accept4 takes NULL for the peer's address */
 	if (rc < 0 || (fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 		return errno == EINTR || errno == EAGAIN || errno == ECONNABORTED
 			       ? SG_OK

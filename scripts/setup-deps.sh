@@ -21,6 +21,8 @@ PACKAGES=(
   chromium # headless: the ledger report test renders the HTML page (tests/ledger)
   groff-base man-db # the man pages are rendered and found by tests/cli/test_man.sh
   dpkg-dev file # cpack -G DEB: dpkg-shlibdeps computes Depends, CPack finds ELF files with file
+  cppcheck clang-tidy-14 # scripts/static-analysis.sh
+  valgrind # scripts/valgrind.sh: the integration tests under memcheck
 )
 
 missing=()

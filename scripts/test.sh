@@ -2,7 +2,8 @@
 # The whole test suite on a fresh Debian 12 machine: installs what is
 # missing, builds with warnings as errors, runs ctest, then runs ctest again
 # in an ASan+UBSan build, then the threaded tests under ThreadSanitizer,
-# then briefly runs each fuzzer.
+# then briefly runs each fuzzer. Between: static analysis (cppcheck,
+# clang-tidy) and the integration tests under valgrind (docs/assurance.md).
 # Every stage runs even when an earlier one failed (a stage whose build
 # failed is skipped); a summary of all stages ends the output, and the exit
 # status is non-zero when any stage failed.
@@ -45,8 +46,14 @@ test_asan() {
 
 if stage "release build" build_release; then
   stage "tests" ctest --test-dir build --output-on-failure -j"$jobs"
+  # cppcheck and clang-tidy over the release build's compile_commands.json.
+  stage "static analysis" ./scripts/static-analysis.sh build
+  # The integration tests labelled valgrind, signet under memcheck.
+  stage "integration tests under valgrind" ./scripts/valgrind.sh build
 else
   skip "tests" "release build failed"
+  skip "static analysis" "release build failed"
+  skip "integration tests under valgrind" "release build failed"
 fi
 if stage "ASan+UBSan build" build_asan; then
   stage "tests under ASan+UBSan" test_asan

@@ -31,7 +31,7 @@ static size_t text_len(const char *s)
 {
 	size_t n = 0;
 
-	while (s[n] && n < SGP_TEXT_MAX)
+	while (n < SGP_TEXT_MAX && s[n]) /* s[SGP_TEXT_MAX] need not exist */
 		n++;
 	return n;
 }

@@ -4,6 +4,12 @@
 #   SOFTHSM2_CONF, SIGNET_PKCS11_MODULE, MODULE
 set -euo pipefail
 S=${SIGNET:?set SIGNET to the signet binary}
+# SIGNET_VALGRIND=DIR: every signet run goes through valgrind, its reports
+# into DIR (scripts/test.sh's valgrind stage; tests/common/valgrind-signet.sh).
+if [ -n "${SIGNET_VALGRIND:-}" ]; then
+  export SIGNET_VALGRIND_BINARY=$S
+  S=$(cd "$(dirname "${BASH_SOURCE[0]}")/../common" && pwd)/valgrind-signet.sh
+fi
 T=$(mktemp -d /tmp/signet-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 MODULE=/usr/lib/softhsm/libsofthsm2.so

@@ -53,6 +53,7 @@ cd "$T/work"
 env -i PATH="$T/bin:/usr/local/bin:/usr/bin:/bin" HOME="$T/home" TMPDIR="$T/tmp" LANG=C.UTF-8 \
 	SOFTHSM2_CONF="$T/guard.conf" \
 	${LSAN_OPTIONS:+LSAN_OPTIONS="$LSAN_OPTIONS"} ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+	${SIGNET_VALGRIND:+SIGNET_VALGRIND="$SIGNET_VALGRIND" SIGNET_VALGRIND_BINARY="$SIGNET_VALGRIND_BINARY"} \
 	bash -euo pipefail -x "$T/quickstart.sh" >"$T/qs.out" 2>&1 </dev/null || rc=$?
 if [ "$rc" = 0 ]; then
 	ok
