@@ -140,6 +140,7 @@ static json_t *proof_entry(struct ev_pack *pk, const char *path, const struct sg
 	memset(&p, 0, sizeof p);
 	if ((*rc = sg_read_file(path, SG_PROOF_MAX_FILE, &text, &len, &err)) ||
 	    (*rc = sg_proof_parse(path, text, len, &p, &err)) ||
+	    // NOLINTNEXTLINE(bugprone-branch-clone): a bad proof, a bad record: one kind of problem
 	    (*rc = sg_proof_check(&p, key, 1, &cp, &err))) {
 		*rc = ev_problem(pk->probs, SG_FAIL, path, "%s", err.msg);
 	} else if (p.kind != SG_PROOF_INCLUSION || strcmp(p.checkpoint, note)) {
@@ -263,7 +264,6 @@ struct collect {
 	uint64_t cp_size, *hits;
 	size_t n, cap;
 	uint64_t late; /* a record in scope beyond the checkpoint, +1; 0: none */
-	const char *late_type;
 	char late_buf[64];
 };
 
