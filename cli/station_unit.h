@@ -81,8 +81,10 @@ int station_unit(struct fixture *f, bool *ran);
 /* Closes f's device, counting its time on the link into f->link_ns. */
 void station_drop_device(struct fixture *f);
 
-/* Stops the run for a failure of the token, the database or the ledger. */
-void station_fatal(struct station *st, const struct sg_err *err);
+/* Stops the run (exit 3) for a failure of the token, the database, the
+ * ledger or the station itself (memory, randomness), reported in one line
+ * naming fixture f and the unit (NULL: none yet). */
+void station_fatal(struct fixture *f, const char *unit, const struct sg_err *err);
 /* Whether the run is stopping (a signal, or station_fatal). */
 bool station_stopping(struct station *st);
 
