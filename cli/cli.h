@@ -95,9 +95,12 @@ int cli_inspect_mcuboot(const char *path, bool json);
 int cli_verify_mcuboot(const char *path, const struct sg_trust *t, uint32_t min_counter,
 		       bool json);
 
-/* cli/inspect_print.c holds the field printers above (cli_envelope_json,
- * cli_signature_json, cli_envelope_text) and this: a UTC time as
- * 2025-01-31T12:00:00Z, or the number when it is past year 9999. */
-void cli_time_str(uint64_t t, char *out, size_t n);
+/* The longest cli_utc text and its NUL: "2025-01-31T12:00:00Z", or a time
+ * past year 9999 as its number (up to 20 digits). */
+#define CLI_UTC_MAX 21
+
+/* t (seconds since 1970) in UTC as 2025-01-31T12:00:00Z, or as 2025-01-31
+ * when date_only; past year 9999, as its number. Returns buf. */
+const char *cli_utc(uint64_t t, char buf[static CLI_UTC_MAX], bool date_only);
 
 #endif

@@ -65,8 +65,8 @@ static void cert_fields(X509 *x, struct cert_fields *f)
 	sg_pki_serial_hex(X509_get0_serialNumber(x), f->serial, sizeof(f->serial));
 	f->not_before = cert_time(X509_get0_notBefore(x));
 	f->not_after = cert_time(X509_get0_notAfter(x));
-	cli_time_str(f->not_before, f->from, sizeof(f->from));
-	cli_time_str(f->not_after, f->to, sizeof(f->to));
+	cli_utc(f->not_before, f->from, false);
+	cli_utc(f->not_after, f->to, false);
 }
 
 /* Chain i of n; "certificate chain:" alone when it is the only one. */
