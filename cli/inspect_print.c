@@ -67,30 +67,31 @@ void cli_signature_json(FILE *fp, const struct sgv_signature *s, unsigned index)
 	fprintf(fp, ",\"signature_size\":%u", s->sig_len);
 }
 
-void cli_envelope_text(const struct sgv_envelope *e)
+void cli_envelope_text(FILE *out, const struct sgv_envelope *e)
 {
 	char buf[64], hex[2 * SGE_DIGEST_MAX + 1], utc[CLI_UTC_MAX];
 	version_str(e, buf, sizeof(buf));
-	printf("version:          %s\n", buf);
+	fprintf(out, "version:          %s\n", buf);
 	if (e->has_counter)
-		printf("security counter: %" PRIu32 "\n", e->security_counter);
+		fprintf(out, "security counter: %" PRIu32 "\n", e->security_counter);
 	else
-		printf("security counter: none (counts as 0)\n");
-	printf("hardware id:      %.*s\n", e->has_hw_id ? e->hw_id_len : 4,
-	       e->has_hw_id ? (const char *)e->hw_id : "none");
+		fprintf(out, "security counter: none (counts as 0)\n");
+	fprintf(out, "hardware id:      %.*s\n", e->has_hw_id ? e->hw_id_len : 4,
+		e->has_hw_id ? (const char *)e->hw_id : "none");
 	if (e->has_load_addr)
-		printf("load address:     0x%08" PRIx64 "\n", e->load_addr);
+		fprintf(out, "load address:     0x%08" PRIx64 "\n", e->load_addr);
 	else
-		printf("load address:     none\n");
-	printf("payload digest:   %s %s\n", sg_digest_alg_name(e->digest_alg),
-	       sg_hex(e->digest, e->digest_len, hex));
+		fprintf(out, "load address:     none\n");
+	fprintf(out, "payload digest:   %s %s\n", sg_digest_alg_name(e->digest_alg),
+		sg_hex(e->digest, e->digest_len, hex));
 	if (e->has_build_time) {
-		printf("build time:       %s (%" PRIu64 ")\n", cli_utc(e->build_time, utc, false),
-		       e->build_time);
+		fprintf(out, "build time:       %s (%" PRIu64 ")\n",
+			cli_utc(e->build_time, utc, false), e->build_time);
 	}
 	if (e->has_sbom)
-		printf("sbom:             %s sha256 %s\n", sg_sbom_kind_name(e->sbom_kind),
-		       sg_hex(e->sbom_digest, 32, hex));
+		fprintf(out, "sbom:             %s sha256 %s\n", sg_sbom_kind_name(e->sbom_kind),
+			sg_hex(e->sbom_digest, 32, hex));
 	if (e->unknown_noncritical)
-		printf("unknown fields:   %u non-critical (ignored)\n", e->unknown_noncritical);
+		fprintf(out, "unknown fields:   %u non-critical (ignored)\n",
+			e->unknown_noncritical);
 }
