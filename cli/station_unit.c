@@ -3,8 +3,10 @@
  * Each step is a function that returns GO (on to the next), END (the unit
  * ended: u->result says how) or FATAL (the token, the database or the
  * ledger failed: the run stops, and the device gets no further command).
- * A step's record is appended, durable, before the next step touches the
- * device; unit_end writes the failed or quarantined record. */
+ * The station's own failure (station_failed: memory, randomness) is an END
+ * that stops the run as well. A step's record is appended, durable, before
+ * the next step touches the device; record_end writes the failed or
+ * quarantined record. */
 #include "station_unit.h"
 
 #include <stdarg.h>

@@ -73,9 +73,10 @@ struct fixture {
 };
 
 /* Takes one unit through its steps on f. SG_OK: the unit ended (or none
- * came) and the fixture may go on; otherwise the run must stop (the token,
- * the database or the ledger failed; reported on stderr). *ran: a unit
- * was counted. */
+ * came) and the fixture may go on unless the run is stopping (a signal, or
+ * the station itself failed under the unit); otherwise the run must stop
+ * (the token, the database or the ledger failed; reported on stderr).
+ * *ran: a unit was counted. */
 int station_unit(struct fixture *f, bool *ran);
 
 /* Closes f's device, counting its time on the link into f->link_ns. */
