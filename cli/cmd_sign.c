@@ -399,7 +399,7 @@ static int print_json(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, cons
 	struct sg_err err;
 	if (o->prepare_pubkey) {
 		json_t *j = jo_request_file(o->out_path, o->prepare_pubkey, &err);
-		return j ? jo_print(j) : cli_report(&err);
+		return !j || jo_print(j, &err) ? cli_report(&err) : SG_OK;
 	}
 	struct jo_key keys[SG_SIGN_MAX_KEYS];
 	int rc = jo_keys_open(hsm, o->key_uris, o->nkeys, keys, &err) ? cli_report(&err) : SG_OK;

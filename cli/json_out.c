@@ -98,16 +98,14 @@ json_t *jo_ledger(const struct wire *w)
 			 w->checkpointed ? json_integer((json_int_t)w->checkpoint_size) : json_null());
 }
 
-int jo_print(json_t *o)
+int jo_print(json_t *o, struct sg_err *err)
 {
-	struct sg_err err;
 	if (!o)
-		return sg_errf(&err, SG_EENV, "out of memory"), cli_report(&err);
+		return sg_errf(err, SG_EENV, "out of memory");
 	int rc = json_dumpf(o, stdout, JSON_COMPACT);
 	json_decref(o);
 	if (rc || fputc('\n', stdout) == EOF || fflush(stdout))
-		return sg_errf(&err, SG_EENV, "standard output: cannot write the JSON result"),
-		       cli_report(&err);
+		return sg_errf(err, SG_EENV, "standard output: cannot write the JSON result");
 	return SG_OK;
 }
 
@@ -153,5 +151,5 @@ int jo_print_signed(const char *command, const char *path, const struct jo_key *
 		json_decref(o);
 		o = NULL;
 	}
-	return jo_print(o);
+	return jo_print(o, &err) ? cli_report(&err) : SG_OK;
 }

@@ -36,10 +36,10 @@ json_t *jo_cert(X509 *x);
 /* {"path", "last_record", "checkpoint_size"} of what this run did to the
  * ledger (--ledger), or null without one. */
 json_t *jo_ledger(const struct wire *w);
-/* Prints o on stdout as one compact line, and frees it. o NULL: "out of
- * memory" reported. Returns the exit status (SG_EENV when stdout cannot
- * take it, reported). */
-int jo_print(json_t *o);
+/* Prints o on stdout as one compact line and a newline, and frees it.
+ * SG_EENV with err set when o is NULL (out of memory) or stdout cannot
+ * take it. */
+int jo_print(json_t *o, struct sg_err *err);
 
 /* A key this run signed with: its key id and, for a token key, its URI
  * (NULL for --complete's offline key); pkey (EVP_PKEY, borrowed) names
