@@ -73,12 +73,9 @@ static const char usage_text[] =
 	"is owed is written to the database with the change and appended after the\n"
 	"commit; what a crash left owed is appended by the next pki --ledger run, never\n"
 	"twice. --ledger-key URI then cuts a checkpoint of L.\n"
-	"--json (init-root, init-ca, issue) prints one JSON object on stdout once the\n"
-	"certificate is published: the file, serial, subject, issuer, validity,\n"
-	"profile, key id and database record, read back (schema signet.pki-issue/1);\n"
-	"batch: one object with counts and an entry per CSR, issued or refused with\n"
-	"the reason (signet.pki-issue-batch/1, also when some were refused). Nothing\n"
-	"on stdout when the command fails (docs/json.md).\n"
+	"--json (init-root, init-ca, issue): one JSON object on stdout describing the\n"
+	"certificate as written (batch: every CSR, issued or refused); nothing on\n"
+	"stdout when the command fails (docs/json.md).\n"
 	"$SOURCE_DATE_EPOCH, when set, is the issuance time. See docs/pki.md.\n";
 
 enum {
