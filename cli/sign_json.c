@@ -26,7 +26,7 @@ static json_t *load_addr_json(bool has, uint64_t addr)
 	return json_string(buf);
 }
 
-/* The members every image description has (docs/json.md, "Image fields"). */
+/* The members every image description has (docs/json.md, "Image members"). */
 struct image_fields {
 	const char *format;
 	char version[48];

@@ -197,6 +197,16 @@ same "mcuboot members" "$(jq -c '[.format, .version, .build, .hw_id, .sbom, .loa
   '["mcuboot","1.2.3+4",4,null,null,null]'
 same "mcuboot signature" "$(jq -c '.signatures[] | [.key_id, .algorithm, .added, .key_uri]' "$T/m.json")" \
   "$(jq -nc --arg k "$(hsm_key_id a)" --arg u "$U;object=a" '[$k, "ecdsa-p256-sha256", true, $u]')"
+# P-384 (SHA-384 image digest) and Ed25519 keys, RAM_LOAD
+json_run sign "$T/m384.json" "$S" sign "${MO[@]}" --key "$U;object=b" --version 1.2.3 --load-addr 0x20000000 \
+  --json "$T/fw.bin" "$T/fw384.mcu"
+check_image "$T/m384.json" "$T/fw384.mcu"
+same "P-384 MCUboot" "$(jq -c '[.payload.digest_alg, .load_addr, (.signatures[] | .key_id, .algorithm)]' "$T/m384.json")" \
+  "$(jq -nc --arg k "$(hsm_key_id b)" '["sha384", "0x20000000", $k, "ecdsa-p384-sha384"]')"
+json_run sign "$T/med.json" "$S" sign "${MO[@]}" --key "$U;object=log" --version 1.2.3 --json "$T/fw.bin" "$T/fwed.mcu"
+check_image "$T/med.json" "$T/fwed.mcu"
+same "Ed25519 MCUboot" "$(jq -c '.signatures[] | [.key_id, .algorithm]' "$T/med.json")" \
+  "$(jq -nc --arg k "$(hsm_key_id log)" '[$k, "ed25519"]')"
 no_json 2 "$S" sign "${MO[@]}" --key "$U;object=a" --version 1.2.3 --slot-size 0x100 --json \
   "$T/fw.bin" "$T/x.mcu"
 
@@ -268,6 +278,11 @@ for i in 0 1; do
   same "batch key id" "$(jq -r .certificate.public_key_id <<<"$e")" \
     "$(openssl req -in "$B/in/$d.csr" -noout -pubkey | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)"
 done
+# a reissue names the certificate it supersedes
+json_run pki-issue "$T/re.json" "$S" pki issue "${F[@]}" --csr "$B/in/dev-1.csr" --serial-number dev-1 \
+  --reissue --json -o "$T/re.pem"
+same "supersedes" "$(jq -c '.db | [.status, .supersedes]' "$T/re.json")" \
+  "$(jq -c '["live", .certificates[0].certificate.serial]' "$T/b.json")"
 # a run that stops (no such output directory) prints nothing
 no_json 3 "$S" pki issue "${F[@]}" --csr-dir "$B/in" --out-dir "$T/nowhere" --json
 
