@@ -2,18 +2,13 @@
  * (docs/json.md), and printing them. */
 #include "json_out.h"
 
-#include <string.h>
-
 #include <openssl/evp.h>
 
 #include "cli.h"
 #include "evidence.h"
 #include "ledger_wire.h"
 #include "signet/fileio.h"
-#include "signet/hsm.h"
 #include "signet/pki.h"
-#include "signet/sign.h"
-#include "signet/verify.h"
 
 json_t *jo_new(const char *schema, const char *command)
 {
@@ -107,49 +102,4 @@ int jo_print(json_t *o, struct sg_err *err)
 	if (rc || fputc('\n', stdout) == EOF || fflush(stdout))
 		return sg_errf(err, SG_EENV, "standard output: cannot write the JSON result");
 	return SG_OK;
-}
-
-int jo_keys_open(struct sg_hsm_ctx *hsm, const char *const *uris, size_t n, struct jo_key *keys,
-		 struct sg_err *err)
-{
-	memset(keys, 0, n * sizeof *keys);
-	for (size_t i = 0; i < n; i++) {
-		struct sg_hsm_key *key;
-		size_t len;
-		int rc = sg_hsm_key_open(hsm, uris[i], &key, err);
-		if (rc)
-			return rc;
-		const uint8_t *spki = sg_hsm_key_spki(key, &len);
-		keys[i].uri = uris[i];
-		if (sg_key_id(spki, len, keys[i].key_id) || !(keys[i].pkey = sg_hsm_key_pkey(key)))
-			return sg_errf(err, SG_EENV, "out of memory");
-	}
-	return SG_OK;
-}
-
-int jo_key_file(const char *pub_path, struct jo_key *k, struct sg_err *err)
-{
-	int alg;
-	memset(k, 0, sizeof *k);
-	return sg_pubkey_load(pub_path, &k->pkey, &alg, k->key_id, err);
-}
-
-void jo_keys_close(struct jo_key *keys, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		EVP_PKEY_free(keys[i].pkey);
-}
-
-int jo_print_signed(const char *command, const char *path, const struct jo_key *keys,
-		    size_t nkeys, const struct wire *w)
-{
-	struct sg_err err;
-	json_t *o = jo_signed_file(command, path, keys, nkeys, &err);
-	if (!o)
-		return cli_report(&err);
-	if (json_object_set_new(o, "ledger", jo_ledger(w))) {
-		json_decref(o);
-		o = NULL;
-	}
-	return jo_print(o, &err) ? cli_report(&err) : SG_OK;
 }

@@ -1,8 +1,9 @@
 /* The --json objects of sign, cosign and pki issue (docs/json.md): one
  * jansson object per run, printed once on stdout after the output is
  * published, nothing on stdout when the command fails. cli/json_out.c holds
- * the members they share, cli/sign_json.c the descriptions of signed files
- * and signing requests. Every builder returns NULL only out of memory or
+ * the members they share and the printing, cli/sign_json.c (which calls it,
+ * not the other way) the descriptions of signed files and signing requests
+ * and the keys that made them. Every builder returns NULL only out of memory or
  * when the file cannot be read (err says which). */
 #ifndef SIGNET_CLI_JSON_OUT_H
 #define SIGNET_CLI_JSON_OUT_H
