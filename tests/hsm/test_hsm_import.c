@@ -552,6 +552,47 @@ static void malformed_and_encrypted_refused(void **state)
 	free(rsa);
 }
 
+/* A key file with its EC point compressed is imported with the point
+ * uncompressed, as keygen's keys have it (not every token takes a
+ * compressed one): the key id is the one the uncompressed SPKI gives, and
+ * the token signs as the original. */
+static void compressed_point_key(void **state)
+{
+	(void)state;
+	char key[SG_TEST_PATH_MAX + 64], out[SG_TEST_PATH_MAX + 64];
+	const char *compress[] = { "pkey", "-in", path_in("ecdsa-p384.pem", key, sizeof(key)),
+				   "-ec_conv_form", "compressed", "-out",
+				   path_in("compressed.pem", out, sizeof(out)), NULL };
+	openssl(compress);
+	struct sg_hsm_imported made;
+	struct sg_err err;
+	assert_int_equal(import_file("compressed.pem", "compressed", NULL, &made, &err), SG_OK);
+	char list[16384], point[300];
+	objects(list, sizeof(list));
+	field(list, "Public Key Object", "compressed", "EC_POINT:", point, sizeof(point));
+	assert_int_equal(strlen(point), 2 * (2 + 97));
+	assert_memory_equal(point, "04610" "4", 6); /* OCTET STRING of 97 bytes: 04 X Y */
+	uint8_t *spki, md[32];
+	size_t len;
+	char hex[65];
+	slurp("ecdsa-p384.pub.der", &spki, &len);
+	assert_int_equal(len, 120); /* uncompressed: 23 + 97 */
+	assert_int_equal(EVP_Digest(spki, len, md, NULL, EVP_sha256(), NULL), 1);
+	assert_string_equal(made.key_id, sg_hex(md, sizeof(md), hex));
+	struct sg_hsm_ctx *ctx = cli_hsm_ctx_new(NULL);
+	struct sg_hsm_key *k;
+	char uri[1024];
+	assert_int_equal(sg_hsm_key_open(ctx, sg_test_softhsm_uri(&t, "compressed", uri, sizeof(uri)),
+					 &k, &err),
+			 SG_OK);
+	uint8_t sig[SG_SIG_MAX];
+	size_t sig_len;
+	assert_int_equal(sg_hsm_sign(k, msg, sizeof(msg), sig, &sig_len, &err), SG_OK);
+	assert_true(test_verify(spki, len, SG_KEY_ECDSA_P384, msg, sizeof(msg), sig, sig_len));
+	sg_hsm_ctx_free(ctx);
+	free(spki);
+}
+
 /* A key whose public part is not its private part's is refused: an EC
  * PKCS#8 whose embedded public point belongs to another key. */
 static void halves_that_disagree_refused(void **state)
@@ -645,6 +686,7 @@ int main(void)
 		cmocka_unit_test(taken_label_or_id_refused),
 		cmocka_unit_test(other_types_refused),
 		cmocka_unit_test(malformed_and_encrypted_refused),
+		cmocka_unit_test(compressed_point_key),
 		cmocka_unit_test(halves_that_disagree_refused),
 		cmocka_unit_test(token_keeping_it_extractable_refused),
 	};
