@@ -150,9 +150,11 @@ static int decode_pem(const uint8_t *data, size_t len, const char *name, EVP_PKE
 		char *label = NULL, *header = NULL;
 		unsigned char *der = NULL;
 		long der_len = 0;
-		ERR_clear_error();
-		if (!PEM_read_bio_ex(bio, &label, &header, &der, &der_len, PEM_FLAG_SECURE)) {
-			unsigned long e = ERR_peek_last_error();
+		ERR_set_mark(); /* the reason, if it fails, is the last error after this */
+		int got = PEM_read_bio_ex(bio, &label, &header, &der, &der_len, PEM_FLAG_SECURE);
+		unsigned long e = got ? 0 : ERR_peek_last_error();
+		ERR_pop_to_mark();
+		if (!got) {
 			const char *why = ERR_reason_error_string(e);
 			if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
 				rc = sg_errf(err, SG_EINPUT, "%s: malformed PEM (%s)", name,
