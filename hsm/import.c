@@ -95,7 +95,7 @@ static void label_shown(const char *label, char *out, size_t n)
 {
 	enum { SHOWN = 24 };
 	size_t i = 0;
-	for (; label[i] && i < SHOWN && i + 1 < n; i++)
+	for (; i < SHOWN && i + 1 < n && label[i]; i++)
 		out[i] = label[i] >= 0x20 && label[i] < 0x7f ? label[i] : '?';
 	out[i] = 0;
 	if (label[i] && i + 4 < n)
