@@ -462,6 +462,33 @@ static int take_back(const struct hsm_new_pair *p, const CK_OBJECT_HANDLE *h, si
 		       (int)p->label.ulValueLen, (const char *)p->label.pValue, p->tok->label);
 }
 
+/* Refuses (SG_EINPUT) a key whose public half the token already holds: a
+ * second copy under another label would sign as the same key id, and
+ * deleting one would leave the other. Found by the public key object's own
+ * attributes (EC/Ed25519 params and point, RSA modulus and exponent). */
+static int already_there(const struct hsm_new_pair *p, const struct material *m,
+			 struct sg_err *err)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE kt = m->kt;
+	CK_ATTRIBUTE t[2 + 2] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+	};
+	memcpy(t + 2, m->pub, m->npub * sizeof(*t));
+	CK_OBJECT_HANDLE *found;
+	CK_ULONG n;
+	CK_RV rv = hsm_find(p->tok, t, 2 + m->npub, &found, &n);
+	free(found);
+	if (rv != CKR_OK)
+		return sg_errf(err, SG_EENV, "token '%s': cannot search its keys: %s", p->tok->label,
+			       hsm_rv_name(rv));
+	if (n)
+		return sg_errf(err, SG_EINPUT, "import: token '%s' already holds this key (its public "
+			       "half is there): it is not imported twice", p->tok->label);
+	return SG_OK;
+}
+
 static int import_pair(const struct hsm_new_pair *p, const EVP_PKEY *pkey,
 		       struct sg_hsm_imported *out, struct sg_err *err)
 {
@@ -472,7 +499,7 @@ static int import_pair(const struct hsm_new_pair *p, const EVP_PKEY *pkey,
 	if (rc != SG_OK) {
 		rc = sg_errf(err, SG_EINPUT, "import: the %s key has no private parts to import",
 			     sg_key_type_name(out->type));
-	} else {
+	} else if ((rc = already_there(p, &m, err)) == SG_OK) {
 		CK_RV rv = create(p, CKO_PRIVATE_KEY, m.kt, m.priv, m.npriv, &h[0]);
 		OPENSSL_cleanse(m.secret, sizeof(m.secret)); /* in the token now, or nowhere */
 		if (rv != CKR_OK)

@@ -70,6 +70,20 @@ static void genpkey(const char *name, const char *alg, const char *opt)
 	openssl(opt ? with : without);
 }
 
+/* A new P-384 key, NAME.pem, and its public half, NAME.pub.der: a key the
+ * token holds no copy of (an import of one it holds is refused). */
+static void fresh_p384(const char *name)
+{
+	char file[64], pub[64], keypath[SG_TEST_PATH_MAX + 64], pubpath[SG_TEST_PATH_MAX + 64];
+	test_fmt(file, sizeof(file), "%s.pem", name);
+	test_fmt(pub, sizeof(pub), "%s.pub.der", name);
+	genpkey(file, "EC", "ec_paramgen_curve:P-384");
+	const char *derive[] = { "pkey", "-in", path_in(file, keypath, sizeof(keypath)),
+				 "-pubout", "-outform", "DER", "-out",
+				 path_in(pub, pubpath, sizeof(pubpath)), NULL };
+	openssl(derive);
+}
+
 static void slurp(const char *name, uint8_t **buf, size_t *len)
 {
 	char path[SG_TEST_PATH_MAX + 64];
@@ -560,7 +574,8 @@ static void compressed_point_key(void **state)
 {
 	(void)state;
 	char key[SG_TEST_PATH_MAX + 64], out[SG_TEST_PATH_MAX + 64];
-	const char *compress[] = { "pkey", "-in", path_in("ecdsa-p384.pem", key, sizeof(key)),
+	fresh_p384("to-compress");
+	const char *compress[] = { "pkey", "-in", path_in("to-compress.pem", key, sizeof(key)),
 				   "-ec_conv_form", "compressed", "-out",
 				   path_in("compressed.pem", out, sizeof(out)), NULL };
 	openssl(compress);
@@ -575,7 +590,7 @@ static void compressed_point_key(void **state)
 	uint8_t *spki, md[32];
 	size_t len;
 	char hex[65];
-	slurp("ecdsa-p384.pub.der", &spki, &len);
+	slurp("to-compress.pub.der", &spki, &len);
 	assert_int_equal(len, 120); /* uncompressed: 23 + 97 */
 	assert_int_equal(EVP_Digest(spki, len, md, NULL, EVP_sha256(), NULL), 1);
 	assert_string_equal(made.key_id, sg_hex(md, sizeof(md), hex));
@@ -647,7 +662,8 @@ static void token_keeping_it_extractable_refused(void **state)
 	EVP_PKEY *pkey;
 	enum sg_key_type type;
 	struct sg_err err;
-	assert_int_equal(decode("ecdsa-p384.pem", &pkey, &type, &err), SG_OK);
+	fresh_p384("to-lie-about");
+	assert_int_equal(decode("to-lie-about.pem", &pkey, &type, &err), SG_OK);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (cases[i].lie)
 			setenv("SIGNET_FAULT", cases[i].lie, 1);

@@ -69,7 +69,7 @@ if [ -z "${SIGNET_VALGRIND:-}" ]; then
   done
   grep -qE '^Max core file size +0 +0 ' "/proc/$pid/limits" && ok ||
     bad "core dumps on while the key is read: $(grep core "/proc/$pid/limits")"
-  cat "$T/keys/p256.pem" >"$T/key.fifo"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null >"$T/key.fifo"
   wait "$pid" && ok || bad "import from a FIFO: $(cat "$T/out/fifo.err")"
 fi
 
@@ -114,6 +114,10 @@ jq -e '[.[] | select(.kind == "key") | {(.label): .generated_in_token}] | add |
 # ---- refusals
 run taken 2 "token 'dev': an object with label 'pem' already exists" \
   "$S" hsm import --key "$K;object=pem" --from "$T/keys/p256.pem"
+# the same key under another label: one key, one pair of objects
+run twice 2 "import: token 'dev' already holds this key (its public half is there): it is not imported twice" \
+  "$S" hsm import --key "$K;object=twice" --from "$T/keys/p256.pem"
+run twice-der 2 "already holds this key" "$S" hsm import --key "$K;object=twice" --from "$T/keys/ed.der"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/keys/rsa2048.pem" 2>/dev/null
 run rsa2048 2 "rsa2048.pem: RSA 2048 key: signet imports ecdsa-p256, ecdsa-p384, ed25519, rsa-3072 or rsa-4096" \
   "$S" hsm import --key "$K;object=small" --from "$T/keys/rsa2048.pem"
@@ -128,8 +132,9 @@ run missing 2 "$T/keys/none.pem: No such file or directory" \
 run no-from 2 "import needs --key and --from" "$S" hsm import --key "$K;object=g"
 run no-label 2 "import needs object= (the key's label)" "$S" hsm import --key "$K" --from "$T/keys/p256.pem"
 # encrypted: refused, saying how to decrypt through a pipe; and that works
-openssl pkey -in "$T/keys/p256.pem" -aes256 -passout pass:Pa55-phrase -out "$T/keys/enc.pem"
-openssl pkey -in "$T/keys/p256.pem" -traditional -aes256 -passout pass:Pa55-phrase -out "$T/keys/enc-trad.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/keys/p256b.pem" 2>/dev/null
+openssl pkey -in "$T/keys/p256b.pem" -aes256 -passout pass:Pa55-phrase -out "$T/keys/enc.pem"
+openssl pkey -in "$T/keys/p256b.pem" -traditional -aes256 -passout pass:Pa55-phrase -out "$T/keys/enc-trad.pem"
 for f in enc enc-trad; do
   run "$f" 2 "$f.pem: the private key is encrypted: decrypt it first, through a pipe, never into a file: openssl pkey -in KEY -passin env:VAR | signet hsm import --key URI --from -" \
     "$S" hsm import --key "$K;object=e" --from "$T/keys/$f.pem"
@@ -138,7 +143,7 @@ export KEY_PASS=Pa55-phrase
 openssl pkey -in "$T/keys/enc-trad.pem" -passin env:KEY_PASS |
   run decrypted 0 "imported ecdsa-p256 key" "$S" hsm import --key "$K;object=decrypted" --from -
 unset KEY_PASS
-for l in small x g e; do
+for l in small x g e twice; do
   grep -q "label: *$l\$" <(tool --list-objects) && bad "refused import '$l' left an object" || ok
 done
 
