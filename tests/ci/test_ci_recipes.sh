@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# The CI recipes of docs/ci.md (examples/ci/) run here as the CI systems would
+# run them: tests/ci/ci_run.py parses each workflow/pipeline file and executes
+# its jobs in order against SoftHSM2, with a fixture firmware repository, a
+# real key made with openssl as the "CI secret", and this test playing the
+# approvers of the production recipe (examples/ci/approve.sh with SoftHSM2
+# tokens as their HSMs). Then the envelopes are checked with signet verify and
+# openssl. Last, broken recipes must fail: a typo in a flag, an action without
+# a local equivalent, an apt-get install of a package that is not installed.
+source "$(dirname "$0")/../cli/lib.sh"
+SRC=${SIGNET_SOURCE_DIR:?}
+EX="$SRC/examples/ci"
+RUN=(python3 "$SRC/tests/ci/ci_run.py")
+APPROVE="$EX/approve.sh"
+python3 -c 'import yaml' 2>/dev/null || { bad "python3-yaml is not installed (scripts/setup-deps.sh)"; finish; }
+
+# signet on PATH for the jobs and approve.sh (the binary under test)
+mkdir -p "$T/bin"
+ln -s "$S" "$T/bin/signet"
+export PATH="$T/bin:$PATH"
+STATE="$T/state"
+
+# ---- the approvers' HSMs: one token each, keys made inside
+new_token approver
+new_token approver2
+A1="pkcs11:token=approver;object=release;pin-source=file:$PINFILE"
+A2="pkcs11:token=approver2;object=release2;pin-source=file:$PINFILE"
+signet hsm keygen --type ecdsa-p256 --key "$A1" 2>/dev/null
+signet hsm keygen --type ed25519 --key "$A2" 2>/dev/null
+
+# ---- the firmware repository the pipelines check out
+R="$T/repo"
+mkdir -p "$R/keys"
+signet hsm pubkey --key "$A1" -o "$R/keys/release.pub.pem"
+signet hsm pubkey --key "$A2" -o "$R/keys/release2.pub.pem"
+# the development key: made with openssl, held as a CI secret (PKCS#8 PEM)
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key.pem" 2>/dev/null
+openssl pkey -in "$T/dev.key.pem" -pubout -out "$R/keys/dev.pub.pem"
+cat >"$R/Makefile" <<'MK'
+# stand-in for a firmware build: 16 bytes at 0x08000000 as Intel HEX
+firmware:
+	mkdir -p build
+	printf ':020000040800F2\n:10000000000102030405060708090A0B0C0D0E0F78\n:00000001FF\n' > build/fw.hex
+MK
+EPOCH=1767225600 # 2026-01-01T00:00:00Z: the commit's time, the build time
+(
+  cd "$R" && git init -q && git add -A &&
+    GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.org GIT_COMMITTER_NAME=ci \
+      GIT_COMMITTER_EMAIL=ci@example.org GIT_AUTHOR_DATE="@$EPOCH +0000" \
+      GIT_COMMITTER_DATE="@$EPOCH +0000" git commit -q -m firmware
+)
+COMMIT_ISO=2026-01-01T00:00:00+00:00
+FW_SHA256=$(printf '\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f' |
+  openssl dgst -sha256 -r | cut -d' ' -f1)
+
+# run_ci KIND FILE ARGS...: the pipeline; its log in $T/ci.log
+run_ci() {
+  local kind=$1 file=$2 rc=0
+  shift 2
+  "${RUN[@]}" "$kind" "$file" --state "$STATE" --repo "$R" --bin "$T/bin" "$@" >"$T/ci.log" 2>&1 || rc=$?
+  return $rc
+}
+ci_ok() { # what KIND FILE ARGS...
+  local what=$1
+  shift
+  if run_ci "$@"; then ok; else
+    bad "$what: $(tail -n 15 "$T/ci.log")"
+  fi
+}
+
+# openssl_checks ENVELOPE PUB.pem INDEX: openssl verifies signature INDEX
+# (1-based) over M, the first 32+P bytes (docs/envelope.md §5, §6)
+openssl_checks() {
+  local f=$1 pub=$2 idx=$3 P N off i len alg
+  "$S" inspect --json "$f" >"$T/i.json"
+  P=$(field "$T/i.json" .protected_size)
+  N=$(field "$T/i.json" .payload_size)
+  head -c $((32 + P)) "$f" >"$T/M"
+  off=$((32 + P + N + 8))
+  for ((i = 0; i < idx - 1; i++)); do
+    off=$((off + 4 + 34 + $(field "$T/i.json" ".signatures[$i].signature_size")))
+  done
+  len=$(field "$T/i.json" ".signatures[$((idx - 1))].signature_size")
+  alg=$(field "$T/i.json" ".signatures[$((idx - 1))].algorithm")
+  tail -c +$((off + 4 + 34 + 1)) "$f" | head -c "$len" >"$T/sig"
+  case $alg in
+    ecdsa-p256-sha256) v=(openssl dgst -sha256 -verify "$pub" -signature "$T/sig" "$T/M") ;;
+    ed25519) v=(openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "$T/M" -sigfile "$T/sig") ;;
+    *) bad "no openssl check for $alg"; return ;;
+  esac
+  "${v[@]}" >/dev/null 2>&1 && ok || bad "openssl does not verify signature $idx of $f"
+}
+
+# release_checks ENVELOPE: what both release recipes must produce
+release_checks() {
+  local f=$1
+  expect 0 "valid" "$S" verify --trust "$R/keys/release.pub.pem" --min-security-counter 3 "$f"
+  openssl_checks "$f" "$R/keys/release.pub.pem" 1
+  "$S" inspect --json "$f" >"$T/r.json"
+  [ "$(field "$T/r.json" .version)" = 1.4.0 ] && ok || bad "$f: version $(field "$T/r.json" .version)"
+  [ "$(field "$T/r.json" .build_time)" = "$EPOCH" ] && ok ||
+    bad "$f: build time $(field "$T/r.json" .build_time), not the commit's $EPOCH"
+  # the payload is the firmware the build job made (bytes 0..15 at 0x08000000)
+  [ "$(field "$T/r.json" .payload_digest.value)" = "$FW_SHA256" ] && ok || bad "$f: payload"
+}
+
+# approve REQ TBS SIG: approver 1 signs (output: the base64 line in $T/b64)
+approve() {
+  if "$APPROVE" sign --key "$A1" --tbs "$2" --yes "$1" "$3" >"$T/approve.out" 2>&1; then
+    ok
+    tail -n 1 "$T/approve.out" >"$T/b64"
+  else
+    bad "approve.sh sign: $(tail -n 3 "$T/approve.out")"
+  fi
+}
+
+# ======== recipe 2, GitHub: tag push, approver, workflow_dispatch
+GH_REL="$EX/github/release-signing.yml"
+ci_ok "github release: tag run" github "$GH_REL" --event push --run-id 101 --ref-name v1.4.0
+REQ="$STATE/github/101/signing-request"
+for f in fw.req fw.req.txt fw.tbs; do [ -s "$REQ/$f" ] && ok || bad "signing-request lacks $f"; done
+grep -q 'security counter: 3' "$REQ/fw.req.txt" && ok || bad "fw.req.txt: $(cat "$REQ/fw.req.txt")"
+# the complete job did not run on the tag push
+[ ! -e "$STATE/github/101/release" ] && ok || bad "complete ran on the tag push"
+
+# approver: refusals first (another key; bytes that are not the request's)
+expect 1 "prepared for key" "$APPROVE" sign --key "$A2" --yes "$REQ/fw.req" "$T/x.sig"
+no_output "$T/x.sig"
+head -c 32 /dev/urandom >"$T/other.tbs"
+expect 1 "not the bytes" "$APPROVE" sign --key "$A1" --tbs "$T/other.tbs" --yes "$REQ/fw.req" "$T/x.sig"
+no_output "$T/x.sig"
+expect 1 "not confirmed" "$APPROVE" sign --key "$A1" "$REQ/fw.req" "$T/x.sig"
+no_output "$T/x.sig"
+approve "$REQ/fw.req" "$REQ/fw.tbs" "$T/gh.sig"
+# the signature is what openssl accepts over the tbs bytes (a digest: no -rawin)
+openssl pkeyutl -verify -pubin -inkey "$R/keys/release.pub.pem" -in "$REQ/fw.tbs" \
+  -sigfile "$T/gh.sig" >/dev/null 2>&1 && ok || bad "openssl rejects the approver's signature"
+
+# a wrong signature: the complete job fails (exit 1 from signet, the build fails)
+printf '%s' "$(base64 -w 0 "$T/other.tbs")" >"$T/bad.b64"
+if run_ci github "$GH_REL" --event workflow_dispatch --run-id 102 \
+  --inputs "$(jq -n --arg s "$(cat "$T/bad.b64")" '{request_run: "101", signature: $s}')"; then
+  bad "a wrong signature completed"
+else
+  grep -q 'complete / Complete.*exit 1' "$T/ci.log" && ok || bad "wrong signature: $(tail -n 5 "$T/ci.log")"
+fi
+ci_ok "github release: complete run" github "$GH_REL" --event workflow_dispatch --run-id 103 \
+  --inputs "$(jq -n --arg s "$(cat "$T/b64")" '{request_run: "101", signature: $s}')"
+GH_SGN="$STATE/github/103/release/fw.sgn"
+release_checks "$GH_SGN"
+
+# M-of-N: the second approver cosigns on their HSM machine
+TRUST=(--trust "$R/keys/release.pub.pem" --trust "$R/keys/release2.pub.pem")
+expect 1 "" "$S" verify "${TRUST[@]}" --threshold 2 "$GH_SGN"
+if "$APPROVE" cosign --key "$A2" "${TRUST[@]}" --yes "$GH_SGN" "$T/fw.2of2.sgn" >"$T/cosign.out" 2>&1; then
+  ok
+else
+  bad "approve.sh cosign: $(tail -n 3 "$T/cosign.out")"
+fi
+expect 0 "2 trusted signers" "$S" verify "${TRUST[@]}" --threshold 2 "$T/fw.2of2.sgn"
+openssl_checks "$T/fw.2of2.sgn" "$R/keys/release.pub.pem" 1
+openssl_checks "$T/fw.2of2.sgn" "$R/keys/release2.pub.pem" 2
+# cosigning what does not verify is refused, with signet's exit code
+expect 1 "" "$APPROVE" cosign --key "$A2" --trust "$R/keys/release2.pub.pem" --yes "$GH_SGN" "$T/y.sgn"
+grep -q "not cosigning" "$T/err.txt" && ok || bad "cosign refusal: $(cat "$T/err.txt")"
+no_output "$T/y.sgn"
+
+# ======== recipe 2, GitLab: tag pipeline, approver, the manual job
+GL_REL="$EX/gitlab/release-signing.gitlab-ci.yml"
+ci_ok "gitlab release: tag pipeline" gitlab "$GL_REL" --pipeline-id 201 --tag v1.4.0 \
+  --commit-timestamp "$COMMIT_ISO"
+grep -q 'job complete-release: manual, waiting' "$T/ci.log" && ok || bad "complete-release did not wait"
+GREQ="$STATE/gitlab/201/prepare-release/request"
+# same commit, same tag: the same request, byte for byte (SOURCE_DATE_EPOCH)
+cmp -s "$GREQ/fw.req" "$REQ/fw.req" && ok || bad "GitLab's request differs from GitHub's"
+approve "$GREQ/fw.req" "$GREQ/fw.tbs" "$T/gl.sig"
+ci_ok "gitlab release: manual job" gitlab "$GL_REL" --pipeline-id 201 --tag v1.4.0 \
+  --commit-timestamp "$COMMIT_ISO" --manual complete-release \
+  --variables "$(jq -n --arg s "$(cat "$T/b64")" '{RELEASE_SIGNATURE: $s}')"
+release_checks "$STATE/gitlab/201/complete-release/release/fw.sgn"
+# a pipeline that is not a tag's prepares nothing
+ci_ok "gitlab release: branch pipeline" gitlab "$GL_REL" --pipeline-id 202
+[ ! -e "$STATE/gitlab/202/prepare-release" ] && ok || bad "a branch pipeline prepared a release"
+
+# ======== broken recipes fail the test
+# a typo in a flag
+sed 's/--security-counter "\$SECURITY_COUNTER" "\$FIRMWARE"/--security-countr "$SECURITY_COUNTER" "$FIRMWARE"/' \
+  "$GH_REL" >"$T/typo.yml"
+cmp -s "$GH_REL" "$T/typo.yml" && bad "the typo was not made"
+if run_ci github "$T/typo.yml" --event push --run-id 301 --ref-name v1.4.0; then
+  bad "a recipe with a typo passed"
+else
+  grep -q 'exit 2' "$T/ci.log" && ok || bad "typo: $(tail -n 3 "$T/ci.log")"
+fi
+# an action the runner does not know
+sed 's|actions/download-artifact@v4|actions/cache@v4|' "$GH_REL" >"$T/unknown.yml"
+run_ci github "$T/unknown.yml" --event push --run-id 302 --ref-name v1.4.0 && bad "unknown action passed" ||
+  { grep -q 'actions/cache@v4 has no local equivalent' "$T/ci.log" && ok || bad "unknown: $(tail -n 3 "$T/ci.log")"; }
+# apt-get: installed packages are skipped, a missing one fails
+sed 's|^    - make firmware|    - apt-get update\n    - apt-get install -y --no-install-recommends make\n    - make firmware|' \
+  "$GL_REL" >"$T/apt.yml"
+ci_ok "apt-get of installed packages" gitlab "$T/apt.yml" --pipeline-id 303 --tag v1.4.0 \
+  --commit-timestamp "$COMMIT_ISO"
+sed 's|install -y --no-install-recommends make|install -y signet-no-such-package|' "$T/apt.yml" >"$T/apt2.yml"
+run_ci gitlab "$T/apt2.yml" --pipeline-id 304 --tag v1.4.0 && bad "apt-get of a missing package passed" ||
+  { grep -q 'apt-get install signet-no-such-package: not installed' "$T/ci.log" && ok ||
+    bad "apt: $(tail -n 3 "$T/ci.log")"; }
+
+finish
