@@ -182,6 +182,20 @@ release_checks "$STATE/gitlab/201/complete-release/release/fw.sgn"
 ci_ok "gitlab release: branch pipeline" gitlab "$GL_REL" --pipeline-id 202
 [ ! -e "$STATE/gitlab/202/prepare-release" ] && ok || bad "a branch pipeline prepared a release"
 
+# ======== examples/ci/signet-retry.sh: exit 3 retried, a PIN error and exit 1 not
+RETRY=(env SIGNET_RETRY_DELAY=0 "$EX/signet-retry.sh")
+tries() { # want_rc want_tries pattern cmd...: signet's runs counted by its error line
+  local rc=0 n
+  "${@:4}" >/dev/null 2>"$T/retry.err" || rc=$?
+  n=$(grep -c -- "$3" "$T/retry.err" || true)
+  [ "$rc" = "$1" ] && [ "$n" = "$2" ] && ok || bad "signet-retry.sh: exit $rc after $n tries, wanted $1 after $2: $(cat "$T/retry.err")"
+}
+tries 3 3 "cannot load" env SIGNET_PKCS11_MODULE=/nonexistent/module.so "${RETRY[@]}" signet hsm list
+tries 3 1 "wrong PIN" env SIGNET_PIN=99999 "${RETRY[@]}" signet sign --key "pkcs11:token=approver;object=release" \
+  --version 1.0.0 "$R/Makefile" "$T/retry.sgn"
+no_output "$T/retry.sgn"
+tries 1 1 "no valid signature" "${RETRY[@]}" signet verify --trust "$R/keys/release2.pub.pem" "$GH_SGN"
+
 # ======== broken recipes fail the test
 # a typo in a flag
 sed 's/--security-counter "\$SECURITY_COUNTER" "\$FIRMWARE"/--security-countr "$SECURITY_COUNTER" "$FIRMWARE"/' \
