@@ -372,6 +372,8 @@ def run_github(a):
                 else:
                     gh_download(a.state, a.run_id, ws, w)
             elif "run" in step:
+                if not isinstance(step["run"], str):
+                    raise Unsupported(f"{label}: run: is not a string")
                 sh = step.get("shell", shell)
                 if sh == "bash":
                     flags = ["-euo", "pipefail"]
@@ -508,7 +510,11 @@ def run_gitlab(a):
             if status.get(d) == "ran" and os.path.isdir(src):
                 copy_tree(src, work)
         lines = as_list(job.get("before_script", default.get("before_script"))) + as_list(job["script"])
-        script = "\n".join(str(x) for x in lines)
+        for x in lines:
+            if not isinstance(x, str):
+                raise Unsupported(f"job {name}: a script line is not a string (YAML read "
+                                  f"it as {type(x).__name__}; quote it): {x}")
+        script = "\n".join(lines)
         try:
             run_bash(script, env, work, f"{name} / script", ["-euo", "pipefail"])
         except StepFailed:

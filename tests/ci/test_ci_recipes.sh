@@ -33,6 +33,24 @@ R="$T/repo"
 mkdir -p "$R/keys"
 signet hsm pubkey --key "$A1" -o "$R/keys/release.pub.pem"
 signet hsm pubkey --key "$A2" -o "$R/keys/release2.pub.pem"
+# the release key's chain under a root (docs/pki.md), issued a day before the
+# commit: a chain is checked at the envelope's build time
+PKI="pkcs11:token=pki;pin-source=file:$PINFILE"
+new_token pki
+(
+  export SOURCE_DATE_EPOCH=$((1767225600 - 86400))
+  signet hsm keygen --type ecdsa-p256 --key "$PKI;object=root"
+  signet hsm keygen --type ecdsa-p256 --key "$PKI;object=code-ca"
+  signet pki init-root --key "$PKI;object=root" --subject "/CN=Acme Root/O=Acme" --validity 3650 \
+    --db "$T/pki.db" -o "$R/keys/root.pem"
+  signet pki init-ca --key "$PKI;object=code-ca" --issuer-key "$PKI;object=root" \
+    --issuer-cert "$R/keys/root.pem" --profile code-signing-ca --subject "/CN=Acme Code Signing CA" \
+    --validity 1825 --db "$T/pki.db" -o "$T/code-ca.pem"
+  signet pki issue --ca-key "$PKI;object=code-ca" --ca-cert "$T/code-ca.pem" \
+    --pubkey "$R/keys/release.pub.pem" --profile code-signing --subject "/CN=Acme release 2026" \
+    --validity 365 --db "$T/pki.db" -o "$T/release.pem"
+) 2>/dev/null
+cat "$T/release.pem" "$T/code-ca.pem" >"$R/keys/release.chain.pem"
 # the development key: made with openssl, held as a CI secret (PKCS#8 PEM)
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/dev.key.pem" 2>/dev/null
 openssl pkey -in "$T/dev.key.pem" -pubout -out "$R/keys/dev.pub.pem"
@@ -69,20 +87,31 @@ ci_ok() { # what KIND FILE ARGS...
 }
 
 # openssl_checks ENVELOPE PUB.pem INDEX: openssl verifies signature INDEX
-# (1-based) over M, the first 32+P bytes (docs/envelope.md §5, §6)
+# (1-based, among the SIGNATURE TLVs) over M, the first 32+P bytes
+# (docs/envelope.md §5, §6)
 openssl_checks() {
-  local f=$1 pub=$2 idx=$3 P N off i len alg
+  local f=$1 pub=$2 idx=$3 P N alg
   "$S" inspect --json "$f" >"$T/i.json"
   P=$(field "$T/i.json" .protected_size)
   N=$(field "$T/i.json" .payload_size)
-  head -c $((32 + P)) "$f" >"$T/M"
-  off=$((32 + P + N + 8))
-  for ((i = 0; i < idx - 1; i++)); do
-    off=$((off + 4 + 34 + $(field "$T/i.json" ".signatures[$i].signature_size")))
-  done
-  len=$(field "$T/i.json" ".signatures[$((idx - 1))].signature_size")
   alg=$(field "$T/i.json" ".signatures[$((idx - 1))].algorithm")
-  tail -c +$((off + 4 + 34 + 1)) "$f" | head -c "$len" >"$T/sig"
+  head -c $((32 + P)) "$f" >"$T/M"
+  # the signature area: magic, size, then TLVs (u16 type, u16 length, value)
+  python3 - "$f" $((32 + P + N)) "$idx" "$T/sig" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+off, want = int(sys.argv[2]) + 8, int(sys.argv[3])
+n = 0
+while off < len(data):
+    typ, ln = struct.unpack_from("<HH", data, off)
+    if typ == 0x8001:
+        n += 1
+        if n == want:
+            open(sys.argv[4], "wb").write(data[off + 4 + 34:off + 4 + ln])
+            sys.exit(0)
+    off += 4 + ln
+sys.exit(1)
+PY
   case $alg in
     ecdsa-p256-sha256) v=(openssl dgst -sha256 -verify "$pub" -signature "$T/sig" "$T/M") ;;
     ed25519) v=(openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "$T/M" -sigfile "$T/sig") ;;
@@ -95,6 +124,8 @@ openssl_checks() {
 release_checks() {
   local f=$1
   expect 0 "valid" "$S" verify --trust "$R/keys/release.pub.pem" --min-security-counter 3 "$f"
+  expect 0 "valid" "$S" verify --trust-root "$R/keys/root.pem" "$f"
+  expect 1 "" "$S" verify --trust-root "$T/code-ca.pem" "$f"
   openssl_checks "$f" "$R/keys/release.pub.pem" 1
   "$S" inspect --json "$f" >"$T/r.json"
   [ "$(field "$T/r.json" .version)" = 1.4.0 ] && ok || bad "$f: version $(field "$T/r.json" .version)"
