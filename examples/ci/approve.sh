@@ -101,7 +101,9 @@ confirm() {
 # up by signet and named to pkcs11-tool by slot id and key id.
 p11_find() {
 	local serial ids
-	signet hsm list --json "pkcs11:token=$token" >"$work/list.json"
+	local uri="pkcs11:token=$token"
+	[ -z "$pin_file" ] || uri="$uri;pin-source=file:$pin_file" # lists private keys too
+	signet hsm list --module "$module" --json "$uri" >"$work/list.json"
 	serial=$(jq -r --arg t "$token" '.[] | select(.kind == "token" and .label == $t) | .serial' "$work/list.json")
 	[ "$(printf '%s\n' "$serial" | grep -c .)" = 1 ] || die 2 "--key: no single token labelled $token"
 	ids=$(jq -r --arg o "$object" '.[] | select(.kind == "key" and .label == $o) | .id' "$work/list.json" | sort -u)

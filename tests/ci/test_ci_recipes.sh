@@ -213,6 +213,19 @@ release_checks "$STATE/gitlab/201/complete-release/release/fw.sgn"
 ci_ok "gitlab release: branch pipeline" gitlab "$GL_REL" --pipeline-id 202
 [ ! -e "$STATE/gitlab/202/prepare-release" ] && ok || bad "a branch pipeline prepared a release"
 
+# ======== approve.sh with a key file (a development stand-in for the HSM), Ed25519
+openssl genpkey -algorithm ED25519 -out "$T/stand-in.key" 2>/dev/null
+openssl pkey -in "$T/stand-in.key" -pubout -out "$T/stand-in.pub"
+(cd "$R" && make -s firmware >/dev/null && mv build/fw.hex "$T/fw.hex" && rmdir build)
+"$S" sign --prepare --pubkey "$T/stand-in.pub" --version 2.0.0 "$T/fw.hex" "$T/si.req" 2>/dev/null
+if "$APPROVE" sign --key-file "$T/stand-in.key" --yes "$T/si.req" "$T/si.sig" >"$T/approve.out" 2>&1; then
+  ok
+  expect 0 "" "$S" sign --complete "$T/si.req" --signature "$T/si.sig" --pubkey "$T/stand-in.pub" "$T/si.sgn"
+  expect 0 "valid" "$S" verify --trust "$T/stand-in.pub" "$T/si.sgn"
+else
+  bad "approve.sh --key-file: $(tail -n 3 "$T/approve.out")"
+fi
+
 # ======== examples/ci/signet-retry.sh: exit 3 retried, a PIN error and exit 1 not
 RETRY=(env SIGNET_RETRY_DELAY=0 "$EX/signet-retry.sh")
 tries() { # want_rc want_tries pattern cmd...: signet's runs counted by its error line
