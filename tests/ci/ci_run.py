@@ -414,17 +414,25 @@ def gl_expand(text, env):
 
 
 def gl_rule_ok(rules, env):
-    """rules: - if: $VAR (set and not empty) [when: ...]; the first match decides."""
+    """rules: - if: $VAR (set and not empty), $A == $B or $A == "text"
+    [when: ...]; the first match decides."""
     if rules is None:
         return "on_success"
     for r in rules:
         check_keys("rules entry", r, GL_RULE_KEYS)
         cond = r.get("if")
         if cond is not None:
-            m = re.fullmatch(r"\$(\w+)", str(cond).strip())
-            if not m:
-                raise Unsupported(f"rules: if: {cond}: only if: $VARIABLE is supported")
-            if not env.get(m.group(1)):
+            c = str(cond).strip()
+            one = re.fullmatch(r"\$(\w+)", c)
+            two = re.fullmatch(r"""\$(\w+)\s*==\s*(?:\$(\w+)|"([^"]*)")""", c)
+            if one:
+                hit = bool(env.get(one.group(1)))
+            elif two:
+                other = env.get(two.group(2)) if two.group(2) else two.group(3)
+                hit = env.get(two.group(1)) is not None and env.get(two.group(1)) == other
+            else:
+                raise Unsupported(f"rules: if: {cond}: only $VAR, $A == $B and $A == \"text\"")
+            if not hit:
                 continue
         return r.get("when", "on_success")
     return "never"
@@ -442,11 +450,13 @@ def run_gitlab(a):
     stages = pl.get("stages") or ["build", "test", "deploy"]
     pvars = {"CI": "true", "GITLAB_CI": "true", "CI_PIPELINE_ID": str(a.pipeline_id),
              "CI_PIPELINE_IID": str(a.pipeline_id), "CI_COMMIT_SHA": a.sha,
-             "CI_COMMIT_SHORT_SHA": a.sha[:8], "CI_COMMIT_TAG": a.tag or "",
-             "CI_COMMIT_REF_NAME": a.tag or "main", "CI_PROJECT_PATH": "OWNER/firmware",
+             "CI_COMMIT_SHORT_SHA": a.sha[:8], "CI_COMMIT_REF_NAME": a.tag or a.branch, "CI_PROJECT_PATH": "OWNER/firmware",
              "CI_COMMIT_TIMESTAMP": a.commit_timestamp}
-    if not a.tag:
-        del pvars["CI_COMMIT_TAG"]
+    pvars["CI_DEFAULT_BRANCH"] = "main"
+    if a.tag:
+        pvars["CI_COMMIT_TAG"] = a.tag
+    else:
+        pvars["CI_COMMIT_BRANCH"] = a.branch
     pvars.update(json.loads(a.variables or "{}"))
     top_vars = pl.get("variables") or {}
     state_pl = os.path.join(a.state, "gitlab", str(a.pipeline_id))
@@ -552,6 +562,7 @@ def main():
     p.add_argument("--inputs")
     p.add_argument("--pipeline-id", default="1")
     p.add_argument("--tag")
+    p.add_argument("--branch", default="main")
     p.add_argument("--commit-timestamp", default="2026-01-01T00:00:00+00:00")
     p.add_argument("--variables")
     p.add_argument("--manual")
