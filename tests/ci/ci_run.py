@@ -470,6 +470,10 @@ def run_gitlab(a):
             raise Unsupported(f"job {n}: stage {j.get('stage')} is not in stages:")
         if "script" not in j:
             raise Unsupported(f"job {n}: no script:")
+        for d in as_list(j.get("needs")) + as_list(j.get("dependencies")):
+            d = d if isinstance(d, str) else d.get("job")
+            if d not in order or n not in order or order.index(d) >= order.index(n):
+                raise Unsupported(f"job {n}: needs {d}, which is not a job before it")
     ran = []
     status = {}  # job -> "ran" | "manual" | "skipped", from earlier runs too
     status_file = os.path.join(state_pl, ".status.json")

@@ -19,6 +19,7 @@ mkdir -p "$T/bin"
 ln -s "$S" "$T/bin/signet"
 export PATH="$T/bin:$PATH"
 STATE="$T/state"
+EPOCH=1767225600 # 2026-01-01T00:00:00Z: the commit's time, the build time
 
 # ---- the approvers' HSMs: one token each, keys made inside
 new_token approver
@@ -38,7 +39,7 @@ signet hsm pubkey --key "$A2" -o "$R/keys/release2.pub.pem"
 PKI="pkcs11:token=pki;pin-source=file:$PINFILE"
 new_token pki
 (
-  export SOURCE_DATE_EPOCH=$((1767225600 - 86400))
+  export SOURCE_DATE_EPOCH=$((EPOCH - 86400))
   signet hsm keygen --type ecdsa-p256 --key "$PKI;object=root"
   signet hsm keygen --type ecdsa-p256 --key "$PKI;object=code-ca"
   signet pki init-root --key "$PKI;object=root" --subject "/CN=Acme Root/O=Acme" --validity 3650 \
@@ -60,7 +61,6 @@ firmware:
 	mkdir -p build
 	printf ':020000040800F2\n:10000000000102030405060708090A0B0C0D0E0F78\n:00000001FF\n' > build/fw.hex
 MK
-EPOCH=1767225600 # 2026-01-01T00:00:00Z: the commit's time, the build time
 (
   cd "$R" && git init -q && git add -A &&
     GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.org GIT_COMMITTER_NAME=ci \
@@ -118,6 +118,13 @@ PY
     *) bad "no openssl check for $alg"; return ;;
   esac
   "${v[@]}" >/dev/null 2>&1 && ok || bad "openssl does not verify signature $idx of $f"
+}
+
+# json_checks FILE JSON VERSION: what --json said of FILE
+json_checks() {
+  [ "$(field "$2" .output.sha256)" = "$(sha256sum "$1" | cut -d' ' -f1)" ] && ok || bad "$2: output.sha256"
+  [ "$(field "$2" .output.size)" = "$(stat -c %s "$1")" ] && ok || bad "$2: output.size"
+  [ "$(field "$2" .version)" = "$3" ] && ok || bad "$2: version $(field "$2" .version)"
 }
 
 # release_checks ENVELOPE: what both release recipes must produce
@@ -242,8 +249,7 @@ tries 1 1 "no valid signature" "${RETRY[@]}" signet verify --trust "$R/keys/rele
 
 # ======== broken recipes fail the test
 # a typo in a flag
-sed 's/--security-counter "\$SECURITY_COUNTER" "\$FIRMWARE"/--security-countr "$SECURITY_COUNTER" "$FIRMWARE"/' \
-  "$GH_REL" >"$T/typo.yml"
+sed 's/--security-counter "\$SECURITY_COUNTER"/--security-countr "$SECURITY_COUNTER"/' "$GH_REL" >"$T/typo.yml"
 cmp -s "$GH_REL" "$T/typo.yml" && bad "the typo was not made"
 if run_ci github "$T/typo.yml" --event push --run-id 301 --ref-name v1.4.0; then
   bad "a recipe with a typo passed"
