@@ -70,11 +70,20 @@ void cli_envelope_json(FILE *fp, const struct sgv_envelope *e);
 /* Opens a signature object and leaves it open for the caller's members. */
 void cli_signature_json(FILE *fp, const struct sgv_signature *s, unsigned index);
 /* Text lines for the protected fields (version ... SBOM). */
-void cli_envelope_text(const struct sgv_envelope *e);
+void cli_envelope_text(FILE *out, const struct sgv_envelope *e);
 
-/* Signing requests (cli/inspect_request.c). */
+/* signet inspect of path (cli/cmd_inspect.c): an envelope, an MCUboot image
+ * or a signing request, told apart by magic, printed to out as text or as
+ * one JSON object and a newline. A file that cannot be read or is not
+ * well-formed: its status, with err saying why (not reported) and nothing
+ * printed. */
+int cli_inspect_file(const char *path, bool json, FILE *out, struct sg_err *err);
+
+/* Signing requests (cli/inspect_request.c); --tbs-out writes the bytes to
+ * sign to tbs_out (or NULL). As cli_inspect_file. */
 bool cli_is_request(const char *path);
-int cli_inspect_request(const char *path, bool json, const char *tbs_out);
+int cli_inspect_request(const char *path, bool json, const char *tbs_out, FILE *out,
+			struct sg_err *err);
 
 /* PINs (cli/pin.c). cli_pin is the CLI's PIN source (sg_pin_cb): the URI's
  * pin-source file (first line; the file must be private to its owner),
@@ -91,13 +100,16 @@ struct sg_hsm_ctx *cli_hsm_ctx_new(const char *module);
 /* MCUboot images (cli/mcuboot.c). */
 struct sg_trust;
 bool cli_is_mcuboot(const char *path);
-int cli_inspect_mcuboot(const char *path, bool json);
+int cli_inspect_mcuboot(const char *path, bool json, FILE *out, struct sg_err *err);
 int cli_verify_mcuboot(const char *path, const struct sg_trust *t, uint32_t min_counter,
 		       bool json);
 
-/* cli/inspect_print.c holds the field printers above (cli_envelope_json,
- * cli_signature_json, cli_envelope_text) and this: a UTC time as
- * 2025-01-31T12:00:00Z, or the number when it is past year 9999. */
-void cli_time_str(uint64_t t, char *out, size_t n);
+/* The longest cli_utc text and its NUL: "2025-01-31T12:00:00Z", or a time
+ * past year 9999 as its number (up to 20 digits). */
+#define CLI_UTC_MAX 21
+
+/* t (seconds since 1970) in UTC as 2025-01-31T12:00:00Z, or as 2025-01-31
+ * when date_only; past year 9999, as its number. Returns buf. */
+const char *cli_utc(uint64_t t, char buf[static CLI_UTC_MAX], bool date_only);
 
 #endif

@@ -65,68 +65,68 @@ static void cert_fields(X509 *x, struct cert_fields *f)
 	sg_pki_serial_hex(X509_get0_serialNumber(x), f->serial, sizeof(f->serial));
 	f->not_before = cert_time(X509_get0_notBefore(x));
 	f->not_after = cert_time(X509_get0_notAfter(x));
-	cli_time_str(f->not_before, f->from, sizeof(f->from));
-	cli_time_str(f->not_after, f->to, sizeof(f->to));
+	cli_utc(f->not_before, f->from, false);
+	cli_utc(f->not_after, f->to, false);
 }
 
 /* Chain i of n; "certificate chain:" alone when it is the only one. */
-static void chain_text(const char *path, STACK_OF(X509) *chain, const struct sg_err *why, int i,
-		       int n)
+static void chain_text(FILE *out, const char *path, STACK_OF(X509) *chain,
+		       const struct sg_err *why, int i, int n)
 {
 	char hex[2 * SGE_KEY_ID_SIZE + 1];
 	uint8_t key_id[SGE_KEY_ID_SIZE];
 	if (n > 1)
-		printf("certificate chain %d of %d: ", i + 1, n);
+		fprintf(out, "certificate chain %d of %d: ", i + 1, n);
 	else
-		printf("certificate chain: ");
+		fprintf(out, "certificate chain: ");
 	if (!chain) { /* why says "PATH: certificate chain I: REASON" */
 		size_t skip = strlen(path) + 2;
-		printf("unusable: %s\n", strlen(why->msg) > skip ? why->msg + skip : why->msg);
+		fprintf(out, "unusable: %s\n", strlen(why->msg) > skip ? why->msg + skip : why->msg);
 		return;
 	}
-	printf("%d certificate%s", sk_X509_num(chain), sk_X509_num(chain) == 1 ? "" : "s");
+	fprintf(out, "%d certificate%s", sk_X509_num(chain), sk_X509_num(chain) == 1 ? "" : "s");
 	if (!sg_chain_key_id(sk_X509_value(chain, 0), key_id))
-		printf(", leaf key id %s", sg_hex(key_id, SGE_KEY_ID_SIZE, hex));
-	putchar('\n');
+		fprintf(out, ", leaf key id %s", sg_hex(key_id, SGE_KEY_ID_SIZE, hex));
+	fputc('\n', out);
 	for (int j = 0; j < sk_X509_num(chain); j++) {
 		static struct cert_fields f;
 		cert_fields(sk_X509_value(chain, j), &f);
-		printf("  [%d] subject %s\n      issuer  %s\n      serial  %s\n"
-		       "      valid   %s to %s\n",
-		       j + 1, f.subject, f.issuer, f.serial, f.from, f.to);
+		fprintf(out, "  [%d] subject %s\n      issuer  %s\n      serial  %s\n"
+			"      valid   %s to %s\n",
+			j + 1, f.subject, f.issuer, f.serial, f.from, f.to);
 	}
 }
 
-static void chain_json(STACK_OF(X509) *chain, const struct sg_err *why)
+static void chain_json(FILE *out, STACK_OF(X509) *chain, const struct sg_err *why)
 {
 	uint8_t key_id[SGE_KEY_ID_SIZE];
 	if (!chain) {
-		fputs("{\"leaf_key_id\":null,\"certificates\":null,\"error\":", stdout);
-		json_str(stdout, why->msg);
-		fputc('}', stdout);
+		fputs("{\"leaf_key_id\":null,\"certificates\":null,\"error\":", out);
+		json_str(out, why->msg);
+		fputc('}', out);
 		return;
 	}
-	fputs("{\"leaf_key_id\":", stdout);
+	fputs("{\"leaf_key_id\":", out);
 	if (!sg_chain_key_id(sk_X509_value(chain, 0), key_id))
-		json_hex(stdout, key_id, SGE_KEY_ID_SIZE);
+		json_hex(out, key_id, SGE_KEY_ID_SIZE);
 	else
-		fputs("null", stdout);
-	fputs(",\"certificates\":[", stdout);
+		fputs("null", out);
+	fputs(",\"certificates\":[", out);
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		static struct cert_fields f;
 		cert_fields(sk_X509_value(chain, i), &f);
-		fputs(i ? ",{\"subject\":" : "{\"subject\":", stdout);
-		json_str(stdout, f.subject);
-		fputs(",\"issuer\":", stdout);
-		json_str(stdout, f.issuer);
-		fputs(",\"serial\":", stdout);
-		json_str(stdout, f.serial);
-		fprintf(stdout,
+		fputs(i ? ",{\"subject\":" : "{\"subject\":", out);
+		json_str(out, f.subject);
+		fputs(",\"issuer\":", out);
+		json_str(out, f.issuer);
+		fputs(",\"serial\":", out);
+		json_str(out, f.serial);
+		fprintf(out,
 			",\"not_before\":%" PRIu64 ",\"not_before_utc\":\"%s\",\"not_after\":%" PRIu64
 			",\"not_after_utc\":\"%s\"}",
 			f.not_before, f.from, f.not_after, f.to);
 	}
-	fputs("],\"error\":null}", stdout);
+	fputs("],\"error\":null}", out);
 }
 
 /* Every chain of e, decoded before anything is printed. A chain whose
@@ -151,20 +151,71 @@ static void free_chains(STACK_OF(X509) **chains, unsigned n)
 		sk_X509_pop_free(chains[i], X509_free);
 }
 
-static void print_text(const char *path, const struct sgv_envelope *e)
+static void print_text(FILE *out, const char *path, const struct sgv_envelope *e)
 {
 	char hex[2 * SGE_KEY_ID_SIZE + 1];
-	printf("file:             %s\n", path);
-	printf("format:           signet envelope, format version %d\n", SGE_FORMAT_VERSION);
-	printf("sizes:            header %d, protected %" PRIu32 ", payload %" PRIu64
-	       ", signature area %" PRIu32 "\n",
-	       SGE_HEADER_SIZE, e->protected_size, e->payload_size, e->area_size);
-	cli_envelope_text(e);
-	printf("signatures:       %u\n", e->nsigs);
+	fprintf(out, "file:             %s\n", path);
+	fprintf(out, "format:           signet envelope, format version %d\n", SGE_FORMAT_VERSION);
+	fprintf(out, "sizes:            header %d, protected %" PRIu32 ", payload %" PRIu64
+		     ", signature area %" PRIu32 "\n",
+		SGE_HEADER_SIZE, e->protected_size, e->payload_size, e->area_size);
+	cli_envelope_text(out, e);
+	fprintf(out, "signatures:       %u\n", e->nsigs);
 	for (unsigned i = 0; i < e->nsigs; i++)
-		printf("  [%u] %-18s key id %s (%u bytes)\n", i + 1,
-		       sg_sig_alg_name(e->sigs[i].alg),
-		       sg_hex(e->sigs[i].key_id, SGE_KEY_ID_SIZE, hex), e->sigs[i].sig_len);
+		fprintf(out, "  [%u] %-18s key id %s (%u bytes)\n", i + 1,
+			sg_sig_alg_name(e->sigs[i].alg),
+			sg_hex(e->sigs[i].key_id, SGE_KEY_ID_SIZE, hex), e->sigs[i].sig_len);
+}
+
+static void print_json(FILE *out, const char *path, const struct sgv_envelope *e,
+		       STACK_OF(X509) *const *chains, const struct sg_err *why)
+{
+	fputs("{\"file\":", out);
+	json_str(out, path);
+	fputc(',', out);
+	cli_envelope_json(out, e);
+	fputs(",\"signatures\":[", out);
+	for (unsigned i = 0; i < e->nsigs; i++) {
+		if (i)
+			fputc(',', out);
+		cli_signature_json(out, &e->sigs[i], i + 1);
+		fputc('}', out);
+	}
+	fputs("],\"certificate_chains\":[", out);
+	for (unsigned i = 0; i < e->nchains; i++) {
+		if (i)
+			fputc(',', out);
+		chain_json(out, chains[i], &why[i]);
+	}
+	fputs("]}\n", out);
+}
+
+static int inspect_envelope(const char *path, bool json, FILE *out, struct sg_err *err)
+{
+	static struct sgv_envelope e;
+	STACK_OF(X509) *chains[SGE_MAX_SIGNATURES] = { NULL };
+	static struct sg_err why[SGE_MAX_SIGNATURES];
+	int rc = sg_envelope_load(path, &e, err);
+	if (!rc)
+		rc = load_chains(path, &e, chains, why, err);
+	if (!rc && json) {
+		print_json(out, path, &e, chains, why);
+	} else if (!rc) {
+		print_text(out, path, &e);
+		for (unsigned i = 0; i < e.nchains; i++)
+			chain_text(out, path, chains[i], &why[i], (int)i, e.nchains);
+	}
+	free_chains(chains, e.nchains);
+	return rc;
+}
+
+int cli_inspect_file(const char *path, bool json, FILE *out, struct sg_err *err)
+{
+	if (cli_is_request(path))
+		return cli_inspect_request(path, json, NULL, out, err);
+	if (cli_is_mcuboot(path))
+		return cli_inspect_mcuboot(path, json, out, err);
+	return inspect_envelope(path, json, out, err);
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -189,45 +240,10 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (!path)
 		return cli_usage_error("inspect", "expected FILE");
-	if (cli_is_request(path))
-		return cli_inspect_request(path, json, tbs_out);
-	if (!tbs_out && cli_is_mcuboot(path))
-		return cli_inspect_mcuboot(path, json);
-	if (tbs_out)
+	if (tbs_out && !cli_is_request(path))
 		return cli_usage_error("inspect", "--tbs-out applies to signing requests");
-	static struct sgv_envelope e;
 	struct sg_err err = { 0 };
-	STACK_OF(X509) *chains[SGE_MAX_SIGNATURES] = { NULL };
-	static struct sg_err why[SGE_MAX_SIGNATURES];
-	if (sg_envelope_load(path, &e, &err) || load_chains(path, &e, chains, why, &err)) {
-		free_chains(chains, e.nchains);
-		return cli_report(&err);
-	}
-	if (!json) {
-		print_text(path, &e);
-		for (unsigned i = 0; i < e.nchains; i++)
-			chain_text(path, chains[i], &why[i], (int)i, e.nchains);
-		free_chains(chains, e.nchains);
-		return SG_OK;
-	}
-	fputs("{\"file\":", stdout);
-	json_str(stdout, path);
-	fputc(',', stdout);
-	cli_envelope_json(stdout, &e);
-	fputs(",\"signatures\":[", stdout);
-	for (unsigned i = 0; i < e.nsigs; i++) {
-		if (i)
-			fputc(',', stdout);
-		cli_signature_json(stdout, &e.sigs[i], i + 1);
-		fputc('}', stdout);
-	}
-	fputs("],\"certificate_chains\":[", stdout);
-	for (unsigned i = 0; i < e.nchains; i++) {
-		if (i)
-			fputc(',', stdout);
-		chain_json(chains[i], &why[i]);
-	}
-	fputs("]}\n", stdout);
-	free_chains(chains, e.nchains);
-	return SG_OK;
+	int rc = tbs_out ? cli_inspect_request(path, json, tbs_out, stdout, &err)
+			 : cli_inspect_file(path, json, stdout, &err);
+	return rc ? cli_report(&err) : SG_OK;
 }

@@ -14,23 +14,24 @@
 #include "signet/fileio.h"
 #include "signet/num.h"
 #include "signet/pki.h"
+#include "json_out.h"
 #include "pki_batch.h"
 #include "pki_ledger.h"
 
 static const char usage_text[] =
 	"usage: signet pki init-root --key URI --subject DN --validity DAYS|forever\n"
 	"                  [--profile root|matter-paa [--vid HEX]] [--module PATH]\n"
-	"                  [--db PATH [--ledger L [--ledger-key URI]]] -o ROOT.pem\n"
+	"                  [--db PATH [--ledger L [--ledger-key URI]]] [--json] -o ROOT.pem\n"
 	"       signet pki init-ca --key URI --issuer-key URI --issuer-cert ROOT.pem\n"
 	"                  --profile factory-ca|code-signing-ca|matter-pai --subject DN\n"
 	"                  [--vid HEX [--pid HEX]] [--validity DAYS|forever] [--module PATH]\n"
-	"                  [--db PATH [--ledger L [--ledger-key URI]]] -o CA.pem\n"
+	"                  [--db PATH [--ledger L [--ledger-key URI]]] [--json] -o CA.pem\n"
 	"       signet pki issue --ca-key URI --ca-cert CA.pem (--csr REQ | --pubkey PUB.pem)\n"
 	"                  --profile idevid|code-signing|matter-dac [--subject DN]\n"
 	"                  [--serial-number DEVICE_SN] [--hw-type OID] [--vid HEX --pid HEX]\n"
 	"                  [--validity DAYS|forever] [--module PATH] [--db PATH [--reissue]\n"
-	"                  [--ledger L [--ledger-key URI]]] -o CERT.pem\n"
-	"       signet pki issue ... --csr-dir DIR --out-dir DIR [--jobs N]\n"
+	"                  [--ledger L [--ledger-key URI]]] [--json] -o CERT.pem\n"
+	"       signet pki issue ... --csr-dir DIR --out-dir DIR [--jobs N] [--json]\n"
 	"                  (instead of --csr and -o)\n"
 	"       signet pki revoke --db PATH --serial HEX [--reason REASON]\n"
 	"                  [--ledger L [--ledger-key URI] [--module PATH]]\n"
@@ -72,6 +73,9 @@ static const char usage_text[] =
 	"is owed is written to the database with the change and appended after the\n"
 	"commit; what a crash left owed is appended by the next pki --ledger run, never\n"
 	"twice. --ledger-key URI then cuts a checkpoint of L.\n"
+	"--json (init-root, init-ca, issue): one JSON object on stdout describing the\n"
+	"certificate as written (batch: every CSR, issued or refused); nothing on\n"
+	"stdout when the command fails (docs/json.md).\n"
 	"$SOURCE_DATE_EPOCH, when set, is the issuance time. See docs/pki.md.\n";
 
 enum {
@@ -341,11 +345,30 @@ static int ledger_after(const struct pki_args *a, struct sg_pki_db *db, struct s
 
 struct issue_job {
 	const char *what;          /* "root", "CA", "certificate" */
+	const char *command;       /* "pki issue" ..., for --json */
 	const char *signer_uri;    /* the CA key */
 	const char *issuer_cert;   /* NULL for a root */
 	const char *subject_uri;   /* init-ca: the new CA's key in the token */
 	struct sg_pki_subject s;
 };
+
+/* --json: the certificate as published, its record and the ledger's. */
+static int print_issued(const struct pki_args *a, const struct issue_job *j,
+			struct sg_pki_db *db, struct sg_err *err)
+{
+	json_t *o = jo_new("signet.pki-issue/1", j->command);
+	json_t *m = pki_issued_json(a->out, sg_pki_profile_name(j->s.profile), db, a->db, err);
+	if (!m) {
+		json_decref(o);
+		return err->status;
+	}
+	if (o && (json_object_update(o, m) || json_object_set_new(o, "ledger", jo_ledger(a->w)))) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(m);
+	return jo_print(o, err);
+}
 
 static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issue_job *j,
 		     struct sg_err *err)
@@ -385,6 +408,8 @@ static int run_issue(struct sg_hsm_ctx *h, const struct pki_args *a, struct issu
 	    (rc = publish(&f, db, cert, NULL, err)) == SG_OK) {
 		describe(j->what, cert, a->out);
 		rc = ledger_after(a, db, h, err);
+		if (rc == SG_OK && a->json)
+			rc = print_issued(a, j, db, err);
 	}
 out:
 	if (db)
@@ -406,7 +431,7 @@ static int need(const char *v, const char *sub, const char *opt)
 static int do_init_root(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 {
 	static const enum sg_pki_profile ok[] = { SG_PROF_ROOT, SG_PROF_MATTER_PAA };
-	struct issue_job j = { .what = "root", .signer_uri = a->key };
+	struct issue_job j = { .what = "root", .command = "pki init-root", .signer_uri = a->key };
 	int rc;
 	if ((rc = need(a->key, "init-root", "--key")) || (rc = need(a->subject, "init-root", "--subject")) ||
 	    (rc = need(a->validity, "init-root", "--validity")) || (rc = need(a->out, "init-root", "-o")) ||
@@ -424,7 +449,7 @@ static int do_init_ca(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now
 {
 	static const enum sg_pki_profile ok[] = { SG_PROF_FACTORY_CA, SG_PROF_CODE_SIGNING_CA,
 						  SG_PROF_MATTER_PAI };
-	struct issue_job j = { .what = "CA", .signer_uri = a->issuer_key,
+	struct issue_job j = { .what = "CA", .command = "pki init-ca", .signer_uri = a->issuer_key,
 			       .issuer_cert = a->issuer_cert, .subject_uri = a->key };
 	int rc;
 	if ((rc = need(a->key, "init-ca", "--key")) ||
@@ -476,15 +501,26 @@ static int run_batch(struct sg_hsm_ctx *h, const struct pki_args *a, struct sg_p
 	struct batch_ledger bl = { a->w, b->db };
 	if (a->w->l) {
 		b->on_record = batch_owe;
+		/* cppcheck-suppress autoVariables ; reset to NULL below, before bl goes */
 		b->arg = &bl;
 	}
-	rc = pki_batch_run(a->csr_dir, b);
+	struct pki_batch_json json = { a->db, NULL };
+	rc = pki_batch_run(a->csr_dir, b, a->json ? &json : NULL);
 	b->on_record = NULL; /* bl dies with this frame: b must not point to it */
 	b->arg = NULL;
 	/* What the groups committed, into the ledger (also after a failure). */
 	int lrc = b->db ? ledger_after(a, b->db, h, err) : SG_OK;
 	if (lrc)
 		cli_report(err);
+	/* The object when every CSR went through (some may have been refused). */
+	if (!lrc && json.obj) {
+		if (json_object_set_new(json.obj, "ledger", jo_ledger(a->w)))
+			json_decref(json.obj), json.obj = NULL;
+		if ((lrc = jo_print(json.obj, err)))
+			cli_report(err);
+	} else {
+		json_decref(json.obj);
+	}
 	rc = rc ? rc : lrc;
 	X509_free(issuer);
 	sg_pki_db_close(b->db);
@@ -538,7 +574,8 @@ static int do_issue(struct sg_hsm_ctx *h, const struct pki_args *a, time_t now)
 {
 	static const enum sg_pki_profile ok[] = { SG_PROF_IDEVID, SG_PROF_CODE_SIGNING,
 						  SG_PROF_MATTER_DAC };
-	struct issue_job j = { .what = "certificate", .signer_uri = a->issuer_key,
+	struct issue_job j = { .what = "certificate", .command = "pki issue",
+			       .signer_uri = a->issuer_key,
 			       .issuer_cert = a->issuer_cert };
 	int rc;
 	if ((rc = need(a->issuer_key, "issue", "--ca-key")) ||

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "json_out.h"
 #include "ledger_wire.h"
 #include "signet/sbom.h"
 #include "signet/sign.h"
@@ -16,21 +17,23 @@ static const char usage_text[] =
 	"                   [--input-format auto|bin|ihex|srec|elf] [--pad-byte B]\n"
 	"                   [--max-span BYTES] [--digest sha256|sha384] [--sbom BOM.json]\n"
 	"                   [--cert CHAIN.pem] [--module PATH]\n"
-	"                   [--ledger L [--ledger-key URI]] IN OUT\n"
+	"                   [--ledger L [--ledger-key URI]] [--json] IN OUT\n"
 	"       signet sign --format mcuboot --key URI --version X.Y.Z[+N]\n"
 	"                   --header-size N [--pad-header] [--slot-size N]\n"
 	"                   [--align 1|2|4|8|16|32] [--pad] [--confirm]\n"
 	"                   [--security-counter N] [--load-addr ADDR]\n"
 	"                   [--input-format F] [--pad-byte B] [--max-span BYTES]\n"
-	"                   [--module PATH] [--ledger L [--ledger-key URI]] IN OUT\n"
+	"                   [--module PATH] [--ledger L [--ledger-key URI]] [--json]\n"
+	"                   IN OUT\n"
 	"       signet sign --prepare --pubkey PUB.pem --version X.Y.Z[+N]\n"
-	"                   [options] IN OUT.req\n"
+	"                   [options] [--json] IN OUT.req\n"
 	"       signet sign --prepare --pubkey PUB.pem --format mcuboot\n"
 	"                   --version X.Y.Z[+N] --header-size N [MCUboot options]\n"
-	"                   IN OUT.req\n"
+	"                   [--json] IN OUT.req\n"
 	"       signet sign --complete OUT.req --signature SIG\n"
 	"                   [--signature-format der|raw] --pubkey PUB.pem\n"
-	"                   [--cert CHAIN.pem] [--ledger L [--ledger-key URI]] OUT\n"
+	"                   [--cert CHAIN.pem] [--ledger L [--ledger-key URI]] [--json]\n"
+	"                   OUT\n"
 	"\n"
 	"Signs IN into a signet envelope OUT (docs/envelope.md) with each key, inside\n"
 	"its PKCS#11 token. OUT is written atomically: on any failure it is not created.\n"
@@ -63,6 +66,12 @@ static const char usage_text[] =
 	"                       --prepare (docs/ledger.md)\n"
 	"  --ledger-key URI     then also sign and store a checkpoint of L with this\n"
 	"                       token key (else none is cut)\n"
+	"  --json               once OUT is published, print one JSON object on stdout\n"
+	"                       describing it as written: path, size and SHA-256, format,\n"
+	"                       version, counter, key ids, algorithms, SBOM, certificates\n"
+	"                       (schemas signet.sign/1 and, for --prepare,\n"
+	"                       signet.sign-request/1: docs/json.md); nothing on stdout\n"
+	"                       when sign fails\n"
 	"\n"
 	"MCUboot images (--format mcuboot, imgtool-compatible; docs/mcuboot.md): one\n"
 	"key (ecdsa-p256, ecdsa-p384, ed25519 or rsa-3072); --header-size as imgtool -H,\n"
@@ -88,7 +97,7 @@ static const char usage_text[] =
 enum { O_KEY = 256, O_VERSION, O_COUNTER, O_HWID, O_LOAD, O_FORMAT, O_PAD, O_DIGEST, O_MODULE, O_SBOM,
        O_CERT, O_MAX_SPAN,
        O_PREPARE, O_COMPLETE, O_PUBKEY, O_SIGNATURE, O_SIGFORMAT, O_FORMAT_IMG,
-       O_HDRSIZE, O_PADHDR, O_SLOT, O_ALIGN, O_PADSLOT, O_CONFIRM, O_LEDGER, O_LEDGER_KEY };
+       O_HDRSIZE, O_PADHDR, O_SLOT, O_ALIGN, O_PADSLOT, O_CONFIRM, O_LEDGER, O_LEDGER_KEY, O_JSON };
 
 static const struct option options[] = {
 	{ "key", required_argument, NULL, O_KEY },
@@ -117,18 +126,20 @@ static const struct option options[] = {
 	{ "signature-format", required_argument, NULL, O_SIGFORMAT },
 	{ "ledger", required_argument, NULL, O_LEDGER },
 	{ "ledger-key", required_argument, NULL, O_LEDGER_KEY },
+	{ "json", no_argument, NULL, O_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Options of the two-step modes and the ledger, which do not go into
- * sg_sign_opts. */
+/* Options of the two-step modes, the ledger and --json, which do not go
+ * into sg_sign_opts. */
 struct twostep {
 	bool prepare;
 	const char *complete, *pubkey, *signature;
 	bool raw;
 	bool sigformat_given;
 	const char *ledger, *ledger_key;
+	bool json;
 };
 
 static int parse_twostep(int c, struct twostep *t)
@@ -151,6 +162,9 @@ static int parse_twostep(int c, struct twostep *t)
 		return SG_OK;
 	case O_LEDGER_KEY:
 		t->ledger_key = optarg;
+		return SG_OK;
+	case O_JSON:
+		t->json = true;
 		return SG_OK;
 	case O_SIGFORMAT:
 		if (strcmp(optarg, "der") && strcmp(optarg, "raw"))
@@ -329,6 +343,18 @@ static int complete_release(const struct twostep *t, struct wire_release *rel,
 	return rc ? cli_report(&err) : SG_OK;
 }
 
+/* --complete --json: OUT as published, signed by PUB.pem's key. */
+static int complete_json(const char *pubkey, const char *out, const struct wire *w)
+{
+	struct sg_err err;
+	struct jo_key key;
+	if (jo_key_file(pubkey, &key, &err))
+		return cli_report(&err);
+	int rc = jo_print_signed("sign --complete", out, &key, 1, w);
+	jo_keys_close(&key, 1);
+	return rc;
+}
+
 static int run_complete(const struct twostep *t, const struct sg_sign_opts *o,
 			const char *module, int argc, char **argv)
 {
@@ -359,9 +385,27 @@ static int run_complete(const struct twostep *t, const struct sg_sign_opts *o,
 			t->complete, argv[optind], t->pubkey);
 		rc = wire_release_signed(&w, &rel, hsm);
 	}
+	if (!rc && t->json)
+		rc = complete_json(t->pubkey, argv[optind], &w);
 	sg_hsm_ctx_free(hsm);
 	wire_release_clear(&rel);
 	wire_close(&w);
+	return rc;
+}
+
+/* --json, after OUT is published (and recorded): what it holds. */
+static int print_json(const struct sg_sign_opts *o, struct sg_hsm_ctx *hsm, const struct wire *w)
+{
+	struct sg_err err;
+	if (o->prepare_pubkey) {
+		json_t *j = jo_request_file(o->out_path, o->prepare_pubkey, &err);
+		return !j || jo_print(j, &err) ? cli_report(&err) : SG_OK;
+	}
+	struct jo_key keys[SG_SIGN_MAX_KEYS];
+	int rc = jo_keys_open(hsm, o->key_uris, o->nkeys, keys, &err) ? cli_report(&err) : SG_OK;
+	if (!rc)
+		rc = jo_print_signed("sign", o->out_path, keys, o->nkeys, w);
+	jo_keys_close(keys, o->nkeys);
 	return rc;
 }
 
@@ -512,6 +556,8 @@ int cmd_sign(int argc, char **argv)
 		report(&o, &r);
 		rc = wire_release_signed(&w, &rel, hsm);
 	}
+	if (!rc && t.json)
+		rc = print_json(&o, hsm, &w);
 	wire_release_clear(&rel);
 	wire_close(&w);
 	sg_hsm_ctx_free(hsm);

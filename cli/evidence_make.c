@@ -221,8 +221,8 @@ static json_t *scope_json(const struct ev_make_args *a)
 
 static json_t *index_head(const struct ev_make_args *a, uint64_t now)
 {
-	char when[32];
-	cli_time_str(now, when, sizeof when);
+	char when[CLI_UTC_MAX];
+	cli_utc(now, when, false);
 	return json_pack("{s:i, s:s, s:s, s:s, s:o}", "signet_evidence", EVIDENCE_FORMAT, "kind",
 			 a->units ? "units" : "release", "created", when, "signet_version",
 			 SIGNET_VERSION, "scope", scope_json(a));

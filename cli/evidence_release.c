@@ -1,11 +1,10 @@
 /* signet evidence: what a release's files say (docs/evidence.md, "Releases"):
- * each envelope's inspection (signet inspect --json, captured), its
+ * each envelope's inspection (what signet inspect --json prints), its
  * certificate chains as PEM and each checked against the pack's roots and
  * CRLs, its bound SBOM; the roots', CRLs' and SBOMs' own entries. Runs in
  * the pack's directory (cli/evidence.h). */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -21,72 +20,21 @@
 
 /* ---- the inspection, as `signet inspect --json PATH` prints it */
 
-static char *slurp(FILE *fp, size_t *len)
-{
-	long n = ftell(fp);
-	char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	rewind(fp);
-	if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		free(buf);
-		return NULL;
-	}
-	if (buf)
-		buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
-/* Runs cmd_inspect with stdout and stderr captured: the JSON in *out
- * (malloc'ed), and on failure its one-line message in why. */
-static int capture_inspect(const char *path, char **out, size_t *len, struct sg_err *why)
-{
-	FILE *o = tmpfile(), *e = tmpfile();
-	int so = -1, se = -1, rc = SG_EENV;
-	fflush(stdout);
-	fflush(stderr);
-	if (o && e && (so = dup(1)) >= 0 && (se = dup(2)) >= 0 && dup2(fileno(o), 1) >= 0 &&
-	    dup2(fileno(e), 2) >= 0) {
-		char a0[] = "inspect", a1[] = "--json";
-		char *argv[] = { a0, a1, (char *)path, NULL };
-		rc = cmd_inspect(3, argv);
-		fflush(stdout);
-		fflush(stderr);
-	}
-	if (so >= 0) {
-		dup2(so, 1);
-		close(so);
-	}
-	if (se >= 0) {
-		dup2(se, 2);
-		close(se);
-	}
-	size_t elen = 0;
-	char *msg = e ? slurp(e, &elen) : NULL;
-	*out = o ? slurp(o, len) : NULL;
-	if (msg && elen && msg[elen - 1] == '\n')
-		msg[elen - 1] = '\0';
-	if (rc) { /* cli_report's line: "signet: MESSAGE" */
-		const char *m = msg && !strncmp(msg, "signet: ", 8) ? msg + 8 : msg;
-		sg_errf(why, rc, "%s", m && *m ? m : "inspection failed");
-		free(*out);
-		*out = NULL;
-	} else if (!*out)
-		rc = sg_errf(why, SG_EENV, "%s: cannot capture the inspection", path);
-	free(msg);
-	if (o)
-		fclose(o); // NOLINT(cert-err33-c): read to the end above: nothing to lose
-	if (e)
-		fclose(e); // NOLINT(cert-err33-c): as above
-	return rc;
-}
-
 /* The inspection as a JSON object whose "file" is the pack path. */
 static json_t *inspection(const char *path, struct sg_err *why)
 {
-	char *text;
-	size_t len;
-	if (capture_inspect(path, &text, &len, why))
+	char *text = NULL, line[sizeof why->msg + 256];
+	size_t len = 0;
+	struct sg_err err = { 0 };
+	FILE *out = open_memstream(&text, &len);
+	int rc = out ? cli_inspect_file(path, true, out, &err) : SG_EENV;
+	if ((!out || fclose(out)) && !err.msg[0])
+		rc = sg_errf(&err, SG_EENV, "%s: out of memory for the inspection", path);
+	if (rc) { /* the message as signet inspect's line says it */
+		sg_errf(why, rc, "%s", cli_err_text(&err, line, sizeof line));
+		free(text);
 		return NULL;
+	}
 	json_t *j = json_loadb(text, len, 0, NULL);
 	free(text);
 	if (!json_is_object(j)) {

@@ -15,20 +15,9 @@ static void version_str(const struct sgv_envelope *e, char *out, size_t n)
 	sg_version_str(e->ver_major, e->ver_minor, e->ver_patch, e->ver_build, false, out, n);
 }
 
-void cli_time_str(uint64_t t, char *out, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (t > (uint64_t)253402300799ull || !gmtime_r(&tt, &tm))
-		snprintf(out, n, "%" PRIu64, t);
-	else
-		// NOLINTNEXTLINE(cert-err33-c): t <= 9999-12-31 (tested above): 20 characters
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void cli_envelope_json(FILE *fp, const struct sgv_envelope *e)
 {
-	char buf[64];
+	char buf[64], utc[CLI_UTC_MAX];
 	char hw[SGE_HW_ID_MAX + 1];
 	version_str(e, buf, sizeof(buf));
 	fprintf(fp, "\"format\":\"signet\",\"format_version\":%d,\"header_size\":%d,",
@@ -56,9 +45,8 @@ void cli_envelope_json(FILE *fp, const struct sgv_envelope *e)
 	json_hex(fp, e->digest, e->digest_len);
 	fputc('}', fp);
 	if (e->has_build_time) {
-		cli_time_str(e->build_time, buf, sizeof(buf));
 		fprintf(fp, ",\"build_time\":%" PRIu64 ",\"build_time_utc\":\"%s\"", e->build_time,
-			buf);
+			cli_utc(e->build_time, utc, false));
 	} else {
 		fputs(",\"build_time\":null", fp);
 	}
@@ -79,30 +67,31 @@ void cli_signature_json(FILE *fp, const struct sgv_signature *s, unsigned index)
 	fprintf(fp, ",\"signature_size\":%u", s->sig_len);
 }
 
-void cli_envelope_text(const struct sgv_envelope *e)
+void cli_envelope_text(FILE *out, const struct sgv_envelope *e)
 {
-	char buf[64], hex[2 * SGE_DIGEST_MAX + 1];
+	char buf[64], hex[2 * SGE_DIGEST_MAX + 1], utc[CLI_UTC_MAX];
 	version_str(e, buf, sizeof(buf));
-	printf("version:          %s\n", buf);
+	fprintf(out, "version:          %s\n", buf);
 	if (e->has_counter)
-		printf("security counter: %" PRIu32 "\n", e->security_counter);
+		fprintf(out, "security counter: %" PRIu32 "\n", e->security_counter);
 	else
-		printf("security counter: none (counts as 0)\n");
-	printf("hardware id:      %.*s\n", e->has_hw_id ? e->hw_id_len : 4,
-	       e->has_hw_id ? (const char *)e->hw_id : "none");
+		fprintf(out, "security counter: none (counts as 0)\n");
+	fprintf(out, "hardware id:      %.*s\n", e->has_hw_id ? e->hw_id_len : 4,
+		e->has_hw_id ? (const char *)e->hw_id : "none");
 	if (e->has_load_addr)
-		printf("load address:     0x%08" PRIx64 "\n", e->load_addr);
+		fprintf(out, "load address:     0x%08" PRIx64 "\n", e->load_addr);
 	else
-		printf("load address:     none\n");
-	printf("payload digest:   %s %s\n", sg_digest_alg_name(e->digest_alg),
-	       sg_hex(e->digest, e->digest_len, hex));
+		fprintf(out, "load address:     none\n");
+	fprintf(out, "payload digest:   %s %s\n", sg_digest_alg_name(e->digest_alg),
+		sg_hex(e->digest, e->digest_len, hex));
 	if (e->has_build_time) {
-		cli_time_str(e->build_time, buf, sizeof(buf));
-		printf("build time:       %s (%" PRIu64 ")\n", buf, e->build_time);
+		fprintf(out, "build time:       %s (%" PRIu64 ")\n",
+			cli_utc(e->build_time, utc, false), e->build_time);
 	}
 	if (e->has_sbom)
-		printf("sbom:             %s sha256 %s\n", sg_sbom_kind_name(e->sbom_kind),
-		       sg_hex(e->sbom_digest, 32, hex));
+		fprintf(out, "sbom:             %s sha256 %s\n", sg_sbom_kind_name(e->sbom_kind),
+			sg_hex(e->sbom_digest, 32, hex));
 	if (e->unknown_noncritical)
-		printf("unknown fields:   %u non-critical (ignored)\n", e->unknown_noncritical);
+		fprintf(out, "unknown fields:   %u non-critical (ignored)\n",
+			e->unknown_noncritical);
 }

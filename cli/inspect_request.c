@@ -54,25 +54,25 @@ static void mcuboot_version(const struct sg_mcuboot_header *h, char *out, size_t
 	sg_version_str(h->ver_major, h->ver_minor, h->ver_revision, h->ver_build, true, out, n);
 }
 
-static void mcuboot_json(const struct sg_mcuboot_request *m)
+static void mcuboot_json(FILE *out, const struct sg_mcuboot_request *m)
 {
 	const struct sg_request_mcuboot *q = &m->params;
 	const struct sg_mcuboot_header *h = &m->info.hdr;
 	char ver[48];
 	mcuboot_version(h, ver, sizeof(ver));
-	fprintf(stdout, ",\"mcuboot\":{\"version\":\"%s\",\"header_size\":%u,\"image_size\":%" PRIu32
+	fprintf(out, ",\"mcuboot\":{\"version\":\"%s\",\"header_size\":%u,\"image_size\":%" PRIu32
 			",\"protected_tlv_size\":%u,\"hashed_size\":%" PRIu32 ",\"flags\":%" PRIu32
 			",\"load_addr\":\"0x%08" PRIx32 "\",\"security_counter\":",
 		ver, h->hdr_size, h->img_size, h->protect_tlv_size, q->hashed_size, h->flags,
 		h->load_addr);
 	if (m->info.has_counter)
-		fprintf(stdout, "%" PRIu32, m->info.security_counter);
+		fprintf(out, "%" PRIu32, m->info.security_counter);
 	else
-		fputs("null", stdout);
-	fprintf(stdout, ",\"digest\":{\"algorithm\":\"%s\",\"value\":",
+		fputs("null", out);
+	fprintf(out, ",\"digest\":{\"algorithm\":\"%s\",\"value\":",
 		sg_mcuboot_digest_name(q->digest_type));
-	json_hex(stdout, m->digest, sg_mcuboot_digest_len(q->digest_type));
-	fprintf(stdout, "},\"slot_size\":%" PRIu32 ",\"align\":%u,\"max_align\":%u,"
+	json_hex(out, m->digest, sg_mcuboot_digest_len(q->digest_type));
+	fprintf(out, "},\"slot_size\":%" PRIu32 ",\"align\":%u,\"max_align\":%u,"
 			"\"max_sectors\":%" PRIu32 ",\"pad\":%s,\"confirm\":%s,\"erased_value\":%u}",
 		q->slot_size, q->align, q->max_align, q->max_sectors,
 		(q->flags & SG_REQ_MCUBOOT_F_PAD_SLOT) ? "true" : "false",
@@ -80,77 +80,77 @@ static void mcuboot_json(const struct sg_mcuboot_request *m)
 		(q->flags & SG_REQ_MCUBOOT_F_ERASED_ZERO) ? 0u : 0xffu);
 }
 
-static void print_json(const char *path, const struct sg_request_info *ri)
+static void print_json(FILE *out, const char *path, const struct sg_request_info *ri)
 {
 	const struct sg_request *r = &ri->r;
 	bool mcuboot = r->image_format == SG_REQ_FORMAT_MCUBOOT;
-	fputs("{\"file\":", stdout);
-	json_str(stdout, path);
-	fprintf(stdout, ",\"kind\":\"signing-request\",\"request_version\":%d,"
+	fputs("{\"file\":", out);
+	json_str(out, path);
+	fprintf(out, ",\"kind\":\"signing-request\",\"request_version\":%d,"
 			"\"image_format\":\"%s\",\"algorithm\":\"%s\",\"key_id\":",
 		SG_REQ_VERSION, mcuboot ? "mcuboot" : "signet", sg_sig_alg_name(r->alg));
-	json_hex(stdout, r->key_id, SGE_KEY_ID_SIZE);
-	fprintf(stdout, ",\"signed_bytes\":%u,\"signed_digest\":", r->tbs_len);
-	json_hex(stdout, r->tbs_digest, sg_request_digest_len(r->alg));
-	fputs(",\"sign_command\":", stdout);
-	json_str(stdout, sign_command(r->alg));
+	json_hex(out, r->key_id, SGE_KEY_ID_SIZE);
+	fprintf(out, ",\"signed_bytes\":%u,\"signed_digest\":", r->tbs_len);
+	json_hex(out, r->tbs_digest, sg_request_digest_len(r->alg));
+	fputs(",\"sign_command\":", out);
+	json_str(out, sign_command(r->alg));
 	if (mcuboot) {
-		mcuboot_json(&ri->mcu);
+		mcuboot_json(out, &ri->mcu);
 	} else {
-		fputs(",\"envelope\":{", stdout);
-		cli_envelope_json(stdout, &ri->env);
-		fputc('}', stdout);
+		fputs(",\"envelope\":{", out);
+		cli_envelope_json(out, &ri->env);
+		fputc('}', out);
 	}
-	fputs("}\n", stdout);
+	fputs("}\n", out);
 }
 
-static void mcuboot_text(const struct sg_mcuboot_request *m)
+static void mcuboot_text(FILE *out, const struct sg_mcuboot_request *m)
 {
 	const struct sg_request_mcuboot *q = &m->params;
 	const struct sg_mcuboot_header *h = &m->info.hdr;
 	char ver[48];
 	mcuboot_version(h, ver, sizeof(ver));
-	printf("version:          %s\n", ver);
-	printf("sizes:            header %u, image %" PRIu32 ", protected TLVs %u (hashed region "
-	       "%" PRIu32 " bytes)\n",
-	       h->hdr_size, h->img_size, h->protect_tlv_size, q->hashed_size);
-	printf("flags:            0x%08" PRIx32 "%s\n", h->flags,
-	       (h->flags & SG_MCUBOOT_F_RAM_LOAD) ? " RAM_LOAD" : "");
-	printf("load address:     0x%08" PRIx32 "\n", h->load_addr);
+	fprintf(out, "version:          %s\n", ver);
+	fprintf(out, "sizes:            header %u, image %" PRIu32 ", protected TLVs %u "
+		     "(hashed region %" PRIu32 " bytes)\n",
+		h->hdr_size, h->img_size, h->protect_tlv_size, q->hashed_size);
+	fprintf(out, "flags:            0x%08" PRIx32 "%s\n", h->flags,
+		(h->flags & SG_MCUBOOT_F_RAM_LOAD) ? " RAM_LOAD" : "");
+	fprintf(out, "load address:     0x%08" PRIx32 "\n", h->load_addr);
 	if (m->info.has_counter)
-		printf("security counter: %" PRIu32 "\n", m->info.security_counter);
+		fprintf(out, "security counter: %" PRIu32 "\n", m->info.security_counter);
 	else
-		printf("security counter: none\n");
+		fprintf(out, "security counter: none\n");
 	if (q->slot_size)
-		printf("slot:             0x%" PRIx32 " bytes, ", q->slot_size);
+		fprintf(out, "slot:             0x%" PRIx32 " bytes, ", q->slot_size);
 	else
-		printf("slot:             size not given, ");
-	printf("align %u, max align %u, %" PRIu32 " sectors\n", q->align, q->max_align,
-	       q->max_sectors);
-	printf("finish:           TLVs (%s, KEYHASH, signature)%s%s, erased value 0x%02x\n",
-	       sg_mcuboot_tlv_name(q->digest_type),
-	       (q->flags & SG_REQ_MCUBOOT_F_PAD_SLOT) ? ", padded to the slot with trailer" : "",
-	       (q->flags & SG_REQ_MCUBOOT_F_CONFIRM) ? ", confirmed (image_ok)" : "",
-	       (q->flags & SG_REQ_MCUBOOT_F_ERASED_ZERO) ? 0u : 0xffu);
+		fprintf(out, "slot:             size not given, ");
+	fprintf(out, "align %u, max align %u, %" PRIu32 " sectors\n", q->align, q->max_align,
+		q->max_sectors);
+	fprintf(out, "finish:           TLVs (%s, KEYHASH, signature)%s%s, erased value 0x%02x\n",
+		sg_mcuboot_tlv_name(q->digest_type),
+		(q->flags & SG_REQ_MCUBOOT_F_PAD_SLOT) ? ", padded to the slot with trailer" : "",
+		(q->flags & SG_REQ_MCUBOOT_F_CONFIRM) ? ", confirmed (image_ok)" : "",
+		(q->flags & SG_REQ_MCUBOOT_F_ERASED_ZERO) ? 0u : 0xffu);
 }
 
 /* What is signed, in words, per format. */
-static void signed_text(const struct sg_request_info *ri)
+static void signed_text(FILE *out, const struct sg_request_info *ri)
 {
 	char hex[2 * SGE_DIGEST_MAX + 1];
 	const struct sg_request *r = &ri->r;
 	unsigned dlen = sg_request_digest_len(r->alg);
 	if (r->image_format == SG_REQ_FORMAT_MCUBOOT) {
-		printf("signed:           the MCUboot image digest, %s %s\n", digest_name(r),
-		       sg_hex(r->tbs_digest, dlen, hex));
-		mcuboot_text(&ri->mcu);
+		fprintf(out, "signed:           the MCUboot image digest, %s %s\n", digest_name(r),
+			sg_hex(r->tbs_digest, dlen, hex));
+		mcuboot_text(out, &ri->mcu);
 		return;
 	}
-	printf("signed message:   %u bytes (the envelope header and protected metadata),\n"
-	       "                  %s %s\n",
-	       r->tbs_len, digest_name(r), sg_hex(r->tbs_digest, dlen, hex));
-	printf("payload:          %" PRIu64 " bytes, digest checked\n", ri->env.payload_size);
-	cli_envelope_text(&ri->env);
+	fprintf(out, "signed message:   %u bytes (the envelope header and protected metadata),\n"
+		"                  %s %s\n",
+		r->tbs_len, digest_name(r), sg_hex(r->tbs_digest, dlen, hex));
+	fprintf(out, "payload:          %" PRIu64 " bytes, digest checked\n", ri->env.payload_size);
+	cli_envelope_text(out, &ri->env);
 }
 
 /* What --tbs-out writes, in words. */
@@ -164,38 +164,40 @@ static const char *tbs_words(const struct sg_request *r)
 		       : "the image digest, signed as a prehashed digest";
 }
 
-static void print_text(const char *path, const struct sg_request_info *ri)
+static void print_text(FILE *out, const char *path, const struct sg_request_info *ri)
 {
 	char hex[2 * SGE_DIGEST_MAX + 1];
 	const struct sg_request *r = &ri->r;
-	printf("file:             %s\n", path);
-	printf("kind:             signet signing request, version %d, for %s\n", SG_REQ_VERSION,
-	       r->image_format == SG_REQ_FORMAT_MCUBOOT ? "an MCUboot image" : "a signet envelope");
-	printf("algorithm:        %s\n", sg_sig_alg_name(r->alg));
-	printf("signer key id:    %s\n", sg_hex(r->key_id, SGE_KEY_ID_SIZE, hex));
-	signed_text(ri);
-	printf("\nTo sign offline: write the bytes to sign with\n"
-	       "  signet inspect --tbs-out TBS %s\n"
-	       "(%s), sign them where the key is, e.g.\n  %s\n"
-	       "then finish with\n"
-	       "  signet sign --complete %s --signature SIG --pubkey PUB.pem OUT\n",
-	       path, tbs_words(r), sign_command(r->alg), path);
+	fprintf(out, "file:             %s\n", path);
+	fprintf(out, "kind:             signet signing request, version %d, for %s\n",
+		SG_REQ_VERSION,
+		r->image_format == SG_REQ_FORMAT_MCUBOOT ? "an MCUboot image" : "a signet envelope");
+	fprintf(out, "algorithm:        %s\n", sg_sig_alg_name(r->alg));
+	fprintf(out, "signer key id:    %s\n", sg_hex(r->key_id, SGE_KEY_ID_SIZE, hex));
+	signed_text(out, ri);
+	fprintf(out, "\nTo sign offline: write the bytes to sign with\n"
+		"  signet inspect --tbs-out TBS %s\n"
+		"(%s), sign them where the key is, e.g.\n  %s\n"
+		"then finish with\n"
+		"  signet sign --complete %s --signature SIG --pubkey PUB.pem OUT\n",
+		path, tbs_words(r), sign_command(r->alg), path);
 	if (r->alg <= SGE_SIG_ECDSA_P384_SHA384)
-		printf("(a raw r||s ECDSA signature, as from pkcs11-tool, needs "
-		       "--signature-format raw)\n");
+		fprintf(out, "(a raw r||s ECDSA signature, as from pkcs11-tool, needs "
+			"--signature-format raw)\n");
 }
 
-int cli_inspect_request(const char *path, bool json, const char *tbs_out)
+int cli_inspect_request(const char *path, bool json, const char *tbs_out, FILE *out,
+			struct sg_err *err)
 {
 	static struct sg_request_info ri;
-	struct sg_err err = { 0 };
-	if (sg_request_load(path, &ri, &err))
-		return cli_report(&err);
-	if (tbs_out && write_tbs(tbs_out, &ri, &err))
-		return cli_report(&err);
+	int rc = sg_request_load(path, &ri, err);
+	if (!rc && tbs_out)
+		rc = write_tbs(tbs_out, &ri, err);
+	if (rc)
+		return rc;
 	if (json)
-		print_json(path, &ri);
+		print_json(out, path, &ri);
 	else
-		print_text(path, &ri);
+		print_text(out, path, &ri);
 	return SG_OK;
 }

@@ -28,20 +28,6 @@ static void esc(FILE *fp, const char *s)
 	}
 }
 
-/* t as YYYY-MM-DD (buf of 11+ bytes), or as the records write it,
- * YYYY-MM-DDTHH:MM:SSZ (21+ bytes) when full. */
-static void utc(time_t t, bool full, char *buf, size_t size)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	if (full)
-		// NOLINTNEXTLINE(cert-err33-c): record times are 1970..9999 (ledger/record.c): fits 21 bytes
-		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	else
-		// NOLINTNEXTLINE(cert-err33-c): as above, 11 bytes
-		strftime(buf, size, "%Y-%m-%d", &tm);
-}
-
 static const char css[] =
 	"body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}"
 	"h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}"
@@ -152,13 +138,12 @@ static void chart_bars(FILE *fp, const struct sg_report_tally *b, size_t nb, int
 	double bw = w * 0.8 < 40 ? w * 0.8 : 40;
 	double scale = (double)CHART_H / (double)max;
 	for (size_t i = 0; i < nb; i++) {
-		char from[16], to[16];
+		char from[CLI_UTC_MAX], to[CLI_UTC_MAX];
 		double x = CHART_LEFT + w * (double)i + (w - bw) / 2, y = base;
 		if (!units(&b[i]) && !b[i].releases)
 			continue;
-		utc((time_t)((first + (int64_t)i * per) * 86400), false, from, sizeof from);
-		utc((time_t)((first + (int64_t)i * per + per - 1) * 86400), false, to,
-		    sizeof to);
+		cli_utc((uint64_t)((first + (int64_t)i * per) * 86400), from, true);
+		cli_utc((uint64_t)((first + (int64_t)i * per + per - 1) * 86400), to, true);
 		fprintf(fp, "<g><title>%s%s%s: %" PRIu64 " pass, %" PRIu64 " fail, %" PRIu64
 			    " quarantine, %" PRIu64 " releases</title>",
 			from, per > 1 ? " to " : "", per > 1 ? to : "", b[i].pass, b[i].fail,
@@ -183,10 +168,10 @@ static void chart_dates(FILE *fp, int64_t first, int64_t per, size_t nb)
 	int base = CHART_TOP + CHART_H;
 	for (size_t k = 0; k <= 5; k++) {
 		size_t i = k == 5 ? nb - 1 : nb * k / 5;
-		char date[16];
+		char date[CLI_UTC_MAX];
 		if ((k > 0 && k < 5 && nb < 10) || (k == 5 && nb == 1))
 			continue;
-		utc((time_t)((first + (int64_t)i * per) * 86400), false, date, sizeof date);
+		cli_utc((uint64_t)((first + (int64_t)i * per) * 86400), date, true);
 		double x = CHART_LEFT + w * ((double)i + 0.5);
 		fprintf(fp,
 			"<line class=\"axis\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
@@ -325,8 +310,8 @@ static void list_table(FILE *fp, const struct sg_report *rep, size_t k)
 	fputs("</tr>\n", fp);
 	for (size_t i = 0; i < n; i++) {
 		const struct sg_report_item *it = sg_report_item(rep, lists[k].list, i);
-		char when[32];
-		utc(it->time, true, when, sizeof when);
+		char when[CLI_UTC_MAX];
+		cli_utc((uint64_t)it->time, when, false);
 		fprintf(fp, "<tr><td class=\"n\">%" PRIu64 "</td><td>%s</td>", it->index, when);
 		for (size_t j = 0; (name = sg_report_field_name(lists[k].list, j)); j++)
 			cell(fp, name, it->field[j]);

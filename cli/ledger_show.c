@@ -107,12 +107,8 @@ static bool keep(const struct filter *f, const struct sg_record *r)
 
 static void print_line(const struct sg_record *r)
 {
-	char when[32];
-	time_t t = sg_record_time(r);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	// NOLINTNEXTLINE(cert-err33-c): record times are 1970..9999 (ledger/record.c)
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char when[CLI_UTC_MAX];
+	cli_utc((uint64_t)sg_record_time(r), when, false);
 	printf("%" PRIu64 " %s %s", sg_record_index(r), when, sg_record_type(r));
 	bool required;
 	const char *name;

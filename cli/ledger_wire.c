@@ -104,6 +104,8 @@ int wire_append(struct wire *w, const struct wire_rec *recs, size_t n, uint64_t 
 	}
 	if (first)
 		*first = index;
+	w->appended = true;
+	w->last_index = index + n - 1;
 	if (w->quiet)
 		return SG_OK;
 	if (n == 1)
@@ -149,6 +151,8 @@ int wire_checkpoint(struct wire *w, struct sg_hsm_ctx *hsm, struct sg_err *err)
 		return sg_errf(err, rc, "%s: checkpoint with --ledger-key %s: %s", w->path,
 			       w->key_uri, why);
 	}
+	w->checkpointed = true;
+	w->checkpoint_size = size;
 	fprintf(stderr, "signet: %s: checkpoint of %llu records stored\n", w->path,
 		(unsigned long long)size);
 	return SG_OK;

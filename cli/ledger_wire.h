@@ -26,6 +26,11 @@ struct wire {
 	struct sg_ledger *l;
 	time_t now;          /* the records' time ($SOURCE_DATE_EPOCH or now) */
 	bool quiet;          /* no "record N appended" lines (the station's own UI says) */
+	/* What this run did to the ledger, for --json (docs/json.md): the
+	 * index of the last record appended and the size of the checkpoint
+	 * cut, each with a flag saying whether there was one. */
+	bool appended, checkpointed;
+	uint64_t last_index, checkpoint_size;
 };
 
 /* Checks the options (--ledger-key needs --ledger; cmd names the command

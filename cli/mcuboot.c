@@ -34,105 +34,105 @@ static void version_str(const struct sg_mcuboot_header *h, char *out, size_t n)
 	sg_version_str(h->ver_major, h->ver_minor, h->ver_revision, h->ver_build, true, out, n);
 }
 
-static void print_json(const char *path, const struct sg_mcuboot_info *in,
+static void print_json(FILE *out, const char *path, const struct sg_mcuboot_info *in,
 		       const struct sg_trust *t, int rc, const struct sg_err *err)
 {
 	char ver[48], reason[sizeof err->msg + 256];
 	const struct sg_mcuboot_header *h = &in->hdr;
 	version_str(h, ver, sizeof(ver));
-	fputs("{\"file\":", stdout);
-	json_str(stdout, path);
+	fputs("{\"file\":", out);
+	json_str(out, path);
 	if (t) {
-		fprintf(stdout, ",\"valid\":%s,\"exit_code\":%d,\"reason\":", rc ? "false" : "true",
+		fprintf(out, ",\"valid\":%s,\"exit_code\":%d,\"reason\":", rc ? "false" : "true",
 			rc);
 		if (rc)
-			json_str(stdout, cli_err_text(err, reason, sizeof reason));
+			json_str(out, cli_err_text(err, reason, sizeof reason));
 		else
-			fputs("null", stdout);
+			fputs("null", out);
 	}
-	fprintf(stdout, ",\"format\":\"mcuboot\",\"version\":\"%s\",\"header_size\":%u,"
+	fprintf(out, ",\"format\":\"mcuboot\",\"version\":\"%s\",\"header_size\":%u,"
 			"\"image_size\":%" PRIu32 ",\"protected_tlv_size\":%u,\"flags\":%" PRIu32
 			",\"load_addr\":\"0x%08" PRIx32 "\",\"tlv_area_size\":%" PRIu32,
 		ver, h->hdr_size, h->img_size, h->protect_tlv_size, h->flags, h->load_addr,
 		in->tlv_size);
 	if (in->has_counter)
-		fprintf(stdout, ",\"security_counter\":%" PRIu32, in->security_counter);
+		fprintf(out, ",\"security_counter\":%" PRIu32, in->security_counter);
 	else
-		fputs(",\"security_counter\":null", stdout);
-	fprintf(stdout, ",\"digest\":{\"algorithm\":\"%s\",\"value\":",
+		fputs(",\"security_counter\":null", out);
+	fprintf(out, ",\"digest\":{\"algorithm\":\"%s\",\"value\":",
 		sg_mcuboot_digest_name(in->digest_type) ? sg_mcuboot_digest_name(in->digest_type)
 							: "none");
-	json_hex(stdout, in->digest, in->digest_len);
-	fputs("},\"tlvs\":[", stdout);
+	json_hex(out, in->digest, in->digest_len);
+	fputs("},\"tlvs\":[", out);
 	for (unsigned i = 0; i < in->ntlvs; i++)
-		fprintf(stdout, "%s{\"type\":%u,\"name\":\"%s\",\"length\":%u,\"protected\":%s}",
+		fprintf(out, "%s{\"type\":%u,\"name\":\"%s\",\"length\":%u,\"protected\":%s}",
 			i ? "," : "", in->tlvs[i].type, sg_mcuboot_tlv_name(in->tlvs[i].type),
 			in->tlvs[i].len, in->tlvs[i].prot ? "true" : "false");
-	fputs("],\"signatures\":[", stdout);
+	fputs("],\"signatures\":[", out);
 	for (unsigned i = 0; i < in->nsigs; i++) {
 		const struct sg_mcuboot_sig *s = &in->sigs[i];
-		fprintf(stdout, "%s{\"index\":%u,\"type\":\"%s\",\"status\":\"%s\",\"trusted_key\":",
+		fprintf(out, "%s{\"index\":%u,\"type\":\"%s\",\"status\":\"%s\",\"trusted_key\":",
 			i ? "," : "", i + 1, sg_mcuboot_tlv_name(in->tlvs[s->tlv].type),
 			sig_status(s->status));
 		if (t && s->trust_index >= 0)
-			json_str(stdout, t->keys[s->trust_index].path);
+			json_str(out, t->keys[s->trust_index].path);
 		else
-			fputs("null", stdout);
-		fputc('}', stdout);
+			fputs("null", out);
+		fputc('}', out);
 	}
-	fprintf(stdout, "],\"trailer\":{\"present\":%s", in->trailer.present ? "true" : "false");
+	fprintf(out, "],\"trailer\":{\"present\":%s", in->trailer.present ? "true" : "false");
 	if (in->trailer.present)
-		fprintf(stdout, ",\"image_ok\":%u,\"copy_done\":%u", in->trailer.image_ok,
+		fprintf(out, ",\"image_ok\":%u,\"copy_done\":%u", in->trailer.image_ok,
 			in->trailer.copy_done);
-	fputs("}}\n", stdout);
+	fputs("}}\n", out);
 }
 
-static void print_text(const char *path, const struct sg_mcuboot_info *in)
+static void print_text(FILE *out, const char *path, const struct sg_mcuboot_info *in)
 {
 	char ver[48], hex[2 * SG_MCUBOOT_DIGEST_MAX + 1];
 	const struct sg_mcuboot_header *h = &in->hdr;
 	version_str(h, ver, sizeof(ver));
-	printf("file:             %s\n", path);
-	printf("format:           MCUboot image\n");
-	printf("version:          %s\n", ver);
-	printf("sizes:            header %u, image %" PRIu32 ", protected TLVs %u, TLV area %" PRIu32
-	       "\n",
-	       h->hdr_size, h->img_size, h->protect_tlv_size, in->tlv_size);
-	printf("flags:            0x%08" PRIx32, h->flags);
+	fprintf(out, "file:             %s\n", path);
+	fprintf(out, "format:           MCUboot image\n");
+	fprintf(out, "version:          %s\n", ver);
+	fprintf(out, "sizes:            header %u, image %" PRIu32 ", protected TLVs %u, TLV area "
+		     "%" PRIu32 "\n",
+		h->hdr_size, h->img_size, h->protect_tlv_size, in->tlv_size);
+	fprintf(out, "flags:            0x%08" PRIx32, h->flags);
 	for (uint32_t bit = 1; bit; bit <<= 1)
 		if ((h->flags & bit) && sg_mcuboot_flag_name(bit))
-			printf(" %s", sg_mcuboot_flag_name(bit));
-	printf("\nload address:     0x%08" PRIx32 "\n", h->load_addr);
+			fprintf(out, " %s", sg_mcuboot_flag_name(bit));
+	fprintf(out, "\nload address:     0x%08" PRIx32 "\n", h->load_addr);
 	if (in->has_counter)
-		printf("security counter: %" PRIu32 "\n", in->security_counter);
+		fprintf(out, "security counter: %" PRIu32 "\n", in->security_counter);
 	else
-		printf("security counter: none\n");
-	printf("image digest:     %s %s\n",
-	       sg_mcuboot_digest_name(in->digest_type) ? sg_mcuboot_digest_name(in->digest_type)
+		fprintf(out, "security counter: none\n");
+	fprintf(out, "image digest:     %s %s\n",
+		sg_mcuboot_digest_name(in->digest_type) ? sg_mcuboot_digest_name(in->digest_type)
 						      : "none",
-	       sg_hex(in->digest, in->digest_len, hex));
-	printf("TLVs:             %u\n", in->ntlvs);
+		sg_hex(in->digest, in->digest_len, hex));
+	fprintf(out, "TLVs:             %u\n", in->ntlvs);
 	for (unsigned i = 0; i < in->ntlvs; i++)
-		printf("  %-11s 0x%02x %4u bytes%s\n", sg_mcuboot_tlv_name(in->tlvs[i].type),
-		       in->tlvs[i].type, in->tlvs[i].len, in->tlvs[i].prot ? " (protected)" : "");
+		fprintf(out, "  %-11s 0x%02x %4u bytes%s\n", sg_mcuboot_tlv_name(in->tlvs[i].type),
+			in->tlvs[i].type, in->tlvs[i].len, in->tlvs[i].prot ? " (protected)" : "");
 	if (in->trailer.present)
-		printf("trailer:          boot magic, image_ok %s, copy_done %s\n",
-		       in->trailer.image_ok == SG_MCUBOOT_FLAG_SET ? "set" : "unset",
-		       in->trailer.copy_done == SG_MCUBOOT_FLAG_SET ? "set" : "unset");
+		fprintf(out, "trailer:          boot magic, image_ok %s, copy_done %s\n",
+			in->trailer.image_ok == SG_MCUBOOT_FLAG_SET ? "set" : "unset",
+			in->trailer.copy_done == SG_MCUBOOT_FLAG_SET ? "set" : "unset");
 	else
-		printf("trailer:          none\n");
+		fprintf(out, "trailer:          none\n");
 }
 
-int cli_inspect_mcuboot(const char *path, bool json)
+int cli_inspect_mcuboot(const char *path, bool json, FILE *out, struct sg_err *err)
 {
 	static struct sg_mcuboot_info info;
-	struct sg_err err = { 0 };
-	if (sg_mcuboot_load(path, &info, &err))
-		return cli_report(&err);
+	int rc = sg_mcuboot_load(path, &info, err);
+	if (rc)
+		return rc;
 	if (json)
-		print_json(path, &info, NULL, 0, NULL);
+		print_json(out, path, &info, NULL, 0, NULL);
 	else
-		print_text(path, &info);
+		print_text(out, path, &info);
 	return SG_OK;
 }
 
@@ -147,7 +147,7 @@ int cli_verify_mcuboot(const char *path, const struct sg_trust *t, uint32_t min_
 					    " < %" PRIu32 ")",
 			     path, info.has_counter ? info.security_counter : 0, min_counter);
 	if (json)
-		print_json(path, &info, t, rc, &err);
+		print_json(stdout, path, &info, t, rc, &err);
 	if (rc)
 		return cli_report(&err);
 	if (!json)

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "cli.h"
 #include "signet/fileio.h"
 #include "signet/ledger.h"
 #include "signet/ledger_record.h"
@@ -26,13 +27,9 @@
 
 static void set_time(struct sg_record_builder *b, const char *name, long long t)
 {
-	char text[32];
-	struct tm tm;
-	time_t tt = (time_t)t;
-	if (gmtime_r(&tt, &tm) && strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		sg_record_set_str(b, name, text);
-	else
-		sg_record_set_str(b, name, "?"); /* refused by the type's check */
+	char text[CLI_UTC_MAX];
+	/* a time before 1970 or past 9999 is refused by the type's check */
+	sg_record_set_str(b, name, t < 0 ? "?" : cli_utc((uint64_t)t, text, false));
 }
 
 static void set_sha256(struct sg_record_builder *b, const char *name, const uint8_t *p, size_t n)

@@ -120,11 +120,9 @@ static int day_start(const char *day, time_t *out)
 		return SG_OK;
 	}
 	const char *end = strptime(day, "%Y-%m-%d", &tm);
-	char back[16];
+	char back[CLI_UTC_MAX];
 	time_t t = end && !*end && strlen(day) == 10 ? timegm(&tm) : (time_t)-1;
-	struct tm check;
-	if (t < 0 || !gmtime_r(&t, &check) || !strftime(back, sizeof back, "%Y-%m-%d", &check) ||
-	    strcmp(back, day))
+	if (t < 0 || strcmp(cli_utc((uint64_t)t, back, true), day))
 		return usage("--day '%s': not a date YYYY-MM-DD", day);
 	*out = t;
 	return SG_OK;
@@ -366,8 +364,8 @@ static void print_text(const struct status *st, const char *day)
 	else
 		printf("\nyield -");
 	if (per_hour(st, &rate)) {
-		cli_time_str((uint64_t)st->first_start, from, sizeof from);
-		cli_time_str((uint64_t)st->last_result, to, sizeof to);
+		cli_utc((uint64_t)st->first_start, from, false);
+		cli_utc((uint64_t)st->last_result, to, false);
 		printf(", %.1f units/h (%s to %s)\n", rate, from, to);
 	} else {
 		printf(", - units/h\n");
@@ -381,7 +379,7 @@ static void print_text(const struct status *st, const char *day)
 		printf("last failures and quarantines:\n");
 	for (size_t i = 0; i < st->n_failures; i++) {
 		const struct unit *u = st->failures[i];
-		cli_time_str((uint64_t)u->end_at, from, sizeof from);
+		cli_utc((uint64_t)u->end_at, from, false);
 		printf("  %s %s %s %s step=%s reason=%s%s%s\n", from, u->id,
 		       *u->device ? u->device : "-", station_result_name((enum station_result)u->end),
 		       u->step, u->reason, u->detail ? ": " : "", u->detail ? u->detail : "");
@@ -399,9 +397,8 @@ static void json_counts(const unsigned c[OPEN + 1])
 /* "name":"2026-11-28T09:00:00Z" after sep */
 static void json_time(const char *sep, const char *name, time_t t)
 {
-	char s[32];
-	cli_time_str((uint64_t)t, s, sizeof s);
-	printf("%s\"%s\":\"%s\"", sep, name, s);
+	char s[CLI_UTC_MAX];
+	printf("%s\"%s\":\"%s\"", sep, name, cli_utc((uint64_t)t, s, false));
 }
 
 static void print_json(const struct status *st, const char *day)
@@ -490,16 +487,13 @@ int station_status(int argc, char **argv)
 {
 	struct args a = { 0 };
 	struct status st = { 0 };
-	char day[16];
+	char day[CLI_UTC_MAX];
 	int rc = parse(argc, argv, &a);
 	if (rc < 0)
 		return SG_OK;
 	if (rc || (rc = day_start(a.day, &st.day)))
 		return rc;
-	struct tm tm;
-	gmtime_r(&st.day, &tm);
-	// NOLINTNEXTLINE(cert-err33-c): day_start accepts years 1970..9999 only
-	strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	cli_utc((uint64_t)st.day, day, true);
 	if ((rc = read_day(&st, a.ledger)))
 		rc = cli_report(&st.err);
 	else if (a.json)

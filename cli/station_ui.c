@@ -103,8 +103,8 @@ static void json_open(FILE *out, const char *event)
 {
 	uint64_t now;
 	struct sg_err err;
-	char when[32];
-	cli_time_str(sg_now(&now, &err) ? (uint64_t)time(NULL) : now, when, sizeof when);
+	char when[CLI_UTC_MAX];
+	cli_utc(sg_now(&now, &err) ? (uint64_t)time(NULL) : now, when, false);
 	fprintf(out, "{\"v\":1,\"event\":\"%s\",\"time\":\"%s\"", event, when);
 }
 

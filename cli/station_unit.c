@@ -3,8 +3,10 @@
  * Each step is a function that returns GO (on to the next), END (the unit
  * ended: u->result says how) or FATAL (the token, the database or the
  * ledger failed: the run stops, and the device gets no further command).
- * A step's record is appended, durable, before the next step touches the
- * device; unit_end writes the failed or quarantined record. */
+ * The station's own failure (station_failed: memory, randomness) is an END
+ * that stops the run as well. A step's record is appended, durable, before
+ * the next step touches the device; record_end writes the failed or
+ * quarantined record. */
 #include "station_unit.h"
 
 #include <stdarg.h>
@@ -182,16 +184,31 @@ static void sha256(const uint8_t *p, size_t n, uint8_t md[32])
 	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
 }
 
-void station_fatal(struct station *st, const struct sg_err *err)
+void station_fatal(struct fixture *f, const char *unit, const struct sg_err *err)
 {
+	struct station *st = f->st;
 	pthread_mutex_lock(&st->mu);
 	bool first = st->fatal == 0;
 	if (first)
 		st->fatal = err->status && err->status != SG_FAIL ? err->status : SG_EENV;
 	pthread_mutex_unlock(&st->mu);
-	if (first)
-		cli_report(err);
+	if (first) {
+		char text[sizeof err->msg + 256];
+		fprintf(stderr, "signet: fixture %s%s%s: %s\n", f->name, unit ? ", unit " : "",
+			unit ? unit : "", cli_err_text(err, text, sizeof text));
+	}
 	__atomic_store_n(st->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The station itself failed, not the device: out of memory, no randomness,
+ * no key pair of its own making. The unit ends `interrupted` (its
+ * unit.failed record written as for a signal) and the run stops, exit 3. */
+static enum flow station_failed(struct unit *u, const char *what)
+{
+	struct sg_err err = { 0 };
+	sg_errf(&err, SG_EENV, "%s", what);
+	station_fatal(u->f, u->id, &err);
+	return end(u, RESULT_FAILED, "interrupted", "%s", what);
 }
 
 bool station_stopping(struct station *st)
@@ -225,7 +242,7 @@ static enum flow append(struct unit *u, const char *type, struct sg_record_build
 		wire_rec_clear(&rec);
 	}
 	if (rc) {
-		station_fatal(u->st, &err);
+		station_fatal(u->f, u->id, &err);
 		return FATAL;
 	}
 	u->has_index = true;
@@ -426,7 +443,7 @@ static enum flow challenge(struct unit *u, EVP_PKEY *key, bool *ok)
 	uint8_t nonce[SGP_NONCE_LEN], sig[SGP_P256_SIG_LEN], msg[SGP_SIGNED_MAX];
 	struct sg_err err = { 0 };
 	if (RAND_bytes(nonce, sizeof nonce) != 1)
-		return end(u, RESULT_FAILED, "interrupted", "no randomness for a nonce");
+		return station_failed(u, "no randomness for a nonce");
 	int rc = sg_device_challenge(u->f->dev, nonce, sig, &err);
 	if (rc == SG_FAIL && sg_device_status(u->f->dev) == SGP_NO_KEY) {
 		*ok = false;
@@ -447,7 +464,7 @@ static enum flow keygen(struct unit *u, uint8_t mode, bool *got)
 	int existed;
 	*got = false;
 	if (RAND_bytes(nonce, sizeof nonce) != 1)
-		return end(u, RESULT_FAILED, "interrupted", "no randomness for a nonce");
+		return station_failed(u, "no randomness for a nonce");
 	int rc = sg_device_keygen(u->f->dev, mode, nonce, u->pub, sig, &existed, &err);
 	if (rc == SG_FAIL && mode == SGP_KEYGEN_EXISTING &&
 	    (sg_device_status(u->f->dev) == SGP_NO_KEY || sg_device_status(u->f->dev) == SGP_LOCKED))
@@ -495,7 +512,7 @@ static int key_uses(struct unit *u, struct key_use *k)
 	key_id(u->pub, ski);
 	int rc = sg_pki_db_find_key(u->f->db, ski, note_key_use, k, &err);
 	if (rc)
-		station_fatal(u->st, &err);
+		station_fatal(u->f, u->id, &err);
 	return rc;
 }
 
@@ -557,7 +574,7 @@ static enum flow injected_key(struct unit *u, bool *has)
 		u->key_blob_len = len;
 	}
 	OPENSSL_cleanse(buf, sizeof buf);
-	return GO;
+	return *has && !u->key_blob ? station_failed(u, "out of memory") : GO;
 }
 
 static bool same_key(X509 *cert, const uint8_t pub[SGP_P256_PUB_LEN])
@@ -586,7 +603,7 @@ static enum flow gather(struct unit *u, struct check *c)
 	f->has_key = has;
 	if (sg_pki_db_live_cert(u->f->db, profile, u->device, &c->live, &err) ||
 	    sg_pki_db_find_device(u->f->db, u->device, count_cert, &f->any_cert, &err)) {
-		station_fatal(u->st, &err);
+		station_fatal(u->f, u->id, &err);
 		return FATAL;
 	}
 	f->live_cert = c->live != NULL;
@@ -603,7 +620,7 @@ static enum flow gather(struct unit *u, struct check *c)
 		station_index_get(u->st->index, u->device, &c->ledger);
 	pthread_mutex_unlock(&u->st->mu);
 	if (rc) {
-		station_fatal(u->st, &err);
+		station_fatal(u->f, u->id, &err);
 		return FATAL;
 	}
 	f->ledger_locked = c->ledger.locked;
@@ -631,7 +648,7 @@ static void take_cert(struct unit *u, X509 *cert)
 static enum flow db_failed(struct unit *u, const struct sg_err *err)
 {
 	sg_pki_db_rollback(u->f->db);
-	station_fatal(u->st, err);
+	station_fatal(u->f, u->id, err);
 	return FATAL;
 }
 
@@ -640,7 +657,7 @@ static enum flow settle(struct unit *u)
 {
 	struct sg_err err = { 0 };
 	if (pki_ledger_settle(&u->f->w, u->f->db, &err)) {
-		station_fatal(u->st, &err);
+		station_fatal(u->f, u->id, &err);
 		return FATAL;
 	}
 	return GO;
@@ -705,7 +722,7 @@ static enum flow issue_dry(struct unit *u, const struct sg_pki_subject *s)
 	EVP_PKEY *throwaway = EVP_EC_gen("P-256");
 	if (!throwaway || RAND_bytes(serial, sizeof serial) != 1) {
 		EVP_PKEY_free(throwaway);
-		return end(u, RESULT_FAILED, "interrupted", "out of memory or randomness");
+		return station_failed(u, "out of memory or randomness");
 	}
 	serial[0] &= 0x7f;
 	int rc = sg_pki_build(s, u->st->ca_cert, serial, &cert, &err);
@@ -766,7 +783,7 @@ static enum flow make_injected(struct unit *u)
 	if (len <= 0 || !pub_of(k, u->pub)) {
 		EVP_PKEY_free(k);
 		OPENSSL_clear_free(blob, len > 0 ? (size_t)len : 0);
-		return end(u, RESULT_FAILED, "interrupted", "cannot make a key pair");
+		return station_failed(u, "cannot make a key pair");
 	}
 	u->injected = k;
 	u->key_blob = blob;
@@ -792,7 +809,7 @@ static enum flow stand_in_key(struct unit *u)
 	bool ok = pub_of(k, u->pub);
 	EVP_PKEY_free(k);
 	u->has_pub = ok;
-	return ok ? GO : end(u, RESULT_FAILED, "interrupted", "cannot make a key pair");
+	return ok ? GO : station_failed(u, "cannot make a key pair");
 }
 
 static enum flow step_key(struct unit *u, uint8_t mode)
@@ -874,7 +891,7 @@ static enum flow read_slot(struct unit *u, uint8_t id, uint8_t *buf, size_t *len
 static enum flow write_slots(struct unit *u, const struct slot_plan *p, size_t n)
 {
 	uint8_t *buf = malloc(SLOT_MAX);
-	enum flow fl = buf ? GO : end(u, RESULT_FAILED, "interrupted", "out of memory");
+	enum flow fl = buf ? GO : station_failed(u, "out of memory");
 	for (size_t i = 0; fl == GO && i < n; i++) {
 		struct sg_err err = { 0 };
 		uint32_t cap = 0;
@@ -922,7 +939,7 @@ static enum flow step_write(struct unit *u)
 static enum flow read_back(struct unit *u, const struct slot_plan *p, size_t n)
 {
 	uint8_t *buf = malloc(SLOT_MAX);
-	enum flow fl = buf ? GO : end(u, RESULT_FAILED, "interrupted", "out of memory");
+	enum flow fl = buf ? GO : station_failed(u, "out of memory");
 	for (size_t i = 0; fl == GO && i < n; i++) {
 		size_t len;
 		if ((fl = read_slot(u, p[i].id, buf, &len)) != GO)
@@ -1223,7 +1240,7 @@ int station_unit(struct fixture *f, bool *ran)
 	*ran = false;
 	if (RAND_bytes(id, sizeof id) != 1) {
 		sg_errf(&err, SG_EENV, "no randomness for a unit id");
-		station_fatal(f->st, &err);
+		station_fatal(f, NULL, &err);
 		return SG_EENV;
 	}
 	memcpy(u.id, "u-", 2);

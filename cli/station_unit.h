@@ -73,16 +73,19 @@ struct fixture {
 };
 
 /* Takes one unit through its steps on f. SG_OK: the unit ended (or none
- * came) and the fixture may go on; otherwise the run must stop (the token,
- * the database or the ledger failed; reported on stderr). *ran: a unit
- * was counted. */
+ * came) and the fixture may go on unless the run is stopping (a signal, or
+ * the station itself failed under the unit); otherwise the run must stop
+ * (the token, the database or the ledger failed; reported on stderr).
+ * *ran: a unit was counted. */
 int station_unit(struct fixture *f, bool *ran);
 
 /* Closes f's device, counting its time on the link into f->link_ns. */
 void station_drop_device(struct fixture *f);
 
-/* Stops the run for a failure of the token, the database or the ledger. */
-void station_fatal(struct station *st, const struct sg_err *err);
+/* Stops the run (exit 3) for a failure of the token, the database, the
+ * ledger or the station itself (memory, randomness), reported in one line
+ * naming fixture f and the unit (NULL: none yet). */
+void station_fatal(struct fixture *f, const char *unit, const struct sg_err *err);
 /* Whether the run is stopping (a signal, or station_fatal). */
 bool station_stopping(struct station *st);
 

@@ -1,6 +1,8 @@
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -70,6 +72,18 @@ const char *cli_err_text(const struct sg_err *err, char *buf, size_t size)
 		snprintf(buf, size, "%s (see %s)", err->msg, row->flag);
 	else
 		snprintf(buf, size, "%s", err->msg);
+	return buf;
+}
+
+const char *cli_utc(uint64_t t, char buf[static CLI_UTC_MAX], bool date_only)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (t > (uint64_t)253402300799ull || !gmtime_r(&tt, &tm))
+		snprintf(buf, CLI_UTC_MAX, "%" PRIu64, t);
+	else
+		// NOLINTNEXTLINE(cert-err33-c): t <= 9999-12-31 (tested above): 20 characters
+		strftime(buf, CLI_UTC_MAX, date_only ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
 

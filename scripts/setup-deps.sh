@@ -15,7 +15,7 @@ PACKAGES=(
   qemu-system-arm gdb-multiarch # the station's real emulated target (tests/provision/qemu_lib.sh)
   libusb-1.0-0-dev libserialport-dev # cmsis-dap: and serial: fixtures
   libsqlite3-dev sqlite3
-  jq time python3 xxd
+  jq time python3 python3-jsonschema xxd
   python3-yaml # tests/ci/ci_run.py parses the CI recipes (examples/ci/)
   libjansson-dev
   libpq-dev postgresql
