@@ -1,6 +1,14 @@
-/* signet hsm: list, keygen, pubkey. */
+/* signet hsm: list, keygen, import, pubkey. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -12,6 +20,7 @@
 static const char usage_text[] =
 	"usage: signet hsm list [--module PATH] [--json] [URI]\n"
 	"       signet hsm keygen --type TYPE --key URI [--module PATH]\n"
+	"       signet hsm import --key URI --from FILE [--module PATH]\n"
 	"       signet hsm pubkey --key URI [--module PATH] [-o FILE]\n"
 	"\n"
 	"list    tokens of the module and the keys on each (type, size/curve, label,\n"
@@ -22,6 +31,12 @@ static const char usage_text[] =
 	"keygen  generate a key pair inside the token: TYPE is ecdsa-p256, ecdsa-p384,\n"
 	"        ed25519, rsa-3072 or rsa-4096; the private key is sensitive, never\n"
 	"        extractable and sign-only; refuses an existing label or id\n"
+	"import  put a private key made elsewhere into the token, for development and\n"
+	"        CI keys (production keys are generated with keygen, never imported):\n"
+	"        FILE is PKCS#8 PEM or DER, '-' for standard input; the key is kept as\n"
+	"        keygen's (sensitive, never extractable, sign-only); refuses an\n"
+	"        encrypted key, other key types, an existing label or id, and a token\n"
+	"        that would keep the key extractable\n"
 	"pubkey  the public key as PEM SubjectPublicKeyInfo (stdout, or FILE atomically);\n"
 	"        no PIN needed when the token shows the public key object\n"
 	"\n"
@@ -29,19 +44,20 @@ static const char usage_text[] =
 	"PIN: pin-source=file:PATH in the URI, $SIGNET_PIN, or a no-echo prompt on a\n"
 	"terminal. There is no PIN option: a PIN never goes on a command line.\n";
 
-enum { O_MODULE = 256, O_JSON, O_TYPE, O_KEY };
+enum { O_MODULE = 256, O_JSON, O_TYPE, O_KEY, O_FROM };
 
 static const struct option options[] = {
 	{ "module", required_argument, NULL, O_MODULE },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "type", required_argument, NULL, O_TYPE },
 	{ "key", required_argument, NULL, O_KEY },
+	{ "from", required_argument, NULL, O_FROM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct hsm_args {
-	const char *module, *type, *key, *out;
+	const char *module, *type, *key, *out, *from;
 	bool json;
 };
 
@@ -62,6 +78,9 @@ static int parse(int argc, char **argv, struct hsm_args *a)
 			break;
 		case O_KEY:
 			a->key = optarg;
+			break;
+		case O_FROM:
+			a->from = optarg;
 			break;
 		case 'o':
 			a->out = optarg;
@@ -108,6 +127,10 @@ static int print_item(const struct sg_hsm_item *it, void *arg)
 			fputs(",\"key_id\":", stdout);
 			json_str(stdout, it->key_id);
 			fprintf(stdout, ",\"private_key_seen\":%s", it->has_private ? "true" : "false");
+			fprintf(stdout, ",\"generated_in_token\":%s",
+				it->generated_in_token < 0 ? "null"
+				: it->generated_in_token ? "true"
+							 : "false");
 		}
 		fputs(",\"uri\":", stdout);
 		json_str(stdout, it->uri);
@@ -153,6 +176,82 @@ static int do_keygen(struct sg_hsm_ctx *h, const struct hsm_args *a)
 	if (sg_hsm_keygen(h, a->key, t, &err))
 		return cli_report(&err);
 	fprintf(stderr, "signet: generated %s key %s\n", sg_key_type_name(t), a->key);
+	return SG_OK;
+}
+
+/* Reads the key file (standard input for "-") into one buffer of
+ * SG_KEY_FILE_MAX + 1 bytes, locked when the system lets us (out of swap):
+ * no copies, no temp file. The caller cleanses it (key_buf_free). */
+static int key_read(const char *path, uint8_t **buf, size_t *len, struct sg_err *err)
+{
+	bool in = strcmp(path, "-") == 0;
+	const char *name = in ? "standard input" : path;
+	*buf = NULL;
+	*len = 0;
+	if (in && isatty(STDIN_FILENO))
+		return sg_errf(err, SG_EINPUT, "standard input is a terminal: pipe the key in");
+	int fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return sg_errf(err, SG_EINPUT, "%s: %s", path, strerror(errno));
+	int rc = SG_OK;
+	if (!(*buf = malloc(SG_KEY_FILE_MAX + 1))) {
+		rc = sg_errf(err, SG_EENV, "out of memory");
+	} else {
+		(void)mlock(*buf, SG_KEY_FILE_MAX + 1); /* best effort */
+		while (*len <= SG_KEY_FILE_MAX) {
+			ssize_t r = read(fd, *buf + *len, SG_KEY_FILE_MAX + 1 - *len);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				rc = sg_errf(err, errno == EISDIR ? SG_EINPUT : SG_EENV,
+					     "%s: cannot read: %s", name, strerror(errno));
+				break;
+			}
+			if (r == 0)
+				break;
+			*len += (size_t)r;
+		}
+	}
+	if (!in)
+		close(fd);
+	return rc;
+}
+
+static void key_buf_free(uint8_t *buf)
+{
+	if (!buf)
+		return;
+	OPENSSL_cleanse(buf, SG_KEY_FILE_MAX + 1);
+	munlock(buf, SG_KEY_FILE_MAX + 1);
+	free(buf);
+}
+
+static int do_import(struct sg_hsm_ctx *h, const struct hsm_args *a)
+{
+	if (!a->key || !a->from)
+		return cli_usage_error("hsm", "import needs --key and --from");
+	struct sg_err err = { 0 };
+	/* No core file may hold the key, from before it is read. */
+	if (sg_hsm_no_core_dumps(&err) != SG_OK)
+		return cli_report(&err);
+	uint8_t *buf;
+	size_t len;
+	EVP_PKEY *pkey = NULL;
+	enum sg_key_type type;
+	int rc = key_read(a->from, &buf, &len, &err);
+	if (rc == SG_OK)
+		rc = sg_hsm_private_key_decode(buf, len,
+					       strcmp(a->from, "-") ? a->from : "standard input",
+					       &pkey, &type, &err);
+	key_buf_free(buf);
+	struct sg_hsm_imported made;
+	if (rc == SG_OK)
+		rc = sg_hsm_import(h, a->key, pkey, &made, &err);
+	EVP_PKEY_free(pkey);
+	if (rc != SG_OK)
+		return cli_report(&err);
+	fprintf(stderr, "signet: imported %s key %s (key id %s)\n", sg_key_type_name(type),
+		a->key, made.key_id);
 	return SG_OK;
 }
 
@@ -211,6 +310,8 @@ int cmd_hsm(int argc, char **argv)
 		rc = do_list(h, &a, rest ? restv[0] : NULL);
 	else if (!strcmp(sub, "keygen"))
 		rc = do_keygen(h, &a);
+	else if (!strcmp(sub, "import"))
+		rc = do_import(h, &a);
 	else if (!strcmp(sub, "pubkey"))
 		rc = do_pubkey(h, &a);
 	else

@@ -20,6 +20,10 @@ static const struct param_flag {
 	{"max_span", "--max-span", NULL},
 	{"module_override", "--module", ", --module, or SIGNET_PKCS11_MODULE"},
 	{"pin_source", NULL, " or SIGNET_PIN"},
+	/* hsm/: sg_hsm_private_key_decode */
+	{"encrypted_key", NULL,
+	 ", through a pipe, never into a file: openssl pkey -in KEY -passin env:VAR | "
+	 "signet hsm import --key URI --from -"},
 	{"reissue", "--reissue", " (revoke it, or --reissue to supersede it)"},
 	/* sign/ */
 	{"key_uris", "--key", NULL},

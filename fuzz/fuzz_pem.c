@@ -1,9 +1,12 @@
 /* libFuzzer harness for the PEM and DER files verify and pki read from
  * anyone: trust-root and chain bundles (sg_pki_load_certs, sg_chain_file
  * for sign --cert), one certificate (pki verify), CRLs (verify --crl, pki
- * verify --crl) and public keys (verify --pubkey). Every refusal is one
- * line naming the file. Seeds: bundles, chains, CRLs and keys made by
- * signet pki and openssl. */
+ * verify --crl) and public keys (verify --pubkey); and private keys (hsm
+ * import: sg_hsm_private_key_decode, from a CI secret). Every refusal is
+ * one line naming the file; a private key's refusal shows no piece of the
+ * key, and a key it takes is one of the supported types. Seeds: bundles,
+ * chains, CRLs and keys made by signet pki and openssl, private keys of
+ * every kind (encrypted, traditional, other types, cut short). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "signet/chain.h"
+#include "signet/hsm.h"
 #include "signet/pki.h"
 #include "signet/verify.h"
 #include "fuzz_file.h"
@@ -22,8 +26,40 @@ static void refused(const struct sg_err *err, const char *path)
 		abort();
 }
 
+/* Whether s holds a run of n base64 characters: a piece of a key would
+ * (names and PEM labels in messages are shorter). */
+static int base64_run(const char *s, size_t n)
+{
+	size_t run = 0;
+	for (; *s; s++) {
+		int b64 = (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+			  (*s >= '0' && *s <= '9') || *s == '+' || *s == '/';
+		run = b64 ? run + 1 : 0;
+		if (run >= n)
+			return 1;
+	}
+	return 0;
+}
+
+static void private_key(const uint8_t *data, size_t size)
+{
+	EVP_PKEY *pkey;
+	enum sg_key_type type;
+	struct sg_err err;
+	if (sg_hsm_private_key_decode(data, size, "input", &pkey, &type, &err) != SG_OK) {
+		refused(&err, "input");
+		if (pkey || type != SG_KEY_NONE || base64_run(err.msg, 25))
+			abort();
+	} else if (!pkey || type == SG_KEY_NONE) {
+		abort();
+	}
+	EVP_PKEY_free(pkey);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	private_key(data, size);
+
 	const char *path = fuzz_file(data, size);
 	struct sg_err err;
 

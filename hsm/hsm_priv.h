@@ -4,7 +4,8 @@
  * bottom, alone with module_priv.h (process-wide modules; it knows neither
  * tokens nor contexts), then uri.c, then token.c (which module a URI means
  * for a context, its tokens and sessions), pin.c (login), key.c, then
- * keygen.c, sign.c, random.c, list.c, and ctx.c, which takes a context
+ * keygen.c, import.c (on keygen.c's new pairs), sign.c, random.c, list.c,
+ * and ctx.c, which takes a context
  * apart. What module.c and token.c share is module.c's, declared in
  * module_priv.h; nothing of token.c goes down.
  *
@@ -141,6 +142,8 @@ CK_RV hsm_attr(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE ty
 	       struct hsm_bytes *out);
 CK_RV hsm_attr_ulong(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
 		     CK_ULONG *v);
+/* A CK_BBOOL attribute: 1 true, 0 false, -1 when the object does not say. */
+int hsm_attr_bool(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type);
 void hsm_bytes_free(struct hsm_bytes *b);
 
 /* pin.c */
@@ -162,5 +165,27 @@ void hsm_keyinfo_free(struct hsm_keyinfo *ki);
  * CKA_ID when both have one, else same CKA_LABEL. */
 bool hsm_same_pair(const struct hsm_bytes *id_a, const struct hsm_bytes *label_a,
 		   const struct hsm_bytes *id_b, const struct hsm_bytes *label_b);
+
+/* keygen.c: a new key pair, generated or imported, and its objects. */
+struct hsm_new_pair {
+	struct hsm_token *tok; /* logged in */
+	CK_ATTRIBUTE label, id; /* into the URI, or id into random_id */
+	uint8_t random_id[16];
+};
+/* For a parsed URI (the caller keeps it while p is used; text is it as
+ * written, for messages): object= required, type= private or absent, the
+ * id the URI's id= or else 16 random bytes; the token found and logged in
+ * to; SG_EINPUT when any object there has the label or the id. what names
+ * the operation in messages ("keygen", "import"). */
+int hsm_new_pair(struct sg_hsm_ctx *ctx, P11KitUri *uri, const char *text, const char *what,
+		 struct hsm_new_pair *p, struct sg_err *err);
+/* The attributes every pair's public / private object gets, whatever made
+ * it (docs/hsm.md, "Key generation"), into a: returns how many. */
+#define HSM_PAIR_PUB_ATTRS 8
+#define HSM_PAIR_PRIV_ATTRS 10
+CK_ULONG hsm_pair_pub_attrs(const struct hsm_new_pair *p, CK_ATTRIBUTE *a);
+CK_ULONG hsm_pair_priv_attrs(const struct hsm_new_pair *p, CK_ATTRIBUTE *a);
+/* CKA_EC_PARAMS (a DER OID) of an EC or Ed25519 type, NULL for others. */
+const uint8_t *hsm_ec_params(enum sg_key_type type, size_t *len);
 
 #endif

@@ -1,6 +1,8 @@
 /* Key generation inside the token with C_GenerateKeyPair (libp11 0.4.12 can
  * only make RSA keys). The private half can sign and do nothing else, and
- * never leaves the token. */
+ * never leaves the token. What a new pair's objects are (label, id,
+ * attributes) is shared with import.c, so an imported key is found and used
+ * exactly as a generated one. */
 #include "hsm_priv.h"
 
 #include <openssl/rand.h>
@@ -21,6 +23,24 @@ static const uint8_t oid_ed25519[] = { 0x06, 0x03, 0x2b, 0x65, 0x70 };
 static const uint8_t rsa_exponent[] = { 0x01, 0x00, 0x01 };
 
 static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+
+const uint8_t *hsm_ec_params(enum sg_key_type type, size_t *len)
+{
+	switch (type) {
+	case SG_KEY_ECDSA_P256:
+		*len = sizeof(oid_p256);
+		return oid_p256;
+	case SG_KEY_ECDSA_P384:
+		*len = sizeof(oid_p384);
+		return oid_p384;
+	case SG_KEY_ED25519:
+		*len = sizeof(oid_ed25519);
+		return oid_ed25519;
+	default:
+		*len = 0;
+		return NULL;
+	}
+}
 
 /* Fails (SG_EINPUT) when any object, of any class, has this attribute. */
 static int refuse_existing(struct hsm_token *tok, const CK_ATTRIBUTE *a, const char *what,
@@ -55,34 +75,73 @@ static int check_free(struct hsm_token *tok, const CK_ATTRIBUTE *label, const CK
 	return refuse_existing(tok, id, what, err);
 }
 
-static int generate(struct hsm_token *tok, enum sg_key_type type, const CK_ATTRIBUTE *label,
-		    const CK_ATTRIBUTE *id, struct sg_err *err)
+int hsm_new_pair(struct sg_hsm_ctx *ctx, P11KitUri *uri, const char *text, const char *what,
+		 struct hsm_new_pair *p, struct sg_err *err)
+{
+	const CK_ATTRIBUTE *label = hsm_uri_attr(uri, CKA_LABEL);
+	const CK_ATTRIBUTE *id = hsm_uri_attr(uri, CKA_ID);
+	if (!label || label->ulValueLen == 0)
+		return sg_errf(err, SG_EINPUT, "URI '%s': %s needs object= (the key's label)", text,
+			       what);
+	if (hsm_uri_class(uri, CKO_PRIVATE_KEY) != CKO_PRIVATE_KEY)
+		return sg_errf(err, SG_EINPUT, "URI '%s': %s makes a key pair: drop type= or use "
+			       "type=private", text, what);
+	p->label = *label;
+	if (id) {
+		p->id = *id;
+	} else {
+		if (RAND_bytes(p->random_id, sizeof(p->random_id)) != 1)
+			return sg_errf(err, SG_EENV, "%s: no randomness for the key id", what);
+		p->id = (CK_ATTRIBUTE){ CKA_ID, p->random_id, sizeof(p->random_id) };
+	}
+	int rc = hsm_token_find(ctx, uri, &p->tok, err);
+	if (rc == SG_OK)
+		rc = hsm_login(ctx, p->tok, uri, true, err);
+	if (rc == SG_OK)
+		rc = check_free(p->tok, &p->label, &p->id, err);
+	return rc;
+}
+
+CK_ULONG hsm_pair_pub_attrs(const struct hsm_new_pair *p, CK_ATTRIBUTE *a)
+{
+	const CK_ATTRIBUTE base[HSM_PAIR_PUB_ATTRS] = {
+		{ CKA_TOKEN, &yes, 1 },	 { CKA_PRIVATE, &no, 1 }, { CKA_VERIFY, &yes, 1 },
+		{ CKA_ENCRYPT, &no, 1 }, { CKA_WRAP, &no, 1 },	  { CKA_DERIVE, &no, 1 },
+		p->label,		 p->id,
+	};
+	memcpy(a, base, sizeof(base));
+	return HSM_PAIR_PUB_ATTRS;
+}
+
+CK_ULONG hsm_pair_priv_attrs(const struct hsm_new_pair *p, CK_ATTRIBUTE *a)
+{
+	const CK_ATTRIBUTE base[HSM_PAIR_PRIV_ATTRS] = {
+		{ CKA_TOKEN, &yes, 1 },	     { CKA_PRIVATE, &yes, 1 }, { CKA_SENSITIVE, &yes, 1 },
+		{ CKA_EXTRACTABLE, &no, 1 }, { CKA_SIGN, &yes, 1 },    { CKA_DECRYPT, &no, 1 },
+		{ CKA_UNWRAP, &no, 1 },	     { CKA_DERIVE, &no, 1 },   p->label,
+		p->id,
+	};
+	memcpy(a, base, sizeof(base));
+	return HSM_PAIR_PRIV_ATTRS;
+}
+
+static int generate(const struct hsm_new_pair *p, enum sg_key_type type, struct sg_err *err)
 {
 	CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
 	CK_ULONG bits = 0;
-	CK_ATTRIBUTE pub[10] = {
-		{ CKA_TOKEN, &yes, 1 },	     { CKA_PRIVATE, &no, 1 }, { CKA_VERIFY, &yes, 1 },
-		{ CKA_ENCRYPT, &no, 1 },     { CKA_WRAP, &no, 1 },    { CKA_DERIVE, &no, 1 },
-		*label, *id,
-	};
-	CK_ULONG npub = 8;
-	CK_ATTRIBUTE priv[] = {
-		{ CKA_TOKEN, &yes, 1 },	     { CKA_PRIVATE, &yes, 1 },	  { CKA_SENSITIVE, &yes, 1 },
-		{ CKA_EXTRACTABLE, &no, 1 }, { CKA_SIGN, &yes, 1 },	  { CKA_DECRYPT, &no, 1 },
-		{ CKA_UNWRAP, &no, 1 },	     { CKA_DERIVE, &no, 1 },	  *label, *id,
-	};
+	CK_ATTRIBUTE pub[HSM_PAIR_PUB_ATTRS + 2], priv[HSM_PAIR_PRIV_ATTRS];
+	CK_ULONG npub = hsm_pair_pub_attrs(p, pub);
+	CK_ULONG npriv = hsm_pair_priv_attrs(p, priv);
+	size_t params_len;
+	const uint8_t *params = hsm_ec_params(type, &params_len);
 	/* The attributes that choose curve or size go on the public template. */
 	switch (type) {
-	case SG_KEY_ECDSA_P256:
-		pub[npub++] = (CK_ATTRIBUTE){ CKA_EC_PARAMS, (void *)oid_p256, sizeof(oid_p256) };
-		break;
-	case SG_KEY_ECDSA_P384:
-		pub[npub++] = (CK_ATTRIBUTE){ CKA_EC_PARAMS, (void *)oid_p384, sizeof(oid_p384) };
-		break;
 	case SG_KEY_ED25519:
 		mech.mechanism = CKM_EC_EDWARDS_KEY_PAIR_GEN;
-		pub[npub++] = (CK_ATTRIBUTE){ CKA_EC_PARAMS, (void *)oid_ed25519,
-					      sizeof(oid_ed25519) };
+		/* fall through */
+	case SG_KEY_ECDSA_P256:
+	case SG_KEY_ECDSA_P384:
+		pub[npub++] = (CK_ATTRIBUTE){ CKA_EC_PARAMS, (void *)params, params_len };
 		break;
 	case SG_KEY_RSA_3072:
 	case SG_KEY_RSA_4096:
@@ -95,13 +154,14 @@ static int generate(struct hsm_token *tok, enum sg_key_type type, const CK_ATTRI
 	default:
 		return sg_errf(err, SG_EINPUT, "keygen: no key type given");
 	}
+	struct hsm_token *tok = p->tok;
 	CK_OBJECT_HANDLE hpub, hpriv;
-	CK_RV rv = tok->mod->f->C_GenerateKeyPair(tok->session, &mech, pub, npub, priv,
-						  sizeof(priv) / sizeof(priv[0]), &hpub, &hpriv);
+	CK_RV rv = tok->mod->f->C_GenerateKeyPair(tok->session, &mech, pub, npub, priv, npriv,
+						  &hpub, &hpriv);
 	if (rv != CKR_OK)
 		return sg_errf(err, SG_EENV, "token '%s': cannot generate %s key '%.*s': %s%s",
-			       tok->label, sg_key_type_name(type), (int)label->ulValueLen,
-			       (const char *)label->pValue, hsm_rv_name(rv),
+			       tok->label, sg_key_type_name(type), (int)p->label.ulValueLen,
+			       (const char *)p->label.pValue, hsm_rv_name(rv),
 			       rv == CKR_MECHANISM_INVALID ? " (not supported by the token)" : "");
 	return SG_OK;
 }
@@ -115,22 +175,9 @@ int sg_hsm_keygen(struct sg_hsm_ctx *ctx, const char *text, enum sg_key_type typ
 	int rc = hsm_uri_parse(text, &uri, err);
 	if (rc != SG_OK)
 		return rc;
-	const CK_ATTRIBUTE *label = hsm_uri_attr(uri, CKA_LABEL);
-	const CK_ATTRIBUTE *id = hsm_uri_attr(uri, CKA_ID);
-	uint8_t random_id[16];
-	CK_ATTRIBUTE rid = { CKA_ID, random_id, sizeof(random_id) };
-	struct hsm_token *tok;
-	if (!label || label->ulValueLen == 0)
-		rc = sg_errf(err, SG_EINPUT, "URI '%s': keygen needs object= (the key's label)", text);
-	else if (hsm_uri_class(uri, CKO_PRIVATE_KEY) != CKO_PRIVATE_KEY)
-		rc = sg_errf(err, SG_EINPUT, "URI '%s': keygen makes a key pair: drop type= or use "
-			     "type=private", text);
-	else if (!id && RAND_bytes(random_id, sizeof(random_id)) != 1)
-		rc = sg_errf(err, SG_EENV, "keygen: no randomness for the key id");
-	else if ((rc = hsm_token_find(ctx, uri, &tok, err)) == SG_OK &&
-		 (rc = hsm_login(ctx, tok, uri, true, err)) == SG_OK &&
-		 (rc = check_free(tok, label, id ? id : &rid, err)) == SG_OK)
-		rc = generate(tok, type, label, id ? id : &rid, err);
+	struct hsm_new_pair p;
+	if ((rc = hsm_new_pair(ctx, uri, text, "keygen", &p, err)) == SG_OK)
+		rc = generate(&p, type, err);
 	p11_kit_uri_free(uri);
 	return rc;
 }

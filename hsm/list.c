@@ -93,6 +93,10 @@ static int list_key(struct hsm_token *tok, const struct list_obj *pub,
 	if (rc != SG_OK)
 		return rc;
 	it.key_type = ki.type;
+	/* CKA_LOCAL: made by the token (C_GenerateKeyPair), not taken from
+	 * outside (C_CreateObject). Both halves carry it: the public one,
+	 * readable without login, is enough. */
+	it.generated_in_token = hsm_attr_bool(tok, o->h, CKA_LOCAL);
 	snprintf(it.key_desc, sizeof(it.key_desc), "%s", ki.desc);
 	list_key_id(&ki, it.key_id);
 	hsm_keyinfo_free(&ki);

@@ -48,6 +48,16 @@ CK_RV hsm_attr_ulong(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_T
 	return tok->mod->f->C_GetAttributeValue(tok->session, obj, &a, 1);
 }
 
+int hsm_attr_bool(struct hsm_token *tok, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL v;
+	CK_ATTRIBUTE a = { type, &v, sizeof(v) };
+	if (tok->mod->f->C_GetAttributeValue(tok->session, obj, &a, 1) != CKR_OK ||
+	    a.ulValueLen != sizeof(v))
+		return -1;
+	return v != CK_FALSE;
+}
+
 CK_RV hsm_find(struct hsm_token *tok, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE **out,
 	       CK_ULONG *count)
 {

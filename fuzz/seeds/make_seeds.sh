@@ -48,6 +48,21 @@ cp "$T/fw2.pub.pem" "$C/pem/ed25519.pub.pem"
 openssl pkey -pubin -in "$T/fw.pub.pem" -outform der -out "$C/pem/p256.pub.der"
 { echo "comment before"; cat "$T/root.pem"; echo "between"; cat "$T/ca.pem"; } >"$C/pem/text_around.pem"
 head -c 400 "$T/ca.pem" >"$C/pem/truncated.pem"
+# private keys (hsm import): each supported type, PKCS#8 PEM and DER, the
+# traditional forms, encrypted ones, other types, one cut short
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$C/pem/p256.key.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -outform DER -out "$C/pem/p384.key.der" 2>/dev/null
+openssl genpkey -algorithm ED25519 -out "$C/pem/ed25519.key.pem" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$T/rsa.key" 2>/dev/null
+openssl pkey -in "$T/rsa.key" -traditional -out "$C/pem/rsa3072.trad.key.pem"
+openssl pkey -in "$C/pem/p256.key.pem" -traditional -ec_conv_form compressed -out "$C/pem/p256.trad.key.pem"
+openssl pkey -in "$C/pem/p256.key.pem" -aes128 -passout pass:seed -out "$C/pem/p256.enc.key.pem"
+openssl pkey -in "$C/pem/p256.key.pem" -traditional -aes128 -passout pass:seed -out "$C/pem/p256.proctype.key.pem"
+openssl pkcs8 -topk8 -in "$C/pem/p256.key.pem" -passout pass:seed -outform DER -out "$C/pem/p256.enc.key.der"
+openssl genpkey -algorithm X25519 -out "$C/pem/x25519.key.pem" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$C/pem/rsa1024.key.pem" 2>/dev/null
+{ echo "a CI secret"; cat "$C/pem/ed25519.key.pem" "$C/pem/p256.key.pem"; } >"$C/pem/two_keys.pem"
+head -c 150 "$C/pem/p256.key.pem" >"$C/pem/truncated.key.pem"
 cat "$T/ca.pem" "$T/fw.pem" >"$C/pem/chain_wrong_order.pem"
 # chain: envelopes whose CERT_CHAIN goes to the CA, to the root, and two signers
 "$S" sign --key "$U;object=fw" --cert "$C/pem/chain.pem" --version 1.0.0 "$T/fw.bin" "$C/chain/to_ca.sgn" >/dev/null

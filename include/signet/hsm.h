@@ -1,5 +1,5 @@
 /* PKCS#11 access: keys named by RFC 7512 URIs, generated and used inside the
- * token. Raw PKCS#11 (module dlopen'ed, p11-kit's pkcs11.h and URI parser):
+ * token (or, for development keys, imported into it). Raw PKCS#11 (module dlopen'ed, p11-kit's pkcs11.h and URI parser):
  * libp11 0.4.12 cannot make EC/Ed25519 keys and breaks on tokens that hold an
  * Ed25519 key, so it is not used here.
  *
@@ -157,6 +157,53 @@ int sg_hsm_random(struct sg_hsm_key *key, uint8_t *buf, size_t len, struct sg_er
 int sg_hsm_keygen(struct sg_hsm_ctx *ctx, const char *uri, enum sg_key_type type,
 		  struct sg_err *err);
 
+/* Largest key file sg_hsm_private_key_decode takes: far more than any
+ * supported key needs in PEM with text around it. */
+#define SG_KEY_FILE_MAX 65536
+
+/* Decodes the private key in data (len bytes, what a file or standard
+ * input held; name says which, for messages: "KEY.pem", "standard input"):
+ * PEM "PRIVATE KEY" (PKCS#8), the traditional "EC PRIVATE KEY" and "RSA
+ * PRIVATE KEY", or either as DER; text around a PEM block is skipped. Reads
+ * no file. *pkey gets a new key the caller frees with EVP_PKEY_free (which
+ * clears its private parts), *type its type. Refused with SG_EINPUT and one
+ * line naming name (never any byte of the key): empty, too large
+ * (SG_KEY_FILE_MAX), malformed, not a private key, several private keys,
+ * an encrypted key (PEM "ENCRYPTED PRIVATE KEY", Proc-Type ENCRYPTED, DER
+ * EncryptedPrivateKeyInfo; err->param "encrypted_key": decrypt it first,
+ * through a pipe), a key whose public and private parts disagree, and any
+ * type but the five sg_key_type ones ("RSA 2048 key", "EC P-521 key",
+ * "X25519 key"). The caller turns core dumps off (sg_hsm_no_core_dumps)
+ * before it reads the bytes, and cleanses them after this call. */
+int sg_hsm_private_key_decode(const uint8_t *data, size_t len, const char *name,
+			      EVP_PKEY **pkey, enum sg_key_type *type, struct sg_err *err);
+
+/* What sg_hsm_import made. */
+struct sg_hsm_imported {
+	enum sg_key_type type;
+	char key_id[65];          /* hex SHA-256 of the DER SubjectPublicKeyInfo, the
+				   * key id signatures carry */
+	char id_hex[129];         /* the CKA_ID of both objects */
+	bool always_sensitive;    /* CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE as the */
+	bool never_extractable;   /* token reports them: false for a key made outside */
+};
+
+/* Imports pkey, a private key made outside the token (development and CI
+ * keys; production keys are generated inside with sg_hsm_keygen), into the
+ * token the URI names as a pair like sg_hsm_keygen's: the same label and id
+ * rules (object= required, id= or 16 random bytes, an existing label or id
+ * refused with SG_EINPUT) and attributes (private key CKA_SENSITIVE, not
+ * CKA_EXTRACTABLE, CKA_SIGN only; public key CKA_VERIFY), made with
+ * C_CreateObject, so it is found and used as a generated key is. The types
+ * are sg_key_type's (others SG_EINPUT). Then the token is asked: if it keeps
+ * the private key not sensitive or extractable, both objects are destroyed
+ * and the import refused (SG_FAIL, naming the token); if the public key it
+ * shows is not pkey's, likewise (SG_EENV). Core dumps are turned off first;
+ * every buffer that held a private part is cleansed. *out (may be NULL)
+ * says what was made. */
+int sg_hsm_import(struct sg_hsm_ctx *ctx, const char *uri, const EVP_PKEY *pkey,
+		  struct sg_hsm_imported *out, struct sg_err *err);
+
 /* One listed item: a token, or a key on the token listed before it. */
 struct sg_hsm_item {
 	bool is_token;
@@ -174,6 +221,8 @@ struct sg_hsm_item {
 			       * id envelopes carry; "" when the public key is not
 			       * readable or not a supported type */
 	bool has_private;     /* a private key with this label/id was seen (needs login) */
+	int generated_in_token; /* CKA_LOCAL: 1 generated in the token, 0 made
+				 * outside and imported, -1 not shown */
 };
 
 /* Lists every token of the module (uri may be NULL, or a URI naming the

@@ -73,7 +73,7 @@ offers_only "signet st" station
 
 # 3. Subcommands, and every option of every usage line: "signet pki issue
 # --" offers each option 'signet pki --help' shows for pki issue.
-offers_only "signet hsm " list keygen pubkey
+offers_only "signet hsm " list keygen import pubkey
 offers_only "signet station " run status ports
 for cmd in $CMDS; do
 	[ "$cmd" = help ] && continue
@@ -155,6 +155,7 @@ grep -q 'token=comp\\;id=%[0-9A-F].*\\;object=comp-key\\;type=private$' "$T/repl
 	bad "completing a full URI does not offer the key's: $(cat "$T/reply")"
 offers "signet hsm list " 'pkcs11:token=comp'
 offers "signet hsm keygen --type ed25519 --key " 'pkcs11:token=comp\;object='
+offers "signet hsm import --from k.pem --key " 'pkcs11:token=comp\;object='
 # the module on the line is the one listed
 offers_only "signet sign --module $T/nosuch.so --key "
 [ "$SIGNET_PIN" = not-the-pin ] && ok || bad "SIGNET_PIN changed"

@@ -3,7 +3,9 @@
 # given each supported way (pin-source file in the URI, SIGNET_PIN) and once
 # wrong; then no output, log, produced file, ledger, database (also as
 # `sqlite3 .dump`), report, tiles directory or evidence pack may hold the PIN, plain, in
-# hex or in base64; nor may a running signet's argv or environment.
+# hex or in base64; nor may a running signet's argv or environment. Nor
+# may any of them hold a piece of the development keys `hsm import` took
+# (their private values, their PEM lines).
 . "$(dirname "$0")/lib.sh"
 
 PIN=Qz7-secret-PIN-4821
@@ -58,6 +60,29 @@ c pin-value-case 2 "$S" hsm pubkey --key "$E;object=fw1?PIN-VALUE=$PIN"
 c pin-value-typo 2 "$S" hsm pubkey --key "$E;object=fw1?pin-valeu=$PIN"
 c pin-value-path 2 "$S" hsm pubkey --key "$E;pin-value=$PIN;object=fw1"
 grep -q "wrong PIN" "$T/log/wrong-pin.err" && ok || bad "wrong PIN: $(cat "$T/log/wrong-pin.err")"
+# import: development keys from a file (PIN from the file) and from a pipe
+# (PIN from SIGNET_PIN); the keys live beside the PIN files, and their
+# private values and PEM lines join the secrets searched for below
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PINS/dev.key" 2>/dev/null
+openssl genpkey -algorithm ED25519 -out "$PINS/dev-ed.key" 2>/dev/null
+chmod 600 "$PINS/dev.key" "$PINS/dev-ed.key"
+c import-file 0 "$S" hsm import --key "$F;object=dev" --from "$PINS/dev.key"
+rc=0
+SIGNET_PIN=$PIN "$S" hsm import --key "$E;object=dev-ed" --from - <"$PINS/dev-ed.key" \
+  >"$T/log/import-pipe.out" 2>"$T/log/import-pipe.err" || rc=$?
+[ "$rc" = 0 ] && ok || bad "import-pipe: exit $rc: $(cat "$T/log/import-pipe.err")"
+c import-taken 2 "$S" hsm import --key "$F;object=dev" --from "$PINS/dev.key"
+openssl pkey -in "$PINS/dev.key" -aes256 -passout "pass:$PIN" -out "$PINS/dev-enc.key"
+c import-encrypted 2 "$S" hsm import --key "$F;object=dev2" --from "$PINS/dev-enc.key"
+c sign-dev 0 "$S" sign --key "$F;object=dev" --version 1.0.0 "$T/fw.bin" "$T/dev.sgn"
+e sign-dev-ed 0 "$S" sign --key "$E;object=dev-ed" --version 1.0.0 "$T/fw.bin" "$T/dev-ed.sgn"
+KEY_SECRETS="$PINS/key-secrets" # hex: a private value; text: a PEM body line
+for k in dev dev-ed; do
+  printf 'hex:%s\n' "$(openssl pkey -in "$PINS/$k.key" -text -noout |
+    awk '/^priv:/ { p = 1; next } /^pub:/ { p = 0 } p' | tr -d ' :\n' | sed 's/^00\(.\{64\}\)$/\1/')" >>"$KEY_SECRETS"
+  grep -v -- ----- "$PINS/$k.key" | sed 's/^/text:/' >>"$KEY_SECRETS"
+done
+[ "$(grep -c '^hex:[0-9a-f]\{60,64\}$' "$KEY_SECRETS")" = 2 ] && ok || bad "no private values: $(cat "$KEY_SECRETS")"
 
 # ---- pki: a code-signing CA, single and batch issuance, revoke, CRL
 c keygen-root2 0 "$S" hsm keygen --type ecdsa-p384 --key "$F;object=root2"
@@ -155,13 +180,18 @@ stop_sims
 for db in "$DB" "$T/second.db" "$L" "$T/second.ledger"; do
   sqlite3 "$db" .dump >"$T/log/$(basename "$db").dump"
 done
-find_pins() { # DIR...: the files holding a PIN in some form, one line each
-  python3 - "$PINS" "$T/tokens" "$PIN" "$SO_PIN" "$WRONG" "$@" <<'PY'
+find_pins() { # DIR...: the files holding a PIN or a key piece in some form, one line each
+  python3 - "$PINS" "$T/tokens" "$KEY_SECRETS" "$PIN" "$SO_PIN" "$WRONG" "$@" <<'PY'
 import base64, os, sys
-pins_dir, tokens, roots = sys.argv[1], sys.argv[2], sys.argv[6:]
-forms = []
-for pin in sys.argv[3:6]:
-    b = pin.encode()
+pins_dir, tokens, key_secrets, roots = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[7:]
+forms, secrets = [], [pin.encode() for pin in sys.argv[4:7]]
+for line in open(key_secrets).read().splitlines():
+    kind, value = line.split(":", 1)
+    if kind == "hex":
+        secrets.append(bytes.fromhex(value))
+    else:
+        forms.append(value.encode())
+for b in secrets:
     forms += [b, b.hex().encode(), b.hex().upper().encode()]
     # base64 at each alignment: the whole groups of the PIN from offset k on
     # appear in any base64 stream that holds the PIN
@@ -181,18 +211,19 @@ for root in roots:
             data = open(p, "rb").read()
             for form in forms:
                 if form in data:
-                    print(f"{p}: holds {form.decode()}")
+                    print(f"{p}: holds {form.decode(errors='replace')}")
                     break
 PY
 }
 find_pins "$T" >"$T/found.txt"
-[ -s "$T/found.txt" ] && bad "PIN found: $(head -20 "$T/found.txt")" || ok
+[ -s "$T/found.txt" ] && bad "PIN or key piece found: $(head -20 "$T/found.txt")" || ok
 # the search finds what it looks for (a file with each form)
 mkdir -p "$T/probe"
 printf 'x%sx\n' "$(printf '%s' "$PIN" | xxd -p | tr -d '\n')" >"$T/probe/hex"
 printf 'secret: %s\n' "$(printf 'ab%s\n' "$PIN" | base64 -w0)" >"$T/probe/b64"
 printf 'so %s\n' "$SO_PIN" >"$T/probe/plain"
-[ "$(find_pins "$T/probe" | wc -l)" = 3 ] && ok || bad "the search misses a form: $(find_pins "$T/probe")"
+printf 'k=%s\n' "$(sed -n 's/^hex://p' "$KEY_SECRETS" | head -n 1)" >"$T/probe/key-hex"
+[ "$(find_pins "$T/probe" | wc -l)" = 4 ] && ok || bad "the search misses a form: $(find_pins "$T/probe")"
 # and every command's output was kept
 [ "$(ls "$T/log" | wc -l)" -ge 80 ] && ok || bad "only $(ls "$T/log" | wc -l) logs"
 
