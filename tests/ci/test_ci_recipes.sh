@@ -130,6 +130,8 @@ json_checks() {
 # release_checks ENVELOPE: what both release recipes must produce
 release_checks() {
   local f=$1
+  json_checks "$f" "$f.json" 1.4.0
+  [ "$(field "$f.json" .security_counter)" = 3 ] && ok || bad "$f.json: security_counter"
   expect 0 "valid" "$S" verify --trust "$R/keys/release.pub.pem" --min-security-counter 3 "$f"
   expect 0 "valid" "$S" verify --trust-root "$R/keys/root.pem" "$f"
   expect 1 "" "$S" verify --trust-root "$T/code-ca.pem" "$f"
@@ -152,11 +154,40 @@ approve() {
   fi
 }
 
+# ======== recipe 1: development signing, the key from a CI secret
+# dev_checks ENVELOPE JSON VERSION: the envelope, and what --json said of it
+dev_checks() {
+  local f=$1 j=$2
+  expect 0 "valid" "$S" verify --trust "$R/keys/dev.pub.pem" "$f"
+  openssl_checks "$f" "$R/keys/dev.pub.pem" 1
+  json_checks "$f" "$j" "$3"
+  [ "$(field "$j" '.signatures[0].key_id')" = "$DEV_KEY_ID" ] && ok || bad "$j: key id"
+  [ "$(field "$j" '.signatures[0].algorithm')" = ecdsa-p256-sha256 ] && ok || bad "$j: algorithm"
+  "$S" inspect --json "$f" >"$T/d.json"
+  [ "$(field "$T/d.json" .build_time)" = "$EPOCH" ] && ok || bad "$f: build time, not the commit's"
+  [ "$(field "$T/d.json" .payload_digest.value)" = "$FW_SHA256" ] && ok || bad "$f: payload"
+  # the secret is in no log line
+  grep -qF -- "$(sed -n 2p "$T/dev.key.pem")" "$T/ci.log" && bad "the dev key is in the log" || ok
+}
+DEV_KEY_ID=$(openssl pkey -pubin -in "$R/keys/dev.pub.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+ci_ok "github dev" github "$EX/github/dev-signing.yml" --event push --run-id 401 \
+  --secrets "$(jq -n --rawfile k "$T/dev.key.pem" '{SIGNET_DEV_KEY: $k}')"
+dev_checks "$STATE/github/401/dev-signed/fw.sgn" "$STATE/github/401/dev-signed/fw.sgn.json" 0.0.0+401
+DEV_B64=$(openssl pkey -in "$T/dev.key.pem" -outform DER | base64 -w 0)
+ci_ok "gitlab dev" gitlab "$EX/gitlab/dev-signing.gitlab-ci.yml" --pipeline-id 501 \
+  --commit-timestamp "$COMMIT_ISO" --variables "$(jq -n --arg k "$DEV_B64" '{SIGNET_DEV_KEY_B64: $k}')"
+dev_checks "$STATE/gitlab/501/sign-dev/signed/fw.sgn" "$STATE/gitlab/501/sign-dev/signed/fw.sgn.json" 0.0.0+501
+grep -qF -- "${DEV_B64:20:40}" "$T/ci.log" && bad "the dev key is in the GitLab log" || ok
+ci_ok "gitlab dev: another branch" gitlab "$EX/gitlab/dev-signing.gitlab-ci.yml" --pipeline-id 502 \
+  --branch feature --commit-timestamp "$COMMIT_ISO"
+[ ! -e "$STATE/gitlab/502/sign-dev" ] && ok || bad "a branch pipeline signed with the dev key"
+
 # ======== recipe 2, GitHub: tag push, approver, workflow_dispatch
 GH_REL="$EX/github/release-signing.yml"
 ci_ok "github release: tag run" github "$GH_REL" --event push --run-id 101 --ref-name v1.4.0
 REQ="$STATE/github/101/signing-request"
 for f in fw.req fw.req.txt fw.tbs; do [ -s "$REQ/$f" ] && ok || bad "signing-request lacks $f"; done
+json_checks "$REQ/fw.req" "$REQ/fw.req.json" 1.4.0
 grep -q 'security counter: 3' "$REQ/fw.req.txt" && ok || bad "fw.req.txt: $(cat "$REQ/fw.req.txt")"
 # the complete job did not run on the tag push
 [ ! -e "$STATE/github/101/release" ] && ok || bad "complete ran on the tag push"
