@@ -825,6 +825,9 @@ int cmd_pki(int argc, char **argv)
 	if (rest > (strcmp(sub, "verify") ? 0 : 1))
 		return cli_usage_error("pki", "unexpected argument '%s'", restv[rest - 1]);
 	a.arg = rest ? restv[0] : NULL;
+	/* A pipeline that asks for JSON must not get text it then fails to parse. */
+	if (a.json && (!strcmp(sub, "revoke") || !strcmp(sub, "crl") || !strcmp(sub, "verify")))
+		return cli_usage_error("pki", "%s has no --json", sub);
 	if ((a.vid || a.pid) &&
 	    !(a.profile && sg_pki_profile_parse(a.profile) >= SG_PROF_MATTER_PAA))
 		return cli_usage_error("pki", "--vid and --pid are for the Matter profiles");

@@ -30,9 +30,8 @@ json_t *jo_hex(const uint8_t *p, size_t n)
 
 json_t *jo_time(uint64_t t)
 {
-	char buf[32];
-	cli_time_str(t, buf, sizeof buf);
-	return json_string(buf);
+	char buf[CLI_UTC_MAX];
+	return json_string(cli_utc(t, buf, false));
 }
 
 json_t *jo_file(const char *path, struct sg_err *err)

@@ -127,6 +127,10 @@ same "issue profile" "$(jq -r .certificate.profile "$T/a.json")" code-signing
 same "public_key_id" "$(jq -r .certificate.public_key_id "$T/a.json")" \
   "$(openssl x509 -in "$T/a.pem" -noout -pubkey | openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)"
 same "public_key_id = hsm list key_id" "$(jq -r .certificate.public_key_id "$T/a.json")" "$(hsm_key_id a)"
+# pki subcommands without --json refuse it instead of printing text
+no_json 2 "$S" pki verify --root "$T/root.pem" --untrusted "$T/ca.pem" --json "$T/a.pem"
+no_json 2 "$S" pki crl --ca-key "$U;object=code" --ca-cert "$T/ca.pem" "${P[@]}" --json -o "$T/x.crl"
+no_output "$T/x.crl"
 "$S" pki list --db "$T/db" --json >"$T/list.json"
 same "db record" "$(jq -c '.db | [.path, .status, .device_serial]' "$T/a.json")" \
   "$(jq -c --arg s "$(jq -r .certificate.serial "$T/a.json")" --arg p "$T/db" \
