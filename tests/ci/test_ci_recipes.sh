@@ -27,7 +27,9 @@ new_token approver2
 A1="pkcs11:token=approver;object=release;pin-source=file:$PINFILE"
 A2="pkcs11:token=approver2;object=release2;pin-source=file:$PINFILE"
 signet hsm keygen --type ecdsa-p256 --key "$A1" 2>/dev/null
-signet hsm keygen --type ed25519 --key "$A2" 2>/dev/null
+# (P-384, not Ed25519: SoftHSM2 leaks on Ed25519 signing, and LSan's
+# suppression of it, tests/common/lsan-softhsm.supp, does not always match)
+signet hsm keygen --type ecdsa-p384 --key "$A2" 2>/dev/null
 
 # ---- the firmware repository the pipelines check out
 R="$T/repo"
@@ -114,6 +116,7 @@ sys.exit(1)
 PY
   case $alg in
     ecdsa-p256-sha256) v=(openssl dgst -sha256 -verify "$pub" -signature "$T/sig" "$T/M") ;;
+    ecdsa-p384-sha384) v=(openssl dgst -sha384 -verify "$pub" -signature "$T/sig" "$T/M") ;;
     ed25519) v=(openssl pkeyutl -verify -pubin -inkey "$pub" -rawin -in "$T/M" -sigfile "$T/sig") ;;
     *) bad "no openssl check for $alg"; return ;;
   esac
