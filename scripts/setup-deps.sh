@@ -16,6 +16,7 @@ PACKAGES=(
   libusb-1.0-0-dev libserialport-dev # cmsis-dap: and serial: fixtures
   libsqlite3-dev sqlite3
   jq time python3 python3-jsonschema xxd
+  python3-yaml # tests/ci/ci_run.py parses the CI recipes (examples/ci/)
   libjansson-dev
   libpq-dev postgresql
   chromium # headless: the ledger report test renders the HTML page (tests/ledger)
