@@ -102,17 +102,21 @@ offers_only "signet pki issue --validity " forever
 offers_only "signet sim --listen " unix: tcp: pty
 types=$(source "$COMPLETION" && echo "${_signet_key_types[*]}")
 offers_only "signet hsm keygen --type " $types
-# grep reads the help whole (not -q): stopping early would end signet by SIGPIPE under pipefail.
-hsm_help=$("$S" hsm --help)
-for v in $types; do
-	grep -w -- "$v" <<<"$hsm_help" >/dev/null && ok || bad "key type $v is not in 'signet hsm --help'"
-done
+# in_help COMMAND WHAT WORD...: each WORD is a word of 'signet COMMAND --help'.
+# The help is read whole first: grep -q stopping early would end signet by
+# SIGPIPE, which pipefail reports.
+in_help() {
+	local help cmd=$1 what=$2
+	shift 2
+	help=$("$S" "$cmd" --help)
+	for v in "$@"; do
+		grep -w -- "$v" <<<"$help" >/dev/null && ok || bad "$what $v is not in 'signet $cmd --help'"
+	done
+}
+in_help hsm "key type" $types
 reasons=$(source "$COMPLETION" && echo "${_signet_reasons[*]}")
 offers "signet pki revoke --reason " $reasons
-pki_help=$("$S" pki --help)
-for v in $reasons; do
-	grep -w -- "$v" <<<"$pki_help" >/dev/null && ok || bad "reason $v is not in 'signet pki --help'"
-done
+in_help pki reason $reasons
 records=$(source "$COMPLETION" && echo "${_signet_record_types[*]}")
 offers "signet ledger append --type " $records
 for v in $records; do

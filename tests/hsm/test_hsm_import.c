@@ -4,7 +4,7 @@
  * from the original file; the token keeps them sensitive and not
  * extractable (read back by pkcs11-tool, not by us); what is refused and
  * with which status; and a module that lies about CKA_EXTRACTABLE
- * (fault_pkcs11.c) gets nothing left behind. */
+ * (tests/common/fault_pkcs11.c) gets nothing left behind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

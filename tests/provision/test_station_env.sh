@@ -5,7 +5,8 @@
 # unit and the reason, and a rerun without the fault finishes every unit.
 # Two real faults: OpenSSL's RAND_bytes refusing the station's nonces
 # ($FAULT_RAND, preloaded) and the token's C_GenerateRandom giving out
-# ($FAULT_P11: SoftHSM2 wrapped, the module the station loads).
+# ($FAULT_P11: SoftHSM2 wrapped by tests/common/fault_pkcs11.c, the module
+# the station loads).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/lib.sh"
 . "$here/station_lib.sh"
@@ -92,7 +93,7 @@ stop_sims
 sim c --uid 33000000 --units 6
 sim d --uid 34000000 --units 6 --latency 5
 rc=0
-SIGNET_FAULT_P11_RANDOM=1 SIGNET_PKCS11_MODULE=$FAULT_P11 SIGNET_FAULT_P11_MODULE=$MODULE \
+SIGNET_FAULT_RANDOM=1 SIGNET_PKCS11_MODULE=$FAULT_P11 SIGNET_FAULT_PKCS11_MODULE=$MODULE \
   "$S" station run "${CA[@]}" --json --fixture "$(fx c)" --fixture "$(fx d)" --count 6 --lock \
   >"$T/p11.json" 2>"$T/p11.json.err" </dev/null || rc=$?
 stopped p11 p11.json "$size0" "C_GenerateRandom"

@@ -7,6 +7,9 @@
  *     extractable    C_GetAttributeValue answers CKA_EXTRACTABLE true
  *     not-sensitive  C_GetAttributeValue answers CKA_SENSITIVE false
  *     (unset or anything else: no lie at all)
+ *   SIGNET_FAULT_RANDOM=N       C_GenerateRandom fails with CKR_DEVICE_ERROR
+ *                               from its Nth call on: the token's generator
+ *                               gives out mid-run
  *
  * Objects are really created and destroyed by the real module, so what is
  * left on its token afterwards is what the real module (or pkcs11-tool on
@@ -39,6 +42,15 @@ static CK_RV faulty_get_attribute_value(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
 	return rv;
 }
 
+static CK_RV faulty_generate_random(CK_SESSION_HANDLE s, CK_BYTE_PTR buf, CK_ULONG len)
+{
+	static unsigned long calls;
+	const char *from = getenv("SIGNET_FAULT_RANDOM");
+	if (from && __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST) >= strtoul(from, NULL, 10))
+		return CKR_DEVICE_ERROR;
+	return real->C_GenerateRandom(s, buf, len);
+}
+
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
@@ -59,6 +71,7 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		faulty = *f;
 		faulty.C_GetFunctionList = C_GetFunctionList;
 		faulty.C_GetAttributeValue = faulty_get_attribute_value;
+		faulty.C_GenerateRandom = faulty_generate_random;
 	}
 	*list = &faulty;
 	return CKR_OK;
