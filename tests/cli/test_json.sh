@@ -174,6 +174,13 @@ json_run sign "$T/s2.json" "$S" sign --key "$U;object=a" --version 2.0.0 --json 
 same "nulls" "$(jq -c '[.build, .security_counter, .hw_id, .load_addr, .sbom, .ledger, .signatures[0].certificate]' "$T/s2.json")" \
   '[0,null,null,null,null,null,null]'
 check_image "$T/s2.json" "$T/plain.sgn"
+# stdout that cannot take the object: exit 3, one line, and the file is
+# published all the same (docs/json.md)
+rc=0
+"$S" sign --key "$U;object=a" --version 2.0.0 --json "$T/fw.bin" "$T/full.sgn" >/dev/full 2>"$T/full.err" || rc=$?
+[ "$rc" = 3 ] && [ "$(tail -n 1 "$T/full.err")" = "signet: standard output: cannot write the JSON result" ] && ok ||
+  bad "stdout full: exit $rc, stderr '$(cat "$T/full.err")'"
+"$S" verify --trust "$T/a.pub.pem" "$T/full.sgn" >/dev/null 2>&1 && ok || bad "stdout full: full.sgn not published"
 # failures print nothing on stdout
 no_json 2 "$S" sign --key "$U;object=nokey" --version 1.0.0 --json "$T/fw.bin" "$T/x.sgn"
 no_output "$T/x.sgn"
